@@ -1,0 +1,163 @@
+"""Per-item descriptive statistics and consensus measures over long-format answers.
+
+Quantiles use linear interpolation (numpy/pandas default, R type 7); SPSS's type 6 gives
+different quartiles on small panels and can flip an IQR-based consensus verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from pandas.api.typing import SeriesGroupBy
+
+from analysis.frames import group_keys, require_scale, validate_long
+
+DEFAULT_BY: tuple[str, ...] = ("round", "item", "dimension")
+
+RATED_COLUMNS: tuple[str, ...] = (
+    "n", "no_opinion", "median", "q1", "q3", "iqr", "mean", "sd", "cv",
+    "pct_agree", "pct_disagree", "tastle_wierman", "distribution",
+)  # fmt: skip
+ESTIMATE_COLUMNS: tuple[str, ...] = (
+    "n", "no_opinion", "median", "q1", "q3", "iqr", "p10", "p90", "mean", "sd",
+)  # fmt: skip
+RAND_UCLA_COLUMNS: tuple[str, ...] = (
+    "n", "p30", "p70", "ipr", "iprcp", "ai", "ipras", "di", "disagreement",
+)  # fmt: skip
+
+# RAND/UCLA is defined on a 1-9 appropriateness scale whose midpoint is 5 (Fitch et al. 2001).
+_RAND_SCALE = (1, 9)
+_RAND_MIDPOINT = 5.0
+
+
+def rated_summary(
+    frame: pd.DataFrame,
+    *,
+    scale_min: int = 1,
+    scale_max: int = 5,
+    agree_min: float = 4,
+    disagree_max: float = 2,
+    by: Sequence[str] = DEFAULT_BY,
+) -> pd.DataFrame:
+    """Return one row per `by` key with the spread, agreement and consensus of rated answers."""
+    df = validate_long(frame)
+    keys = group_keys(df, by)
+    require_scale(df["value"], scale_min, scale_max)
+    grouped = df.groupby(keys, sort=True)["value"]
+    out = _location_and_spread(grouped)
+    out["cv"] = _ratio(out["sd"], out["mean"])
+    # Comparisons with NaN are False, so no-opinion rows never count as agreeing.
+    out["pct_agree"] = _percent(df["value"].ge(agree_min), df, keys, out["n"])
+    out["pct_disagree"] = _percent(df["value"].le(disagree_max), df, keys, out["n"])
+    out["tastle_wierman"] = _tastle_wierman(df, keys, grouped, scale_max - scale_min)
+    out["distribution"] = _distribution(df, keys, scale_min, scale_max).reindex(out.index)
+    return out.loc[:, list(RATED_COLUMNS)].reset_index()
+
+
+def estimate_summary(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> pd.DataFrame:
+    """Return one row per `by` key with quartiles, deciles, mean and SD of numeric estimates."""
+    df = validate_long(frame)
+    keys = group_keys(df, by)
+    grouped = df.groupby(keys, sort=True)["value"]
+    out = _location_and_spread(grouped)
+    out["p10"] = grouped.quantile(0.10)
+    out["p90"] = grouped.quantile(0.90)
+    return out.loc[:, list(ESTIMATE_COLUMNS)].reset_index()
+
+
+def consensus_met(
+    summary: pd.DataFrame, *, agree_pct: float = 75.0, iqr_max: float = 1.0
+) -> pd.Series:
+    """Return, per summary row, whether pct_agree >= agree_pct and iqr <= iqr_max with n > 0."""
+    _require_columns(summary, ("n", "pct_agree", "iqr"), "consensus_met")
+    met = summary["pct_agree"].ge(agree_pct) & summary["iqr"].le(iqr_max) & summary["n"].gt(0)
+    return met.rename("consensus")
+
+
+def apmo_cutoff(summary: pd.DataFrame) -> float:
+    """Return the APMO cut-off (percent of agree/disagree opinions that form an item majority).
+
+    Opinions are the agreeing and the disagreeing answers (neutral answers are neither);
+    an item contributes its agreeing answers when they exceed 50% of its valid answers, and
+    its disagreeing answers likewise. Pass one round's summary: pooling rounds, or per-group
+    rows, would count an expert's opinion more than once.
+    """
+    _require_columns(summary, ("n", "pct_agree", "pct_disagree"), "apmo_cutoff")
+    if "round" in summary.columns and summary["round"].drop_duplicates().size > 1:
+        raise ValueError("apmo_cutoff takes the summary of one round; filter on 'round' first")
+    n = summary["n"].astype("float64")
+    agree = summary["pct_agree"].fillna(0.0)
+    disagree = summary["pct_disagree"].fillna(0.0)
+    opinions = ((agree + disagree) / 100.0 * n).sum()
+    majority = (agree.where(agree > 50.0, 0.0) + disagree.where(disagree > 50.0, 0.0)) / 100.0 * n
+    if opinions == 0:
+        return float("nan")
+    return float(majority.sum() / opinions * 100.0)
+
+
+def rand_ucla(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> pd.DataFrame:
+    """Return RAND/UCLA disagreement figures (IPR, IPRAS, DI) per `by` key of 1-9 ratings."""
+    df = validate_long(frame)
+    keys = group_keys(df, by)
+    require_scale(df["value"], *_RAND_SCALE)
+    grouped = df.groupby(keys, sort=True)["value"]
+    out = pd.DataFrame({"n": grouped.count()})
+    out["p30"] = grouped.quantile(0.30)
+    out["p70"] = grouped.quantile(0.70)
+    out["ipr"] = out["p70"] - out["p30"]
+    out["iprcp"] = (out["p30"] + out["p70"]) / 2.0
+    out["ai"] = (_RAND_MIDPOINT - out["iprcp"]).abs()
+    out["ipras"] = 2.35 + 1.5 * out["ai"]
+    out["di"] = out["ipr"] / out["ipras"]
+    out["disagreement"] = out["di"].gt(1.0)
+    return out.loc[:, list(RAND_UCLA_COLUMNS)].reset_index()
+
+
+def _location_and_spread(grouped: SeriesGroupBy) -> pd.DataFrame:
+    n = grouped.count()
+    out = pd.DataFrame({"n": n, "no_opinion": grouped.size() - n})
+    out["median"] = grouped.median()
+    out["q1"] = grouped.quantile(0.25)
+    out["q3"] = grouped.quantile(0.75)
+    out["iqr"] = out["q3"] - out["q1"]
+    out["mean"] = grouped.mean()
+    out["sd"] = grouped.std(ddof=1)
+    return out
+
+
+def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    # A zero mean (possible on scales that include 0) makes the CV meaningless, not infinite.
+    return (numerator / denominator).replace([np.inf, -np.inf], np.nan)
+
+
+def _percent(hit: pd.Series, df: pd.DataFrame, keys: list[str], n: pd.Series) -> pd.Series:
+    hits = hit.astype("float64").groupby([df[key] for key in keys], sort=True).sum()
+    return (hits / n.where(n > 0)) * 100.0
+
+
+def _tastle_wierman(
+    df: pd.DataFrame, keys: list[str], grouped: SeriesGroupBy, width: int
+) -> pd.Series:
+    # sum_i p_i log2(...) over categories equals the mean of log2(...) over the answers.
+    mu = grouped.transform("mean")
+    term = np.log2(1.0 - (df["value"] - mu).abs() / width)
+    return 1.0 + term.groupby([df[key] for key in keys], sort=True).mean()
+
+
+def _distribution(df: pd.DataFrame, keys: list[str], scale_min: int, scale_max: int) -> pd.Series:
+    points = list(range(scale_min, scale_max + 1))
+    # A categorical keeps empty scale points as zero columns; NaN rows get no column.
+    category = pd.Categorical(df["value"], categories=[float(p) for p in points])
+    counts = pd.get_dummies(category).astype("int64")
+    counts.index = df.index
+    counts = counts.groupby([df[key] for key in keys], sort=True).sum()
+    counts.columns = points
+    return pd.Series(counts.to_dict(orient="records"), index=counts.index, dtype=object)
+
+
+def _require_columns(summary: pd.DataFrame, columns: Sequence[str], caller: str) -> None:
+    missing = [column for column in columns if column not in summary.columns]
+    if missing:
+        raise ValueError(f"{caller} needs summary column(s): {', '.join(missing)}")

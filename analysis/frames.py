@@ -1,0 +1,134 @@
+"""The long answer format every function of `analysis` takes, and its validation.
+
+One row per answer:
+
+- ``expert`` (str): pseudonymous expert id.
+- ``round`` (int): round number.
+- ``item`` (str): item code.
+- ``value`` (float): the answer; NaN means "no opinion" (the row is kept and counted as
+  no-opinion, but excluded from n and from every statistic).
+- ``dimension`` (str, optional): "" when the item has one dimension; for ranking items the
+  option code, with ``value`` the rank given to it.
+- ``group`` (str, optional): stakeholder group; "" when the expert has none.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("expert", "round", "item", "value")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("dimension", "group")
+LONG_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+ANSWER_KEY: tuple[str, ...] = ("expert", "round", "item", "dimension")
+
+# Only the value column may spell "no opinion"; an item or expert literally called "NA"
+# must survive a CSV round trip.
+_NO_OPINION_STRINGS = ["", "NA", "N/A", "NaN", "nan", "null"]
+
+
+def validate_long(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a normalized copy of a long frame, or raise ValueError naming the bad column."""
+    missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(f"long frame is missing required column(s): {', '.join(missing)}")
+    out = frame.copy()
+    for column in ("expert", "item"):
+        if out[column].isna().any():
+            raise ValueError(f"column '{column}' has missing values")
+        out[column] = out[column].astype(str)
+    for column in OPTIONAL_COLUMNS:
+        out[column] = out[column].fillna("").astype(str) if column in out.columns else ""
+    out["round"] = _integer_round(out["round"])
+    out["value"] = _numeric_value(out["value"])
+    _reject_duplicates(out)
+    return out
+
+
+def read_long(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a long-format .csv or .parquet file and return it validated."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text_columns = {column: str for column in ("expert", "item", *OPTIONAL_COLUMNS)}
+        frame = pd.read_csv(
+            path,
+            dtype=text_columns,
+            keep_default_na=False,
+            na_values={"value": _NO_OPINION_STRINGS},
+        )
+    elif suffix == ".parquet":
+        if not _has_pyarrow():
+            raise ValueError(
+                f"cannot read {path.name}: reading .parquet needs pyarrow, which is not "
+                "installed (install pyarrow or export the answers as .csv)"
+            )
+        frame = pd.read_parquet(path)
+    else:
+        raise ValueError(f"cannot read {path.name}: expected a .csv or .parquet file")
+    return validate_long(frame)
+
+
+def group_keys(frame: pd.DataFrame, by: Sequence[str]) -> list[str]:
+    """Return `by` as a list after checking that every key is a column of `frame`."""
+    keys = list(by)
+    if not keys:
+        raise ValueError("by must name at least one column")
+    unknown = [key for key in keys if key not in frame.columns]
+    if unknown:
+        raise ValueError(f"by names column(s) not in the frame: {', '.join(unknown)}")
+    return keys
+
+
+def require_scale(values: pd.Series, scale_min: int, scale_max: int) -> None:
+    """Raise ValueError unless every non-missing value is an integer point of the scale."""
+    if scale_min >= scale_max:
+        raise ValueError(f"scale_min ({scale_min}) must be below scale_max ({scale_max})")
+    valid = values.dropna()
+    bad = valid[(valid < scale_min) | (valid > scale_max) | (valid != valid.round())]
+    if not bad.empty:
+        raise ValueError(
+            f"column 'value' must hold integers from {scale_min} to {scale_max}; "
+            f"found {bad.iloc[0]!r}"
+        )
+
+
+def _has_pyarrow() -> bool:
+    return importlib.util.find_spec("pyarrow") is not None
+
+
+def _integer_round(rounds: pd.Series) -> pd.Series:
+    numeric = pd.to_numeric(rounds, errors="coerce")
+    bad = numeric.isna() | (numeric != numeric.round())
+    if bad.any():
+        raise ValueError(f"column 'round' must hold whole numbers; found {rounds[bad].iloc[0]!r}")
+    return numeric.astype("int64")
+
+
+def _numeric_value(values: pd.Series) -> pd.Series:
+    # A blank string is how spreadsheets and form exports spell "no opinion".
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        values = values.where(values.astype(str).str.strip() != "", np.nan)
+    numeric = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = (numeric.isna() & values.notna()) | np.isinf(numeric)
+    if bad.any():
+        raise ValueError(
+            f"column 'value' must be numeric (NaN for no opinion); found {values[bad].iloc[0]!r}"
+        )
+    return numeric
+
+
+def _reject_duplicates(frame: pd.DataFrame) -> None:
+    # Two answers to the same question would be double-counted in n and break rankings.
+    duplicated = frame.duplicated(subset=list(ANSWER_KEY), keep=False)
+    if duplicated.any():
+        first = frame.loc[duplicated, list(ANSWER_KEY)].iloc[0].to_dict()
+        raise ValueError(
+            "one answer per expert, round, item and dimension is allowed; "
+            f"found duplicates such as {first}"
+        )

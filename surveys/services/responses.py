@@ -1,0 +1,158 @@
+"""An expert's response to a round: validated draft saves and the submit.
+
+An answer payload maps item codes to {"values": {dimension: number|None}, "no_opinion": bool,
+"rationale": str, "text": str}; items left out of a payload keep what was saved before.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
+from surveys.models import Answer, Expert, Item, Rationale, Response, Round
+
+MAX_TEXT = 5000
+
+
+@dataclass
+class ItemAnswer:
+    values: dict[str, float | None] = field(default_factory=dict)
+    no_opinion: bool = False
+    rationale: str = ""
+    text: str = ""
+
+
+def _check_value(item: Item, key: str, value: float | None) -> str | None:
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        return "Enter a number."
+    low, high = item.bounds()
+    if not low <= value <= high:
+        return f"Enter a value from {low:g} to {high:g}."
+    if item.kind != Item.Kind.PROBABILITY and value != int(value):
+        return "Enter a whole number."
+    return None
+
+
+def _check_item(item: Item, answer: ItemAnswer) -> dict[str, str]:
+    """Return field errors for one item's answer, keyed item code or code.dimension."""
+    errors: dict[str, str] = {}
+    keys = item.answer_keys()
+    unknown = set(answer.values) - set(keys)
+    if unknown:
+        errors[item.code] = f"Unknown part(s) of this item: {', '.join(sorted(unknown))}."
+    for key, value in answer.values.items():
+        message = _check_value(item, key, value) if key in keys else None
+        if message:
+            errors[f"{item.code}.{key}" if key else item.code] = message
+    if item.kind == Item.Kind.RANKING and not answer.no_opinion:
+        ranks = [v for v in answer.values.values() if v is not None]
+        if ranks and sorted(ranks) != list(range(1, len(keys) + 1)):
+            errors[item.code] = f"Give each option a different place from 1 to {len(keys)}."
+    if len(answer.rationale) > MAX_TEXT or len(answer.text) > MAX_TEXT:
+        errors[item.code] = f"Texts are limited to {MAX_TEXT} characters."
+    if answer.no_opinion and item.kind == Item.Kind.OPEN:
+        errors[item.code] = "Open questions have no 'no opinion' choice."
+    return errors
+
+
+def _open_round_for(expert: Expert, round_: Round) -> None:
+    if round_.study_id != expert.study_id or expert.withdrawn_at is not None:
+        raise ServiceError("This round is not part of your study.")
+    if round_.status != Round.Status.OPEN or (
+        round_.closes_at is not None and round_.closes_at <= timezone.now()
+    ):
+        raise RoundNotOpen("This round is closed; answers can no longer be changed.")
+
+
+def _locked_response(expert: Expert, round_: Round) -> Response:
+    try:
+        with transaction.atomic():
+            Response.objects.get_or_create(round=round_, expert=expert)
+    except IntegrityError:
+        pass  # created by a concurrent request; the unique constraint keeps it to one row
+    return Response.objects.select_for_update().get(round=round_, expert=expert)
+
+
+def _rows(response: Response, item: Item, answer: ItemAnswer) -> list[Answer]:
+    if answer.no_opinion:
+        return [Answer(response=response, item=item, dimension=key, no_opinion=True)
+                for key in (item.answer_keys() if item.kind != Item.Kind.RANKING else [""])]
+    if item.kind == Item.Kind.OPEN:
+        text = answer.text.strip()
+        return [Answer(response=response, item=item, text=text)] if text else []
+    return [Answer(response=response, item=item, dimension=key, value=value)
+            for key, value in answer.values.items() if value is not None]
+
+
+def response_save_draft(
+    *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
+    expected_version: int | None = None,
+) -> Response:
+    """Validate and store the given items' answers; a stale version changes nothing."""
+    _open_round_for(expert, round_)
+    items = {item.code: item for item in round_.items.all()}
+    errors: dict[str, str] = {}
+    for code, answer in answers.items():
+        if code not in items:
+            errors[code] = f"Item {code!r} is not part of this round."
+        else:
+            errors.update(_check_item(items[code], answer))
+    if errors:
+        raise ServiceError("Some answers need correcting.", field_errors=errors)
+    with transaction.atomic():
+        response = _locked_response(expert, round_)
+        if expected_version is not None and expected_version != response.version:
+            raise StaleVersion(
+                "These answers were changed elsewhere (another tab or device) since this page "
+                "was loaded. Reload to see the latest version."
+            )
+        touched = [items[code] for code in answers]
+        Answer.objects.filter(response=response, item__in=touched).delete()
+        Rationale.objects.filter(response=response, item__in=touched).delete()
+        rows, rationales = [], []
+        for code, answer in answers.items():
+            rows += _rows(response, items[code], answer)
+            if answer.rationale.strip():
+                rationales.append(Rationale(response=response, item=items[code],
+                                            text=answer.rationale.strip()))
+        Answer.objects.bulk_create(rows)
+        Rationale.objects.bulk_create(rationales)
+        response.version += 1
+        response.save(update_fields=["version", "updated_at"])
+    return response
+
+
+def response_submit(
+    *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer] | None = None,
+    expected_version: int | None = None,
+) -> Response:
+    """Save the last answers and mark the response submitted; resubmitting revises it."""
+    with transaction.atomic():
+        response = response_save_draft(
+            expert=expert, round_=round_, answers=answers or {}, expected_version=expected_version
+        )
+        response.status = Response.Status.SUBMITTED
+        response.submitted_at = timezone.now()
+        response.save(update_fields=["status", "submitted_at", "updated_at"])
+    return response
+
+
+def questionnaire_save(
+    *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
+    expertise: dict[int, int] | None = None, submit: bool = False,
+    expected_version: int | None = None,
+) -> Response:
+    """Store a posted questionnaire page (answers and expertise) at once; all or nothing."""
+    from surveys.services.panel import expertise_save
+
+    with transaction.atomic():
+        save = response_submit if submit else response_save_draft
+        response = save(expert=expert, round_=round_, answers=answers,
+                        expected_version=expected_version)
+        if expertise:
+            expertise_save(expert=expert, levels=expertise)
+    return response

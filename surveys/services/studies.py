@@ -1,0 +1,232 @@
+"""Loading a study from its human-editable YAML file, idempotently and all-or-nothing."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.db import transaction
+
+from surveys.errors import StudyFileError
+from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
+
+CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
+GROUP_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
+LANGS = ("en", "ru")
+DIMENSIONS = ("desirability", "feasibility", "importance")
+KINDS = {kind.value for kind in Item.Kind}
+
+
+class _Checker:
+    """Collects every problem with its location instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+    def text(self, data: dict, key: str, where: str, *, required: bool = True) -> None:
+        value = data.get(key)
+        if value is None and not required:
+            return
+        if not isinstance(value, dict):
+            self.add(f"{where}.{key}", "expected a mapping with 'en' and 'ru' texts")
+            return
+        for lang in LANGS:
+            if not isinstance(value.get(lang), str) or not value[lang].strip():
+                self.add(f"{where}.{key}.{lang}", "missing or empty text")
+
+    def number(self, value: Any, where: str) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.add(where, f"expected a number, got {value!r}")
+            return False
+        return True
+
+
+def _check_item(c: _Checker, item: Any, where: str, groups: set[str], seen: set[str]) -> None:
+    if not isinstance(item, dict):
+        c.add(where, "expected a mapping")
+        return
+    code = item.get("code")
+    if not isinstance(code, str) or not CODE.match(code):
+        c.add(f"{where}.code", "expected lower-case letters, digits and dashes")
+    elif code in seen:
+        c.add(f"{where}.code", f"duplicate item code {code!r}")
+    else:
+        seen.add(code)
+    kind = item.get("kind")
+    if kind not in KINDS:
+        c.add(f"{where}.kind", f"{kind!r} is not one of {', '.join(sorted(KINDS))}")
+        return
+    c.text(item, "text", where)
+    source = item.get("source")
+    if source is not None and (
+        not isinstance(source, dict) or not isinstance(source.get("paragraph", 0), int)
+    ):
+        c.add(f"{where}.source", "expected {paragraph: N, anchor: '...'}")
+    if kind == "dimensions":
+        dims = item.get("dimensions")
+        if not isinstance(dims, list) or not dims or any(d not in DIMENSIONS for d in dims):
+            c.add(f"{where}.dimensions", f"expected a non-empty list from {', '.join(DIMENSIONS)}")
+    if kind in {"year", "numeric"}:
+        low, high = item.get("min"), item.get("max")
+        if c.number(low, f"{where}.min") and c.number(high, f"{where}.max") and low >= high:
+            c.add(f"{where}.max", "must be greater than min")
+    if kind == "ranking":
+        options = item.get("options")
+        if not isinstance(options, list) or len(options) < 2:
+            c.add(f"{where}.options", "expected a list of at least two options")
+        else:
+            for k, option in enumerate(options):
+                if not isinstance(option, dict) or not CODE.match(str(option.get("code", ""))):
+                    c.add(f"{where}.options[{k}].code", "expected a code")
+                else:
+                    c.text(option, "text", f"{where}.options[{k}]")
+    leaning = item.get("leaning", {})
+    if not isinstance(leaning, dict) or not set(leaning) <= groups:
+        c.add(f"{where}.leaning", "expected a mapping keyed by stakeholder group codes")
+
+
+def study_file_check(data: Any) -> list[str]:
+    """Return every problem in a parsed study file, each prefixed by its location."""
+    c = _Checker()
+    if not isinstance(data, dict):
+        return ["(top): expected a mapping"]
+    if data.get("version") != 1:
+        c.add("version", "expected 1")
+    if not isinstance(data.get("slug"), str) or not CODE.match(data["slug"]):
+        c.add("slug", "expected lower-case letters, digits and dashes")
+    c.text(data, "title", "(top)")
+    c.text(data, "description", "(top)", required=False)
+    consensus = data.get("consensus", {})
+    if not isinstance(consensus, dict):
+        c.add("consensus", "expected {agree_pct: 75, iqr_max: 1}")
+    else:
+        pct = consensus.get("agree_pct", 75)
+        if c.number(pct, "consensus.agree_pct") and not 0 < pct <= 100:
+            c.add("consensus.agree_pct", "expected a percentage in (0, 100]")
+        iqr = consensus.get("iqr_max", 1)
+        if c.number(iqr, "consensus.iqr_max") and iqr < 0:
+            c.add("consensus.iqr_max", "expected a number >= 0")
+    if data.get("default_language", "en") not in LANGS:
+        c.add("default_language", "expected en or ru")
+    groups: set[str] = set()
+    raw_groups = data.get("stakeholder_groups")
+    if not isinstance(raw_groups, list) or not raw_groups:
+        c.add("stakeholder_groups", "expected a non-empty list")
+        raw_groups = []
+    for k, group in enumerate(raw_groups):
+        where = f"stakeholder_groups[{k}]"
+        if not isinstance(group, dict) or not GROUP_CODE.match(str(group.get("code", ""))):
+            c.add(f"{where}.code", "expected an upper-case code such as RU")
+            continue
+        groups.add(group["code"])
+        c.text(group, "name", where)
+    themes = data.get("themes")
+    if not isinstance(themes, list) or not themes:
+        c.add("themes", "expected a non-empty list")
+        themes = []
+    theme_codes: set[str] = set()
+    item_codes: set[str] = set()
+    for t, theme in enumerate(themes):
+        where = f"themes[{t}]"
+        if not isinstance(theme, dict):
+            c.add(where, "expected a mapping")
+            continue
+        code = theme.get("code")
+        if not isinstance(code, str) or not CODE.match(code) or code in theme_codes:
+            c.add(f"{where}.code", "expected a unique code of lower-case letters, digits, dashes")
+        theme_codes.add(str(code))
+        c.text(theme, "title", where)
+        items = theme.get("items")
+        if not isinstance(items, list) or not items:
+            c.add(f"{where}.items", "expected a non-empty list")
+            continue
+        for i, item in enumerate(items):
+            _check_item(c, item, f"{where}.items[{i}]", groups, item_codes)
+    return c.problems
+
+
+def study_file_read(path: str | Path) -> dict:
+    """Parse a study file, raising StudyFileError that lists every problem."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StudyFileError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
+        raise StudyFileError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    problems = study_file_check(data)
+    if problems:
+        raise StudyFileError(problems)
+    return data
+
+
+def _item_fields(item: dict) -> dict:
+    unit = item.get("unit") or {}
+    source = item.get("source") or {}
+    return {
+        "kind": item["kind"],
+        "text_en": item["text"]["en"],
+        "text_ru": item["text"]["ru"],
+        "source_paragraph": source.get("paragraph"),
+        "source_anchor": source.get("anchor", ""),
+        "dimensions": item.get("dimensions", []),
+        "options": item.get("options", []),
+        "min_value": item.get("min"),
+        "max_value": item.get("max"),
+        "unit_en": unit.get("en", ""),
+        "unit_ru": unit.get("ru", ""),
+        "leaning": item.get("leaning", {}),
+    }
+
+
+@transaction.atomic
+def study_load(*, data: dict, actor=None) -> Study:
+    """Create or update the study a checked file describes; running it twice changes nothing."""
+    problems = study_file_check(data)
+    if problems:
+        raise StudyFileError(problems)
+    consensus = data.get("consensus", {})
+    description = data.get("description") or {"en": "", "ru": ""}
+    study, created = Study.objects.update_or_create(
+        slug=data["slug"],
+        defaults={
+            "title_en": data["title"]["en"],
+            "title_ru": data["title"]["ru"],
+            "description_en": description["en"],
+            "description_ru": description["ru"],
+            "source": data.get("source", ""),
+            "languages": data.get("languages", list(LANGS)),
+            "default_language": data.get("default_language", "en"),
+            "consensus_agree_pct": float(consensus.get("agree_pct", 75)),
+            "consensus_iqr_max": float(consensus.get("iqr_max", 1)),
+        },
+    )
+    for position, group in enumerate(data["stakeholder_groups"]):
+        StakeholderGroup.objects.update_or_create(
+            study=study,
+            code=group["code"],
+            defaults={"name_en": group["name"]["en"], "name_ru": group["name"]["ru"],
+                      "position": position},
+        )
+    for t, theme_data in enumerate(data["themes"]):
+        theme, _ = Theme.objects.update_or_create(
+            study=study,
+            code=theme_data["code"],
+            defaults={"title_en": theme_data["title"]["en"],
+                      "title_ru": theme_data["title"]["ru"], "position": t},
+        )
+        for i, item in enumerate(theme_data["items"]):
+            Item.objects.update_or_create(
+                study=study,
+                code=item["code"],
+                defaults={"theme": theme, "position": i, **_item_fields(item)},
+            )
+    AuditEvent.objects.create(
+        study=study, actor=actor, action="study_created" if created else "study_updated",
+        detail={"items": sum(len(t["items"]) for t in data["themes"])},
+    )
+    return study
