@@ -213,6 +213,9 @@ class ExpertiseRating(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.expert_id}/{self.theme_id}: {self.level}"
+
 
 class Round(models.Model):
     class Status(models.TextChoices):
@@ -253,6 +256,9 @@ class Response(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "expert"], name="uniq_response")]
 
+    def __str__(self) -> str:
+        return f"response {self.pk} ({self.status}, v{self.version})"
+
 
 class Answer(models.Model):
     """One value for an item and dimension; for rankings the dimension is the option code."""
@@ -269,6 +275,9 @@ class Answer(models.Model):
             models.UniqueConstraint(fields=["response", "item", "dimension"], name="uniq_answer")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.item_id}{'.' + self.dimension if self.dimension else ''} = {self.value}"
+
 
 class Rationale(models.Model):
     """The argument an expert gives for their answer to an item in one round."""
@@ -279,6 +288,9 @@ class Rationale(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["response", "item"], name="uniq_rationale")]
+
+    def __str__(self) -> str:
+        return self.text[:60]
 
 
 class Aggregate(models.Model):
@@ -309,6 +321,9 @@ class Aggregate(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"round {self.round_id} item {self.item_id} {self.dimension} {self.group or 'panel'}"
+
 
 class AuditEvent(models.Model):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="audit_events")
@@ -321,3 +336,6 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"

@@ -75,7 +75,7 @@ def _page(request, expert, round_, *, errors=None, message="", status=200):
         "expert": expert, "study": expert.study, "round": round_, "response": response,
         "themes": themes, "is_open": is_open, "answered": answered, "total": len(views),
         "unanswered": [v for v in views if not v.answered],
-        "errors": errors, "message": message, "levels": range(1, 6),
+        "form_error": errors.get("__all__", ""), "message": message, "levels": range(1, 6),
         "ask_expertise": round_ is not None and round_.number == 1,
     }, status=status)
 

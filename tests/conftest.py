@@ -1,0 +1,212 @@
+"""Shared fixtures: named actors, a small study, and a Celery worker that is real with a broker.
+
+On the embedded default (no CELERY_BROKER_URL) tasks run in-process. With a broker, the
+`celery_worker` fixture starts a real `celery worker` process on the test database and a queue
+of its own. REQUIRE_SERVICES=1 (CI) turns a missing service into a failure instead of a skip.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT.parent / "shared" / "seed"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
+(ROOT / "test-artifacts").mkdir(exist_ok=True)
+
+
+def need_service(available: bool, what: str) -> None:
+    """Skip when a service is missing on a laptop; fail when CI requires it."""
+    if available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} is not available")
+
+
+def on_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests are deselected (not skipped) on SQLite: they run in CI's second pass."""
+    if on_postgres():
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With REQUIRE_SERVICES=1 a skipped test is a failure: CI must not hide a missing service."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if REQUIRE_SERVICES and skipped and session.exitstatus == 0:
+        reporter.write_line(f"REQUIRE_SERVICES=1: {len(skipped)} skipped test(s) count as failures")
+        session.exitstatus = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def celery_queue():
+    """A queue name of this test session's own, so stale messages of other runs never mix in."""
+    from config.celery_app import app
+
+    if not settings.CELERY_BROKER_URL:
+        return None
+    name = f"agora-test-{uuid.uuid4().hex[:8]}"
+    app.conf.task_default_queue = name
+    return name
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    host = f"{auth}@" if auth else ""
+    return f"postgres://{host}{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, celery_queue):
+    """A real Celery worker process on the test database, or None when tasks run in-process."""
+    if not settings.CELERY_BROKER_URL:
+        yield None
+        return
+    need_service(on_postgres(), "PostgreSQL (a worker process cannot share an SQLite test DB)")
+    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    log = open(ROOT / "test-artifacts" / "celery-worker.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", celery_queue,
+         "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+         "-n", f"{celery_queue}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    from config.celery_app import app
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the Celery worker exited with {proc.returncode}; see its log")
+        if app.control.ping(destination=[f"{celery_queue}@{os.uname().nodename}"], timeout=1):
+            break
+    else:
+        proc.kill()
+        pytest.fail("the Celery worker did not answer a ping within 60 s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+
+
+def wait_for(predicate, *, timeout: float = 30.0, what: str = "the condition"):
+    """Poll until predicate() is truthy (work done by another process), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def small_study_data(slug: str = "small") -> dict:
+    """A study file with one item of every kind, in two themes and three groups."""
+    text = {"en": "English text", "ru": "Русский текст"}
+    return {
+        "version": 1, "slug": slug, "title": {"en": "Small study", "ru": "Малое исследование"},
+        "source": "Test source",
+        "consensus": {"agree_pct": 75, "iqr_max": 1},
+        "stakeholder_groups": [
+            {"code": "RU", "name": {"en": "Russia", "ru": "Россия"}},
+            {"code": "US", "name": {"en": "United States", "ru": "США"}},
+            {"code": "WE", "name": {"en": "Western Europe", "ru": "Западная Европа"}},
+        ],
+        "themes": [
+            {"code": "one", "title": {"en": "Theme one", "ru": "Тема один"}, "items": [
+                {"code": "agree", "kind": "agreement", "text": text,
+                 "source": {"paragraph": 3, "anchor": "some words"},
+                 "leaning": {"RU": 2, "US": 4.5, "WE": 4}},
+                {"code": "dims", "kind": "dimensions", "text": text,
+                 "dimensions": ["desirability", "feasibility"]},
+                {"code": "prob", "kind": "probability", "text": text},
+            ]},
+            {"code": "two", "title": {"en": "Theme two", "ru": "Тема два"}, "items": [
+                {"code": "year", "kind": "year", "text": text, "min": 2011, "max": 2100},
+                {"code": "rank", "kind": "ranking", "text": text, "options": [
+                    {"code": "a", "text": {"en": "Option A", "ru": "Вариант А"}},
+                    {"code": "b", "text": {"en": "Option B", "ru": "Вариант Б"}},
+                    {"code": "c", "text": {"en": "Option C", "ru": "Вариант В"}},
+                ]},
+                {"code": "open", "kind": "open", "text": text},
+            ]},
+        ],
+    }
+
+
+@pytest.fixture
+def study(db):
+    from surveys.services.studies import study_load
+
+    return study_load(data=small_study_data())
+
+
+@pytest.fixture
+def round1(study):
+    from surveys.services.rounds import round_create, round_open
+
+    return round_open(round_=round_create(study=study))
+
+
+@pytest.fixture
+def alice(study):
+    """An expert in the Russian group."""
+    from surveys.services.panel import expert_create
+
+    return expert_create(study=study, name="Alice", email="alice@example.org", group_code="RU")
+
+
+@pytest.fixture
+def bob(study):
+    """An expert in the US group, reading in Russian."""
+    from surveys.services.panel import expert_create
+
+    return expert_create(study=study, name="Bob", email="bob@example.org", group_code="US",
+                         language="ru")
+
+
+def _staff(study, username: str, role: str | None):
+    from django.contrib.auth import get_user_model
+
+    from surveys.services.panel import member_add
+
+    user = get_user_model().objects.create_user(username=username, password=f"{username}-pw-123")
+    if role:
+        member_add(study=study, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def organizer(study):
+    return _staff(study, "olga", "organizer")
+
+
+@pytest.fixture
+def analyst(study):
+    return _staff(study, "anna", "analyst")
+
+
+@pytest.fixture
+def outsider(study):
+    """A staff user with no role in the study."""
+    return _staff(study, "oscar", None)

@@ -1,0 +1,227 @@
+"""Loading a study from its YAML file: the shipped essay study, idempotence, and bad files."""
+
+import copy
+import re
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from surveys.errors import StudyFileError
+from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
+from surveys.services.studies import study_file_read, study_load
+from tests.conftest import small_study_data
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY_FILE = ROOT / "surveys" / "studies" / "trenin_2011.yaml"
+SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count()
+            for model in (Study, StakeholderGroup, Theme, Item, AuditEvent)}
+
+
+def _essay_paragraphs() -> list[str]:
+    """The seed essay's non-empty lines; paragraph N of a study file is element N-1."""
+    essays = [p for p in sorted(SEED_DIR.glob("*.txt"))
+              if "Missile Defense" in p.read_text(encoding="utf-8")]
+    assert essays, f"no seed essay in {SEED_DIR}"
+    return [line for line in essays[0].read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower().replace("’", "'"))
+
+
+def _shipped_items() -> list[dict]:
+    data = yaml.safe_load(STUDY_FILE.read_text(encoding="utf-8"))
+    return [item for theme in data["themes"] for item in theme["items"]]
+
+
+def _write(tmp_path: Path, data: dict | str, name: str = "study.yaml") -> Path:
+    path = tmp_path / name
+    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _many_problems(slug: str = "small") -> dict:
+    """A study file with six problems, each in a known place."""
+    data = copy.deepcopy(small_study_data(slug))
+    one, two = data["themes"][0]["items"], data["themes"][1]["items"]
+    one[0]["text"] = {"en": "English only"}        # themes[0].items[0].text.ru
+    one[0]["leaning"]["XX"] = 3                    # themes[0].items[0].leaning
+    one[1]["kind"] = "slider"                      # themes[0].items[1].kind
+    two[0]["min"], two[0]["max"] = 2100, 2011      # themes[1].items[0].max
+    two[1]["options"] = two[1]["options"][:1]      # themes[1].items[1].options
+    two[2]["code"] = "agree"                       # themes[1].items[2].code
+    return data
+
+
+EXPECTED_LOCATIONS = [
+    "themes[0].items[0].text.ru", "themes[0].items[0].leaning", "themes[0].items[1].kind",
+    "themes[1].items[0].max", "themes[1].items[1].options", "themes[1].items[2].code",
+]
+
+
+# The shipped essay study ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_shipped_essay_study_loads_with_every_kind_of_item():
+    study = study_load(data=study_file_read(STUDY_FILE))
+
+    kinds = list(study.items.values_list("kind", flat=True))
+    assert study.themes.count() >= 8
+    assert kinds.count(Item.Kind.AGREEMENT) >= 30
+    assert kinds.count(Item.Kind.RANKING) == 1
+    assert kinds.count(Item.Kind.PROBABILITY) >= 1
+    assert kinds.count(Item.Kind.YEAR) >= 1
+    assert kinds.count(Item.Kind.DIMENSIONS) >= 3
+    for item in study.items.all():
+        assert item.text_en.strip() and item.text_ru.strip(), item.code
+        assert item.source_paragraph and item.source_anchor.strip(), item.code
+
+
+def test_every_anchor_appears_verbatim_in_its_essay_paragraph():
+    paragraphs = _essay_paragraphs()
+    for item in _shipped_items():
+        source = item["source"]
+        assert 1 <= source["paragraph"] <= len(paragraphs), item["code"]
+        assert source["anchor"] in paragraphs[source["paragraph"] - 1], (
+            f"{item['code']}: {source['anchor']!r} is not in paragraph {source['paragraph']}")
+
+
+def _copied_runs(text: str, essay_runs: set[tuple[str, ...]]) -> list[str]:
+    """The runs of 12 consecutive words of text that also occur in the essay."""
+    words = _words(text)
+    return [" ".join(words[k:k + 12]) for k in range(len(words) - 11)
+            if tuple(words[k:k + 12]) in essay_runs]
+
+
+def _essay_runs() -> set[tuple[str, ...]]:
+    essay = _words(" ".join(_essay_paragraphs()))
+    return {tuple(essay[k:k + 12]) for k in range(len(essay) - 11)}
+
+
+def test_no_proposition_copies_twelve_words_in_a_row_from_the_essay():
+    runs = _essay_runs()
+    for item in _shipped_items():
+        copied = _copied_runs(item["text"]["en"], runs)
+        assert not copied, f"{item['code']} copies the essay: {copied[0]!r}"
+
+
+def test_the_copy_check_notices_a_sentence_lifted_from_the_essay():
+    # Guards the check above: essay words inside a proposition of our own must be caught,
+    # typographic apostrophes and case notwithstanding.
+    lifted = " ".join(_essay_paragraphs()[15].split()[:14]).upper()
+    assert _copied_runs(f"We hold that {lifted}, and more.", _essay_runs())
+    assert not _copied_runs("Russia and the United States should build missile defense "
+                            "together within ten years, said nobody in particular.", _essay_runs())
+
+
+@pytest.mark.django_db
+def test_loading_a_study_twice_changes_nothing():
+    data = study_file_read(STUDY_FILE)
+    first = study_load(data=data)
+    counts = {k: v for k, v in _counts().items() if k != "AuditEvent"}
+    ids = sorted(Item.objects.values_list("pk", "code")), sorted(Theme.objects.values_list("pk"))
+
+    second = study_load(data=data)
+
+    assert second.pk == first.pk
+    assert {k: v for k, v in _counts().items() if k != "AuditEvent"} == counts
+    assert (sorted(Item.objects.values_list("pk", "code")),
+            sorted(Theme.objects.values_list("pk"))) == ids
+    assert AuditEvent.objects.filter(study=first).values_list("action", flat=True)[0] == (
+        "study_updated")
+
+
+# Malformed files ------------------------------------------------------------------------
+
+
+def test_broken_yaml_is_reported_with_its_line(tmp_path):
+    path = _write(tmp_path, "version: 1\nslug: broken\ntitle: {en: 'unclosed\n  ru: x\n")
+
+    with pytest.raises(StudyFileError) as caught:
+        study_file_read(path)
+
+    assert len(caught.value.problems) == 1
+    assert re.search(r"line \d+, column \d+: not valid YAML", caught.value.problems[0])
+
+
+def test_a_missing_file_is_a_clear_problem_not_a_crash(tmp_path):
+    with pytest.raises(StudyFileError) as caught:
+        study_file_read(tmp_path / "absent.yaml")
+
+    assert "cannot be read" in caught.value.problems[0]
+
+
+@pytest.mark.django_db
+def test_a_file_with_several_problems_lists_every_one_with_its_location(tmp_path):
+    before = _counts()
+
+    with pytest.raises(StudyFileError) as caught:
+        study_load(data=study_file_read(_write(tmp_path, _many_problems())))
+
+    problems = caught.value.problems
+    for location in EXPECTED_LOCATIONS:
+        assert any(p.startswith(location + ":") for p in problems), (location, problems)
+    assert len(problems) == len(EXPECTED_LOCATIONS), problems
+    assert "duplicate item code 'agree'" in " ".join(problems)
+    assert _counts() == before
+
+
+@pytest.mark.django_db
+def test_a_bad_file_leaves_an_existing_study_untouched(study, tmp_path):
+    bad = _many_problems(slug=study.slug)
+    bad["title"]["en"] = "A new title the bad file must not bring in"
+    bad["themes"][0]["items"][2]["text"] = {"en": "Changed text", "ru": "Изменено"}
+    before = _counts()
+
+    with pytest.raises(StudyFileError):
+        study_load(data=bad)
+
+    assert _counts() == before
+    study.refresh_from_db()
+    assert study.title_en == "Small study"
+    assert Item.objects.get(study=study, code="prob").text_en == "English text"
+
+
+def test_a_file_that_is_not_a_mapping_is_refused(tmp_path):
+    with pytest.raises(StudyFileError) as caught:
+        study_file_read(_write(tmp_path, "- just\n- a list\n"))
+
+    assert caught.value.problems == ["(top): expected a mapping"]
+
+
+# The load_study command -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_load_study_command_prints_the_counts():
+    out = StringIO()
+
+    call_command("load_study", str(STUDY_FILE), stdout=out)
+
+    study = Study.objects.get(slug="trenin-2011-euromd")
+    assert (f"Loaded study 'trenin-2011-euromd': {study.themes.count()} themes, "
+            f"{study.items.count()} items.") in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_load_study_command_lists_every_problem_of_a_bad_file(tmp_path):
+    path = _write(tmp_path, _many_problems())
+    before = _counts()
+
+    with pytest.raises(CommandError) as caught:
+        call_command("load_study", str(path), stdout=StringIO())
+
+    message = str(caught.value)
+    assert "nothing was changed" in message
+    for location in EXPECTED_LOCATIONS:
+        assert f"  - {location}:" in message, location
+    assert _counts() == before
