@@ -23,6 +23,7 @@ install-dev: $(VENV)/.dev
 
 migrate: install
 	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py collectstatic --no-input -v 0
 
 demo: migrate
 	$(PY) manage.py demo

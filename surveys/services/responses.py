@@ -79,8 +79,10 @@ def _locked_response(expert: Expert, round_: Round) -> Response:
 
 def _rows(response: Response, item: Item, answer: ItemAnswer) -> list[Answer]:
     if answer.no_opinion:
+        # One row per dimension or ranking option: a ranking row keyed "" would count as an
+        # extra option and leave no complete ranking for Kendall's W.
         return [Answer(response=response, item=item, dimension=key, no_opinion=True)
-                for key in (item.answer_keys() if item.kind != Item.Kind.RANKING else [""])]
+                for key in item.answer_keys()]
     if item.kind == Item.Kind.OPEN:
         text = answer.text.strip()
         return [Answer(response=response, item=item, text=text)] if text else []
