@@ -44,7 +44,7 @@ def test_integers_are_checked(monkeypatch):
 
 def test_without_database_url_the_embedded_sqlite_is_tuned_for_concurrent_writes(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    db = env_database("DATABASE_URL", "/tmp/x.sqlite3")
+    db = env_database("DATABASE_URL", "x.sqlite3")
     assert db["ENGINE"] == "django.db.backends.sqlite3"
     assert db["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
