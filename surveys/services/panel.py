@@ -6,6 +6,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Expert, ExpertiseRating, StakeholderGroup, Study, StudyMember
@@ -66,7 +67,7 @@ def expert_for_token(token: str) -> Expert | None:
 def expert_set_language(*, expert: Expert, language: str) -> None:
     """Remember the language the expert chose."""
     if language not in {"en", "ru"}:
-        raise ServiceError("Unknown language.")
+        raise ServiceError(_("Unknown language."))
     if expert.language != language:
         expert.language = language
         expert.save(update_fields=["language"])
@@ -78,7 +79,7 @@ def expertise_save(*, expert: Expert, levels: dict[int, int]) -> None:
     theme_ids = set(expert.study.themes.values_list("id", flat=True))
     for theme_id, level in levels.items():
         if theme_id not in theme_ids or not 1 <= level <= 5:
-            raise ServiceError("Expertise is rated 1 to 5 on one of the study's themes.")
+            raise ServiceError(_("Expertise is rated 1 to 5 on one of the study's themes."))
         ExpertiseRating.objects.update_or_create(
             expert=expert, theme_id=theme_id, defaults={"level": level}
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
 from surveys.models import Answer, Expert, Item, Rationale, Response, Round
@@ -28,12 +29,12 @@ def _check_value(item: Item, key: str, value: float | None) -> str | None:
     if value is None:
         return None
     if not math.isfinite(value):
-        return "Enter a number."
+        return _("Enter a number.")
     low, high = item.bounds()
     if not low <= value <= high:
-        return f"Enter a value from {low:g} to {high:g}."
+        return _("Enter a value from %(low)s to %(high)s.") % {"low": f"{low:g}", "high": f"{high:g}"}
     if item.kind != Item.Kind.PROBABILITY and value != int(value):
-        return "Enter a whole number."
+        return _("Enter a whole number.")
     return None
 
 
@@ -43,7 +44,8 @@ def _check_item(item: Item, answer: ItemAnswer) -> dict[str, str]:
     keys = item.answer_keys()
     unknown = set(answer.values) - set(keys)
     if unknown:
-        errors[item.code] = f"Unknown part(s) of this item: {', '.join(sorted(unknown))}."
+        parts = ", ".join(sorted(unknown))
+        errors[item.code] = _("Unknown part(s) of this item: %(parts)s.") % {"parts": parts}
     for key, value in answer.values.items():
         message = _check_value(item, key, value) if key in keys else None
         if message:
@@ -51,21 +53,21 @@ def _check_item(item: Item, answer: ItemAnswer) -> dict[str, str]:
     if item.kind == Item.Kind.RANKING and not answer.no_opinion:
         ranks = [v for v in answer.values.values() if v is not None]
         if ranks and sorted(ranks) != list(range(1, len(keys) + 1)):
-            errors[item.code] = f"Give each option a different place from 1 to {len(keys)}."
+            errors[item.code] = _("Give each option a different place from 1 to %(n)s.") % {"n": len(keys)}
     if len(answer.rationale) > MAX_TEXT or len(answer.text) > MAX_TEXT:
-        errors[item.code] = f"Texts are limited to {MAX_TEXT} characters."
+        errors[item.code] = _("Texts are limited to %(n)s characters.") % {"n": MAX_TEXT}
     if answer.no_opinion and item.kind == Item.Kind.OPEN:
-        errors[item.code] = "Open questions have no 'no opinion' choice."
+        errors[item.code] = _("Open questions have no 'no opinion' choice.")
     return errors
 
 
 def _open_round_for(expert: Expert, round_: Round) -> None:
     if round_.study_id != expert.study_id or expert.withdrawn_at is not None:
-        raise ServiceError("This round is not part of your study.")
+        raise ServiceError(_("This round is not part of your study."))
     if round_.status != Round.Status.OPEN or (
         round_.closes_at is not None and round_.closes_at <= timezone.now()
     ):
-        raise RoundNotOpen("This round is closed; answers can no longer be changed.")
+        raise RoundNotOpen(_("This round is closed; answers can no longer be changed."))
 
 
 def _locked_response(expert: Expert, round_: Round) -> Response:
@@ -100,18 +102,18 @@ def response_save_draft(
     errors: dict[str, str] = {}
     for code, answer in answers.items():
         if code not in items:
-            errors[code] = f"Item {code!r} is not part of this round."
+            errors[code] = _("Item %(code)s is not part of this round.") % {"code": code}
         else:
             errors.update(_check_item(items[code], answer))
     if errors:
-        raise ServiceError("Some answers need correcting.", field_errors=errors)
+        raise ServiceError(_("Some answers need correcting."), field_errors=errors)
     with transaction.atomic():
         response = _locked_response(expert, round_)
         if expected_version is not None and expected_version != response.version:
-            raise StaleVersion(
+            raise StaleVersion(_(
                 "These answers were changed elsewhere (another tab or device) since this page "
                 "was loaded. Reload to see the latest version."
-            )
+            ))
         touched = [items[code] for code in answers]
         Answer.objects.filter(response=response, item__in=touched).delete()
         Rationale.objects.filter(response=response, item__in=touched).delete()

@@ -71,11 +71,16 @@ def _page(request, expert, round_, *, errors=None, message="", status=200):
     for section in themes:
         section["level"] = levels.get(section["theme"].pk)
     answered = sum(1 for v in views if v.answered)
+    # Errors no item on the page can show (an unknown item field) go to the top of the form.
+    codes = {v.item.code for v in views}
+    stray = [m for k, m in errors.items()
+             if k != "__all__" and not k.startswith("x-") and k.partition(".")[0] not in codes]
+    form_error = " ".join([str(errors.get("__all__", "")), *map(str, stray)]).strip()
     return render(request, "surveys/questionnaire.html", {
         "expert": expert, "study": expert.study, "round": round_, "response": response,
         "themes": themes, "is_open": is_open, "answered": answered, "total": len(views),
         "unanswered": [v for v in views if not v.answered],
-        "form_error": errors.get("__all__", ""), "message": message, "levels": range(1, 6),
+        "form_error": form_error, "message": message, "levels": range(1, 6),
         "ask_expertise": round_ is not None and round_.number == 1,
     }, status=status)
 
