@@ -65,6 +65,21 @@ def celery_queue():
     return name
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process_unless_committed(request):
+    """A test inside a transaction that never commits hides its rows from a worker process,
+    so its tasks run in-process; tests with committed data use the real worker."""
+    from config.celery_app import app
+
+    marker = request.node.get_closest_marker("django_db")
+    committed = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server"))
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = saved or not committed
+    yield
+    app.conf.task_always_eager = saved
+
+
 def _database_url() -> str:
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")

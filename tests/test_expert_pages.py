@@ -9,13 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from surveys.models import Answer, Expert, ExpertiseRating, Response
-from surveys.services.panel import expert_create, expert_issue_token, member_add
+from surveys.services.panel import expert_create, expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
 from tests.conftest import small_study_data
 
 pytestmark = pytest.mark.django_db
+
 
 ITEMS = ["agree", "dims", "prob", "year", "rank", "open"]
 FULL = {"a-agree": "4", "a-agree.why": "Both sides gain", "a-dims.desirability": "5",

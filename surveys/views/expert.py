@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -53,7 +53,8 @@ def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
 
 def _page(request, expert, round_, *, errors=None, message="", status=200):
     response = round_.responses.filter(expert=expert).first() if round_ else None
-    is_open = round_ is not None and round_.status == Round.Status.OPEN
+    is_open = round_ is not None and round_.status == Round.Status.OPEN and (
+        round_.closes_at is None or round_.closes_at > timezone.now())
     views = questionnaire(expert, round_) if round_ else []
     errors = errors or {}
     for view in views:

@@ -1,9 +1,10 @@
+import time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.urls import reverse
 
@@ -37,6 +38,18 @@ class Command(BaseCommand):
                    if role == "organizer" else StudyMember.Role.ANALYST)
         return username, password
 
+    def _wait_for_aggregation(self, round_, timeout: float = 120.0) -> None:
+        """In-process Celery has finished already; a real worker gets up to two minutes."""
+        deadline = time.monotonic() + timeout
+        round_.refresh_from_db()
+        while round_.status != Round.Status.AGGREGATED and time.monotonic() < deadline:
+            time.sleep(0.5)
+            round_.refresh_from_db()
+        if round_.status != Round.Status.AGGREGATED:
+            raise CommandError(f"Round {round_.number} is closed but not aggregated after "
+                               f"{timeout:.0f} s: is a Celery worker running for "
+                               f"{settings.CELERY_BROKER_URL}?")
+
     def handle(self, *args, **options):
         study = study_load(data=study_file_read(STUDY_FILE))
         logins = [self._user(study, role) for role in LOGINS]
@@ -45,11 +58,13 @@ class Command(BaseCommand):
             first = round_create(study=study)
         if first.status == Round.Status.DRAFT:
             first = round_open(round_=first)
+        if first.status == Round.Status.CLOSED:
+            self._wait_for_aggregation(first)
         if first.status == Round.Status.OPEN:
             count = panel_simulate(round_=first, n=options["experts"], seed=options["seed"])
             self.stdout.write(f"{count} simulated experts answered round 1.")
             round_close(round_=first)  # aggregation runs once the close commits
-        first.refresh_from_db()
+        self._wait_for_aggregation(first)
         if first.status == Round.Status.AGGREGATED and not study.rounds.filter(number=2).exists():
             round_open(round_=round_create(study=study))
         experts = sim_experts(study=study, n=options["experts"])
