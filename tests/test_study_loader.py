@@ -225,3 +225,21 @@ def test_load_study_command_lists_every_problem_of_a_bad_file(tmp_path):
     for location in EXPECTED_LOCATIONS:
         assert f"  - {location}:" in message, location
     assert _counts() == before
+
+
+def test_an_answered_item_cannot_change_its_kind_but_may_be_reworded(round1, alice):
+    from surveys.services.responses import ItemAnswer, response_save_draft
+
+    response_save_draft(expert=alice, round_=round1, answers={"agree": ItemAnswer(values={"": 4})})
+    data = small_study_data()
+    data["themes"][0]["items"][0]["text"]["en"] = "Reworded proposition"
+    study_load(data=data)
+    assert Item.objects.get(study=round1.study, code="agree").text_en == "Reworded proposition"
+
+    data["themes"][0]["items"][0]["kind"] = "probability"
+    with pytest.raises(StudyFileError) as caught:
+        study_load(data=data)
+    assert caught.value.problems == [
+        "themes[0].items[0]: item 'agree' already has answers; its kind, dimensions and options "
+        "cannot change (add a new item)"]
+    assert Item.objects.get(study=round1.study, code="agree").kind == "agreement"

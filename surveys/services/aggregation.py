@@ -81,7 +81,7 @@ def round_aggregate(*, round_id: int) -> int:
         frame = answers_frame(round_ids=[round_.pk])
         stats = round_statistics(frame, agree_pct=study.consensus_agree_pct,
                                  iqr_max=study.consensus_iqr_max)
-        extra = _ranking_extra(frame)
+        ranking = _ranking_extra(frame)  # Kendall's W, kept on the panel's option rows
         previous = _previous_medians(round_)
         items = {item.code: item.pk for item in round_.items.all()}
         rows = []
@@ -100,8 +100,7 @@ def round_aggregate(*, round_id: int) -> int:
                 consensus=None if consensus is None or pd.isna(consensus) else bool(consensus),
                 median_change=None if before is None or median is None else median - before,
                 extra={k: _clean(rec[k]) for k in ("p10", "p90", "cv", "tastle_wierman")
-                       if k in rec} | (extra.get(rec["item"], {}) if rec["dimension"] == "" or
-                                        rec["group"] == "" else {}),
+                       if k in rec} | (ranking.get(rec["item"], {}) if rec["group"] == "" else {}),
             ))
         Aggregate.objects.filter(round=round_).delete()
         Aggregate.objects.bulk_create(rows)

@@ -183,10 +183,31 @@ def _item_fields(item: dict) -> dict:
     }
 
 
+def _answered_item_changes(data: dict) -> list[str]:
+    """Problems for items that already have answers and whose answer format would change."""
+    answered = {
+        item.code: item for item in Item.objects.filter(study__slug=data["slug"], answers__isnull=False)
+        .distinct()
+    }
+    problems = []
+    for t, theme in enumerate(data["themes"]):
+        for i, raw in enumerate(theme["items"]):
+            item = answered.get(raw["code"])
+            if item is None:
+                continue
+            new = _item_fields(raw)
+            before = (item.kind, item.dimensions, [o["code"] for o in item.options])
+            if before != (new["kind"], new["dimensions"], [o["code"] for o in new["options"]]):
+                problems.append(f"themes[{t}].items[{i}]: item {item.code!r} already has answers; "
+                                "its kind, dimensions and options cannot change (add a new item)")
+    return problems
+
+
 @transaction.atomic
 def study_load(*, data: dict, actor=None) -> Study:
-    """Create or update the study a checked file describes; running it twice changes nothing."""
-    problems = study_file_check(data)
+    """Create or update the study a checked file describes; loading the same file again
+    leaves the same study. Items that have answers keep their answer format."""
+    problems = study_file_check(data) or _answered_item_changes(data)
     if problems:
         raise StudyFileError(problems)
     consensus = data.get("consensus", {})
