@@ -33,6 +33,11 @@ class Study(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     consensus_agree_pct = models.FloatField(default=75.0)
     consensus_iqr_max = models.FloatField(default=1.0)
+    answer_before_feedback = models.BooleanField(
+        default=False,
+        help_text=_("Against anchoring: an item's feedback opens once the expert has answered it "
+                    "in this round."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -224,6 +224,7 @@ def study_load(*, data: dict, actor=None) -> Study:
             "default_language": data.get("default_language", "en"),
             "consensus_agree_pct": float(consensus.get("agree_pct", 75)),
             "consensus_iqr_max": float(consensus.get("iqr_max", 1)),
+            "answer_before_feedback": bool(data.get("answer_before_feedback", False)),
         },
     )
     for position, group in enumerate(data["stakeholder_groups"]):
