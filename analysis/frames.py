@@ -32,8 +32,17 @@ ANSWER_KEY: tuple[str, ...] = ("expert", "round", "item", "dimension")
 _NO_OPINION_STRINGS = ["", "NA", "N/A", "NaN", "nan", "null"]
 
 
+# Set in DataFrame.attrs by `trusted_long`; pandas carries attrs to row subsets of the frame.
+TRUSTED = "analysis.trusted_long"
+
+
 def validate_long(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a normalized copy of a long frame, or raise ValueError naming the bad column."""
+    """Return a normalized copy of a long frame, or raise ValueError naming the bad column.
+
+    A frame returned by `trusted_long` (or a row subset of one) is returned as it is.
+    """
+    if frame.attrs.get(TRUSTED) is True:
+        return frame
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(f"long frame is missing required column(s): {', '.join(missing)}")
@@ -47,6 +56,17 @@ def validate_long(frame: pd.DataFrame) -> pd.DataFrame:
     out["round"] = _integer_round(out["round"])
     out["value"] = _numeric_value(out["value"])
     _reject_duplicates(out)
+    return out
+
+
+def trusted_long(frame: pd.DataFrame) -> pd.DataFrame:
+    """Validate once and mark the result, so the functions called on it skip re-validating.
+
+    For callers that run many statistics over one large frame (the platform's aggregation).
+    Treat the result as read-only: a changed column is not checked again.
+    """
+    out = validate_long(frame)
+    out.attrs[TRUSTED] = True
     return out
 
 
@@ -94,7 +114,7 @@ def require_scale(values: pd.Series, scale_min: int, scale_max: int) -> None:
     if not bad.empty:
         raise ValueError(
             f"column 'value' must hold integers from {scale_min} to {scale_max}; "
-            f"found {bad.iloc[0]!r}"
+            f"found {float(bad.iloc[0])!r}"
         )
 
 

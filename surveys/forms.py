@@ -64,3 +64,13 @@ def parse_expertise(post, themes: list[Theme]) -> tuple[dict[int, int], dict[str
         else:
             levels[theme.pk] = int(raw)
     return levels, errors
+
+
+def unanswered_after(answers: dict[str, ItemAnswer], saved: set[str], items: list[Item]) -> list[str]:
+    """Codes of the items that would still be unanswered once these answers are saved."""
+    def has_content(answer: ItemAnswer) -> bool:
+        return answer.no_opinion or bool(answer.text.strip()) or any(
+            v is not None for v in answer.values.values())
+
+    return [item.code for item in items
+            if not (has_content(answers[item.code]) if item.code in answers else item.code in saved)]

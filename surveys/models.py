@@ -22,6 +22,10 @@ class Study(models.Model):
         ACTIVE = "active", _("Active")
         FINISHED = "finished", _("Finished")
 
+    class Mode(models.TextChoices):
+        CLASSIC = "classic", _("Classic (rounds)")
+        REALTIME = "realtime", _("Real-Time (roundless)")
+
     slug = models.SlugField(unique=True)
     title_en = models.CharField(max_length=300)
     title_ru = models.CharField(max_length=300, blank=True)
@@ -31,6 +35,11 @@ class Study(models.Model):
     languages = models.JSONField(default=list)
     default_language = models.CharField(max_length=2, default="en")
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    mode = models.CharField(
+        max_length=10, choices=Mode, default=Mode.CLASSIC,
+        help_text=_("Real-Time: one live round that experts revisit any time, with statistics "
+                    "refreshed after every submission and dated snapshots taken by the organizer."),
+    )
     consensus_agree_pct = models.FloatField(default=75.0)
     consensus_iqr_max = models.FloatField(default=1.0)
     answer_before_feedback = models.BooleanField(
@@ -318,6 +327,9 @@ class Aggregate(models.Model):
     consensus = models.BooleanField(null=True)
     median_change = models.FloatField(null=True)
     extra = models.JSONField(default=dict)
+    # The computation (round, version) that wrote this row; null only for pre-versioning rows.
+    run = models.ForeignKey("AggregationRun", on_delete=models.PROTECT, null=True, blank=True,
+                            related_name="aggregates")
 
     class Meta:
         constraints = [
@@ -328,6 +340,73 @@ class Aggregate(models.Model):
 
     def __str__(self) -> str:
         return f"round {self.round_id} item {self.item_id} {self.dimension} {self.group or 'panel'}"
+
+
+class AggregationRun(models.Model):
+    """One computation of a round's snapshot, version `version`: done at most once.
+
+    The round's Aggregate rows always belong to its latest finished run; an older or repeated
+    run never writes over a newer one. Live runs refresh the open round of a Real-Time study.
+    """
+
+    class Kind(models.TextChoices):
+        ROUND = "round", _("Round snapshot")
+        LIVE = "live", _("Live statistics")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        SUPERSEDED = "superseded", _("Superseded")
+        FAILED = "failed", _("Failed")
+
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, related_name="aggregation_runs")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.ROUND)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    phase = models.CharField(max_length=20, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text=_("Percent done."))
+    answers = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    chunks = models.PositiveIntegerField(default=0, help_text=_("0 = computed in one task."))
+    chunks_done = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+    panel = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["round", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "version"], name="uniq_aggregation_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"round {self.round_id} v{self.version} {self.kind} {self.status}"
+
+
+class AggregationChunk(models.Model):
+    """A part of a chunked run: some items' rows, or (items null) the round-wide statistics."""
+
+    run = models.ForeignKey(AggregationRun, on_delete=models.CASCADE, related_name="parts")
+    index = models.PositiveIntegerField()
+    items = models.JSONField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="uniq_aggregation_chunk")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} chunk {self.index}"
 
 
 class AuditEvent(models.Model):

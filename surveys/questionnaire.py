@@ -7,6 +7,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.charts import distribution_chart, range_chart
@@ -51,6 +52,13 @@ class ItemView:
     rationales: list[dict] = field(default_factory=list)
     has_feedback: bool = False
     answered: bool = False
+
+    @property
+    def field_names(self) -> str:
+        """The form fields of this item (and the version), as htmx's hx-params wants them."""
+        code = self.item.code
+        names = [part.name for part in self.parts] if self.item.kind != Item.Kind.OPEN else []
+        return ",".join([*names, f"a-{code}.none", f"a-{code}.why", f"a-{code}.text", "version"])
 
 
 def value_label(item: Item, key: str, value: float | None) -> str:
@@ -156,3 +164,45 @@ def questionnaire(expert: Expert, round_: Round, *, gated: bool = False) -> list
         view.has_feedback = any(p.feedback for p in parts) and (answered or not gated)
         views.append(view)
     return views
+
+
+def _group_by_theme(views: list[ItemView], errors: dict, levels: dict) -> list[dict]:
+    themes: list[dict] = []
+    for view in views:
+        if not themes or themes[-1]["theme"] != view.item.theme:
+            themes.append({"theme": view.item.theme, "items": [],
+                           "expertise": errors.get(f"x-{view.item.theme_id}", ""),
+                           "level": levels.get(view.item.theme_id)})
+        themes[-1]["items"].append(view)
+    return themes
+
+
+def round_is_open(round_: Round | None) -> bool:
+    """Whether answers to the round can still change."""
+    return round_ is not None and round_.status == Round.Status.OPEN and (
+        round_.closes_at is None or round_.closes_at > timezone.now())
+
+
+def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict | None = None) -> dict:
+    """Everything the questionnaire page shows: sections, progress, what is left, errors."""
+    errors = errors or {}
+    response = Response.objects.filter(round=round_, expert=expert).first() if round_ else None
+    views = questionnaire(expert, round_, gated=expert.study.answer_before_feedback) if round_ else []
+    for view in views:
+        view.error = errors.get(view.item.code, "")
+        for part in view.parts:
+            part.error = errors.get(f"{view.item.code}.{part.key}", "")
+    levels = dict(expert.expertise.values_list("theme_id", "level"))
+    # Errors no item on the page can show (an unknown item field) go to the top of the form.
+    codes = {v.item.code for v in views}
+    stray = [m for k, m in errors.items()
+             if k != "__all__" and not k.startswith("x-") and k.partition(".")[0] not in codes]
+    return {
+        "round": round_, "response": response, "is_open": round_is_open(round_),
+        "themes": _group_by_theme(views, errors, levels),
+        "answered": sum(1 for v in views if v.answered), "total": len(views),
+        "unanswered": [v for v in views if not v.answered],
+        "form_error": " ".join([str(errors.get("__all__", "")), *map(str, stray)]).strip(),
+        "ask_expertise": round_ is not None and round_.number == 1, "views": views,
+    }
+

@@ -90,3 +90,9 @@ def expert_response(expert: Expert, round_: Round | None) -> Response | None:
         return None
     return (Response.objects.filter(expert=expert, round=round_)
             .prefetch_related("answers", "rationales").first())
+
+
+def answered_item_codes(expert: Expert, round_: Round) -> set[str]:
+    """Codes of the round's items the expert has a saved answer to (a value, no opinion or text)."""
+    return set(Answer.objects.filter(response__expert=expert, response__round=round_)
+               .values_list("item__code", flat=True))

@@ -1,14 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from surveys.views import expert, staff
+from surveys.views import expert, reports, staff
 
 urlpatterns = [
     path("", staff.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("studies/<slug:slug>/", staff.study_overview, name="study_overview"),
+    path("studies/<slug:slug>/export/<str:fmt>/", reports.export_download, name="study_export"),
     path("e/<str:token>/", expert.expert_entry, name="expert_entry"),
     path("q/", expert.questionnaire_page, name="questionnaire"),
+    path("q/autosave/", expert.questionnaire_autosave, name="questionnaire_autosave"),
     path("q/language/", expert.expert_language, name="expert_language"),
 ]

@@ -55,13 +55,17 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture(scope="session", autouse=True)
 def celery_queue():
-    """A queue name of this test session's own, so stale messages of other runs never mix in."""
+    """A queue name of this test session's own, so stale messages of other runs never mix in;
+    the routed queues follow it (agora-test-xxxx.aggregation, ...; see config/queues.py)."""
     from config.celery_app import app
+    from config.queues import task_queues, task_routes
 
     if not settings.CELERY_BROKER_URL:
         return None
     name = f"agora-test-{uuid.uuid4().hex[:8]}"
     app.conf.task_default_queue = name
+    app.conf.task_routes = task_routes(name)
+    app.conf.task_queues = task_queues(name)
     return name
 
 
@@ -94,10 +98,13 @@ def celery_worker(django_db_setup, django_db_blocker, celery_queue):
         yield None
         return
     need_service(on_postgres(), "PostgreSQL (a worker process cannot share an SQLite test DB)")
-    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1"}
+    from config.queues import queue_names
+
+    env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1",
+           "CELERY_TASK_DEFAULT_QUEUE": celery_queue}
     log = open(ROOT / "test-artifacts" / "celery-worker.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", celery_queue,
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(queue_names(celery_queue)),
          "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
          "-n", f"{celery_queue}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -82,7 +82,7 @@ def test_saving_again_replaces_only_the_items_in_the_payload(round1, alice):
     ("year", {"": 2030.5}, "year"),
     ("year", {"": float("nan")}, "year"),
     ("rank", {"a": 1, "b": 1, "c": 2}, "rank"),
-    ("rank", {"a": 1, "b": 2, "c": 4}, "rank"),
+    ("rank", {"a": 1, "b": 2, "c": 4}, "rank.c"),
     ("rank", {"a": 1, "b": 2, "d": 3}, "rank"),
 ])
 def test_an_out_of_range_answer_is_refused_and_loses_nothing(round1, alice, code, values, field):

@@ -9,6 +9,8 @@ from pathlib import Path
 from django.utils.translation import gettext_lazy as _
 
 from config.env import env_bool, env_broker, env_database, env_int, env_list, env_str
+from config.logs import logging_config
+from config.queues import task_queues, task_routes
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -29,10 +31,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "csp",
+    "django_htmx",
     "surveys",
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -41,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -122,6 +127,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "agora")
+# Aggregation, email and reports have queues of their own (agora.aggregation, ...): a slow
+# report never delays a round's feedback. See config/queues.py.
+CELERY_TASK_ROUTES = task_routes(CELERY_TASK_DEFAULT_QUEUE)
+CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
+# Workers log through LOGGING below (JSON lines with the task's id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "UTC"
@@ -131,9 +142,5 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-}
+# JSON lines with the request id (LOG_FORMAT=text for reading by eye); see config/logs.py.
+LOGGING = logging_config(fmt=env_str("LOG_FORMAT", "json"), level=env_str("LOG_LEVEL", "INFO"))

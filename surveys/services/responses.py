@@ -38,7 +38,7 @@ def _check_value(item: Item, key: str, value: float | None) -> str | None:
     return None
 
 
-def _check_item(item: Item, answer: ItemAnswer) -> dict[str, str]:
+def _check_item(item: Item, answer: ItemAnswer, *, final: bool = False) -> dict[str, str]:
     """Return field errors for one item's answer, keyed item code or code.dimension."""
     errors: dict[str, str] = {}
     keys = item.answer_keys()
@@ -52,8 +52,10 @@ def _check_item(item: Item, answer: ItemAnswer) -> dict[str, str]:
             errors[f"{item.code}.{key}" if key else item.code] = message
     if item.kind == Item.Kind.RANKING and not answer.no_opinion:
         ranks = [v for v in answer.values.values() if v is not None]
-        if ranks and sorted(ranks) != list(range(1, len(keys) + 1)):
-            errors[item.code] = _("Give each option a different place from 1 to %(n)s.") % {"n": len(keys)}
+        # A draft may hold a ranking in progress; a submitted one is all or nothing.
+        if len(set(ranks)) != len(ranks) or (final and ranks and len(ranks) != len(keys)):
+            errors[item.code] = _("Give each option a different place from 1 to %(n)s.") % {
+                "n": len(keys)}
     if len(answer.rationale) > MAX_TEXT or len(answer.text) > MAX_TEXT:
         errors[item.code] = _("Texts are limited to %(n)s characters.") % {"n": MAX_TEXT}
     if answer.no_opinion and item.kind == Item.Kind.OPEN:
@@ -94,7 +96,7 @@ def _rows(response: Response, item: Item, answer: ItemAnswer) -> list[Answer]:
 
 def response_save_draft(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
-    expected_version: int | None = None,
+    expected_version: int | None = None, final: bool = False,
 ) -> Response:
     """Validate and store the given items' answers; a stale version changes nothing."""
     _open_round_for(expert, round_)
@@ -104,7 +106,7 @@ def response_save_draft(
         if code not in items:
             errors[code] = _("Item %(code)s is not part of this round.") % {"code": code}
         else:
-            errors.update(_check_item(items[code], answer))
+            errors.update(_check_item(items[code], answer, final=final))
     if errors:
         raise ServiceError(_("Some answers need correcting."), field_errors=errors)
     with transaction.atomic():
@@ -137,7 +139,8 @@ def response_submit(
     """Save the last answers and mark the response submitted; resubmitting revises it."""
     with transaction.atomic():
         response = response_save_draft(
-            expert=expert, round_=round_, answers=answers or {}, expected_version=expected_version
+            expert=expert, round_=round_, answers=answers or {}, expected_version=expected_version,
+            final=True,
         )
         response.status = Response.Status.SUBMITTED
         response.submitted_at = timezone.now()

@@ -1,4 +1,4 @@
-"""The expert's pages: the invitation link, the questionnaire, and the language choice."""
+"""The expert's pages: the invitation link, the questionnaire, autosave and the language."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -11,10 +11,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from surveys.errors import ServiceError
-from surveys.forms import parse_answers, parse_expertise
-from surveys.models import Expert, Round
-from surveys.questionnaire import questionnaire
-from surveys.selectors import round_current, round_items
+from surveys.forms import parse_answers, parse_expertise, unanswered_after
+from surveys.models import Expert
+from surveys.questionnaire import questionnaire_context
+from surveys.selectors import answered_item_codes, round_current, round_items
 from surveys.services.panel import expert_for_token, expert_set_language
 from surveys.services.responses import questionnaire_save
 
@@ -35,6 +35,17 @@ def _session_expert(request: HttpRequest) -> Expert | None:
             .filter(pk=expert_id, withdrawn_at__isnull=True).first())
 
 
+def _no_session(request: HttpRequest) -> HttpResponse:
+    template = "surveys/_autosave.html" if request.htmx else "surveys/expert_message.html"
+    return render(request, template, {
+        "title": _("Please open your personal link"),
+        "message": _("Your session has ended or you have not opened your invitation yet. "
+                     "Open the personal link from your invitation to continue; nothing you "
+                     "saved is lost."),
+        "failed": True,
+    }, status=403)
+
+
 @never_cache
 def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange the personal link's token for a session, then drop it from the address."""
@@ -51,39 +62,28 @@ def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
     return _with_language(redirect("questionnaire"), expert.language)
 
 
-def _page(request, expert, round_, *, errors=None, message="", status=200):
-    response = round_.responses.filter(expert=expert).first() if round_ else None
-    is_open = round_ is not None and round_.status == Round.Status.OPEN and (
-        round_.closes_at is None or round_.closes_at > timezone.now())
-    views = questionnaire(expert, round_) if round_ else []
-    errors = errors or {}
-    for view in views:
-        view.error = errors.get(view.item.code, "")
-        for part in view.parts:
-            part.error = errors.get(f"{view.item.code}.{part.key}", "")
-    themes, current = [], None
-    for view in views:
-        if current is None or current["theme"] != view.item.theme:
-            current = {"theme": view.item.theme, "items": [],
-                       "expertise": errors.get(f"x-{view.item.theme_id}", "")}
-            themes.append(current)
-        current["items"].append(view)
-    levels = dict(expert.expertise.values_list("theme_id", "level"))
-    for section in themes:
-        section["level"] = levels.get(section["theme"].pk)
-    answered = sum(1 for v in views if v.answered)
-    # Errors no item on the page can show (an unknown item field) go to the top of the form.
-    codes = {v.item.code for v in views}
-    stray = [m for k, m in errors.items()
-             if k != "__all__" and not k.startswith("x-") and k.partition(".")[0] not in codes]
-    form_error = " ".join([str(errors.get("__all__", "")), *map(str, stray)]).strip()
-    return render(request, "surveys/questionnaire.html", {
-        "expert": expert, "study": expert.study, "round": round_, "response": response,
-        "themes": themes, "is_open": is_open, "answered": answered, "total": len(views),
-        "unanswered": [v for v in views if not v.answered],
-        "form_error": form_error, "message": message, "levels": range(1, 6),
-        "ask_expertise": round_ is not None and round_.number == 1,
-    }, status=status)
+def _page(request, expert, round_, *, errors=None, message="", confirm=False, status=200):
+    context = questionnaire_context(expert, round_, errors=errors)
+    context |= {"expert": expert, "study": expert.study, "message": message,
+                "confirm": confirm and context["is_open"], "levels": range(1, 6)}
+    return render(request, "surveys/questionnaire.html", context, status=status)
+
+
+def _save(request, expert, round_, *, submit: bool):
+    """Parse the posted fields and call the service; returns the errors dict or None."""
+    answers, errors = parse_answers(request.POST, round_items(round_))
+    levels, expertise_errors = parse_expertise(request.POST, list(expert.study.themes.all()))
+    errors |= expertise_errors
+    if errors:
+        return errors, 400
+    version = request.POST.get("version", "")
+    try:
+        questionnaire_save(expert=expert, round_=round_, answers=answers, expertise=levels,
+                           submit=submit,
+                           expected_version=int(version) if version.isdigit() else None)
+    except ServiceError as exc:
+        return {"__all__": exc.message, **exc.field_errors}, exc.status
+    return None, 200
 
 
 @never_cache
@@ -91,39 +91,59 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
     """Show the current round's questionnaire; a POST saves a draft or submits."""
     expert = _session_expert(request)
     if expert is None:
-        return render(request, "surveys/expert_message.html", {
-            "title": _("Please open your personal link"),
-            "message": _("Your session has ended or you have not opened your invitation yet. "
-                         "Open the personal link from your invitation to continue; nothing you "
-                         "saved is lost."),
-        }, status=403)
+        return _no_session(request)
     round_ = round_current(expert.study)
     if request.method != "POST":
         message = _("Your answers are saved.") if request.GET.get("saved") else ""
         if request.GET.get("submitted"):
             message = _("Thank you: your answers are submitted. You may revise them until the "
                         "round closes.")
-        return _page(request, expert, round_, message=message)
+        return _page(request, expert, round_, message=message,
+                     confirm=bool(request.GET.get("confirm")))
     if round_ is None:
         return _page(request, expert, round_, status=409,
                      errors={"__all__": _("There is no round to answer.")})
-    items = round_items(round_)
-    answers, errors = parse_answers(request.POST, items)
-    levels, expertise_errors = parse_expertise(request.POST, list(expert.study.themes.all()))
-    errors |= expertise_errors
-    version = request.POST.get("version", "")
     submit = request.POST.get("action") == "submit"
-    if not errors:
-        try:
-            questionnaire_save(expert=expert, round_=round_, answers=answers, expertise=levels,
-                               submit=submit,
-                               expected_version=int(version) if version.isdigit() else None)
-        except ServiceError as exc:
-            errors = {"__all__": exc.message, **exc.field_errors}
-            return _page(request, expert, round_, errors=errors, status=exc.status)
-        return redirect(reverse("questionnaire") + ("?submitted=1" if submit else "?saved=1"))
-    errors["__all__"] = _("Some answers need correcting; nothing was saved yet.")
-    return _page(request, expert, round_, errors=errors, status=400)
+    confirmed = request.POST.get("confirm") == "1"
+    if submit and not confirmed:
+        # Nothing left unanswered: submit at once; otherwise save and ask to confirm.
+        items = round_items(round_)
+        answers, _errors = parse_answers(request.POST, items)
+        confirmed = not unanswered_after(answers, answered_item_codes(expert, round_), items)
+    errors, status = _save(request, expert, round_, submit=submit and confirmed)
+    if errors:
+        if status == 400 and "__all__" not in errors:
+            errors["__all__"] = _("Some answers need correcting; nothing was saved yet.")
+        return _page(request, expert, round_, errors=errors, status=status)
+    if submit and not confirmed:
+        # Saved as a draft; the expert now sees what is unanswered and confirms the submit.
+        return redirect(reverse("questionnaire") + "?confirm=1#submit-confirm")
+    return redirect(reverse("questionnaire") + ("?submitted=1" if submit else "?saved=1"))
+
+
+@require_POST
+@never_cache
+def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
+    """Save the posted item(s) as a draft and answer with the small fragments htmx swaps in."""
+    expert = _session_expert(request)
+    if expert is None:
+        return _no_session(request)
+    round_ = round_current(expert.study)
+    if round_ is None:
+        return render(request, "surveys/_autosave.html", {
+            "failed": True, "message": _("There is no round to answer.")}, status=409)
+    errors, status = _save(request, expert, round_, submit=False)
+    codes = sorted({name[2:].partition(".")[0] for name in request.POST if name.startswith("a-")})
+    context = questionnaire_context(expert, round_)
+    views = [v for v in context["views"] if v.item.code in codes]
+    if errors:
+        message = errors.pop("__all__", "") or _("Some answers need correcting.")
+        details = [str(m) for m in errors.values()]
+        return render(request, "surveys/_autosave.html", {
+            "failed": True, "message": message, "details": details,
+            "conflict": status == 409, **context}, status=status)
+    return render(request, "surveys/_autosave.html", {
+        "failed": False, "saved_at": timezone.now(), "views": views, **context})
 
 
 @require_POST

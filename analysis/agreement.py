@@ -1,0 +1,85 @@
+"""Agreement of the whole panel over a round's items: Krippendorff's alpha and Fleiss' kappa.
+
+Items (each item and dimension of a round) are the units and experts the coders. Missing
+answers and "no opinion" (NaN) are allowed: an expert simply did not code that unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.frames import group_keys, validate_long
+
+DEFAULT_BY: tuple[str, ...] = ("round",)
+LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")
+AGREEMENT_COLUMNS: tuple[str, ...] = ("krippendorff_alpha", "fleiss_kappa", "n_experts", "n_items")
+UNIT: list[str] = ["item", "dimension"]
+
+
+def panel_agreement(
+    frame: pd.DataFrame, *, level: str = "ordinal", by: Sequence[str] = DEFAULT_BY
+) -> pd.DataFrame:
+    """Return one row per `by` key with Krippendorff's alpha, Fleiss' kappa and the counts used.
+
+    n_experts and n_items count the experts and the units with at least one valid answer.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
+    df = validate_long(frame)
+    keys = group_keys(df, by)
+    valid = df.loc[df["value"].notna()]
+    rows = []
+    for key, part in df.groupby(keys, sort=True):
+        answers = valid.loc[part.index.intersection(valid.index)]
+        rows.append((*_as_tuple(key), krippendorff_alpha(answers, level=level),
+                     fleiss_kappa(answers), answers["expert"].nunique(),
+                     answers.groupby(UNIT).ngroups if len(answers) else 0))
+    out = pd.DataFrame(rows, columns=[*keys, *AGREEMENT_COLUMNS])
+    return out.astype({"krippendorff_alpha": "float64", "fleiss_kappa": "float64",
+                       "n_experts": "int64", "n_items": "int64"})
+
+
+def krippendorff_alpha(answers: pd.DataFrame, *, level: str = "ordinal") -> float:
+    """Krippendorff's alpha of valid long-format answers (the `krippendorff` package).
+
+    NaN when fewer than two distinct values were given (no disagreement can be expected).
+    """
+    import krippendorff  # imported here: only this function needs it
+
+    valid = answers.loc[answers["value"].notna()]
+    if valid["value"].nunique() < 2:
+        return float("nan")
+    # The package wants a coders x units matrix with NaN where a coder did not code a unit.
+    matrix = valid.pivot_table(index="expert", columns=UNIT, values="value", aggfunc="first")
+    return float(krippendorff.alpha(reliability_data=matrix.to_numpy(dtype="float64"),
+                                     level_of_measurement=level))
+
+
+def fleiss_kappa(answers: pd.DataFrame) -> float:
+    """Fleiss' kappa (nominal) of valid long-format answers, allowing unequal answers per unit.
+
+    Units with fewer than two answers are left out. P_i = (sum_j n_ij^2 - n_i) / (n_i (n_i - 1))
+    is averaged over units, p_j pools every answer; with the same number of answers on every
+    unit this is Fleiss (1971) exactly. NaN when every answer falls in one category.
+    """
+    valid = answers.loc[answers["value"].notna()]
+    counts = valid.pivot_table(index=UNIT, columns="value", values="expert", aggfunc="count",
+                               fill_value=0)
+    counts = counts.loc[counts.sum(axis=1) >= 2].to_numpy(dtype="float64")
+    if counts.size == 0:
+        return float("nan")
+    n_i = counts.sum(axis=1)
+    p_unit = ((counts**2).sum(axis=1) - n_i) / (n_i * (n_i - 1.0))
+    p_bar = p_unit.mean()
+    p_cat = counts.sum(axis=0) / n_i.sum()
+    p_e = float((p_cat**2).sum())
+    if np.isclose(p_e, 1.0):
+        return float("nan")
+    return float((p_bar - p_e) / (1.0 - p_e))
+
+
+def _as_tuple(key) -> tuple:
+    return key if isinstance(key, tuple) else (key,)

@@ -1,0 +1,73 @@
+"""Expertise-weighted median and % agreement, shown beside the unweighted figures.
+
+The frame carries a ``weight`` column (in the platform: the expert's self-rated expertise,
+1-5, on the item's theme). Answers whose weight is missing or not positive are left out of
+the weighted figures, so they describe the experts who rated their expertise.
+
+The weighted median is the value at which the cumulative weight of the sorted answers first
+reaches half of the total weight; when it reaches exactly half, it is the mean of that value
+and the next one. With equal weights this is the ordinary median (the middle value, or the
+mean of the two middle values).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.frames import group_keys, validate_long
+
+DEFAULT_BY: tuple[str, ...] = ("round", "item", "dimension")
+WEIGHTED_COLUMNS: tuple[str, ...] = ("w_n", "w_total", "w_median", "w_pct_agree")
+
+
+def weighted_summary(
+    frame: pd.DataFrame,
+    *,
+    weight: str = "weight",
+    agree_min: float = 4,
+    by: Sequence[str] = DEFAULT_BY,
+) -> pd.DataFrame:
+    """Return one row per `by` key with the weighted median and weighted % agreement.
+
+    w_n counts the answers with a positive weight, w_total adds their weights; keys whose
+    answers all lack a weight get w_n 0 and NaN figures.
+    """
+    df = validate_long(frame)
+    keys = group_keys(df, by)
+    if weight not in df.columns:
+        raise ValueError(f"weighted_summary needs a '{weight}' column")
+    w = pd.to_numeric(df[weight], errors="coerce").astype("float64")
+    if np.isinf(w).any():
+        raise ValueError(f"column '{weight}' must be finite")
+    index = df.groupby(keys, sort=True).size().index
+    ok = df["value"].notna() & w.gt(0)
+    valid = pd.DataFrame({key: df.loc[ok, key] for key in keys})
+    valid["value"], valid["w"] = df.loc[ok, "value"], w[ok]
+    valid = valid.sort_values([*keys, "value"], kind="stable")
+    grouped = valid.groupby(keys, sort=True)
+    out = pd.DataFrame(index=index)
+    out["w_n"] = grouped.size().reindex(index, fill_value=0).astype("int64")
+    out["w_total"] = grouped["w"].sum().reindex(index)
+    out["w_median"] = _weighted_median(valid, keys).reindex(index)
+    agree = valid["w"].where(valid["value"].ge(agree_min), 0.0)
+    agreeing = agree.groupby([valid[key] for key in keys], sort=True).sum()
+    out["w_pct_agree"] = (agreeing / out["w_total"].where(out["w_total"] > 0)).reindex(index) * 100.0
+    out.loc[out["w_n"].eq(0), "w_total"] = np.nan
+    return out.loc[:, list(WEIGHTED_COLUMNS)].reset_index()
+
+
+def _weighted_median(valid: pd.DataFrame, keys: list[str]) -> pd.Series:
+    # `valid` is sorted by key and value, so cumulative weights run up each key's answers.
+    grouped = valid.groupby(keys, sort=False)
+    cum = grouped["w"].cumsum()
+    half = grouped["w"].transform("sum") / 2.0
+    exactly_half = np.isclose(cum, half, rtol=1e-12, atol=0.0)
+    reached = (cum > half) | exactly_half
+    following = grouped["value"].shift(-1)
+    median = valid["value"].where(~exactly_half | following.isna(), (valid["value"] + following) / 2)
+    first = pd.DataFrame({key: valid[key] for key in keys}).assign(median=median)[reached]
+    first = first.groupby(keys, sort=True).head(1)
+    return first.set_index(keys)["median"]

@@ -1,0 +1,228 @@
+"""Study exports: long CSV, XLSX, Parquet, SPSS .sav and a JSON archive, under pseudonyms only.
+
+Experts appear only as stable per-study pseudonyms (surveys.pseudonyms); names, emails and
+database ids never leave. Rows are ordered by round, item, dimension and pseudonym, so the
+order says nothing about who joined when. Only submitted responses are exported. Spreadsheet
+formulas are neutralized in CSV and XLSX (headers included); Parquet and JSON keep text as is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from django.utils import timezone
+
+from surveys.models import Aggregate, Answer, ExpertiseRating, Item, Rationale, Response, Round, Study
+from surveys.pseudonyms import pseudonym_map
+
+LONG_COLUMNS = ["expert", "group", "round", "item", "dimension", "kind", "value", "no_opinion",
+                "rationale"]
+TEXT_COLUMNS = ["expert", "group", "round", "item", "type", "text"]
+# OWASP: a cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ARCHIVE_FORMAT = "agora-delphi-archive"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    extension: str
+    content_type: str
+    label: str
+
+
+FORMATS: dict[str, ExportFormat] = {
+    "csv": ExportFormat("csv", "text/csv; charset=utf-8", "CSV (long)"),
+    "xlsx": ExportFormat(
+        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel"),
+    "parquet": ExportFormat("parquet", "application/vnd.apache.parquet", "Parquet"),
+    "sav": ExportFormat("sav", "application/x-spss-sav", "SPSS"),
+    "json": ExportFormat("json", "application/json", "JSON archive"),
+}
+
+
+def neutralize(value: Any) -> Any:
+    """A string that a spreadsheet would run as a formula, made inert by a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell and every header neutralized."""
+    out = frame.rename(columns=neutralize)
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralize)
+    return out
+
+
+def _submitted(study: Study):
+    return {"response__round__study": study, "response__status": Response.Status.SUBMITTED}
+
+
+def _pseudonyms(study: Study) -> dict[int, str]:
+    ids = Response.objects.filter(round__study=study).values_list("expert_id", flat=True)
+    return pseudonym_map(study_id=study.pk, expert_ids=ids)
+
+
+def _item_order(study: Study) -> dict[str, int]:
+    codes = study.items.order_by("theme__position", "position").values_list("code", flat=True)
+    return {code: k for k, code in enumerate(codes)}
+
+
+def _sorted(frame: pd.DataFrame, study: Study, keys: list[str]) -> pd.DataFrame:
+    order = _item_order(study)
+    frame = frame.assign(_pos=frame["item"].map(order))
+    frame = frame.sort_values(["round", "_pos", *keys], kind="stable").drop(columns="_pos")
+    return frame.reset_index(drop=True)
+
+
+def export_long(study: Study) -> pd.DataFrame:
+    """Every submitted numeric answer of the study, one row per answer (the analysis long format).
+
+    value is NaN for "no opinion" (no_opinion is then 1); rationale is the expert's argument for
+    the item in that round, repeated on each of the item's rows. Open-text items are in
+    export_texts.
+    """
+    names = _pseudonyms(study)
+    rows = Answer.objects.filter(**_submitted(study)).exclude(item__kind=Item.Kind.OPEN).values_list(
+        "response_id", "response__expert_id", "response__expert__group__code",
+        "response__round__number", "item_id", "item__code", "dimension", "item__kind", "value",
+        "no_opinion")
+    rationales = dict(((r, i), t) for r, i, t in Rationale.objects.filter(**_submitted(study))
+                      .values_list("response_id", "item_id", "text"))
+    records = [
+        (names[expert], group, number, code, dimension, kind,
+         math.nan if no_opinion or value is None else float(value), int(no_opinion),
+         rationales.get((response, item), ""))
+        for response, expert, group, number, item, code, dimension, kind, value, no_opinion in rows
+    ]
+    frame = pd.DataFrame(records, columns=LONG_COLUMNS)
+    frame = frame.astype({"expert": str, "group": str, "round": "int64", "item": str,
+                          "dimension": str, "kind": str, "value": "float64", "no_opinion": "int64",
+                          "rationale": str})
+    return _sorted(frame, study, ["dimension", "expert"])
+
+
+def export_texts(study: Study) -> pd.DataFrame:
+    """Open-text answers and rationales, one row each, under pseudonyms."""
+    names = _pseudonyms(study)
+    answers = Answer.objects.filter(**_submitted(study), item__kind=Item.Kind.OPEN).exclude(text="")
+    rationales = Rationale.objects.filter(**_submitted(study)).exclude(text="")
+    fields = ("response__expert_id", "response__expert__group__code", "response__round__number",
+              "item__code", "text")
+    records = [(names[e], g, n, c, kind, t)
+               for kind, qs in (("answer", answers), ("rationale", rationales))
+               for e, g, n, c, t in qs.values_list(*fields)]
+    frame = pd.DataFrame(records, columns=TEXT_COLUMNS).astype(
+        {"expert": str, "group": str, "round": "int64", "item": str, "type": str, "text": str})
+    return _sorted(frame, study, ["type", "expert"])
+
+
+def study_definition(study: Study) -> dict:
+    """The study as a study file describes it (load_study accepts it back)."""
+    def text(obj, field: str) -> dict:
+        return {"en": getattr(obj, f"{field}_en"), "ru": getattr(obj, f"{field}_ru")}
+
+    themes = []
+    for theme in study.themes.order_by("position").prefetch_related("items"):
+        items = []
+        for item in sorted(theme.items.all(), key=lambda i: i.position):
+            entry: dict[str, Any] = {"code": item.code, "kind": item.kind, "text": text(item, "text")}
+            source = {"paragraph": item.source_paragraph, "anchor": item.source_anchor}
+            if any(source.values()):
+                entry["source"] = {k: v for k, v in source.items() if v not in (None, "")}
+            extra = {"dimensions": item.dimensions, "options": item.options, "min": item.min_value,
+                     "max": item.max_value, "leaning": item.leaning}
+            entry |= {k: v for k, v in extra.items() if v not in (None, [], {})}
+            if item.unit_en or item.unit_ru:
+                entry["unit"] = text(item, "unit")
+            items.append(entry)
+        themes.append({"code": theme.code, "title": text(theme, "title"), "items": items})
+    description = text(study, "description")
+    return {
+        "version": 1, "slug": study.slug, "title": text(study, "title"),
+        **({"description": description} if all(description.values()) else {}),
+        "source": study.source,
+        "languages": study.languages, "default_language": study.default_language,
+        "consensus": {"agree_pct": study.consensus_agree_pct, "iqr_max": study.consensus_iqr_max},
+        "answer_before_feedback": study.answer_before_feedback,
+        "stakeholder_groups": [{"code": g.code, "name": text(g, "name")} for g in study.groups.all()],
+        "themes": themes,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def _aggregate_records(study: Study) -> list[dict]:
+    fields = ["n", "no_opinion", "median", "q1", "q3", "iqr", "mean", "sd", "pct_agree",
+              "distribution", "consensus", "median_change", "extra"]
+    rows = (Aggregate.objects.filter(round__study=study)
+            .order_by("round__number", "item__theme__position", "item__position", "dimension", "group")
+            .values("round__number", "item__code", "dimension", "group", *fields))
+    return [{"round": r.pop("round__number"), "item": r.pop("item__code"), **r} for r in rows]
+
+
+def study_archive(study: Study) -> dict:
+    """Definition, rounds, pseudonymized answers, texts, expertise and aggregates, JSON-ready."""
+    names = _pseudonyms(study)
+    rounds = [{"number": r.number, "status": r.status, "opens_at": r.opens_at,
+               "closes_at": r.closes_at, "closed_at": r.closed_at, "aggregated_at": r.aggregated_at,
+               "items": sorted(r.items.values_list("code", flat=True), key=_item_order(study).get)}
+              for r in Round.objects.filter(study=study).order_by("number")]
+    expertise = sorted(
+        ({"expert": names[e], "theme": t, "level": level}
+         for e, t, level in ExpertiseRating.objects.filter(expert_id__in=names)
+         .values_list("expert_id", "theme__code", "level")),
+        key=lambda r: (r["expert"], r["theme"]))
+    answers = export_long(study).drop(columns="rationale")
+    answers["no_opinion"] = answers["no_opinion"].astype(bool)
+    return _jsonable({
+        "format": ARCHIVE_FORMAT, "version": 1, "exported_at": timezone.now(),
+        "study": study_definition(study), "rounds": rounds,
+        "experts": sorted(({"expert": names[e], "group": g} for e, g in
+                           study.experts.filter(pk__in=names).values_list("pk", "group__code")),
+                          key=lambda r: r["expert"]),
+        "expertise": expertise,
+        "answers": answers.to_dict(orient="records"),
+        "texts": export_texts(study).to_dict(orient="records"),
+        "aggregates": _aggregate_records(study),
+    })
+
+
+def export_bytes(study: Study, fmt: str) -> bytes:
+    """The study exported in one of FORMATS, as the bytes of the file."""
+    if fmt == "csv":
+        return neutralize_frame(export_long(study)).to_csv(index=False).encode("utf-8")
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        export_long(study).to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    if fmt == "json":
+        return json.dumps(study_archive(study), ensure_ascii=False, indent=1).encode("utf-8")
+    if fmt in {"xlsx", "sav"}:
+        from surveys.reports import office
+
+        return office.workbook_bytes(study) if fmt == "xlsx" else office.sav_bytes(study)
+    raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def export_filename(study: Study, fmt: str) -> str:
+    return f"{study.slug}-{timezone.now():%Y%m%d}.{FORMATS[fmt].extension}"

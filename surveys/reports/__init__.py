@@ -1,0 +1,1 @@
+"""Reports and office-format exports of a study, built from selectors and `analysis`."""

@@ -1,0 +1,164 @@
+"""XLSX (a sheet per round and a codebook) and SPSS .sav (variable and value labels) exports.
+
+Both are wide: one row per expert (pseudonym), one column per round, item and dimension.
+In XLSX an empty cell means "not answered" and the text "no opinion" means no opinion; in the
+.sav file no opinion is -9, declared as a user-missing value with the label "No opinion".
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from django.utils import translation
+
+from surveys.exports import export_long, export_texts, neutralize, neutralize_frame
+from surveys.models import Item, Study
+
+NO_OPINION_TEXT = "no opinion"
+NO_OPINION_CODE = -9.0
+CODEBOOK_COLUMNS = ["column", "item", "dimension", "kind", "theme", "text_en", "text_ru", "values"]
+SPSS_NAME_MAX = 64
+SPSS_LABEL_MAX = 250
+
+
+def column_label(item: str, dimension: str) -> str:
+    return f"{item}/{dimension}" if dimension else item
+
+
+def scale_labels(item: Item, dimension: str) -> dict[int, str]:
+    """English labels of a 1-5 rated answer (the questionnaire's own wording), else {}."""
+    from surveys.questionnaire import SCALES
+
+    if item.kind not in Item.RATED:
+        return {}
+    with translation.override("en"):
+        return {k: str(label) for k, label in enumerate(SCALES.get(dimension, SCALES[""]), start=1)}
+
+
+def _values_text(item: Item, dimension: str) -> str:
+    labels = scale_labels(item, dimension)
+    if labels:
+        return "; ".join(f"{k} = {v}" for k, v in labels.items()) + f"; {NO_OPINION_TEXT}"
+    if item.kind == Item.Kind.RANKING:
+        return f"rank 1 (first) to {len(item.options)}; {NO_OPINION_TEXT}"
+    low, high = item.bounds()
+    unit = f" {item.unit_en}" if item.unit_en else " %" if item.kind == Item.Kind.PROBABILITY else ""
+    return f"{low:g} to {high:g}{unit}; {NO_OPINION_TEXT}"
+
+
+def _columns(study: Study, long: pd.DataFrame) -> list[tuple[Item, str]]:
+    """(item, dimension) pairs in questionnaire order: every key answered in any round."""
+    answered = set(zip(long["item"], long["dimension"], strict=True))
+    items = study.items.select_related("theme").order_by("theme__position", "position")
+    return [(item, key) for item in items if item.kind != Item.Kind.OPEN
+            for key in item.answer_keys() if (item.code, key) in answered]
+
+
+def _wide(long: pd.DataFrame, values: str, keys: list[tuple]) -> pd.DataFrame:
+    """One row per expert (with the group), one column per key tuple of `long["key"]`."""
+    wide = long.pivot_table(index="expert", columns="key", values=values, aggfunc="first",
+                            dropna=False)
+    wide = wide.reindex(columns=keys)
+    groups = long.drop_duplicates("expert").set_index("expert")["group"]
+    wide.insert(0, "group", groups.reindex(wide.index))
+    return wide
+
+
+def round_table(long: pd.DataFrame, round_: int, columns: list[tuple[Item, str]]) -> pd.DataFrame:
+    """One round wide: expert, group, then one column per (item, dimension), NaN if unanswered."""
+    part = long.loc[long["round"].eq(round_)]
+    part = part.assign(key=list(zip(part["item"], part["dimension"], strict=True)))
+    present = set(part["key"])
+    keys = [(i.code, d) for i, d in columns if (i.code, d) in present]
+    values, no_opinion = _wide(part, "value", keys), _wide(part, "no_opinion", keys)
+    wide = values.astype(object).where(~no_opinion.eq(1), NO_OPINION_TEXT)
+    wide.columns = ["group", *(column_label(i, d) for i, d in keys)]
+    return wide.reset_index()
+
+
+def workbook_rows(study: Study) -> dict[str, list[list]]:
+    """Every sheet of the XLSX export as rows of cell values (header first), neutralized."""
+    long = export_long(study)
+    columns = _columns(study, long)
+    sheets: dict[str, list[list]] = {}
+    for round_ in sorted(long["round"].unique()):
+        table = neutralize_frame(round_table(long, int(round_), columns))
+        sheets[f"Round {round_}"] = _rows(table)
+    codebook = pd.DataFrame(
+        [(column_label(i.code, d), i.code, d, i.kind, i.theme.code, i.text_en, i.text_ru,
+          _values_text(i, d)) for i, d in columns], columns=CODEBOOK_COLUMNS)
+    sheets["Codebook"] = _rows(neutralize_frame(codebook))
+    sheets["Texts"] = _rows(neutralize_frame(export_texts(study)))
+    return sheets
+
+
+def _rows(table: pd.DataFrame) -> list[list]:
+    # A spreadsheet has no empty string: "" is stored, and read back, as an empty cell.
+    body = table.astype(object).where(table.notna() & table.ne(""), None).to_numpy().tolist()
+    return [[neutralize(c) for c in table.columns], *body]
+
+
+def workbook_bytes(study: Study) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, rows in workbook_rows(study).items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def spss_name(label: str, taken: set[str]) -> str:
+    """An SPSS variable name (letters, digits, _; at most 64 bytes) unique among `taken`."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", label)[:SPSS_NAME_MAX]
+    base, k = name, 1
+    while name.lower() in taken:
+        suffix = f"_{k}"
+        name, k = base[: SPSS_NAME_MAX - len(suffix)] + suffix, k + 1
+    taken.add(name.lower())
+    return name
+
+
+def sav_frame(study: Study) -> tuple[pd.DataFrame, dict, dict, dict]:
+    """The wide .sav table with its variable labels, value labels and user-missing values."""
+    long = export_long(study)
+    columns = _columns(study, long)
+    numeric = long.assign(
+        value=long["value"].where(long["no_opinion"].eq(0), NO_OPINION_CODE),
+        key=list(zip(long["round"], long["item"], long["dimension"], strict=True)))
+    order = {(i.code, d): k for k, (i, d) in enumerate(columns)}
+    keys = sorted(set(numeric["key"]), key=lambda c: (c[0], order[(c[1], c[2])]))
+    wide = _wide(numeric, "value", keys)
+    items = {i.code: i for i, _ in columns}
+    taken = {"expert", "group"}
+    names, labels, value_labels = [], {"expert": "Expert (pseudonym)", "group": "Stakeholder group"}, {}
+    for round_, code, dimension in keys:
+        name = spss_name(f"r{round_}_{code}" + (f"_{dimension}" if dimension else ""), taken)
+        names.append(name)
+        text = f"Round {round_}, {column_label(code, dimension)}: {items[code].text_en}"
+        labels[name] = text[:SPSS_LABEL_MAX]
+        scale = scale_labels(items[code], dimension)
+        value_labels[name] = {float(k): v for k, v in scale.items()} | {NO_OPINION_CODE: "No opinion"}
+    wide.columns = ["group", *names]
+    table = wide.reset_index().astype({"expert": str, "group": str})
+    missing = {name: [NO_OPINION_CODE] for name in names}
+    return table, labels, value_labels, missing
+
+
+def sav_bytes(study: Study) -> bytes:
+    import pyreadstat
+
+    table, labels, value_labels, missing = sav_frame(study)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.sav"
+        pyreadstat.write_sav(table, str(path), column_labels=labels,
+                             variable_value_labels=value_labels, missing_ranges=missing,
+                             variable_display_width={"expert": 14})
+        return path.read_bytes()
