@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test install install-dev migrate serve-demo lint messages clean
+.PHONY: demo test install install-dev migrate serve serve-demo lint messages clean
 
 $(VENV)/.base: requirements/base.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -29,6 +29,20 @@ demo: migrate
 	$(PY) manage.py demo
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
 	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+# The production-like stack on 127.0.0.1 over plain HTTP: PostgreSQL and Redis (or RabbitMQ) come
+# from DATABASE_URL and CELERY_BROKER_URL; migrations, collectstatic, then gunicorn, worker, beat.
+SERVE_PROCESSES ?= web worker beat
+serve: install
+	@test -n "$$DATABASE_URL" -a -n "$$CELERY_BROKER_URL" || { echo "make serve needs DATABASE_URL \
+	(postgres://...) and CELERY_BROKER_URL (redis://... or amqp://...); see platform/README.md"; exit 1; }
+	export DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_HTTPS=$${DJANGO_HTTPS:-false} \
+	  DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost} \
+	  DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" && \
+	$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py collectstatic --no-input -v 0 && \
+	echo "Serving on http://127.0.0.1:$(PORT) ($(SERVE_PROCESSES); Ctrl-C stops them)" && \
+	exec $(VENV)/bin/honcho start -f platform/Procfile -d . -p $(PORT) $(SERVE_PROCESSES)
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -135,6 +135,8 @@
         li.querySelector(".rank-no").textContent = (k + 1) + ".";
       });
       list.dispatchEvent(new Event("change", {bubbles: true}));
+      const keep = box.querySelector(".rank-keep");
+      if (keep) keep.remove();
     }
     function move(li, delta, button) {
       const target = delta < 0 ? li.previousElementSibling : li.nextElementSibling;
@@ -173,7 +175,7 @@
     if (parts.every(function (p) { return !p.querySelector("select").value; })) {
       const keep = document.createElement("button");  /* the shown order is not an answer yet */
       keep.type = "button"; keep.className = "rank-keep"; keep.textContent = form.dataset.labelKeep || "Use this order";
-      keep.addEventListener("click", function () { write(); keep.remove(); list.querySelector("button").focus(); });
+      keep.addEventListener("click", function () { list.querySelector("button").focus(); write(); });
       list.after(keep);
     }
     box.classList.add("enhanced");

@@ -1,0 +1,132 @@
+"""Round-over-round views of a Delphi study for notebooks and reports: convergence, consensus
+under several definitions, polarization between two groups, attrition bias and trajectories.
+
+All functions take the long format (analysis.frames) with rated answers on one scale.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.descriptive import apmo_cutoff, rated_summary
+from analysis.frames import validate_long
+
+KEYS: list[str] = ["item", "dimension"]
+DEFINITIONS: tuple[str, ...] = ("rule", "agreement", "iqr", "sd", "tastle_wierman", "apmo")
+
+
+def convergence(frame: pd.DataFrame, *, scale_min: int = 1, scale_max: int = 5,
+                agree_min: float = 4) -> pd.DataFrame:
+    """Per round, item and dimension: n, median, IQR, SD, % agreement and Tastle-Wierman."""
+    out = rated_summary(frame, scale_min=scale_min, scale_max=scale_max, agree_min=agree_min,
+                        by=("round", *KEYS))
+    return out.loc[:, ["round", *KEYS, "n", "median", "iqr", "sd", "pct_agree", "pct_disagree",
+                       "tastle_wierman"]]
+
+
+def consensus_definitions(summary: pd.DataFrame, *, agree_pct: float = 75.0, iqr_max: float = 1.0,
+                          sd_max: float = 1.0, tw_min: float = 0.8) -> pd.DataFrame:
+    """One boolean column per consensus definition, side by side, for each summary row.
+
+    rule: % agreement >= agree_pct and IQR <= iqr_max (the study's registered rule);
+    agreement, iqr, sd and tastle_wierman: each threshold alone; apmo: % agreement at least
+    the round's APMO cut-off. `unanimous` says whether all definitions give the same verdict.
+    """
+    out = summary.loc[:, ["round", *KEYS]].copy()
+    valid = summary["n"].gt(0)
+    out["agreement"] = summary["pct_agree"].ge(agree_pct) & valid
+    out["iqr"] = summary["iqr"].le(iqr_max) & valid
+    out["rule"] = out["agreement"] & out["iqr"]
+    out["sd"] = summary["sd"].le(sd_max) & valid
+    out["tastle_wierman"] = summary["tastle_wierman"].ge(tw_min) & valid
+    cutoffs = {r: apmo_cutoff(part) for r, part in summary.groupby("round")}
+    out["apmo_cutoff"] = summary["round"].map(cutoffs)
+    out["apmo"] = summary["pct_agree"].ge(out["apmo_cutoff"]) & valid
+    verdicts = out.loc[:, list(DEFINITIONS)]
+    out["unanimous"] = verdicts.all(axis=1) | ~verdicts.any(axis=1)
+    return out
+
+
+def verdict_changes(definitions: pd.DataFrame, *, definition: str = "rule") -> pd.DataFrame:
+    """Items whose verdict under `definition` changed from one round to the next."""
+    wide = definitions.pivot_table(index=KEYS, columns="round", values=definition, aggfunc="first")
+    rounds = list(wide.columns)
+    rows = [(*key, before, after, bool(wide.loc[key, after]))
+            for key in wide.index for before, after in zip(rounds, rounds[1:], strict=False)
+            if pd.notna(wide.loc[key, before]) and pd.notna(wide.loc[key, after])
+            and bool(wide.loc[key, before]) != bool(wide.loc[key, after])]
+    return pd.DataFrame(rows, columns=[*KEYS, "from_round", "to_round", "now"])
+
+
+def polarization(frame: pd.DataFrame, *, group_a: str, group_b: str) -> pd.DataFrame:
+    """Per round and item: the two groups' means, the gap between them and its Mann-Whitney p."""
+    df = validate_long(frame)
+    df = df.loc[df["group"].isin([group_a, group_b]) & df["value"].notna()]
+    rows = []
+    for (round_, item, dimension), part in df.groupby(["round", *KEYS], sort=True):
+        a = part.loc[part["group"].eq(group_a), "value"].to_numpy()
+        b = part.loc[part["group"].eq(group_b), "value"].to_numpy()
+        if len(a) == 0 or len(b) == 0:
+            continue
+        rows.append((round_, item, dimension, len(a), len(b), a.mean(), b.mean(),
+                     abs(a.mean() - b.mean()), _mann_whitney_p(a, b)))
+    return pd.DataFrame(rows, columns=["round", *KEYS, "n_a", "n_b", "mean_a", "mean_b", "gap", "p"])
+
+
+def attrition(frame: pd.DataFrame, *, first_round: int | None = None,
+              last_round: int | None = None) -> pd.DataFrame:
+    """Did the experts who left answer differently? Round-one answers of stayers vs dropouts.
+
+    A dropout answered `first_round` (default the first) but not `last_round` (default the
+    last). One row per item: counts, means, the difference (dropouts minus stayers) and the
+    two-sided Mann-Whitney p.
+    """
+    df = validate_long(frame)
+    first = int(df["round"].min()) if first_round is None else first_round
+    last = int(df["round"].max()) if last_round is None else last_round
+    stayers = set(df.loc[df["round"].eq(last), "expert"])
+    early = df.loc[df["round"].eq(first) & df["value"].notna()]
+    rows = []
+    for (item, dimension), part in early.groupby(KEYS, sort=True):
+        stay = part.loc[part["expert"].isin(stayers), "value"].to_numpy()
+        left = part.loc[~part["expert"].isin(stayers), "value"].to_numpy()
+        rows.append((item, dimension, len(stay), len(left), _mean(stay), _mean(left),
+                     _mean(left) - _mean(stay), _mann_whitney_p(stay, left)))
+    return pd.DataFrame(rows, columns=[*KEYS, "n_stayed", "n_left", "mean_stayed", "mean_left",
+                                       "difference", "p"])
+
+
+def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per expert, item and round from the second on: the answer, the previous one,
+    the panel median the expert saw, and whether the expert moved toward that median."""
+    df = validate_long(frame)
+    df = df.loc[df["value"].notna()]
+    medians = df.groupby(["round", *KEYS])["value"].median().rename("panel_median").reset_index()
+    previous = df.assign(round=df["round"] + 1).rename(columns={"value": "previous"})
+    moved = df.merge(previous.loc[:, ["expert", "round", *KEYS, "previous"]],
+                     on=["expert", "round", *KEYS])
+    seen = medians.assign(round=medians["round"] + 1)
+    moved = moved.merge(seen, on=["round", *KEYS], how="left")
+    before = (moved["previous"] - moved["panel_median"]).abs()
+    after = (moved["value"] - moved["panel_median"]).abs()
+    moved["changed"] = moved["value"].ne(moved["previous"])
+    moved["toward_median"] = after.lt(before)
+    return moved.loc[:, ["expert", "group", "round", *KEYS, "previous", "value", "panel_median",
+                         "changed", "toward_median"]].sort_values(["expert", *KEYS, "round"],
+                                                                  ignore_index=True)
+
+
+def _mean(values: np.ndarray) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) == 0 or len(b) == 0:
+        return float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # identical samples: p is NaN, said so
+        return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)

@@ -1,0 +1,224 @@
+"""Every statistic of a round's snapshot, from long-format answer frames (pandas, no Django).
+
+`item_statistics` works item by item, so a round may be split into chunks of items and
+computed in parallel; `panel_statistics` covers the whole round; `finish` adds what needs
+every item of the round (the APMO cut-off) and the consensus verdicts, on the assembled rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.agreement import fleiss_kappa, krippendorff_alpha
+from analysis.consensus import consensus_table
+from analysis.descriptive import estimate_summary, rand_ucla, rated_summary
+from analysis.frames import trusted_long
+from analysis.groups import group_differences
+from analysis.ranking import kendall_w, mean_ranks
+from analysis.stability import stability
+from analysis.weighted import weighted_summary
+
+KEYS = ["item", "dimension", "group"]
+RATED = ("agreement", "dimensions")
+ESTIMATES = ("probability", "year", "numeric")
+RANKING = "ranking"
+# Columns stored in Aggregate's own fields; every other statistic goes to Aggregate.extra.
+FIELDS = ["n", "no_opinion", "median", "q1", "q3", "iqr", "mean", "sd", "pct_agree",
+          "distribution"]
+# Groups differ when their test's p is below this (two-sided, unadjusted for many items).
+GROUPS_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """What the statistics need to know about an item."""
+
+    kind: str
+    scale_min: float | None = None
+    scale_max: float | None = None
+
+
+def top_boxes(scale_min: float, scale_max: float) -> tuple[float, float]:
+    """(agree_min, disagree_max): 4-5 / 1-2 of 5, 7-9 / 1-3 of 9, the top and bottom 40 % else."""
+    if (scale_min, scale_max) == (1, 5):
+        return 4.0, 2.0
+    if (scale_min, scale_max) == (1, 9):
+        return 7.0, 3.0
+    width = scale_max - scale_min
+    return scale_max - 0.4 * width, scale_min + 0.4 * width
+
+
+def item_statistics(
+    frame: pd.DataFrame, *, items: Mapping[str, ItemSpec], previous: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per item, dimension and group ('' = panel) with every per-item statistic.
+
+    `frame` holds one round's answers (long format, plus `weight` for the expertise-weighted
+    figures); `previous` the previous round's, for stability.
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=[*KEYS, "kind", *FIELDS])
+    kinds = {code: spec.kind for code, spec in items.items()}
+    frame = trusted_long(frame.assign(kind=frame["item"].map(kinds)))
+    parts = []
+    rated_codes = [code for code, spec in items.items() if spec.kind in RATED]
+    scales = sorted({(items[c].scale_min, items[c].scale_max) for c in rated_codes})
+    for scale in scales:
+        codes = [c for c in rated_codes if (items[c].scale_min, items[c].scale_max) == scale]
+        part = frame.loc[frame["item"].isin(codes)]
+        before = None if previous is None else previous.loc[previous["item"].isin(codes)]
+        if not part.empty:
+            parts.append(_rated(part, before, *scale))
+    estimates = frame.loc[frame["kind"].isin(ESTIMATES)]
+    if not estimates.empty:
+        parts.append(_estimates(estimates))
+    rankings = frame.loc[frame["kind"].eq(RANKING)]
+    if not rankings.empty:
+        parts.append(_rankings(rankings))
+    if not parts:
+        return pd.DataFrame(columns=[*KEYS, "kind", *FIELDS])
+    out = pd.concat(parts, ignore_index=True)
+    out["kind"] = out["item"].map(kinds)
+    return out.sort_values(KEYS, kind="stable").reset_index(drop=True)
+
+
+def panel_statistics(frame: pd.DataFrame, *, items: Mapping[str, ItemSpec]) -> dict[str, Any]:
+    """Round-wide agreement over the agreement items: Krippendorff's alpha (ordinal), Fleiss' kappa."""
+    codes = [code for code, spec in items.items() if spec.kind == "agreement"]
+    answers = frame.loc[frame["item"].isin(codes) & frame["value"].notna()]
+    return {
+        "krippendorff_alpha": _number(krippendorff_alpha(answers, level="ordinal"))
+        if len(answers) else None,
+        "fleiss_kappa": _number(fleiss_kappa(answers)) if len(answers) else None,
+        "agreement_experts": int(answers["expert"].nunique()),
+        "agreement_items": int(answers["item"].nunique()),
+    }
+
+
+def finish(rows: pd.DataFrame, *, rule: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Add the consensus verdicts (the study's rule and every definition) to assembled rows.
+
+    Returns the rows with `consensus` (the study's rule; None for items that are not rated)
+    and `consensus_rules` (a dict per row), and the panel's APMO cut-off per group.
+    """
+    rows = rows.copy()
+    rows["consensus"] = None
+    rows["consensus_rules"] = None
+    rated = rows["kind"].isin(RATED) if len(rows) else pd.Series([], dtype=bool)
+    cutoffs: dict[str, Any] = {}
+    if rated.any():
+        table = consensus_table(rows.loc[rated], rule=rule)
+        verdicts = table.drop(columns=["study", "apmo_cutoff"])
+        rows.loc[rated, "consensus"] = [_flag(v) for v in table["study"]]
+        rows.loc[rated, "consensus_rules"] = [
+            {name: _flag(value) for name, value in record.items()}
+            for record in verdicts.to_dict("records")]
+        rows.loc[rated, "apmo_cutoff"] = table["apmo_cutoff"]
+        per_group = rows.loc[rated].groupby("group")["apmo_cutoff"].first()
+        cutoffs = {str(group): _number(value) for group, value in per_group.items()}
+    return rows, {"apmo_cutoff": cutoffs}
+
+
+def clean(value: Any) -> Any:
+    """Turn numpy scalars, NA and NaN into JSON- and database-friendly values."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return None if math.isnan(number) else number
+
+
+def records(rows: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows as JSON-ready dicts (the form chunk results travel and are assembled in)."""
+    return [{key: clean(value) for key, value in record.items()}
+            for record in rows.to_dict("records")]
+
+
+# Kinds of items -------------------------------------------------------------------------
+
+
+def _rated(df: pd.DataFrame, before: pd.DataFrame | None, low: float, high: float) -> pd.DataFrame:
+    agree_min, disagree_max = top_boxes(low, high)
+    scale = {"scale_min": int(low), "scale_max": int(high)}
+    out = _with_panel(df, lambda f, by: rated_summary(
+        f, agree_min=agree_min, disagree_max=disagree_max, by=by, **scale))
+    if (low, high) == (1, 9):
+        out = out.merge(_with_panel(df, lambda f, by: rand_ucla(f, by=by)).drop(columns="n"),
+                        on=KEYS, how="left")
+    if "weight" in df.columns:
+        out = out.merge(_with_panel(df, lambda f, by: weighted_summary(
+            f, agree_min=agree_min, by=by)), on=KEYS, how="left")
+    out = out.merge(_groups(df, out, midpoint=(low + high) / 2), on=KEYS, how="left")
+    if before is not None and not before.empty:
+        both = trusted_long(pd.concat([before.drop(columns="kind", errors="ignore"),
+                                       df.drop(columns="kind")], ignore_index=True))
+        moved = stability(both, from_round=int(before["round"].iloc[0]),
+                          to_round=int(df["round"].iloc[0]), **scale)
+        moved = moved.rename(columns={"n_pairs": "stability_pairs", "stable": "stable"})
+        out = out.merge(moved.assign(group=""), on=KEYS, how="left")
+    return out
+
+
+def _estimates(df: pd.DataFrame) -> pd.DataFrame:
+    out = _with_panel(df, lambda f, by: estimate_summary(f, by=by))
+    return out.merge(_groups(df, out, midpoint=None), on=KEYS, how="left")
+
+
+def _rankings(df: pd.DataFrame) -> pd.DataFrame:
+    out = _with_panel(df, lambda f, by: estimate_summary(f, by=by))
+    means = _with_panel(df, lambda f, by: mean_ranks(f, by=[k for k in by if k != "dimension"]))
+    out = out.merge(means.drop(columns="n"), on=KEYS, how="left")
+    concordance = _with_panel(df, lambda f, by: kendall_w(
+        f, by=[k for k in by if k != "dimension"]).drop(columns="n_options"), dimension=False)
+    return out.merge(concordance, on=["item", "group"], how="left")
+
+
+def _groups(df: pd.DataFrame, summary: pd.DataFrame, *, midpoint: float | None) -> pd.DataFrame:
+    """Between-group tests on the panel rows; polarized = groups differ on both sides of the midpoint."""
+    tests = group_differences(df, round_=int(df["round"].iloc[0]))
+    tests = tests.rename(columns={"test": "groups_test", "statistic": "groups_statistic",
+                                  "p": "groups_p", "n_groups": "groups_n"}).drop(columns="n")
+    tests["groups_differ"] = tests["groups_p"].lt(GROUPS_ALPHA)
+    if midpoint is not None:
+        medians = summary.loc[summary["group"].ne("") & summary["n"].gt(0)]
+        spread = medians.groupby(["item", "dimension"])["median"].agg(["min", "max"]).reset_index()
+        tests = tests.merge(spread, on=["item", "dimension"], how="left")
+        tests["polarized"] = tests["groups_differ"] & tests["min"].lt(midpoint) & tests["max"].gt(
+            midpoint)
+        tests = tests.drop(columns=["min", "max"])
+    return tests.assign(group="")
+
+
+def _with_panel(df: pd.DataFrame, summarize, *, dimension: bool = True) -> pd.DataFrame:
+    """The summary for the whole panel (group '') and for each stakeholder group."""
+    keys = ["item", "dimension"] if dimension else ["item"]
+    parts = [summarize(df, keys).assign(group="")]
+    grouped = df.loc[df["group"].ne("")]
+    if not grouped.empty:
+        parts.append(summarize(grouped, [*keys, "group"]))
+    return pd.concat(parts, ignore_index=True).drop(columns="round", errors="ignore")
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None or value is pd.NA else bool(value)
+
+
+def _number(value: Any) -> float | None:
+    number = clean(value)
+    return number if isinstance(number, float) else None
