@@ -45,3 +45,5 @@ logconfig_dict = {
                                    "propagate": False}},
 }
 proc_name = "agora-web"
+# No control socket: it lives at one path per user, which several gunicorns on a machine share.
+control_socket_disable = True

@@ -137,6 +137,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "UTC"
 
+# Aggregation (surveys/services/aggregation): time limits per task (kept below the broker's
+# visibility timeout), the round size above which items are split across workers, and the
+# Real-Time debounce window. AGGREGATION_TEST_PAUSE ("phase:seconds") is for fault tests only.
+AGGREGATION_SOFT_TIME_LIMIT = env_int("AGGREGATION_SOFT_TIME_LIMIT", 540, minimum=1)
+AGGREGATION_TIME_LIMIT = env_int("AGGREGATION_TIME_LIMIT", 600, minimum=2)
+AGGREGATION_CHUNK_ANSWERS = env_int("AGGREGATION_CHUNK_ANSWERS", 2_000_000, minimum=1)
+LIVE_DEBOUNCE_SECONDS = env_int("LIVE_DEBOUNCE_MS", 1000) / 1000
+AGGREGATION_TEST_PAUSE = env_str("AGGREGATION_TEST_PAUSE", "")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

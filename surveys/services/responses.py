@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
 from surveys.models import Answer, Expert, Item, Rationale, Response, Round
+from surveys.services.aggregation.live import live_touch
 
 MAX_TEXT = 5000
 
@@ -129,6 +130,8 @@ def response_save_draft(
         Rationale.objects.bulk_create(rationales)
         response.version += 1
         response.save(update_fields=["version", "updated_at"])
+        if response.status == Response.Status.SUBMITTED:
+            live_touch(round_=round_)  # a revised answer changes Real-Time statistics
     return response
 
 
@@ -145,6 +148,7 @@ def response_submit(
         response.status = Response.Status.SUBMITTED
         response.submitted_at = timezone.now()
         response.save(update_fields=["status", "submitted_at", "updated_at"])
+        live_touch(round_=round_)
     return response
 
 

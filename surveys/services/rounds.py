@@ -49,8 +49,8 @@ def round_open(*, round_: Round, closes_at: datetime | None = None, actor=None) 
 
 @transaction.atomic
 def round_close(*, round_: Round, actor=None) -> Round:
-    """Close an open round and, once that commits, enqueue its aggregation."""
-    from surveys.tasks import aggregate_round
+    """Close an open round and, once that commits, enqueue its aggregation (snapshot version 1)."""
+    from surveys.services.aggregation import aggregation_request
 
     round_ = Round.objects.select_for_update().get(pk=round_.pk)
     if round_.status != Round.Status.OPEN:
@@ -60,5 +60,5 @@ def round_close(*, round_: Round, actor=None) -> Round:
     round_.save(update_fields=["status", "closed_at"])
     AuditEvent.objects.create(study=round_.study, actor=actor, action="round_closed",
                               detail={"round": round_.number})
-    aggregate_round.delay_on_commit(round_.pk)
+    aggregation_request(round_=round_, actor=actor)
     return round_

@@ -1,0 +1,270 @@
+"""Aggregation runs: request a version of a round's snapshot, compute it, write it exactly once.
+
+A run is keyed by (round, version) with a unique constraint. The computation happens outside
+any transaction (so its progress is visible); the write is one transaction that locks the
+round, re-checks the run and replaces the round's rows. A run already done, or older than
+a run already done, writes nothing: a redelivered message (acks_late after a crash) or a
+retry leaves exactly one snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from analysis.consensus import study_rule
+from surveys.models import (
+    Aggregate,
+    AggregationRun,
+    AuditEvent,
+    ExpertiseRating,
+    Item,
+    Round,
+    Study,
+)
+from surveys.selectors import answers_frame
+from surveys.services.aggregation import statistics as stats
+
+log = logging.getLogger(__name__)
+Status = AggregationRun.Status
+CLAIMABLE = [Status.PENDING, Status.RUNNING, Status.FAILED]
+
+
+def consensus_rule(study: Study) -> dict[str, Any]:
+    """The study's registered consensus rule as a rule mapping (see analysis.consensus)."""
+    return study_rule(agree_pct=study.consensus_agree_pct, iqr_max=study.consensus_iqr_max)
+
+
+def aggregation_request(
+    *, round_: Round, actor=None, kind: str = AggregationRun.Kind.ROUND, enqueue: bool = True
+) -> AggregationRun:
+    """Create the round's next run version and, once that commits, enqueue its task."""
+    from surveys.tasks import aggregate_round
+
+    with transaction.atomic():
+        Round.objects.select_for_update().filter(pk=round_.pk).first()
+        version = (round_.aggregation_runs.aggregate(v=Max("version"))["v"] or 0) + 1
+        run = AggregationRun.objects.create(round=round_, version=version, kind=kind,
+                                            requested_by=actor)
+        if enqueue and kind == AggregationRun.Kind.ROUND:
+            aggregate_round.delay_on_commit(round_.pk, version)
+    return run
+
+
+def round_aggregate(
+    *, round_id: int, version: int | None = None, chunk_answers: int | None = None
+) -> int:
+    """Make sure version `version` (default: the latest requested) of the round's snapshot exists.
+
+    Returns the rows of that snapshot (0 when the round is not closed, the run was superseded,
+    or the run was handed to chunk tasks). Idempotent and safe to run concurrently.
+    """
+    round_ = Round.objects.select_related("study").filter(pk=round_id).first()
+    if round_ is None or round_.status not in {Round.Status.CLOSED, Round.Status.AGGREGATED}:
+        return 0
+    run = _run_for(round_, version)
+    if run is None:
+        return 0
+    if run.status == Status.DONE:
+        return run.rows
+    if not _claim(run):
+        return run.rows if _refresh(run).status == Status.DONE else 0
+    try:
+        threshold = chunk_answers or settings.AGGREGATION_CHUNK_ANSWERS
+        counts = _answer_counts(round_)
+        if sum(counts.values()) > threshold:
+            from surveys.services.aggregation.chunks import chunks_dispatch
+
+            chunks_dispatch(run=run, counts=counts, chunk_answers=threshold)
+            return 0
+        rows, panel = compute(run=run, round_=round_)
+        return snapshot_write(run=run, rows=rows, panel=panel)
+    except Exception as error:
+        run_fail(run=run, error=error)
+        raise
+
+
+def compute(
+    *, run: AggregationRun, round_: Round, item_ids: list[int] | None = None,
+    with_panel: bool = True,
+) -> tuple[list[dict], dict[str, Any]]:
+    """Read the round's answers (or some items') in one query and compute their statistics."""
+    progress(run, "reading", 5)
+    items = _item_specs(round_, item_ids)
+    frame = answers_frame(round_ids=[round_.pk], item_ids=item_ids)
+    frame["weight"] = expertise_weights(frame, study=round_.study)
+    previous = _previous_round(round_)
+    before = None
+    if previous is not None:
+        rated = [pk for pk, in round_.items.filter(kind__in=Item.RATED).values_list("pk")]
+        wanted = rated if item_ids is None else [pk for pk in rated if pk in set(item_ids)]
+        before = answers_frame(round_ids=[previous.pk], item_ids=wanted)
+    progress(run, "computing", 30, answers=len(frame))
+    test_pause("computing")
+    rows = stats.item_statistics(frame, items=items, previous=before)
+    panel = stats.panel_statistics(frame, items=items) if with_panel else {}
+    progress(run, "writing", 80)
+    return stats.records(rows), panel
+
+
+def snapshot_write(*, run: AggregationRun, rows: list[dict], panel: dict[str, Any]) -> int:
+    """Replace the round's snapshot with this run's rows in one transaction, unless superseded."""
+    started = run.started_at or timezone.now()
+    with transaction.atomic():
+        round_ = Round.objects.select_for_update().select_related("study").get(pk=run.round_id)
+        run = AggregationRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == Status.DONE:
+            return run.rows
+        if _superseded(run) or (run.kind == AggregationRun.Kind.LIVE
+                                and round_.status != Round.Status.OPEN):
+            AggregationRun.objects.filter(pk=run.pk).update(status=Status.SUPERSEDED,
+                                                            finished_at=timezone.now())
+            return 0
+        frame, extra_panel = stats.finish(pd.DataFrame(rows), rule=consensus_rule(round_.study))
+        objects = _aggregates(run, round_, frame)
+        Aggregate.objects.filter(round=round_).delete()
+        Aggregate.objects.bulk_create(objects, batch_size=2000)
+        now = timezone.now()
+        AggregationRun.objects.filter(pk=run.pk).update(
+            status=Status.DONE, rows=len(objects), progress=100, phase="", finished_at=now,
+            seconds=(now - started).total_seconds(), panel={**panel, **extra_panel}, error="")
+        if run.kind == AggregationRun.Kind.ROUND:
+            round_.status = Round.Status.AGGREGATED
+            round_.aggregated_at = now
+            round_.save(update_fields=["status", "aggregated_at"])
+            AuditEvent.objects.create(study=round_.study, action="round_aggregated", detail={
+                "round": round_.number, "version": run.version, "rows": len(objects)})
+    test_pause("written")
+    return len(objects)
+
+
+def run_fail(*, run: AggregationRun, error: BaseException) -> None:
+    """Record why a run stopped (e.g. its soft time limit); a later request may try again."""
+    AggregationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
+        status=Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000],
+        finished_at=timezone.now())
+
+
+def progress(run: AggregationRun, phase: str, percent: int, **fields: Any) -> None:
+    """Report progress where the organizer's dashboard reads it (committed at once)."""
+    AggregationRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
+        phase=phase, progress=percent, **fields)
+
+
+def expertise_weights(frame: pd.DataFrame, *, study: Study) -> np.ndarray:
+    """Each answer's weight: its expert's self-rated expertise on the item's theme (NaN if none)."""
+    if frame.empty:
+        return np.empty(0)
+    ratings = pd.DataFrame(list(ExpertiseRating.objects.filter(expert__study=study).values_list(
+        "expert_id", "theme_id", "level")), columns=["expert", "theme", "level"])
+    item_theme = dict(Item.objects.filter(study=study).values_list("code", "theme_id"))
+    if ratings.empty:
+        return np.full(len(frame), np.nan)
+    experts = pd.Index("E" + ratings["expert"].astype(str)).unique()
+    themes = pd.Index(ratings["theme"]).unique()
+    matrix = np.full((len(experts), len(themes)), np.nan)
+    matrix[experts.get_indexer("E" + ratings["expert"].astype(str)),
+           themes.get_indexer(ratings["theme"])] = ratings["level"].to_numpy(dtype="float64")
+    rows = experts.get_indexer(frame["expert"])
+    cols = themes.get_indexer(frame["item"].map(item_theme))
+    known = (rows >= 0) & (cols >= 0)
+    return np.where(known, matrix[np.maximum(rows, 0), np.maximum(cols, 0)], np.nan)
+
+
+def test_pause(phase: str) -> None:
+    """Test-only: sleep at a phase named by AGGREGATION_TEST_PAUSE ("phase:seconds"), so a
+    fault test can kill a worker mid-task. Empty (the default) in every real deployment."""
+    setting = settings.AGGREGATION_TEST_PAUSE
+    if setting and setting.partition(":")[0] == phase:
+        log.warning("AGGREGATION_TEST_PAUSE: pausing at %s", setting)
+        time.sleep(float(setting.partition(":")[2] or 0))
+
+
+# Helpers ------------------------------------------------------------------------------
+
+
+def _run_for(round_: Round, version: int | None) -> AggregationRun | None:
+    runs = round_.aggregation_runs.filter(kind=AggregationRun.Kind.ROUND)
+    if version is not None:
+        return runs.filter(version=version).first()
+    latest = runs.order_by("-version").first()
+    return latest or aggregation_request(round_=round_, enqueue=False)
+
+
+def _claim(run: AggregationRun) -> bool:
+    """Mark the run running (a conditional UPDATE), unless it is done or superseded."""
+    if _superseded(run):
+        AggregationRun.objects.filter(pk=run.pk, status__in=CLAIMABLE).update(
+            status=Status.SUPERSEDED, finished_at=timezone.now())
+        return False
+    return bool(AggregationRun.objects.filter(pk=run.pk, status__in=CLAIMABLE).update(
+        status=Status.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(),
+        phase="starting", progress=0, error=""))
+
+
+def _refresh(run: AggregationRun) -> AggregationRun:
+    run.refresh_from_db()
+    return run
+
+
+def _superseded(run: AggregationRun) -> bool:
+    return AggregationRun.objects.filter(round_id=run.round_id, version__gt=run.version,
+                                         status=Status.DONE).exists()
+
+
+def _answer_counts(round_: Round) -> dict[int, int]:
+    from django.db.models import Count
+
+    from surveys.models import Answer, Response
+
+    counts = (Answer.objects.filter(response__round=round_,
+                                    response__status=Response.Status.SUBMITTED)
+              .exclude(item__kind=Item.Kind.OPEN).values("item_id").annotate(n=Count("id")))
+    return {row["item_id"]: row["n"] for row in counts}
+
+
+def _item_specs(round_: Round, item_ids: list[int] | None) -> dict[str, stats.ItemSpec]:
+    items = round_.items.exclude(kind=Item.Kind.OPEN)
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    specs = {}
+    for item in items:
+        low, high = item.bounds() or (None, None)
+        specs[item.code] = stats.ItemSpec(kind=item.kind, scale_min=low, scale_max=high)
+    return specs
+
+
+def _previous_round(round_: Round) -> Round | None:
+    return Round.objects.filter(study_id=round_.study_id, number=round_.number - 1).first()
+
+
+def _aggregates(run: AggregationRun, round_: Round, frame: pd.DataFrame) -> list[Aggregate]:
+    items = dict(round_.items.values_list("code", "pk"))
+    previous = _previous_round(round_)
+    before = {} if previous is None else {
+        (i, d, g): m for i, d, g, m in Aggregate.objects.filter(round=previous).values_list(
+            "item__code", "dimension", "group", "median")}
+    objects = []
+    for rec in stats.records(frame):
+        key = (rec["item"], rec["dimension"], rec["group"])
+        median, earlier = rec.get("median"), before.get(key)
+        extra = {k: v for k, v in rec.items()
+                 if k not in {*stats.KEYS, *stats.FIELDS, "kind", "consensus"}}
+        objects.append(Aggregate(
+            round=round_, run=run, item_id=items[rec["item"]], dimension=rec["dimension"],
+            group=rec["group"], n=int(rec["n"] or 0), no_opinion=int(rec["no_opinion"] or 0),
+            median=median, q1=rec.get("q1"), q3=rec.get("q3"), iqr=rec.get("iqr"),
+            mean=rec.get("mean"), sd=rec.get("sd"), pct_agree=rec.get("pct_agree"),
+            distribution=rec.get("distribution") or {}, consensus=rec.get("consensus"),
+            median_change=None if earlier is None or median is None else median - earlier,
+            extra={k: v for k, v in extra.items() if v is not None},
+        ))
+    return objects
