@@ -30,10 +30,10 @@ def panel_agreement(
         raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
     df = validate_long(frame)
     keys = group_keys(df, by)
-    valid = df.loc[df["value"].notna()]
     rows = []
     for key, part in df.groupby(keys, sort=True):
-        answers = valid.loc[part.index.intersection(valid.index)]
+        # By rows, not index labels: a concatenated frame may repeat labels across rounds.
+        answers = part.loc[part["value"].notna()]
         rows.append((*_as_tuple(key), krippendorff_alpha(answers, level=level),
                      fleiss_kappa(answers), answers["expert"].nunique(),
                      answers.groupby(UNIT).ngroups if len(answers) else 0))

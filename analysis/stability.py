@@ -94,7 +94,9 @@ def _cv(values: pd.Series) -> pd.Series:
 def _distribution_change(before: pd.Series, after: pd.Series) -> pd.Series:
     shares_before = before.groupby(level=KEYS, sort=True).value_counts(normalize=True)
     shares_after = after.groupby(level=KEYS, sort=True).value_counts(normalize=True)
-    moved = shares_after.sub(shares_before, fill_value=0.0).abs().groupby(level=KEYS).sum() / 2.0
+    # Sorted, so the sum runs over the categories in one order whatever other items are present.
+    moved = shares_after.sub(shares_before, fill_value=0.0).abs().sort_index()
+    moved = moved.groupby(level=KEYS).sum() / 2.0
     # A round without valid answers has no distribution to compare, not an empty one.
     both_answered = moved.index.isin(before.index) & moved.index.isin(after.index)
     return (moved * 100.0).where(both_answered)

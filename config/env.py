@@ -94,3 +94,16 @@ def env_broker(name: str) -> str:
     if raw and urlsplit(raw).scheme not in {"redis", "rediss", "amqp", "amqps", "pyamqp"}:
         raise _fail(name, raw, "a redis:// or amqp:// URL (unset to run tasks in-process)")
     return raw
+
+
+def env_cache(name: str, broker_url: str = "") -> dict:
+    """Return Django's CACHES['default']: Redis from the variable (redis:// or rediss://), else the
+    Redis broker's server, else this process's memory (the embedded default)."""
+    raw = os.environ.get(name, "").strip()
+    if raw and urlsplit(raw).scheme not in {"redis", "rediss"}:
+        raise _fail(name, raw, "a redis:// or rediss:// URL (unset to use the broker's Redis or memory)")
+    location = raw or (broker_url if urlsplit(broker_url).scheme in {"redis", "rediss"} else "")
+    if not location:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora"}
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+            "KEY_PREFIX": "agora-cache"}

@@ -59,7 +59,8 @@ def answers_frame(
 ) -> pd.DataFrame:
     """All answers of the rounds (or of some of their items) in the analysis long format.
 
-    Read in one query straight from the cursor (ids, not joined strings, cross the wire).
+    Read in one query straight from the cursor (ids, not joined strings, cross the wire), and
+    ordered by round, item id, dimension and expert id.
     Experts appear as opaque per-study labels, never as names or emails. A no-opinion answer
     has value NaN; open-text answers are left out.
     """
@@ -68,6 +69,8 @@ def answers_frame(
         qs = qs.filter(response__status=Response.Status.SUBMITTED)
     if item_ids is not None:
         qs = qs.filter(item_id__in=item_ids)
+    if item_ids == [] or not round_ids:
+        return _empty_long()
     sql, params = qs.values_list(
         "response__expert_id", "response__round_id", "item_id", "dimension",
         "response__expert__group_id", "value", "no_opinion",
@@ -78,8 +81,13 @@ def answers_frame(
     raw = pd.DataFrame.from_records(rows, columns=["expert", "round", "item", "dimension", "group",
                                                    "value", "no_opinion"])
     if raw.empty:
-        return pd.DataFrame({column: pd.Series(dtype="float64" if column == "value" else object)
-                             for column in LONG_COLUMNS})
+        return _empty_long()
+    # A fixed row order (whatever order the database returned), so that sums over the same
+    # answers, read whole or by chunks of items, are bit for bit the same.
+    dimension_order = pd.factorize(raw["dimension"], sort=True)[0]
+    order = np.lexsort((raw["expert"].to_numpy(), dimension_order, raw["item"].to_numpy(),
+                        raw["round"].to_numpy()))
+    raw = raw.take(order).reset_index(drop=True)
     items = {pk: (code, kind) for pk, code, kind in Item.objects.filter(
         pk__in=raw["item"].unique().tolist()).values_list("pk", "code", "kind")}
     numbers = dict(Round.objects.filter(pk__in=round_ids).values_list("pk", "number"))
@@ -95,6 +103,11 @@ def answers_frame(
         "kind": _labels(raw["item"], lambda pk: items[pk][1]),
     })
     return frame
+
+
+def _empty_long() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="float64" if column == "value" else object)
+                         for column in LONG_COLUMNS})
 
 
 def _labels(ids: pd.Series, label) -> pd.Series:
@@ -140,3 +153,34 @@ def answered_item_codes(expert: Expert, round_: Round) -> set[str]:
     """Codes of the round's items the expert has a saved answer to (a value, no opinion or text)."""
     return set(Answer.objects.filter(response__expert=expert, response__round=round_)
                .values_list("item__code", flat=True))
+
+
+def aggregation_progress(round_: Round) -> AggregationRun | None:
+    """The round's latest aggregation run (status, phase, percent, chunks), for dashboards."""
+    return round_.aggregation_runs.order_by("-version").first()
+
+
+def live_round(study: Study) -> Round | None:
+    """The open round of a Real-Time study (None for a classic study or when none is open)."""
+    if study.mode != Study.Mode.REALTIME:
+        return None
+    return study.rounds.filter(status=Round.Status.OPEN).order_by("-number").first()
+
+
+def live_aggregates(study: Study, *, group: str = "") -> dict[tuple[int, str], Aggregate]:
+    """The current statistics of a Real-Time study, keyed by (item id, dimension).
+
+    The live round's latest computed version; until its first recomputation after a snapshot,
+    the snapshot's own figures (the answers were carried forward, so they still hold).
+    """
+    live = live_round(study)
+    if live is None:
+        return {}
+    for round_ in (live, round_previous(live)):
+        if round_ is None:
+            continue
+        rows = Aggregate.objects.filter(round=round_, group=group).select_related("run")
+        found = {(a.item_id, a.dimension): a for a in rows}
+        if found:
+            return found
+    return {}

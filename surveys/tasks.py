@@ -4,8 +4,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from surveys.services.aggregation import live, round_aggregate
 from surveys.services.aggregation import chunks as aggregation_chunks
+from surveys.services.aggregation import live, round_aggregate
 
 # Aggregation tasks: late acks (a crashed worker's message is redelivered), retries on a lost
 # database connection, and a soft limit (the run is marked failed) below the hard one.
@@ -30,12 +30,20 @@ def aggregate_chunk(run_id: int, index: int) -> None:
 
 
 @shared_task(**AGGREGATION)
-def assemble_run(run_id: int) -> int:
+def aggregate_assemble(run_id: int) -> int:
     """Write a chunked run's snapshot once all its parts are done."""
     return aggregation_chunks.run_assemble(run_id=run_id)
 
 
 @shared_task(**AGGREGATION)
-def live_recompute(run_id: int) -> int:
+def aggregate_live(run_id: int) -> int:
     """Refresh a Real-Time study's live statistics (a debounced, pending live run)."""
     return live.live_recompute(run_id=run_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
+def render_report(round_id: int, language: str, key: str) -> str:
+    """Render a large round report's HTML and PDF files (analysis reports, #6); idempotent."""
+    from surveys.reports.jobs import report_job_run
+
+    return report_job_run(round_id=round_id, language=language, key=key)

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from api.ratelimit import token_rate_limited
 from surveys.views import expert, reports, staff
 
 urlpatterns = [
@@ -9,7 +10,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("studies/<slug:slug>/", staff.study_overview, name="study_overview"),
     path("studies/<slug:slug>/export/<str:fmt>/", reports.export_download, name="study_export"),
-    path("e/<str:token>/", expert.expert_entry, name="expert_entry"),
+    path("studies/<slug:slug>/reports/<int:number>/", reports.report_page, name="report_page"),
+    path("studies/<slug:slug>/reports/<int:number>/download/<str:fmt>/", reports.report_download,
+         name="report_download"),
+    # Wrong tokens are counted per client: too many get 429 (api.ratelimit).
+    path("e/<str:token>/", token_rate_limited(expert.expert_entry), name="expert_entry"),
     path("q/", expert.questionnaire_page, name="questionnaire"),
     path("q/autosave/", expert.questionnaire_autosave, name="questionnaire_autosave"),
     path("q/language/", expert.expert_language, name="expert_language"),

@@ -84,6 +84,14 @@ def _tasks_in_process_unless_committed(request):
     app.conf.task_always_eager = saved
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(monkeypatch):
+    """Token rate-limit counters of this test's own (the cache may be a Redis shared by runs)."""
+    import api.ratelimit
+
+    monkeypatch.setattr(api.ratelimit, "NAMESPACE", uuid.uuid4().hex)
+
+
 def _database_url() -> str:
     db = settings.DATABASES["default"]
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")

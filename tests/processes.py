@@ -5,7 +5,9 @@ logs to test-artifacts/, where CI keeps what they printed.
 """
 
 import json
+import logging
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -18,6 +20,7 @@ import pytest
 from celery import Celery
 
 ROOT = Path(__file__).resolve().parent.parent
+logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print personal links
 ARTIFACTS = ROOT / "test-artifacts"
 _INHERITED_OUT = ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_TASK_DEFAULT_QUEUE", "DJANGO_")
 
@@ -140,3 +143,75 @@ def static_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("static")
     collectstatic(root)
     return root
+
+
+def organizers(env: dict[str, str], command: str, studies) -> None:
+    """Run an organizer's command for every study at the same time, as several organizers would."""
+    procs = [subprocess.Popen([sys.executable, "manage.py", command, "--study", study.slug], cwd=ROOT,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for study in studies]
+    for proc in procs:
+        out, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out
+
+
+# Experts answering over HTTP ----------------------------------------------------------------
+
+RANKS = [("1", "2", "3"), ("1", "3", "2"), ("2", "1", "3"), ("2", "3", "1"), ("3", "1", "2"), ("3", "2", "1")]
+
+
+def answer_fields(k: int, r: int, themes: list[int]) -> tuple[dict, dict]:
+    """Expert k's answers in round r: what the draft save sends, and what the submit adds."""
+    save = {"a-dims.desirability": str(1 + (3 * k + r) % 5), "a-dims.feasibility": str(1 + (k + 2 * r) % 5)}
+    if k % 23 == 0:
+        save["a-agree.none"] = "1"
+    else:
+        save["a-agree"] = str(1 + (k + r) % 5)
+    if k % 3 == 0:
+        save["a-agree.why"] = f"reason of expert {k} in round {r}"
+    a, b, c = RANKS[(k + r) % 6]
+    submit = {"a-prob": str((7 * k + 11 * r) % 101), "a-year": str(2011 + (5 * k + r) % 90),
+              "a-rank.a": a, "a-rank.b": b, "a-rank.c": c, "a-open.text": f"idea {k}/{r}"}
+    if r == 1:
+        submit |= {f"x-{theme}": str(1 + (k + theme) % 5) for theme in themes}
+    return save, submit
+
+
+def expected_rows(k: int, r: int) -> set[tuple]:
+    """The rows (item, dimension, value, text, no_opinion) that expert k's round r leaves stored."""
+    save, submit = answer_fields(k, r, [])
+    rows = {("dims", dim, float(save[f"a-dims.{dim}"]), "", False) for dim in ("desirability", "feasibility")}
+    agree = ("agree", "", None, "", True) if k % 23 == 0 else ("agree", "", float(save["a-agree"]), "", False)
+    rows |= {agree, ("prob", "", float(submit["a-prob"]), "", False),
+             ("year", "", float(submit["a-year"]), "", False),
+             ("open", "", None, submit["a-open.text"], False)}
+    rows |= {("rank", code, float(submit[f"a-rank.{code}"]), "", False) for code in "abc"}
+    return rows
+
+
+def _version(html: str) -> str:
+    return re.search(r'name="version"[^>]*value="(\d+)"', html).group(1)
+
+
+class HttpExpert:
+    """Expert k of a study, answering in a browser-like HTTP client that keeps its cookies."""
+
+    def __init__(self, url: str, study, k: int, token: str, themes: list[int]):
+        self.client = httpx.Client(base_url=url, timeout=60)
+        self.study, self.k, self.token, self.themes = study, k, token, themes
+
+    def answer_round(self, r: int) -> None:
+        """Open the questionnaire, autosave some answers, then submit the rest."""
+        if r == 1:
+            entry = self.client.get(f"/e/{self.token}/")
+            assert entry.status_code == 302 and entry.headers["location"] == "/q/", entry.text
+        page = self.client.get("/q/")
+        assert page.status_code == 200, page.text
+        csrf = {"csrfmiddlewaretoken": self.client.cookies["csrftoken"]}
+        save, submit = answer_fields(self.k, r, self.themes)
+        saved = self.client.post("/q/autosave/", data=csrf | save | {"version": _version(page.text)},
+                                 headers={"HX-Request": "true"})
+        assert saved.status_code == 200 and 'class="saved"' in saved.text, saved.text[-2000:]
+        submit |= {"action": "submit", "version": _version(saved.text)}
+        done = self.client.post("/q/", data=csrf | submit)
+        assert done.status_code == 302 and "submitted=1" in done.headers["location"], done.text[-2000:]

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, need_service, small_study_data
 
 from surveys.models import Answer, Item, Response
 from surveys.services.aggregation import round_aggregate
@@ -15,6 +14,7 @@ from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
+from tests.conftest import ROOT, need_service, small_study_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "vendor" / "axe-4.14.1.min.js"

@@ -200,3 +200,11 @@ def test_export_pages_serve_members_and_hide_the_study_from_others(client, answe
     client.force_login(outsider)
     assert client.get(f"/studies/{answered.slug}/export/csv/").status_code == 404
     assert client.get("/studies/no-such-study/export/csv/").status_code == 404
+
+
+def test_the_export_command_writes_the_long_csv(answered, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "study.csv"
+    call_command("export_study", study=answered.slug, format="csv", output=str(path))
+    assert path.read_bytes() == export_bytes(answered, "csv")

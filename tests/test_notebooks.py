@@ -16,6 +16,8 @@ from surveys.services.simulation import panel_simulate
 from surveys.services.studies import study_load
 from tests.conftest import ROOT, small_study_data
 
+pytestmark = pytest.mark.django_db  # also makes pytest-django set up the test database
+
 NOTEBOOKS = ROOT / "analysis" / "notebooks"
 PANEL = {1: 30, 2: 30, 3: 24}  # the last six experts leave before round 3
 

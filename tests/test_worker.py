@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from surveys.models import Aggregate, AuditEvent, Round
+from surveys.models import Aggregate, AggregationRun, AuditEvent, Round
+from surveys.services.aggregation import aggregation_request
 from surveys.services.panel import expert_create
 from surveys.services.responses import ItemAnswer, response_save_draft, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
@@ -72,8 +73,14 @@ def test_running_the_aggregation_again_leaves_one_snapshot(closed_round):
     before = _snapshot(closed_round.pk)
     assert _aggregations(closed_round.study) == 1
 
-    aggregate_round.delay(closed_round.pk)  # a retry or a redelivered message
+    aggregate_round.delay(closed_round.pk, 1)  # a retry or a redelivered message of version 1
+    # A new version (e.g. after a fix) is computed again and replaces the snapshot.
+    aggregation_request(round_=closed_round)
 
     wait_for(lambda: _aggregations(closed_round.study) == 2, what="the second aggregation")
     assert _snapshot(closed_round.pk) == before
     assert Aggregate.objects.filter(round=closed_round).count() == len(before)
+    assert set(Aggregate.objects.filter(round=closed_round).values_list(
+        "run__version", flat=True)) == {2}
+    runs = AggregationRun.objects.filter(round=closed_round).order_by("version")
+    assert [(r.version, r.status, r.attempts) for r in runs] == [(1, "done", 1), (2, "done", 1)]

@@ -6,9 +6,10 @@ DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis/RabbitMQ with 
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_broker, env_database, env_int, env_list, env_str
+from config.env import env_bool, env_broker, env_cache, env_database, env_int, env_list, env_str
 from config.logs import logging_config
 from config.queues import task_queues, task_routes
 
@@ -30,9 +31,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
     "csp",
     "django_htmx",
     "surveys",
+    "workspace",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +55,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes 8 requires: turns a locked-out staff login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,7 +92,8 @@ LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
-LOCALE_PATHS = [BASE_DIR / "surveys" / "locale"]
+LOCALE_PATHS = [BASE_DIR / "surveys" / "locale", BASE_DIR / "workspace" / "locale",
+                BASE_DIR / "api" / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -117,6 +127,16 @@ CONTENT_SECURITY_POLICY = {
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Agora Delphi <delphi@localhost>")
+# SMTP for invitations and reminders (DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 30, minimum=1)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("DJANGO_EMAIL_USE_TLS and DJANGO_EMAIL_USE_SSL cannot both be true.")
 
 # Celery: without a broker, tasks run in-process right after the transaction commits.
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL")
@@ -135,7 +155,25 @@ CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Redis only, both optional: a key prefix keeps deployments (or fault tests) sharing one Redis
+# apart, and CELERY_RESTORE_INTERVAL (s) sets how often a worker looks for messages whose
+# visibility timeout ran out (kombu's default sweep is about 100 s).
+if env_str("CELERY_BROKER_KEYPREFIX", ""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEYPREFIX")
+if env_str("CELERY_RESTORE_INTERVAL", ""):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10, minimum=1),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_TIMEZONE = "UTC"
+# Beat (one per deployment) wakes the workspace every WORKSPACE_TICK_SECONDS: rounds past their
+# deadline close, scheduled rounds open, due reminders go out (each claimed exactly once).
+CELERY_BEAT_SCHEDULE = {
+    "workspace-due-work": {
+        "task": "workspace.tasks.due_work",
+        "schedule": env_int("WORKSPACE_TICK_SECONDS", 120, minimum=10),
+    },
+}
 
 # Aggregation (surveys/services/aggregation): time limits per task (kept below the broker's
 # visibility timeout), the round size above which items are split across workers, and the
@@ -145,11 +183,65 @@ AGGREGATION_TIME_LIMIT = env_int("AGGREGATION_TIME_LIMIT", 600, minimum=2)
 AGGREGATION_CHUNK_ANSWERS = env_int("AGGREGATION_CHUNK_ANSWERS", 2_000_000, minimum=1)
 LIVE_DEBOUNCE_SECONDS = env_int("LIVE_DEBOUNCE_MS", 1000) / 1000
 AGGREGATION_TEST_PAUSE = env_str("AGGREGATION_TEST_PAUSE", "")
+if AGGREGATION_SOFT_TIME_LIMIT >= AGGREGATION_TIME_LIMIT:
+    raise ImproperlyConfigured("AGGREGATION_SOFT_TIME_LIMIT must be below AGGREGATION_TIME_LIMIT")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Staff: personal API tokens (Authorization: Bearer ...) or their session. Experts' invitation
+    # tokens (X-Invitation-Token) are accepted only by the /api/v1/me/ endpoints.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON in and out: no form parsing, no browsable HTML (which would need inline script).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Agora Delphi API",
+    "DESCRIPTION": "Studies, rounds, the panel, responses, aggregates and exports (see README).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the drf-spectacular-sidecar package, served by the platform (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Passwords: argon2 first; older hashes are upgraded at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Staff-login lockout (django-axes 8, counted in its database tables): its backend comes first.
+AUTHENTICATION_BACKENDS = [
+    "api.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "api.ratelimit.client_ip"
+# Proxies in front of the web process that append to X-Forwarded-For (nginx in production: 1).
+TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
+
+# The cache holds the token rate-limit counters (never the staff-login ones, which axes keeps in
+# its tables): Redis from CACHE_URL, else the Redis broker, else this process's memory.
+CACHES = {"default": env_cache("CACHE_URL", CELERY_BROKER_URL)}
+# Wrong invitation or API tokens allowed per client and window before 429 answers.
+TOKEN_RATE_LIMIT = env_int("TOKEN_RATE_LIMIT", 10, minimum=1)
+TOKEN_RATE_WINDOW = env_int("TOKEN_RATE_WINDOW", 60, minimum=1)
 
 # JSON lines with the request id (LOG_FORMAT=text for reading by eye); see config/logs.py.
 LOGGING = logging_config(fmt=env_str("LOG_FORMAT", "json"), level=env_str("LOG_LEVEL", "INFO"))

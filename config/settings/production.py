@@ -36,6 +36,9 @@ LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+# nginx appends the client's address to X-Forwarded-For: the token rate limits and the staff-login
+# lockout count that address, not nginx's (same trust as SECURE_PROXY_SSL_HEADER above).
+TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 1)
 
 # Collected files only, with content hashes in their names so browsers may cache them forever.
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))

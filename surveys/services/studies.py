@@ -111,6 +111,8 @@ def study_file_check(data: Any) -> list[str]:
             c.add("consensus.iqr_max", "expected a number >= 0")
     if data.get("default_language", "en") not in LANGS:
         c.add("default_language", "expected en or ru")
+    if data.get("mode", "classic") not in {"classic", "realtime"}:
+        c.add("mode", "expected classic or realtime")
     groups: set[str] = set()
     raw_groups = data.get("stakeholder_groups")
     if not isinstance(raw_groups, list) or not raw_groups:
@@ -225,6 +227,7 @@ def study_load(*, data: dict, actor=None) -> Study:
             "consensus_agree_pct": float(consensus.get("agree_pct", 75)),
             "consensus_iqr_max": float(consensus.get("iqr_max", 1)),
             "answer_before_feedback": bool(data.get("answer_before_feedback", False)),
+            "mode": data.get("mode", "classic"),
         },
     )
     for position, group in enumerate(data["stakeholder_groups"]):

@@ -10,13 +10,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+# Saves through the API app's wrapper: a submitted response changes only by a new revision.
+from api.services.revisions import questionnaire_save
 from surveys.errors import ServiceError
 from surveys.forms import parse_answers, parse_expertise, unanswered_after
 from surveys.models import Expert
 from surveys.questionnaire import questionnaire_context
 from surveys.selectors import answered_item_codes, round_current, round_items
 from surveys.services.panel import expert_for_token, expert_set_language
-from surveys.services.responses import questionnaire_save
 
 SESSION_KEY = "expert_id"
 

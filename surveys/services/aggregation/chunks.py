@@ -81,11 +81,11 @@ def chunk_compute(*, run_id: int, index: int) -> None:
 
 def chunk_finished(*, run_id: int) -> None:
     """Enqueue the assembly once every part is done (a repeated call enqueues it again, harmlessly)."""
-    from surveys.tasks import assemble_run
+    from surveys.tasks import aggregate_assemble
 
     run = AggregationRun.objects.get(pk=run_id)
     if run.chunks and not run.parts.filter(done=False).exists() and run.status == Status.RUNNING:
-        transaction.on_commit(lambda: assemble_run.delay(run_id))
+        transaction.on_commit(lambda: aggregate_assemble.delay(run_id))
 
 
 def run_assemble(*, run_id: int) -> int:

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from surveys.errors import ServiceError
 from surveys.models import (
-    Answer,
     AggregationRun,
+    Answer,
     AuditEvent,
     Rationale,
     Response,
@@ -47,7 +47,7 @@ def live_touch(*, round_: Round) -> None:
 
 def live_schedule(*, round_id: int) -> AggregationRun | None:
     """Create and enqueue a pending live run unless one is already waiting (the debounce)."""
-    from surveys.tasks import live_recompute
+    from surveys.tasks import aggregate_live
 
     with transaction.atomic():
         round_ = Round.objects.select_for_update().filter(pk=round_id).first()
@@ -58,7 +58,7 @@ def live_schedule(*, round_id: int) -> AggregationRun | None:
         version = (round_.aggregation_runs.aggregate(v=Max("version"))["v"] or 0) + 1
         run = AggregationRun.objects.create(round=round_, version=version, kind=Kind.LIVE)
         countdown = settings.LIVE_DEBOUNCE_SECONDS
-        transaction.on_commit(lambda: live_recompute.apply_async((run.pk,), countdown=countdown))
+        transaction.on_commit(lambda: aggregate_live.apply_async((run.pk,), countdown=countdown))
     return run
 
 

@@ -1,0 +1,66 @@
+"""What the API keeps of its own: personal API tokens, idempotency keys, response revisions.
+
+Token-based rate-limit counters live in the cache (api.ratelimit), not here.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Response
+
+
+class ApiToken(models.Model):
+    """A staff user's personal API token; only its SHA-256 hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=12, help_text=_("The first characters, to recognize it."))
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class IdempotencyKey(models.Model):
+    """The stored outcome of one request made under an Idempotency-Key, replayed on a retry."""
+
+    scope = models.CharField(max_length=40, help_text=_("Who sent it, e.g. expert:12 or user:3."))
+    key = models.CharField(max_length=100)
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of method, path and body."))
+    status_code = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
+
+class ResponseRevision(models.Model):
+    """A copy of a submitted response as it stood after a submit or a later change."""
+
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(help_text=_("The response's version at this revision."))
+    answers = models.JSONField(default=list)
+    rationales = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["response", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "number"], name="uniq_response_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} revision {self.number}"

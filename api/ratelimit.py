@@ -1,0 +1,75 @@
+"""Rate limits on token-based access: wrong invitation links and wrong API tokens.
+
+Counted per client address in the cache (Redis in production) under keys of their own, apart
+from the staff-login failures that django-axes keeps in its tables. After TOKEN_RATE_LIMIT wrong
+tokens within TOKEN_RATE_WINDOW seconds, every token attempt from that client gets 429 until the
+window ends; valid tokens from other clients are unaffected.
+"""
+
+import functools
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+# Tests give every test a namespace of its own, so counters never leak between tests or runs.
+NAMESPACE = "v1"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the entry our TRUSTED_PROXIES appended to
+    X-Forwarded-For (entries further left come from the client and could be forged)."""
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _key(request: HttpRequest, scope: str) -> str:
+    return f"ratelimit:{NAMESPACE}:{scope}:{client_ip(request)}"
+
+
+def token_blocked(request: HttpRequest, scope: str = "token") -> bool:
+    """Whether this client has sent too many wrong tokens in the current window."""
+    return (cache.get(_key(request, scope)) or 0) >= settings.TOKEN_RATE_LIMIT
+
+
+def token_failed(request: HttpRequest, scope: str = "token") -> None:
+    """Count one wrong token from this client; the window starts at its first failure."""
+    key = _key(request, scope)
+    cache.add(key, 0, timeout=settings.TOKEN_RATE_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=settings.TOKEN_RATE_WINDOW)
+
+
+def too_many_page(request: HttpRequest) -> HttpResponse:
+    response = render(request, "api/too_many.html", {
+        "title": _("Too many attempts"),
+        "message": _("Too many invalid links were opened from your connection. Please wait a "
+                     "minute and open the personal link from your invitation again."),
+    }, status=429)
+    response["Retry-After"] = str(settings.TOKEN_RATE_WINDOW)
+    return response
+
+
+def token_rate_limited(view):
+    """For a page that takes a token in its address: 429 once the client is blocked, and a
+    404 answer (a wrong token) counts as a failure."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if token_blocked(request):
+            return too_many_page(request)
+        response = view(request, *args, **kwargs)
+        if response.status_code == 404:
+            token_failed(request)
+        return response
+
+    return wrapped

@@ -1,0 +1,54 @@
+"""Shapes of the panel: organizers see who the experts are, analysts only pseudonyms."""
+
+from rest_framework import serializers
+
+from surveys.models import Expert
+
+
+class ExpertSerializer(serializers.ModelSerializer):
+    """For the study's owners and organizers."""
+
+    group = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    invited = serializers.SerializerMethodField(help_text="Whether a personal link is active.")
+
+    class Meta:
+        model = Expert
+        fields = ["id", "name", "email", "group", "language", "invited", "token_issued_at",
+                  "withdrawn_at", "created_at"]
+        read_only_fields = fields
+
+    def get_invited(self, expert: Expert) -> bool:
+        return expert.token_hash is not None
+
+
+class ExpertPseudonymSerializer(serializers.Serializer):
+    """For analysts: a stable per-study pseudonym, the group and whether they are still in."""
+
+    pseudonym = serializers.CharField()
+    group = serializers.CharField()
+    withdrawn = serializers.BooleanField()
+
+
+class ExpertCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField()
+    group = serializers.CharField(max_length=20, help_text="Stakeholder group code.")
+    language = serializers.ChoiceField(choices=["en", "ru"], required=False)
+
+
+class InvitationSerializer(serializers.Serializer):
+    link = serializers.URLField(help_text="The expert's personal link; shown once.")
+    token = serializers.CharField()
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100)
+    prefix = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    last_used_at = serializers.DateTimeField(read_only=True)
+    revoked_at = serializers.DateTimeField(read_only=True)
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret; shown only now.")

@@ -1,0 +1,110 @@
+"""Shapes of studies, their themes, groups, items, rounds and results."""
+
+from rest_framework import serializers
+
+from surveys.models import Aggregate, Item, Round, StakeholderGroup, Study, StudyMember, Theme
+
+
+class StudySerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(help_text="The caller's role in this study.")
+
+    class Meta:
+        model = Study
+        fields = ["slug", "title_en", "title_ru", "description_en", "description_ru", "source",
+                  "languages", "default_language", "status", "mode", "consensus_agree_pct",
+                  "consensus_iqr_max", "answer_before_feedback", "created_at", "role"]
+        read_only_fields = fields
+
+    def get_role(self, study: Study) -> str:
+        return self.context.get("roles", {}).get(study.pk, "")
+
+
+class StudyFileSerializer(serializers.Serializer):
+    """A study file (the YAML of `load_study`, as JSON); checked in full by the loader, which
+    lists every problem with its location."""
+
+    version = serializers.IntegerField()
+    slug = serializers.SlugField()
+    title = serializers.DictField(child=serializers.CharField())
+    description = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    source = serializers.CharField(required=False, allow_blank=True)
+    consensus = serializers.DictField(child=serializers.FloatField(), required=False)
+    answer_before_feedback = serializers.BooleanField(required=False)
+    stakeholder_groups = serializers.ListField(child=serializers.DictField())
+    themes = serializers.ListField(child=serializers.DictField())
+
+
+class ThemeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Theme
+        fields = ["code", "title_en", "title_ru", "position"]
+        read_only_fields = fields
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StakeholderGroup
+        fields = ["code", "name_en", "name_ru", "position"]
+        read_only_fields = fields
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    theme = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Item
+        fields = ["code", "theme", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
+                  "dimensions", "options", "min_value", "max_value", "unit_en", "unit_ru",
+                  "position"]
+        read_only_fields = fields
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    items = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Round
+        fields = ["number", "status", "opens_at", "closes_at", "closed_at", "aggregated_at", "items"]
+        read_only_fields = fields
+
+
+class RoundCreateSerializer(serializers.Serializer):
+    items = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, allow_empty=False,
+        help_text="Item codes to ask (default: the last round's items, or all for round 1).")
+
+
+class RoundOpenSerializer(serializers.Serializer):
+    closes_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class AggregateSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Aggregate
+        fields = ["item", "dimension", "group", "n", "no_opinion", "median", "q1", "q3", "iqr",
+                  "mean", "sd", "pct_agree", "distribution", "consensus", "median_change", "extra"]
+        read_only_fields = fields
+
+
+class RateSerializer(serializers.Serializer):
+    group = serializers.CharField(help_text="Stakeholder group code.")
+    panel = serializers.IntegerField()
+    started = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True, help_text="Percent submitted.")
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = StudyMember
+        fields = ["id", "username", "role"]
+        read_only_fields = ["id", "username"]
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=StudyMember.Role.choices)

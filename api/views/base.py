@@ -1,0 +1,37 @@
+"""What the API views share: the study-scoped base and documented error answers."""
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+
+from api.permissions import StudyScoped
+
+ERROR = inline_serializer("Error", fields={
+    "detail": serializers.CharField(),
+    "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+})
+
+
+def errors(*codes: int) -> dict:
+    """OpenAPI answers for the given error statuses, all in the one JSON error shape."""
+    text = {400: "Invalid input; `errors` names each field.", 401: "No or an invalid token.",
+            403: "Your role in this study is read-only.", 404: "No such object in your studies.",
+            409: "Conflict with the current state (stale version, closed round, key reuse...).",
+            429: "Too many invalid tokens from your address."}
+    return {code: OpenApiResponse(ERROR, description=text[code]) for code in codes}
+
+
+READ_ERRORS = errors(401, 404, 429)
+WRITE_ERRORS = errors(400, 401, 403, 404, 409, 429)
+
+
+class StudyView(StudyScoped, GenericAPIView):
+    """A view under /api/v1/studies/<slug>/ (self.study, self.role once initial() ran)."""
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "study": getattr(self, "study", None)}
+
+    def paginated(self, queryset_or_list, serializer_class):
+        page = self.paginate_queryset(queryset_or_list)
+        data = serializer_class(page, many=True, context=self.get_serializer_context()).data
+        return self.get_paginated_response(data)

@@ -1,0 +1,179 @@
+"""The expert's own round through their invitation token (X-Invitation-Token).
+
+Experts reach nothing but their own response: there are no ids in these paths. Feedback is the
+previous round's anonymous panel snapshot and their own previous answer.
+"""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response as ApiResponse
+
+from api.authentication import ExpertTokenAuthentication
+from api.permissions import ExpertOnly
+from api.serializers.responses import MeSerializer, ResponseInputSerializer, RevisionSerializer
+from api.services import revisions
+from api.services.idempotency import idempotent_call, request_fingerprint
+from api.views.base import READ_ERRORS, WRITE_ERRORS
+from surveys.errors import RoundNotOpen, ServiceError
+from surveys.models import Aggregate, Answer, ExpertiseRating, Response, Round
+from surveys.selectors import answered_item_codes, round_current, round_items, round_previous
+from surveys.services.panel import expertise_save
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+    description="A unique key per submit (e.g. a UUID): a retry with the same key and body gets "
+                "the first answer again; the same key with another body gets 409.")
+
+
+def _answers(response: Response | None) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    if response is None:
+        return out
+    for answer in response.answers.select_related("item"):
+        entry = out.setdefault(answer.item.code, {"values": {}, "no_opinion": False,
+                                                   "rationale": "", "text": ""})
+        entry["no_opinion"] |= answer.no_opinion
+        entry["text"] = entry["text"] or answer.text
+        if not answer.no_opinion and answer.value is not None:
+            entry["values"][answer.dimension] = answer.value
+    for rationale in response.rationales.select_related("item"):
+        out.setdefault(rationale.item.code, {"values": {}, "no_opinion": False, "rationale": "",
+                                             "text": ""})["rationale"] = rationale.text
+    return out
+
+
+def _feedback(expert, round_: Round) -> dict[int, list[dict]]:
+    previous = round_previous(round_)
+    if previous is None:
+        return {}
+    own = {(a.item_id, a.dimension): a.value for a in Answer.objects.filter(
+        response__expert=expert, response__round=previous, no_opinion=False)}
+    out: dict[int, list[dict]] = defaultdict(list)
+    for agg in Aggregate.objects.filter(round=previous, group="").order_by("dimension"):
+        out[agg.item_id].append({
+            "dimension": agg.dimension, "n": agg.n, "median": agg.median, "q1": agg.q1,
+            "q3": agg.q3, "distribution": agg.distribution,
+            "own_previous": own.get((agg.item_id, agg.dimension))})
+    return out
+
+
+def me_payload(expert) -> dict:
+    """What GET /me/ answers, JSON-ready."""
+    return MeSerializer(_me(expert)).data
+
+
+def _me(expert) -> dict:
+    study = expert.study
+    round_ = round_current(study)
+    payload = {"study": {"slug": study.slug, "title": study.title, "description": study.description},
+               "round": None, "items": [], "response": None,
+               "expertise": dict(ExpertiseRating.objects.filter(expert=expert)
+                                 .values_list("theme__code", "level"))}
+    if round_ is None:
+        return payload
+    payload["round"] = {"number": round_.number, "status": round_.status,
+                        "closes_at": round_.closes_at}
+    feedback = _feedback(expert, round_)
+    answered = answered_item_codes(expert, round_) if study.answer_before_feedback else None
+    for item in round_items(round_):
+        low, high = item.bounds() or (None, None)
+        shown = answered is None or item.code in answered
+        payload["items"].append({
+            "code": item.code, "theme": item.theme.code, "kind": item.kind, "text": item.text,
+            "keys": item.answer_keys(), "min": low, "max": high,
+            "options": [{"code": o["code"], "text": item.option_text(o["code"])} for o in item.options],
+            "feedback": feedback.get(item.pk, []) if shown else []})
+    response = Response.objects.filter(expert=expert, round=round_).first()
+    if response is not None:
+        payload["response"] = {"status": response.status, "version": response.version,
+                               "submitted_at": response.submitted_at, "answers": _answers(response)}
+    return payload
+
+
+class _MeView(GenericAPIView):
+    authentication_classes = [ExpertTokenAuthentication]
+    permission_classes = [ExpertOnly]
+    serializer_class = MeSerializer
+    pagination_class = None
+    queryset = Response.objects.none()  # the schema's hint; an expert reads only their own
+
+    @property
+    def expert(self):
+        return self.request.user.expert
+
+    def open_round(self) -> Round:
+        round_ = round_current(self.expert.study)
+        if round_ is None:
+            raise RoundNotOpen(_("There is no round to answer."))
+        return round_
+
+    def save(self, *, submit: bool) -> Response:
+        data = ResponseInputSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        round_ = self.open_round()
+        themes = dict(self.expert.study.themes.values_list("code", "pk"))
+        levels = data.validated_data.get("expertise", {})
+        unknown = sorted(set(levels) - set(themes))
+        if unknown:
+            raise ServiceError(_("Unknown themes."), field_errors={"expertise": ", ".join(unknown)})
+        save = revisions.response_submit if submit else revisions.response_save_draft
+        with transaction.atomic():
+            response = save(expert=self.expert, round_=round_, answers=data.item_answers(),
+                            expected_version=data.validated_data.get("version"))
+            if levels:
+                expertise_save(expert=self.expert, levels={themes[c]: v for c, v in levels.items()})
+        return response
+
+
+class Me(_MeView):
+    """The current round's questionnaire, the expert's saved answers and the feedback."""
+
+    @extend_schema(responses={200: MeSerializer, **READ_ERRORS})
+    def get(self, request):
+        return ApiResponse(me_payload(self.expert))
+
+
+class MeResponse(_MeView):
+    """PUT saves a draft; items left out keep their answers."""
+
+    @extend_schema(request=ResponseInputSerializer, responses={200: MeSerializer, **WRITE_ERRORS})
+    def put(self, request):
+        self.save(submit=False)
+        return ApiResponse(me_payload(self.expert))
+
+
+class MeSubmit(_MeView):
+    """Save the given answers and submit; resubmitting while the round is open adds a revision."""
+
+    @extend_schema(request=ResponseInputSerializer, parameters=[IDEMPOTENCY],
+                   responses={200: MeSerializer, **WRITE_ERRORS})
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        fingerprint = request_fingerprint(method="POST", path=request.path, data=request.data)
+
+        def call():
+            self.save(submit=True)
+            return 200, me_payload(self.expert)
+
+        status, body, replayed = idempotent_call(
+            scope=f"expert:{self.expert.pk}", key=key, fingerprint=fingerprint, call=call)
+        answer = ApiResponse(body, status=status)
+        answer["Idempotent-Replayed"] = "true" if replayed else "false"
+        return answer
+
+
+class MeRevisions(_MeView):
+    """The history of the expert's submitted response in the current round."""
+
+    serializer_class = RevisionSerializer
+
+    @extend_schema(responses={200: RevisionSerializer(many=True), **READ_ERRORS})
+    def get(self, request):
+        round_ = round_current(self.expert.study)
+        response = Response.objects.filter(expert=self.expert, round=round_).first()
+        rows = [] if response is None else revisions.response_revisions(response)
+        return ApiResponse(RevisionSerializer(rows, many=True).data)

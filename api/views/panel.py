@@ -1,0 +1,118 @@
+"""The panel: organizers manage experts and their links; analysts see pseudonyms only."""
+
+from django.conf import settings
+from django.http import Http404
+from django.urls import reverse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from api.permissions import WRITE
+from api.serializers.panel import (
+    ExpertCreateSerializer,
+    ExpertPseudonymSerializer,
+    ExpertSerializer,
+    InvitationSerializer,
+)
+from api.services.panel import expert_delete, expert_revoke_token, expert_withdraw
+from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
+from surveys.models import Expert
+from surveys.pseudonyms import pseudonym_map
+from surveys.services.panel import expert_create, expert_issue_token
+
+EXPERTS = PolymorphicProxySerializer(
+    component_name="PanelMember",
+    serializers=[ExpertSerializer, ExpertPseudonymSerializer], resource_type_field_name=None,
+    many=True)
+
+
+class ExpertFilter(filters.FilterSet):
+    group = filters.CharFilter(field_name="group__code", help_text="Stakeholder group code.")
+    withdrawn = filters.BooleanFilter(field_name="withdrawn_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Expert
+        fields = ["group", "withdrawn"]
+
+
+class ExpertList(StudyView):
+    """Organizers see names and emails; analysts see pseudonyms, ordered by pseudonym."""
+
+    serializer_class = ExpertSerializer
+    filterset_class = ExpertFilter
+    queryset = Expert.objects.none()
+
+    def get_queryset(self):
+        return self.study.experts.select_related("group").order_by("group__position", "name", "pk")
+
+    @extend_schema(responses={200: EXPERTS, **READ_ERRORS})
+    def get(self, request, slug):
+        experts = self.filter_queryset(self.get_queryset())
+        if self.is_organizer:
+            return self.paginated(experts, ExpertSerializer)
+        rows = list(experts.values_list("pk", "group__code", "withdrawn_at"))
+        names = pseudonym_map(study_id=self.study.pk, expert_ids=[pk for pk, _g, _w in rows])
+        anonymous = sorted(({"pseudonym": names[pk], "group": group, "withdrawn": withdrawn is not None}
+                            for pk, group, withdrawn in rows), key=lambda r: r["pseudonym"])
+        return self.paginated(anonymous, ExpertPseudonymSerializer)
+
+    @extend_schema(request=ExpertCreateSerializer, responses={201: ExpertSerializer, **WRITE_ERRORS})
+    def post(self, request, slug):
+        data = ExpertCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        expert = expert_create(study=self.study, name=values["name"], email=values["email"],
+                               group_code=values["group"], language=values.get("language", ""),
+                               actor=request.user)
+        return Response(ExpertSerializer(expert).data, status=status.HTTP_201_CREATED)
+
+
+class _OneExpert(StudyView):
+    """An expert addressed by id: organizers and owners only (analysts get 404)."""
+
+    serializer_class = ExpertSerializer
+    read_roles = write_roles = WRITE
+    queryset = Expert.objects.none()
+
+    def get_expert(self, pk: int) -> Expert:
+        expert = self.study.experts.select_related("group", "study").filter(pk=pk).first()
+        if expert is None:
+            raise Http404
+        return expert
+
+
+class ExpertDetail(_OneExpert):
+    @extend_schema(responses={200: ExpertSerializer, **READ_ERRORS})
+    def get(self, request, slug, pk):
+        return Response(ExpertSerializer(self.get_expert(pk)).data)
+
+    @extend_schema(responses={204: None, **WRITE_ERRORS})
+    def delete(self, request, slug, pk):
+        expert_delete(expert=self.get_expert(pk), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExpertInvitation(_OneExpert):
+    """POST issues a new personal link (older links stop working); DELETE revokes it."""
+
+    @extend_schema(request=None, responses={201: InvitationSerializer, **WRITE_ERRORS})
+    def post(self, request, slug, pk):
+        token = expert_issue_token(expert=self.get_expert(pk), actor=request.user)
+        link = settings.SITE_URL.rstrip("/") + reverse("expert_entry", args=[token])
+        return Response({"link": link, "token": token}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, **WRITE_ERRORS})
+    def delete(self, request, slug, pk):
+        expert_revoke_token(expert=self.get_expert(pk), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ExpertWithdraw(_OneExpert):
+    """Take the expert off the panel; their answers are kept."""
+
+    @extend_schema(request=None, responses={200: ExpertSerializer, **WRITE_ERRORS})
+    def post(self, request, slug, pk):
+        return Response(ExpertSerializer(expert_withdraw(expert=self.get_expert(pk),
+                                                         actor=request.user)).data)
+

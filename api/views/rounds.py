@@ -1,0 +1,138 @@
+"""Rounds: create, open, close (aggregation follows), delete a draft; results and rates."""
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from api.serializers.studies import (
+    AggregateSerializer,
+    RateSerializer,
+    RoundCreateSerializer,
+    RoundOpenSerializer,
+    RoundSerializer,
+)
+from api.services.panel import round_delete
+from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
+from surveys.errors import ServiceError
+from surveys.models import Aggregate, Round
+from surveys.selectors import response_rates
+from surveys.services.rounds import round_close, round_create, round_open
+
+
+class RoundFilter(filters.FilterSet):
+    class Meta:
+        model = Round
+        fields = ["status"]
+
+
+class _RoundView(StudyView):
+    serializer_class = RoundSerializer
+    queryset = Round.objects.none()  # the schema's hint; views read through self.study
+
+    def get_round(self, number: int) -> Round:
+        round_ = self.study.rounds.filter(number=number).first()
+        if round_ is None:
+            raise Http404
+        return round_
+
+
+class RoundList(_RoundView):
+    filterset_class = RoundFilter
+
+    def get_queryset(self):
+        return self.study.rounds.prefetch_related("items").order_by("number")
+
+    @extend_schema(responses={200: RoundSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug):
+        return self.paginated(self.filter_queryset(self.get_queryset()), RoundSerializer)
+
+    @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer, **WRITE_ERRORS})
+    def post(self, request, slug):
+        data = RoundCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = None
+        codes = data.validated_data.get("items")
+        if codes is not None:
+            found = {item.code: item for item in self.study.items.filter(code__in=codes)}
+            unknown = sorted(set(codes) - set(found))
+            if unknown:
+                raise ServiceError(_("Unknown items."), field_errors={"items": ", ".join(unknown)})
+            items = [found[code] for code in codes]
+        round_ = round_create(study=self.study, items=items, actor=request.user)
+        return Response(RoundSerializer(round_).data, status=status.HTTP_201_CREATED)
+
+
+class RoundDetail(_RoundView):
+    @extend_schema(responses={200: RoundSerializer, **READ_ERRORS})
+    def get(self, request, slug, number):
+        return Response(RoundSerializer(self.get_round(number)).data)
+
+    @extend_schema(responses={204: None, **WRITE_ERRORS})
+    def delete(self, request, slug, number):
+        round_delete(round_=self.get_round(number), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoundOpen(_RoundView):
+    """Open a draft round to the panel (optionally until closes_at)."""
+
+    @extend_schema(request=RoundOpenSerializer, responses={200: RoundSerializer, **WRITE_ERRORS})
+    def post(self, request, slug, number):
+        data = RoundOpenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        round_ = round_open(round_=self.get_round(number),
+                            closes_at=data.validated_data.get("closes_at"), actor=request.user)
+        return Response(RoundSerializer(round_).data)
+
+
+class RoundClose(_RoundView):
+    """Close an open round; its aggregation is enqueued once the close has committed."""
+
+    @extend_schema(request=None, responses={200: RoundSerializer, **WRITE_ERRORS})
+    def post(self, request, slug, number):
+        round_ = round_close(round_=self.get_round(number), actor=request.user)
+        return Response(RoundSerializer(round_).data)
+
+
+class AggregateFilter(filters.FilterSet):
+    item = filters.CharFilter(field_name="item__code", help_text="Item code.")
+    group = filters.CharFilter(help_text="Stakeholder group code; empty for the whole panel.")
+
+    class Meta:
+        model = Aggregate
+        fields = ["item", "dimension", "group"]
+
+
+class AggregateList(_RoundView):
+    """The round's snapshot: per item and dimension, for the panel and each group."""
+
+    serializer_class = AggregateSerializer
+    filterset_class = AggregateFilter
+    queryset = Aggregate.objects.none()
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Aggregate.objects.none()
+        return (Aggregate.objects.filter(round=self.get_round(self.kwargs["number"]))
+                .select_related("item").order_by("item__theme__position", "item__position",
+                                                  "dimension", "group"))
+
+    @extend_schema(responses={200: AggregateSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug, number):
+        return self.paginated(self.filter_queryset(self.get_queryset()), AggregateSerializer)
+
+
+class RateList(_RoundView):
+    """Response rates by stakeholder group."""
+
+    serializer_class = RateSerializer
+    pagination_class = None  # one row per stakeholder group
+
+    @extend_schema(responses={200: RateSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug, number):
+        rates = [{**rate, "group": rate["group"].code}
+                 for rate in response_rates(self.get_round(number))]
+        return Response(RateSerializer(rates, many=True).data)

@@ -1,0 +1,180 @@
+"""Studies and what they are made of: the study file, themes, groups, items and members."""
+
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from api.permissions import OWNER, READ, StaffOnly
+from api.serializers.studies import (
+    GroupSerializer,
+    ItemSerializer,
+    MemberCreateSerializer,
+    MemberSerializer,
+    StudyFileSerializer,
+    StudySerializer,
+    ThemeSerializer,
+)
+from api.services.panel import member_remove
+from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, errors
+from surveys.errors import ServiceError
+from surveys.models import Item, StakeholderGroup, Study, StudyMember, Theme
+from surveys.services.panel import member_add
+from surveys.services.studies import study_load
+
+
+class StudyFilter(filters.FilterSet):
+    class Meta:
+        model = Study
+        fields = ["status", "mode"]
+
+
+class StudyList(GenericAPIView):
+    """The studies the caller has a role in; POST creates one from a study file."""
+
+    permission_classes = [StaffOnly]
+    serializer_class = StudySerializer
+    filterset_class = StudyFilter
+    queryset = Study.objects.none()  # the schema's hint; get_queryset() is per user
+
+    def get_queryset(self):
+        return Study.objects.filter(members__user=self.request.user).order_by("slug")
+
+    @extend_schema(responses={200: StudySerializer(many=True), **READ_ERRORS})
+    def get(self, request):
+        studies = self.filter_queryset(self.get_queryset())
+        roles = dict(StudyMember.objects.filter(user=request.user).values_list("study_id", "role"))
+        page = self.paginate_queryset(studies)
+        return self.get_paginated_response(
+            StudySerializer(page, many=True, context={"roles": roles}).data)
+
+    @extend_schema(request=StudyFileSerializer, responses={201: StudySerializer, **WRITE_ERRORS})
+    def post(self, request):
+        if not request.user.has_perm("surveys.add_study"):
+            raise exceptions.PermissionDenied(_("You may not create studies."))
+        StudyFileSerializer(data=request.data).is_valid(raise_exception=True)
+        if Study.objects.filter(slug=request.data["slug"]).exists():
+            raise ServiceError(_("This slug is taken; choose another."),
+                               field_errors={"slug": _("This slug is taken; choose another.")})
+        study = study_load(data=request.data, actor=request.user)
+        member_add(study=study, user=request.user, role=StudyMember.Role.OWNER)
+        body = StudySerializer(study, context={"roles": {study.pk: StudyMember.Role.OWNER}}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class StudyDetail(StudyView):
+    """One study; PUT updates it in place from its study file (as `load_study` does)."""
+
+    serializer_class = StudySerializer
+    queryset = Study.objects.none()
+
+    def _body(self):
+        return StudySerializer(self.study, context={"roles": {self.study.pk: self.role}}).data
+
+    @extend_schema(responses={200: StudySerializer, **READ_ERRORS})
+    def get(self, request, slug):
+        return Response(self._body())
+
+    @extend_schema(request=StudyFileSerializer, responses={200: StudySerializer, **WRITE_ERRORS})
+    def put(self, request, slug):
+        StudyFileSerializer(data=request.data).is_valid(raise_exception=True)
+        if request.data["slug"] != self.study.slug:
+            raise ServiceError(_("The study file's slug must be this study's."),
+                               field_errors={"slug": _("Expected %(slug)s.") % {"slug": slug}})
+        self.study = study_load(data=request.data, actor=request.user)
+        return Response(self._body())
+
+
+class _ListOf(StudyView):
+    def get(self, request, slug):
+        return self.paginated(self.filter_queryset(self.get_queryset()), self.serializer_class)
+
+
+@extend_schema(responses={200: ThemeSerializer(many=True), **READ_ERRORS})
+class ThemeList(_ListOf):
+    serializer_class = ThemeSerializer
+    queryset = Theme.objects.none()
+
+    def get_queryset(self):
+        return self.study.themes.order_by("position", "code")
+
+
+@extend_schema(responses={200: GroupSerializer(many=True), **READ_ERRORS})
+class GroupList(_ListOf):
+    serializer_class = GroupSerializer
+    queryset = StakeholderGroup.objects.none()
+
+    def get_queryset(self):
+        return self.study.groups.order_by("position", "code")
+
+
+class ItemFilter(filters.FilterSet):
+    theme = filters.CharFilter(field_name="theme__code", help_text="Theme code.")
+
+    class Meta:
+        model = Item
+        fields = ["theme", "kind"]
+
+
+@extend_schema(responses={200: ItemSerializer(many=True), **READ_ERRORS})
+class ItemList(_ListOf):
+    serializer_class = ItemSerializer
+    filterset_class = ItemFilter
+    queryset = Item.objects.none()
+
+    def get_queryset(self):
+        return self.study.items.select_related("theme").order_by("theme__position", "position")
+
+
+class ItemDetail(StudyView):
+    serializer_class = ItemSerializer
+    queryset = Item.objects.none()
+
+    @extend_schema(responses={200: ItemSerializer, **READ_ERRORS})
+    def get(self, request, slug, code):
+        item = self.study.items.select_related("theme").filter(code=code).first()
+        if item is None:
+            raise Http404
+        return Response(ItemSerializer(item).data)
+
+
+class MemberList(StudyView):
+    """Staff with a role in the study; owners add members."""
+
+    serializer_class = MemberSerializer
+    read_roles, write_roles = READ, OWNER
+    queryset = StudyMember.objects.none()
+
+    @extend_schema(responses={200: MemberSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug):
+        members = self.study.members.select_related("user").order_by("user__username")
+        return self.paginated(members, MemberSerializer)
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer, **WRITE_ERRORS})
+    def post(self, request, slug):
+        data = MemberCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = get_user_model().objects.filter(
+            username=data.validated_data["username"], is_active=True).first()
+        if user is None:
+            raise ServiceError(_("No such user."), field_errors={"username": _("No such user.")})
+        member = member_add(study=self.study, user=user, role=data.validated_data["role"])
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetail(StudyView):
+    serializer_class = MemberSerializer
+    read_roles, write_roles = READ, OWNER
+    queryset = StudyMember.objects.none()
+
+    @extend_schema(responses={204: None, **errors(401, 403, 404, 409, 429)})
+    def delete(self, request, slug, pk):
+        member = self.study.members.select_related("user", "study").filter(pk=pk).first()
+        if member is None:
+            raise Http404
+        member_remove(member=member, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,349 @@
+"""Benchmark of the aggregation: floor, full task and naive ORM loop, at two panel sizes.
+
+    .venv/bin/python bench/aggregate.py                      # 1,000 and 10,000 experts x 100 items
+    .venv/bin/python bench/aggregate.py --experts 1000 --items 20 --sizes 1000
+
+Generates a simulated panel (the simulator's model: each stakeholder group leans its own way,
+experts add an offset and noise, 4 % "no opinion", and in round 2 move halfway toward round
+1's median), vectorized and bulk loaded with COPY into PostgreSQL (DATABASE_URL, default the
+database agora_bench, created if missing). Then measures, on round 2, each in a fresh process
+so that its peak memory is its own:
+
+(a) floor: read the round's answers from PostgreSQL into pandas in one query and compute
+    per-item quartiles with one groupby;
+(b) full: the aggregation task end to end (every statistic, the write, the run record);
+(c) naive: a per-item ORM loop (model instances, Python statistics, one save per row) on a
+    sample of items, extrapolated to all items.
+
+Prints seconds and peak memory (max RSS of the process) of each, and ends with
+``full/floor: X  naive/full: Y  peak MB: Z  answers: N`` for the largest size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/agora_bench"
+GROUPS = ["RU", "US", "CEE", "WE", "CN"]
+THEMES = 10
+
+
+def setup_django(database_url: str | None) -> None:
+    """Point Django at the benchmark database (created if missing) with tasks in-process."""
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+        _create_database(database_url)
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# The panel -------------------------------------------------------------------------------
+
+
+def item_kinds(items: int) -> list[str]:
+    """Mostly agreement items, with every other kind present (as in a real study)."""
+    pattern = (["agreement"] * 16 + ["dimensions", "probability", "year", "ranking"])
+    kinds = [pattern[k % len(pattern)] for k in range(items)]
+    if items >= 10:
+        kinds[-1] = "numeric"
+    return kinds
+
+
+def study_data(slug: str, items: int, rng) -> dict:
+    text = {"en": "Benchmark proposition", "ru": "Тезис для замера"}
+    entries = []
+    for k, kind in enumerate(item_kinds(items)):
+        entry = {"code": f"i{k:03d}", "kind": kind, "text": text}
+        if kind in ("agreement", "dimensions"):
+            entry["leaning"] = {g: float(rng.uniform(1.5, 4.5)) for g in GROUPS}
+        if kind == "dimensions":
+            entry["dimensions"] = ["desirability", "feasibility"]
+        if kind == "probability":
+            entry["leaning"] = {g: float(rng.uniform(10, 90)) for g in GROUPS}
+        if kind in ("year", "numeric"):
+            entry |= {"min": 2011, "max": 2100} if kind == "year" else {"min": 0, "max": 1000}
+        if kind == "ranking":
+            entry["options"] = [{"code": c, "text": {"en": c, "ru": c}} for c in "abc"]
+        entries.append(entry)
+    per_theme = -(-items // THEMES)
+    themes = [{"code": f"t{t}", "title": {"en": f"Theme {t}", "ru": f"Тема {t}"},
+               "items": entries[t * per_theme:(t + 1) * per_theme]} for t in range(THEMES)]
+    return {"version": 1, "slug": slug, "title": {"en": slug, "ru": slug},
+            "stakeholder_groups": [{"code": g, "name": {"en": g, "ru": g}} for g in GROUPS],
+            "themes": [t for t in themes if t["items"]]}
+
+
+def simulate(items, n_experts: int, rng, previous=None):
+    """One round's answers as a DataFrame (expert index, item id, dimension, value)."""
+    import numpy as np
+    import pandas as pd
+
+    group_of = np.arange(n_experts) % len(GROUPS)
+    offset = rng.normal(0, 0.5, n_experts)
+    parts = []
+    for item in items:
+        low, high = item.bounds()
+        keys = item.answer_keys()
+        silent = rng.random(n_experts) < 0.04
+        if item.kind == "ranking":
+            noise = rng.normal(0, 0.8, (n_experts, len(keys))) + np.arange(len(keys))
+            ranks = noise.argsort(axis=1).argsort(axis=1) + 1.0
+            for j, key in enumerate(keys):
+                parts.append(_part(item.pk, key, ranks[:, j], silent))
+            continue
+        spread = {"probability": 12.0, "year": 4.0, "numeric": (high - low) / 20}.get(item.kind, 0.45)
+        for key in keys:
+            lean = np.array([float(item.leaning.get(g, (low + high) / 2)) for g in GROUPS])
+            centre = lean[group_of] + offset * (spread / 0.45 if item.kind != "agreement" else 1)
+            sd = spread
+            if previous is not None:
+                before = previous[(item.pk, key)]
+                median = np.nanmedian(before)
+                centre = np.where(np.isnan(before), centre, before + 0.5 * (median - before))
+                sd = spread / 2
+            values = np.clip(np.round(centre + rng.normal(0, sd, n_experts)), low, high)
+            parts.append(_part(item.pk, key, values, silent))
+    frame = pd.concat(parts, ignore_index=True)
+    by_key = {key: part["value"].to_numpy() for key, part in frame.groupby(["item", "dimension"])}
+    return frame, by_key
+
+
+def _part(item_id, key, values, silent):
+    import numpy as np
+    import pandas as pd
+
+    return pd.DataFrame({"expert": np.arange(len(values)), "item": item_id, "dimension": key,
+                         "value": np.where(silent, np.nan, values)})
+
+
+def build(n_experts: int, n_items: int, *, seed: int = 1):
+    """Create the study, its panel and two answered rounds; returns (round 1, round 2)."""
+    import numpy as np
+    from django.db import connection
+    from django.utils import timezone
+
+    from surveys.models import Expert, ExpertiseRating, Response, Round
+    from surveys.services.aggregation import aggregation_request, round_aggregate
+    from surveys.services.rounds import round_create, round_open
+    from surveys.services.studies import study_load
+
+    rng = np.random.default_rng(seed)
+    slug = f"bench-{n_experts}x{n_items}-{int(time.time())}"
+    study = study_load(data=study_data(slug, n_items, rng))
+    groups = {g.code: g for g in study.groups.all()}
+    experts = Expert.objects.bulk_create([
+        Expert(study=study, name=f"Simulated expert {k:05d}", email=f"sim-{k:05d}@panel.invalid",
+               group=groups[GROUPS[k % len(GROUPS)]]) for k in range(n_experts)], batch_size=5000)
+    themes = list(study.themes.all())
+    ExpertiseRating.objects.bulk_create([
+        ExpertiseRating(expert=e, theme=t, level=int(level))
+        for e, levels in zip(experts, rng.integers(1, 6, (n_experts, len(themes))), strict=True)
+        for t, level in zip(themes, levels, strict=True)], batch_size=10000)
+    items = list(study.items.all())
+    rounds, previous = [], None
+    for number in (1, 2):
+        round_ = round_open(round_=round_create(study=study))
+        now = timezone.now()
+        responses = Response.objects.bulk_create([
+            Response(round=round_, expert=e, status="submitted", submitted_at=now)
+            for e in experts], batch_size=5000)
+        frame, previous = simulate(items, n_experts, rng, previous)
+        frame["response"] = np.array([r.pk for r in responses])[frame["expert"].to_numpy()]
+        _load_answers(connection, frame)
+        Round.objects.filter(pk=round_.pk).update(status=Round.Status.CLOSED, closed_at=now)
+        rounds.append(round_)
+        if number == 1:  # round 2 reads round 1's snapshot (median change); not timed
+            run = aggregation_request(round_=round_, enqueue=False)
+            round_aggregate(round_id=round_.pk, version=run.version)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return rounds[0], rounds[1]
+
+
+def _load_answers(connection, frame) -> None:
+    rows = frame.assign(text="", no_opinion=frame["value"].isna())[
+        ["response", "item", "dimension", "value", "text", "no_opinion"]]
+    columns = "(response_id, item_id, dimension, value, text, no_opinion)"
+    if connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        rows.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N")
+        connection.ensure_connection()
+        with connection.connection.cursor() as raw:
+            with raw.copy(f"COPY surveys_answer {columns} FROM STDIN") as copy:
+                copy.write(buffer.getvalue())
+    else:  # SQLite, for the small version in the test suite
+        records = [(int(r), int(i), d, None if v != v else float(v), t, bool(n))
+                   for r, i, d, v, t, n in rows.itertuples(index=False)]
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO surveys_answer {columns} VALUES (%s, %s, %s, %s, %s, %s)",
+                               records)
+
+
+# The three measurements -------------------------------------------------------------------
+
+
+def measure_floor(round_id: int) -> dict:
+    """(a) One query into pandas, one groupby for per-item quartiles."""
+    import pandas as pd
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.item_id, a.dimension, a.value FROM surveys_answer a "
+            "JOIN surveys_response r ON r.id = a.response_id "
+            "WHERE r.round_id = %s AND r.status = 'submitted'", [round_id])
+        frame = pd.DataFrame.from_records(cursor.fetchall(), columns=["item", "dimension", "value"])
+    quartiles = frame.groupby(["item", "dimension"])["value"].quantile([0.25, 0.5, 0.75]).unstack()
+    return {"seconds": time.perf_counter() - started, "answers": len(frame),
+            "quartiles": {f"{i}/{d}": list(map(float, q)) for (i, d), q in quartiles.iterrows()}}
+
+
+def measure_full(round_id: int) -> dict:
+    """(b) The aggregation task, end to end, for a new version of the round's snapshot."""
+    from surveys.models import AggregationRun, Round
+    from surveys.services.aggregation import aggregation_request
+    from surveys.tasks import aggregate_round
+
+    run = aggregation_request(round_=Round.objects.get(pk=round_id), enqueue=False)
+    started = time.perf_counter()
+    rows = aggregate_round(round_id, run.version)
+    seconds = time.perf_counter() - started
+    run = AggregationRun.objects.get(pk=run.pk)
+    return {"seconds": seconds, "rows": rows, "answers": run.answers, "chunks": run.chunks}
+
+
+def measure_naive(round_id: int, sample: int) -> dict:
+    """(c) A per-item ORM loop on `sample` items, extrapolated to every item of the round."""
+    import statistics
+    from collections import defaultdict
+
+    from django.db import transaction
+
+    from surveys.models import Aggregate, Answer, Round
+
+    round_ = Round.objects.get(pk=round_id)
+    items = list(round_.items.exclude(kind="open").order_by("pk"))
+    chosen = items[:: max(1, len(items) // sample)][:sample]
+    started = time.perf_counter()
+    with transaction.atomic():
+        for item in chosen:
+            values = defaultdict(list)
+            answers = Answer.objects.filter(response__round=round_, response__status="submitted",
+                                            item=item).select_related("response__expert__group")
+            for answer in answers:
+                if not answer.no_opinion and answer.value is not None:
+                    for group in ("", answer.response.expert.group.code):
+                        values[(answer.dimension, group)].append(answer.value)
+            for (dimension, group), found in values.items():
+                q1, median, q3 = statistics.quantiles(found, n=4, method="inclusive")
+                Aggregate(round=round_, item=item, dimension=dimension, group=f"~{group}",
+                          n=len(found), median=median, q1=q1, q3=q3, iqr=q3 - q1,
+                          mean=statistics.fmean(found), sd=statistics.stdev(found),
+                          pct_agree=100 * sum(v >= 4 for v in found) / len(found)).save()
+        transaction.set_rollback(True)  # measured, not kept
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds * len(items) / len(chosen), "sampled_items": len(chosen),
+            "sample_seconds": seconds}
+
+
+def _child(measure: str, round_id: int, sample: int) -> dict:
+    """Run one measurement in a fresh process; adds its peak memory (max RSS) in MB."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", measure, "--round-id", str(round_id),
+         "--sample", str(sample)], capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_size(n_experts: int, n_items: int, sample: int, *, in_process: bool = False) -> dict:
+    """Build a panel of this size and measure (a), (b) and (c) on its round 2."""
+    started = time.perf_counter()
+    _, round2 = build(n_experts, n_items)
+    load = time.perf_counter() - started
+    measure = (lambda name: _measure(name, round2.pk, sample)) if in_process else (
+        lambda name: _child(name, round2.pk, sample))
+    result = {"experts": n_experts, "items": n_items, "load_seconds": load,
+              "floor": measure("floor"), "full": measure("full"), "naive": measure("naive")}
+    result["answers"] = result["floor"]["answers"]
+    return result
+
+
+def _measure(name: str, round_id: int, sample: int) -> dict:
+    out = {"floor": lambda: measure_floor(round_id), "full": lambda: measure_full(round_id),
+           "naive": lambda: measure_naive(round_id, sample)}[name]()
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def summary_line(result: dict) -> str:
+    floor, full, naive = (result[k]["seconds"] for k in ("floor", "full", "naive"))
+    peak = max(result[k]["peak_mb"] for k in ("floor", "full", "naive"))
+    return (f"full/floor: {full / floor:.2f}  naive/full: {naive / full:.1f}  "
+            f"peak MB: {peak:.0f}  answers: {result['answers']}")
+
+
+def report(result: dict) -> None:
+    print(f"\n{result['experts']:,} experts x {result['items']} items: {result['answers']:,} answers "
+          f"(generated and loaded in {result['load_seconds']:.1f} s)")
+    for key, label in (("floor", "(a) floor: one query + one groupby"),
+                       ("full", "(b) full aggregation task"),
+                       ("naive", "(c) naive per-item ORM loop, extrapolated")):
+        r = result[key]
+        extra = (f"  ({r['sampled_items']} items took {r['sample_seconds']:.2f} s)" if key == "naive"
+                 else f"  ({r['rows']} snapshot rows, chunks {r['chunks']})" if key == "full" else "")
+        print(f"  {label:<46} {r['seconds']:8.2f} s  peak {r['peak_mb']:7.0f} MB{extra}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
+    parser.add_argument("--sizes", default="1000,10000", help="panel sizes (experts), comma-separated")
+    parser.add_argument("--items", type=int, default=100)
+    parser.add_argument("--sample", type=int, default=5, help="items the naive loop really runs")
+    parser.add_argument("--measure", choices=["floor", "full", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--round-id", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    setup_django(args.database)
+    if args.measure:
+        print(json.dumps(_measure(args.measure, args.round_id, args.sample)))
+        return
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    results = []
+    for size in [int(s) for s in args.sizes.split(",")]:
+        results.append(run_size(size, args.items, args.sample))
+        report(results[-1])
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        growth = large["full"]["seconds"] / small["full"]["seconds"]
+        print(f"\nlinearity: {large['answers'] / small['answers']:.1f}x the answers took "
+              f"{growth:.1f}x the time of (b)")
+    print(summary_line(results[-1]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""Load figures for the expert's web path on the production-like stack (not a test).
+
+    .venv/bin/python bench/load.py            # defaults: 200 experts, 30 s per step, 60 s flow
+
+Brings up, on 127.0.0.1 and a database of its own (recreated: its name must contain "bench"),
+the stack `make serve` runs (production settings, gunicorn with platform/gunicorn.conf.py, a
+Celery worker), loads the essay study, lets the simulated panel answer round 1 and opens round 2
+(so every page shows the panel's feedback). Then Locust (bench/locustfile.py) measures, each
+step on its own with every expert back to back (the throughput), and then the whole flow with
+the experts pausing between steps (the latency at that many concurrent experts):
+
+    trivial    GET /livez: a Django view that does nothing (the ceiling of this stack)
+    open       GET /q/, the questionnaire with all 58 items and their feedback
+    autosave   POST /q/autosave/ with one item, as the page's htmx does on each change
+    submit     POST /q/ with every item
+
+At the end it compares the database with what the server acknowledged to the clients: no
+answer lost, none duplicated. Every run is bounded in time; all traffic stays on 127.0.0.1.
+"""
+
+import argparse
+import csv
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # Django's settings and our apps, when run as bench/load.py
+STUDY_FILE = ROOT / "surveys" / "studies" / "trenin_2011.yaml"
+STEPS = ("trivial", "open", "autosave", "submit")
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/agora_loadbench")
+    parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--experts", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=30, help="each step on its own")
+    parser.add_argument("--flow-seconds", type=int, default=60, help="the paced flow")
+    parser.add_argument("--think", default="2,6", help="seconds between an expert's steps in the flow")
+    parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--out", default=str(ROOT / "test-artifacts" / "bench"))
+    return parser.parse_args()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _recreate_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    if "bench" not in name:
+        sys.exit(f"refusing to recreate database {name!r}: its name must contain 'bench'")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _prepare(args, env: dict[str, str], data_path: Path) -> None:
+    """Migrate, collect static files, load the study, answer round 1 with the simulated panel."""
+    for command in (["migrate", "--no-input", "-v", "0"], ["collectstatic", "--no-input", "-v", "0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from surveys.models import Item
+    from surveys.services.panel import expert_issue_token
+    from surveys.services.rounds import round_create, round_open
+    from surveys.services.simulation import panel_simulate, sim_experts
+    from surveys.services.studies import study_file_read, study_load
+
+    study = study_load(data=study_file_read(STUDY_FILE))
+    first = round_open(round_=round_create(study=study))
+    started = time.monotonic()
+    panel_simulate(round_=first, n=args.experts, seed=1)
+    print(f"round 1 answered by {args.experts} simulated experts in {time.monotonic() - started:.0f} s")
+    experts = [{"k": e.pk, "token": expert_issue_token(expert=e)}
+               for e in sim_experts(study=study, n=args.experts)]
+    items = [{"code": i.code, "kind": i.kind, "keys": i.answer_keys(),
+              "low": (i.bounds() or (0, 0))[0], "high": (i.bounds() or (0, 0))[1]}
+             for i in Item.objects.filter(study=study)]
+    data_path.write_text(json.dumps({"experts": experts, "items": items}))
+
+
+def _close_round_1_and_open_round_2(timeout: float = 120) -> None:
+    from surveys.models import Round, Study
+    from surveys.services.rounds import round_close, round_create, round_open
+
+    study = Study.objects.get(slug="trenin-2011-euromd")
+    round_close(round_=study.rounds.get(number=1))  # the worker aggregates it
+    deadline = time.monotonic() + timeout
+    while study.rounds.get(number=1).status != Round.Status.AGGREGATED:
+        if time.monotonic() > deadline:
+            sys.exit("round 1 was not aggregated: is the worker running?")
+        time.sleep(0.5)
+    round_open(round_=round_create(study=study))
+
+
+class Stack:
+    """gunicorn and a Celery worker, started as platform/Procfile starts them."""
+
+    def __init__(self, env: dict[str, str], out: Path, web_workers: int):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        web_env = env | {"PORT": str(self.port), "WEB_CONCURRENCY": str(web_workers)}
+        self.logs = [open(out / name, "w") for name in ("web.log", "worker.log")]  # noqa: SIM115
+        self.procs = [
+            subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "platform/gunicorn.conf.py",
+                              "config.wsgi"], cwd=ROOT, env=web_env, stdout=self.logs[0],
+                             stderr=subprocess.STDOUT),
+            subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker",
+                              "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h", "--concurrency", "1"],
+                             cwd=ROOT, env=env, stdout=self.logs[1], stderr=subprocess.STDOUT),
+        ]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        self.stop()
+        sys.exit(f"the stack did not become healthy within 60 s; see {out}")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for log in self.logs:
+            log.close()
+
+
+def _locust(args, stack: Stack, data_path: Path, out: Path, name: str, *, mode: str, seconds: int,
+            think: str = "0") -> tuple[list[dict], dict]:
+    """One bounded Locust run; returns its per-step stats and the acknowledged answers."""
+    acks = out / f"{name}-acks.json"
+    env = os.environ | {"BENCH_DATA": str(data_path), "BENCH_MODE": mode, "BENCH_THINK": think,
+                        "BENCH_ACKS": str(acks)}
+    user = "Trivial" if mode == "trivial" else "Expert"
+    spawn = max(args.experts // 4, 1)  # all users within 4 s; the stats restart once they are
+    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+               "--host", stack.url, "-u", str(args.experts), "-r", str(spawn), "--run-time", f"{seconds}s",
+               "--stop-timeout", "30", "--reset-stats", "--only-summary", "--csv", str(out / name),
+               "--loglevel", "WARNING", user]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=seconds + 120)
+    (out / f"{name}-locust.log").write_text(result.stdout + result.stderr)
+    with open(out / f"{name}_stats.csv") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["Name"] != "Aggregated"]
+    return rows, json.loads(acks.read_text()) if acks.exists() else {}
+
+
+def _figures(rows: list[dict], steps: tuple[str, ...]) -> dict[str, dict]:
+    figures = {}
+    for row in rows:
+        if row["Name"] in steps:
+            figures[row["Name"]] = {
+                "requests": int(row["Request Count"]), "failures": int(row["Failure Count"]),
+                "rps": float(row["Requests/s"]), "p50": float(row["50%"]), "p95": float(row["95%"]),
+                "p99": float(row["99%"]),
+            }
+    return figures
+
+
+def _expected_rows(fields_by_item: dict[str, dict], keys: dict[str, list[str]]) -> set[tuple]:
+    rows = set()
+    for code, fields in fields_by_item.items():
+        if f"a-{code}.none" in fields:
+            rows |= {(code, key, None, "", True) for key in keys[code]}
+        elif f"a-{code}.text" in fields:
+            rows.add((code, "", None, fields[f"a-{code}.text"], False))
+        else:
+            for name, value in fields.items():
+                if not name.endswith(".why"):
+                    key = name[len(f"a-{code}"):].lstrip(".")
+                    rows.add((code, key, float(value), "", False))
+    return rows
+
+
+def _check_database(all_acks: list[dict]) -> dict[str, int]:
+    """Compare round 2 in the database with the answers the server acknowledged, in order."""
+    from django.db.models import Count
+
+    from surveys.models import Answer, Item, Response
+
+    keys = {i.code: i.answer_keys() for i in Item.objects.filter(study__slug="trenin-2011-euromd")}
+    acked: dict[int, dict] = {}
+    submits: dict[int, int] = {}
+    for acks in all_acks:
+        for k, state in acks.items():
+            acked.setdefault(int(k), {}).update(state["items"])
+            submits[int(k)] = submits.get(int(k), 0) + state["submits"]
+    stored: dict[int, set] = {}
+    answers = Answer.objects.filter(response__round__number=2).values_list(
+        "response__expert_id", "item__code", "dimension", "value", "text", "no_opinion")
+    for expert_id, *row in answers:
+        stored.setdefault(expert_id, set()).add(tuple(row))
+    lost = duplicated = 0
+    for k, items in acked.items():
+        expected, have = _expected_rows(items, keys), stored.get(k, set())
+        lost += len(expected - have)
+        duplicated += len(have - expected)
+    responses = Response.objects.filter(round__number=2)
+    return {
+        "experts_checked": len(acked),
+        "answer_rows_expected": sum(len(_expected_rows(i, keys)) for i in acked.values()),
+        "answer_rows_stored": answers.count(),
+        "lost": lost,
+        "unexpected_or_duplicated": duplicated,
+        "duplicate_responses": responses.values("expert").annotate(n=Count("id")).filter(n__gt=1).count(),
+        "submitted_but_not_marked": sum(1 for k, n in submits.items() if n and not responses.filter(
+            expert_id=k, status=Response.Status.SUBMITTED).exists()),
+    }
+
+
+def _table(title: str, figures: dict[str, dict]) -> str:
+    lines = [f"{title}", "| step | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for step, f in figures.items():
+        lines.append(f"| {step} | {f['requests']} | {f['failures']} | {f['rps']:.0f} | {f['p50']:.0f} "
+                     f"| {f['p95']:.0f} | {f['p99']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    args = _args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    static_root = Path(tempfile.mkdtemp(prefix="agora-bench-static-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_HTTPS": "false",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_STATIC_ROOT": str(static_root), "DATABASE_URL": args.database_url,
+            "CELERY_BROKER_URL": args.broker_url,
+            "CELERY_TASK_DEFAULT_QUEUE": f"agora-bench-{uuid.uuid4().hex[:6]}",
+            "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    data_path = out / "data.json"
+    _recreate_database(args.database_url)
+    _prepare(args, env, data_path)
+    stack = Stack(env, out, args.web_workers)
+    try:
+        _close_round_1_and_open_round_2()
+        alone, acks = {}, []
+        for step in STEPS:
+            rows, step_acks = _locust(args, stack, data_path, out, step, mode=step, seconds=args.seconds)
+            alone |= _figures(rows, (step,))
+            acks.append(step_acks)
+            print(f"{step}: {alone[step]}", flush=True)
+        rows, flow_acks = _locust(args, stack, data_path, out, "flow", mode="flow",
+                                  seconds=args.flow_seconds, think=args.think)
+        flow = _figures(rows, ("open", "autosave", "submit"))
+        acks.append(flow_acks)
+    finally:
+        stack.stop()
+    check = _check_database(acks)
+    report = "\n\n".join([
+        f"{args.experts} experts, {args.web_workers} gunicorn workers, {os.cpu_count()} cores, "
+        f"client and server on the same machine",
+        _table(f"Each step alone, experts back to back ({args.seconds} s each):", alone),
+        _table(f"The whole flow, {args.experts} experts pausing {args.think.replace(',', '-')} s "
+               f"between steps ({args.flow_seconds} s):", flow),
+        "Database after the run: " + ", ".join(f"{k} {v}" for k, v in check.items()),
+    ])
+    (out / "report.md").write_text(report + "\n")
+    (out / "figures.json").write_text(json.dumps({"alone": alone, "flow": flow, "database": check}, indent=1))
+    print("\n" + report)
+    if check["lost"] or check["unexpected_or_duplicated"] or check["duplicate_responses"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

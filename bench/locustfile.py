@@ -1,0 +1,131 @@
+"""Locust users for bench/load.py: experts on the questionnaire, and the trivial view.
+
+Driven by environment variables that bench/load.py sets:
+  BENCH_DATA   JSON: {"experts": [{"k", "token"}], "items": [{"code", "kind", "keys", "low", "high"}]}
+  BENCH_MODE   open | autosave | submit | flow (the Expert user; the Trivial user needs none)
+  BENCH_THINK  "low,high" seconds between an expert's steps (flow); 0 = back to back
+  BENCH_ACKS   where to write, at the end, the answers the server acknowledged per expert
+Each step is one request, so `--stop-timeout` lets every expert finish the one in flight and
+the acknowledged answers are exactly what the database must hold.
+"""
+
+import json
+import os
+import random
+import re
+
+from locust import FastHttpUser, between, constant, events, task
+
+DATA = json.loads(open(os.environ["BENCH_DATA"]).read()) if os.environ.get("BENCH_DATA") else {}  # noqa: SIM115
+MODE = os.environ.get("BENCH_MODE", "flow")
+LOW, _, HIGH = os.environ.get("BENCH_THINK", "0").partition(",")
+WAIT = between(float(LOW), float(HIGH or LOW)) if float(HIGH or LOW) > 0 else constant(0)
+FLOW = ["open", "autosave", "autosave", "autosave", "autosave", "autosave", "submit"]
+VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+_free = list(DATA.get("experts", []))
+ACKS: dict[int, dict] = {}  # expert k -> {"items": {code: fields}, "submits": n}
+
+
+def item_fields(item: dict, rng: random.Random) -> dict[str, str]:
+    """One item's form fields with a valid random answer, as the questionnaire posts them."""
+    code, kind = item["code"], item["kind"]
+    if kind == "open":
+        return {f"a-{code}.text": f"Load test idea {rng.randrange(10**6)}"}
+    if kind in {"agreement", "dimensions", "probability"} and rng.random() < 0.04:
+        return {f"a-{code}.none": "1"}
+    fields = {}
+    if kind == "ranking":
+        places = rng.sample(range(1, len(item["keys"]) + 1), len(item["keys"]))
+        fields = {f"a-{code}.{key}": str(place) for key, place in zip(item["keys"], places, strict=True)}
+    else:
+        for key in item["keys"]:
+            name = f"a-{code}.{key}" if key else f"a-{code}"
+            fields[name] = str(rng.randint(int(item["low"]), int(item["high"])))
+    if rng.random() < 0.3:
+        fields[f"a-{code}.why"] = f"Because of reason {rng.randrange(1000)}."
+    return fields
+
+
+class Expert(FastHttpUser):
+    """One panel member: signs in with the personal link, then answers step by step."""
+
+    wait_time = WAIT
+
+    def on_start(self):
+        me = _free.pop()
+        self.k, self.rng = me["k"], random.Random(me["k"])  # noqa: S311 - test answers, not secrets
+        self.version, self.csrf, self.step = None, "", 0
+        self.acks = ACKS.setdefault(self.k, {"items": {}, "submits": 0})
+        with self.client.get(f"/e/{me['token']}/", name="enter", allow_redirects=False,
+                             catch_response=True) as response:
+            if response.status_code != 302:
+                response.failure(f"entry answered {response.status_code}")
+        self.open()
+
+    def open(self):
+        with self.client.get("/q/", name="open", catch_response=True) as response:
+            if response.status_code != 200 or not VERSION.search(response.text or ""):
+                response.failure(f"questionnaire answered {response.status_code}")
+                return
+            self.version = VERSION.search(response.text).group(1)
+            self.csrf = CSRF.search(response.text).group(1)
+
+    def autosave(self):
+        item = self.rng.choice(DATA["items"])
+        fields = item_fields(item, self.rng)
+        data = {"csrfmiddlewaretoken": self.csrf, "version": self.version, **fields}
+        with self.client.post("/q/autosave/", data=data, name="autosave", catch_response=True,
+                              headers={"HX-Request": "true"}) as response:
+            found = VERSION.search(response.text or "")
+            if response.status_code != 200 or not found:
+                response.failure(f"autosave answered {response.status_code}")
+                self.open()
+                return
+            self.version = found.group(1)
+            self.acks["items"][item["code"]] = fields
+
+    def submit(self):
+        answers = {item["code"]: item_fields(item, self.rng) for item in DATA["items"]}
+        data = {"csrfmiddlewaretoken": self.csrf, "version": self.version, "action": "submit"}
+        for fields in answers.values():
+            data |= fields
+        with self.client.post("/q/", data=data, name="submit", allow_redirects=False,
+                              catch_response=True) as response:
+            if response.status_code != 302 or "submitted=1" not in response.headers.get("location", ""):
+                response.failure(f"submit answered {response.status_code}")
+                self.open()
+                return
+            self.version = str(int(self.version) + 1)
+            self.acks["items"] |= answers
+            self.acks["submits"] += 1
+
+    @task
+    def next_step(self):
+        if self.version is None:
+            self.open()
+            return
+        if MODE == "flow":
+            name = FLOW[self.step % len(FLOW)]
+            self.step += 1
+        else:
+            name = MODE
+        getattr(self, name)()
+
+
+class Trivial(FastHttpUser):
+    """The ceiling: a Django view that does nothing, through the same middleware and gunicorn."""
+
+    wait_time = constant(0)
+
+    @task
+    def livez(self):
+        self.client.get("/livez", name="trivial")
+
+
+@events.quitting.add_listener
+def _write_acks(environment, **_kwargs):
+    if os.environ.get("BENCH_ACKS"):
+        with open(os.environ["BENCH_ACKS"], "w") as out:
+            json.dump(ACKS, out)

@@ -1,0 +1,26 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from surveys.exports import FORMATS, export_bytes
+
+from ._common import get_study
+
+
+class Command(BaseCommand):
+    help = ("Export a study's submitted answers under pseudonyms: long CSV (the analysis format), "
+            "XLSX, Parquet, SPSS .sav or the JSON archive.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--study", required=True)
+        parser.add_argument("--format", choices=list(FORMATS), default="csv")
+        parser.add_argument("-o", "--output", required=True, help="file to write")
+
+    def handle(self, *args, **options):
+        study = get_study(options["study"])
+        data = export_bytes(study, options["format"])
+        try:
+            Path(options["output"]).write_bytes(data)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {options['output']}: {exc.strerror}") from None
+        self.stdout.write(f"Wrote {len(data)} bytes to {options['output']}.")

@@ -1,0 +1,195 @@
+"""What a round's report shows, read from the database (selectors; no rendering here).
+
+Nothing here names an expert: group comparisons and the dissent register work on answers
+and anonymous rationales only, and rationales are listed in alphabetical order so that their
+order says nothing about who wrote them or when.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import analysis
+from surveys.models import Aggregate, Answer, AuditEvent, Item, Rationale, Response, Round, Study
+from surveys.selectors import answers_frame, response_rates
+
+AGREE_MIN, DISAGREE_MAX = 4, 2
+
+
+@dataclass
+class ResultRow:
+    """One line of the consensus table: an item, or one dimension of it, for the whole panel."""
+
+    code: str
+    dimension: str
+    text: str
+    kind: str
+    aggregate: Aggregate
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}/{self.dimension}" if self.dimension else self.code
+
+
+@dataclass
+class Dissent:
+    """An item (dimension) without consensus: the minority side, its size by group, its reasons."""
+
+    label: str
+    text: str
+    position: str  # "agree" or "disagree"
+    size: int
+    n: int
+    by_group: list[tuple[str, int, int]]  # (group name, in the minority, answered)
+    rationales: list[str] = field(default_factory=list)
+
+
+def _items(study: Study) -> dict[str, Item]:
+    return {i.code: i for i in study.items.select_related("theme").order_by("theme__position",
+                                                                            "position")}
+
+
+def _order(items: dict[str, Item]) -> dict[str, int]:
+    return {code: k for k, code in enumerate(items)}
+
+
+def consensus_table(round_: Round, items: dict[str, Item]) -> list[ResultRow]:
+    """The round's panel snapshot, in questionnaire order."""
+    order = _order(items)
+    rows = [ResultRow(a.item.code, a.dimension, items[a.item.code].text, a.item.kind, a)
+            for a in Aggregate.objects.filter(round=round_, group="").select_related("item")]
+    return sorted(rows, key=lambda r: (order[r.code], r.dimension))
+
+
+def methods_summary(study: Study, round_: Round) -> dict:
+    """Rounds, response per round, the consensus definition and when it was registered, and
+    the items reaching consensus per round, as reporting guidelines ask."""
+    registered = (AuditEvent.objects.filter(study=study, action__in=["consensus_registered",
+                                                                     "study_created"])
+                  .order_by("created_at").values_list("created_at", flat=True).first())
+    rounds = []
+    for r in study.rounds.filter(number__lte=round_.number).order_by("number"):
+        rates = response_rates(r)
+        panel = sum(g["panel"] for g in rates)
+        submitted = sum(g["submitted"] for g in rates)
+        snapshot = Aggregate.objects.filter(round=r, group="", consensus__isnull=False)
+        rounds.append({
+            "round": r, "items": r.items.count(), "panel": panel, "submitted": submitted,
+            "rate": round(100 * submitted / panel, 1) if panel else None,
+            "rated": snapshot.count(), "consensus": snapshot.filter(consensus=True).count(),
+        })
+    return {"rounds": rounds, "agree_pct": study.consensus_agree_pct,
+            "iqr_max": study.consensus_iqr_max, "registered_at": registered or study.created_at}
+
+
+def convergence_rows(study: Study, round_: Round, items: dict[str, Item]) -> list[dict]:
+    """IQR and % agreement of every rated item and dimension in every round up to this one."""
+    order = _order(items)
+    rows = Aggregate.objects.filter(
+        round__study=study, round__number__lte=round_.number, group="",
+        item__kind__in=list(Item.RATED)).values_list("item__code", "dimension", "round__number",
+                                                     "iqr", "pct_agree")
+    out = [{"label": f"{c}/{d}" if d else c, "round": n, "iqr": iqr, "pct_agree": pct,
+            "_key": (order[c], d)} for c, d, n, iqr, pct in rows]
+    return sorted(out, key=lambda r: (r["_key"], r["round"]))
+
+
+def group_comparison(round_: Round, items: dict[str, Item]) -> dict:
+    """Medians of each stakeholder group per rated item, with the test of their difference."""
+    groups = list(round_.study.groups.all())
+    order = _order(items)
+    medians: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
+    for a in Aggregate.objects.filter(round=round_, item__kind__in=list(Item.RATED)).exclude(
+            group="").select_related("item"):
+        medians[(a.item.code, a.dimension)][a.group] = a.median
+    frame = answers_frame(round_ids=[round_.pk])
+    frame = frame.loc[frame["kind"].isin(list(Item.RATED))]
+    tests = {}
+    if not frame.empty:
+        table = analysis.group_differences(frame, round_=round_.number)
+        tests = {(r["item"], r["dimension"]): r for r in table.to_dict(orient="records")}
+    rows = []
+    for key in sorted(medians, key=lambda k: (order[k[0]], k[1])):
+        test = tests.get(key, {})
+        rows.append({"label": f"{key[0]}/{key[1]}" if key[1] else key[0],
+                     "medians": [medians[key].get(g.code) for g in groups],
+                     "test": test.get("test", ""), "statistic": test.get("statistic"),
+                     "p": test.get("p")})
+    return {"groups": groups, "rows": rows}
+
+
+def dimension_points(round_: Round, items: dict[str, Item]) -> list[dict]:
+    """For each Policy-Delphi item: the panel's and each group's means on its first two dimensions."""
+    points = []
+    means = defaultdict(dict)
+    for a in Aggregate.objects.filter(round=round_, item__kind=Item.Kind.DIMENSIONS).select_related("item"):
+        means[(a.item.code, a.group)][a.dimension] = a.mean
+    for code, item in items.items():
+        if item.kind != Item.Kind.DIMENSIONS or len(item.dimensions) < 2:
+            continue
+        x_dim, y_dim = item.dimensions[:2]
+        for (c, group), values in sorted(means.items()):
+            if c == code and values.get(x_dim) is not None and values.get(y_dim) is not None:
+                points.append({"item": code, "group": group, "x_dimension": x_dim,
+                               "y_dimension": y_dim, "x": values[x_dim], "y": values[y_dim]})
+    return points
+
+
+def dissent_register(round_: Round, items: dict[str, Item]) -> list[Dissent]:
+    """Per rated item and dimension without consensus: the minority side (agree 4-5 or disagree
+    1-2, whichever is smaller but not empty; the disagreeing side on a tie), its size by
+    stakeholder group and its rationales."""
+    without = {(a.item.code, a.dimension) for a in Aggregate.objects.filter(
+        round=round_, group="", consensus=False).select_related("item")}
+    answers = Answer.objects.filter(
+        response__round=round_, response__status=Response.Status.SUBMITTED,
+        item__kind__in=list(Item.RATED), no_opinion=False, value__isnull=False).values_list(
+        "response_id", "item__code", "dimension", "value", "response__expert__group__code")
+    by_key: dict[tuple[str, str], list[tuple[int, float, str]]] = defaultdict(list)
+    for response, code, dimension, value, group in answers:
+        if (code, dimension) in without:
+            by_key[(code, dimension)].append((response, value, group))
+    reasons = defaultdict(dict)
+    for response, code, text in Rationale.objects.filter(
+            response__round=round_, response__status=Response.Status.SUBMITTED).exclude(
+            text="").values_list("response_id", "item__code", "text"):
+        reasons[code][response] = text
+    names = {g.code: g.name for g in round_.study.groups.all()}
+    order = _order(items)
+    register = []
+    for code, dimension in sorted(by_key, key=lambda k: (order[k[0]], k[1])):
+        rows = by_key[(code, dimension)]
+        agree = [r for r in rows if r[1] >= AGREE_MIN]
+        disagree = [r for r in rows if r[1] <= DISAGREE_MAX]
+        position, minority = ("agree", agree) if len(agree) < len(disagree) else ("disagree", disagree)
+        if not minority:
+            continue
+        answered, inside = Counter(g for _, _, g in rows), Counter(g for _, _, g in minority)
+        register.append(Dissent(
+            label=f"{code}/{dimension}" if dimension else code, text=items[code].text,
+            position=position, size=len(minority), n=len(rows),
+            by_group=[(names.get(g, g), inside[g], answered[g]) for g in names if answered[g]],
+            rationales=sorted({reasons[code][r] for r, _, _ in minority if r in reasons[code]})))
+    return register
+
+
+def answers_count(round_: Round) -> int:
+    """How many answers the report of this round reads (it decides sync or background render)."""
+    return Answer.objects.filter(response__round__study_id=round_.study_id,
+                                 response__round__number__lte=round_.number).count()
+
+
+def report_data(round_: Round) -> dict:
+    """Everything the report of one round shows, except the charts drawn from it."""
+    study = round_.study
+    items = _items(study)
+    return {
+        "study": study, "round": round_, "methods": methods_summary(study, round_),
+        "results": consensus_table(round_, items), "rates": response_rates(round_),
+        "convergence": convergence_rows(study, round_, items),
+        "comparison": group_comparison(round_, items),
+        "dimension_points": dimension_points(round_, items),
+        "dissent": dissent_register(round_, items),
+    }
+

@@ -1,0 +1,76 @@
+"""Actors and a foreign study for the API tests.
+
+Study "small" (the shared `study` fixture) has an owner (Oliver), an organizer (Olga), an
+analyst (Anna) and experts Alice and Bob. Study "foreign" has its own owner (Bert), expert Carol,
+a closed and aggregated round 1, an open round 2, and item codes of its own, so every id in it
+is one that study "small" does not have.
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.conftest import _staff, small_study_data
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(settings):
+    """Argon2 costs ~0.4 s a user; these tests make many users and test roles, not hashing
+    (test_api_hardening checks the real PASSWORD_HASHERS)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def bearer(user) -> dict:
+    """Request headers carrying a fresh personal API token of the user."""
+    from api.services.tokens import api_token_create
+
+    _token, secret = api_token_create(user=user, name="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def invitation(expert) -> dict:
+    from surveys.services.panel import expert_issue_token
+
+    return {"HTTP_X_INVITATION_TOKEN": expert_issue_token(expert=expert)}
+
+
+@pytest.fixture
+def owner(study):
+    return _staff(study, "oliver", "owner")
+
+
+def foreign_study_data() -> dict:
+    data = small_study_data(slug="foreign")
+    data["title"] = {"en": "Foreign study", "ru": "Чужое исследование"}
+    for theme in data["themes"]:
+        theme["code"] = "f-" + theme["code"]
+        for item in theme["items"]:
+            item["code"] = "f-" + item["code"]
+    return data
+
+
+@pytest.fixture
+def foreign(db, django_capture_on_commit_callbacks):
+    """Study "foreign" with its owner, an expert who answered round 1, and an open round 2."""
+    from surveys.services.panel import expert_create
+    from surveys.services.responses import ItemAnswer, response_submit
+    from surveys.services.rounds import round_close, round_create, round_open
+    from surveys.services.studies import study_load
+
+    study_b = study_load(data=foreign_study_data())
+    bert = _staff(study_b, "bert", "owner")
+    carol = expert_create(study=study_b, name="Carol Foreign", email="carol@example.org",
+                          group_code="WE")
+    round_1 = round_open(round_=round_create(study=study_b))
+    response_submit(expert=carol, round_=round_1,
+                    answers={"f-agree": ItemAnswer(values={"": 4}, rationale="Carol's reason")})
+    with django_capture_on_commit_callbacks(execute=True):
+        round_close(round_=round_1)  # aggregated in-process once the close "commits"
+    round_2 = round_open(round_=round_create(study=study_b))
+    member = study_b.members.get(user=bert)
+    return {"study": study_b, "owner": bert, "expert": carol, "round": round_2, "member": member,
+            "item": "f-agree"}

@@ -1,0 +1,87 @@
+"""The dashboard's figures, worked out by hand: response by group, attrition, time, stability."""
+
+from datetime import timedelta
+
+import pytest
+from workspace_helpers import close_and_aggregate, make_experts, register_rules, submit
+
+from surveys.models import Response, Round
+from surveys.services.panel import expert_issue_token
+from surveys.services.responses import ItemAnswer, response_save_draft
+from surveys.services.rounds import round_create
+from workspace.models import Message
+from workspace.selectors import (
+    item_verdicts,
+    median_minutes_to_submit,
+    response_table,
+    stopping_status,
+)
+from workspace.services import planning
+from workspace.services.rounds import round_start
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_rounds(study, organizer):
+    """Round 1: P1-P4 submit 'agree' 1 2 4 4; round 2 (agree carried) is open."""
+    experts = make_experts(study, [("P1", "RU", "en"), ("P2", "RU", "ru"), ("P3", "US", "en"),
+                                   ("P4", "US", "en"), ("P5", "WE", "en")])
+    for expert in experts[:4]:  # P5 is on the panel but not invited yet
+        expert_issue_token(expert=expert)
+    register_rules(study, organizer, stability="wilcoxon", stopping="converged", max_rounds=3)
+    round1 = round_start(round_=round_create(study=study, items=[study.items.get(code="agree")]),
+                         actor=organizer)
+    for expert, value in zip(experts[:4], [1, 2, 4, 4], strict=True):
+        submit(expert, round1, agree=value)
+    close_and_aggregate(round1)
+    agree = study.items.get(code="agree")
+    round2 = planning.round_plan_next(study=study, include=[agree.pk], actor=organizer)
+    round2 = round_start(round_=round2, actor=organizer)
+    return experts, round1, round2
+
+
+def test_response_by_group_with_attrition_from_the_previous_round(two_rounds):
+    (p1, p2, p3, p4, p5), _round1, round2 = two_rounds
+    submit(p1, round2, agree=2)
+    response_save_draft(expert=p2, round_=round2, answers={"agree": ItemAnswer(values={"": 3})})
+    submit(p3, round2, agree=4)
+    rows = {(r["group"].code if r["group"] else "all"): r for r in response_table(round2)}
+    pick = ("invited", "started", "submitted", "rate", "previous", "lost", "attrition")
+    assert [rows["RU"][k] for k in pick] == [2, 2, 1, 50.0, 2, 1, 50.0]
+    assert [rows["US"][k] for k in pick] == [2, 1, 1, 50.0, 2, 1, 50.0]
+    assert [rows["WE"][k] for k in pick] == [0, 0, 0, None, 0, 0, None]
+    assert [rows["all"][k] for k in pick] == [4, 3, 2, 50.0, 4, 2, 50.0]
+
+
+def test_median_time_to_submit_counts_from_the_opening_or_the_first_email(two_rounds, organizer):
+    (p1, _p2, p3, _p4, _p5), _round1, round2 = two_rounds
+    opened = round2.opens_at
+    submit(p1, round2, agree=2)
+    submit(p3, round2, agree=4)
+    Response.objects.filter(expert=p1, round=round2).update(submitted_at=opened + timedelta(minutes=10))
+    Response.objects.filter(expert=p3, round=round2).update(submitted_at=opened + timedelta(minutes=150))
+    Message.objects.create(study=round2.study, expert=p3, kind="reminder", key="k", status="sent",
+                           sent_at=opened + timedelta(minutes=60))
+    # P1: 10 minutes from the opening; P3: 150 - 60 = 90 from the email. Median of 10 and 90: 50.
+    assert median_minutes_to_submit(round2) == 50.0
+
+
+def test_stability_under_both_definitions_with_hand_worked_values(two_rounds, study, organizer):
+    (p1, p2, p3, p4, _p5), _round1, round2 = two_rounds
+    for expert, value in zip((p1, p2, p3, p4), [2, 3, 4, 4], strict=True):
+        submit(expert, round2, agree=value)
+    round2 = close_and_aggregate(Round.objects.get(pk=round2.pk))
+    agree = study.items.get(code="agree")
+    # Pairs 1->2, 2->3, 4->4, 4->4: two experts moved by +1. Wilcoxon on [1, 1]: p >= 0.5 > 0.05,
+    # so stable. Shares: round 1 {1: 25, 2: 25, 4: 50}, round 2 {2: 25, 3: 25, 4: 50}:
+    # (25 + 0 + 25 + 0) / 2 = 25 % change >= 15 %, so not stable under the distribution rule.
+    assert item_verdicts(round2)[agree.pk]["stable"] is True
+    register_rules(study, organizer, stability="distribution", stability_pct=15,
+                   reason="Scheibe's rule suits a small panel better than a test.")
+    assert item_verdicts(round2)[agree.pk]["stable"] is False
+    # Round 2: 2 3 4 4 -> 50 % agree, no consensus; not stable: the study goes on (round 2 of 3).
+    status = stopping_status(study)
+    assert (status["settled"], status["rated"], status["stop"]) == (0, 1, False)
+    register_rules(study, organizer, max_rounds=2, reason="Funding ends after the second round.")
+    assert stopping_status(study)["stop"] is True

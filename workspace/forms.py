@@ -1,0 +1,141 @@
+"""Forms of the workspace: they check the shape of the input; services check the meaning."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from surveys.models import Item
+from surveys.questionnaire import DIMENSION_LABELS
+from surveys.services.studies import DIMENSIONS
+from workspace.models import ConsensusRule
+from workspace.services.builder import options_parse
+
+WHEN = {"input_formats": ["%Y-%m-%dT%H:%M"],
+        "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
+
+
+class StudyForm(forms.Form):
+    slug = forms.SlugField(label=_("Address (slug)"), max_length=50,
+                           help_text=_("Lower-case letters, digits and dashes, e.g. energy-2030."))
+    title_en = forms.CharField(label=_("Title in English"), max_length=300)
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=300)
+
+
+class GroupForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=20, help_text=_("Upper-case, e.g. RU."))
+    name_en = forms.CharField(label=_("Name in English"), max_length=100)
+    name_ru = forms.CharField(label=_("Name in Russian"), max_length=100)
+
+
+class ThemeForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=50)
+    title_en = forms.CharField(label=_("Title in English"), max_length=300)
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=300)
+
+
+class ItemForm(forms.Form):
+    theme = forms.ChoiceField(label=_("Theme"))
+    code = forms.CharField(label=_("Code"), max_length=50)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Item.Kind.choices)
+    text_en = forms.CharField(label=_("Text in English"), widget=forms.Textarea(attrs={"rows": 4}))
+    text_ru = forms.CharField(label=_("Text in Russian"), widget=forms.Textarea(attrs={"rows": 4}))
+    source_paragraph = forms.IntegerField(label=_("Source paragraph"), required=False, min_value=0)
+    source_anchor = forms.CharField(label=_("Source passage (first words)"), required=False,
+                                    max_length=300)
+    dimensions = forms.MultipleChoiceField(label=_("Dimensions"), required=False,
+                                           choices=[(d, DIMENSION_LABELS[d]) for d in DIMENSIONS],
+                                           widget=forms.CheckboxSelectMultiple)
+    min = forms.FloatField(label=_("Minimum"), required=False)
+    max = forms.FloatField(label=_("Maximum"), required=False)
+    unit_en = forms.CharField(label=_("Unit in English"), required=False, max_length=50)
+    unit_ru = forms.CharField(label=_("Unit in Russian"), required=False, max_length=50)
+    options = forms.CharField(label=_("Options, one per line: code | English | Russian"),
+                              required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, themes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].choices = [(t.code, f"{t.code}: {t.title}") for t in themes]
+
+    def clean_options(self):
+        options = options_parse(self.cleaned_data["options"])
+        if isinstance(options, str):
+            raise forms.ValidationError(options)
+        return options
+
+    def item_data(self) -> dict:
+        """The item in the study file's shape, for the study file's checker."""
+        d = self.cleaned_data
+        data = {"code": d["code"], "kind": d["kind"], "text": {"en": d["text_en"], "ru": d["text_ru"]}}
+        if d["source_paragraph"] is not None or d["source_anchor"]:
+            data["source"] = {"anchor": d["source_anchor"]}
+            if d["source_paragraph"] is not None:
+                data["source"]["paragraph"] = d["source_paragraph"]
+        if d["kind"] == Item.Kind.DIMENSIONS:
+            data["dimensions"] = d["dimensions"]
+        if d["kind"] in {Item.Kind.YEAR, Item.Kind.NUMERIC}:
+            data["min"], data["max"] = d["min"], d["max"]
+        if d["unit_en"] or d["unit_ru"]:
+            data["unit"] = {"en": d["unit_en"], "ru": d["unit_ru"]}
+        if d["kind"] == Item.Kind.RANKING:
+            data["options"] = d["options"]
+        return data
+
+
+class RuleForm(forms.Form):
+    definition = forms.ChoiceField(label=_("Consensus definition"),
+                                   choices=ConsensusRule.Definition.choices, widget=forms.RadioSelect)
+    agree_pct = forms.FloatField(label=_("Agreement threshold X (% in the top boxes, at least)"))
+    iqr_max = forms.FloatField(label=_("IQR threshold Y (at most)"))
+    stability = forms.ChoiceField(label=_("Stability definition"),
+                                  choices=ConsensusRule.Stability.choices, widget=forms.RadioSelect)
+    stability_p = forms.FloatField(label=_("Stable when Wilcoxon p is above"))
+    stability_pct = forms.FloatField(label=_("Stable when the distribution changes by less than (%)"))
+    stopping = forms.ChoiceField(label=_("Stopping rule"), choices=ConsensusRule.Stopping.choices,
+                                 widget=forms.RadioSelect)
+    max_rounds = forms.IntegerField(label=_("Maximum number of rounds"))
+    reason = forms.CharField(label=_("Reason for the change (required once round 1 has opened)"),
+                             required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ExpertForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("Email"))
+    group = forms.ChoiceField(label=_("Stakeholder group"))
+    language = forms.ChoiceField(label=_("Language"), choices=[("en", "English"), ("ru", "Русский")])
+    invite = forms.BooleanField(label=_("Send the invitation now"), required=False)
+
+    def __init__(self, *args, groups=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [(g.code, g.name) for g in groups]
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+
+
+class RoundStartForm(forms.Form):
+    opens_at = forms.DateTimeField(label=_("Open at (UTC; empty: now)"), required=False, **WHEN)
+    closes_at = forms.DateTimeField(label=_("Close at (UTC; empty: by hand)"), required=False, **WHEN)
+
+
+class ExtendForm(forms.Form):
+    closes_at = forms.DateTimeField(label=_("New closing time (UTC)"), **WHEN)
+
+
+class ReopenForm(forms.Form):
+    closes_at = forms.DateTimeField(label=_("Close at (UTC; empty: by hand)"), required=False, **WHEN)
+
+
+class ReminderScheduleForm(forms.Form):
+    hours = forms.CharField(label=_("Hours before closing, separated by commas"), initial="72, 24")
+
+    def clean_hours(self):
+        try:
+            return [int(h) for h in self.cleaned_data["hours"].replace(" ", "").split(",") if h]
+        except ValueError:
+            raise forms.ValidationError(_("Enter whole numbers such as 72, 24.")) from None
+
+
+class RewordForm(forms.Form):
+    code = forms.CharField(label=_("New item code"), max_length=50)
+    text_en = forms.CharField(label=_("Text in English"), widget=forms.Textarea(attrs={"rows": 3}))
+    text_ru = forms.CharField(label=_("Text in Russian"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,238 @@
+"""Reads for the workspace: access, verdicts per item, the dashboard's figures, lineage."""
+
+from statistics import median
+
+import pandas as pd
+from django.db.models import Min
+from django.http import Http404
+
+from analysis.consensus import rule_met, study_rule
+from analysis.stability import stability
+from surveys.models import Aggregate, AggregationRun, Expert, Item, Response, Round, Study, StudyMember
+from surveys.selectors import answers_frame, study_for_member
+from workspace.models import ConsensusRule, ItemOrigin, Message
+
+WRITE = (StudyMember.Role.OWNER, StudyMember.Role.ORGANIZER)
+READ = (*WRITE, StudyMember.Role.ANALYST)
+RATED = (Item.Kind.AGREEMENT, Item.Kind.DIMENSIONS)
+
+
+def study_for_organizer(*, user, slug: str) -> Study:
+    """The study if the user owns or organizes it, else 404 (analysts included)."""
+    return study_for_member(user=user, slug=slug, roles=WRITE)
+
+
+def study_for_reader(*, user, slug: str) -> Study:
+    return study_for_member(user=user, slug=slug, roles=READ)
+
+
+def study_for_owner(*, user, slug: str) -> Study:
+    return study_for_member(user=user, slug=slug, roles=(StudyMember.Role.OWNER,))
+
+
+def member_role(study: Study, user) -> str:
+    return StudyMember.objects.filter(study=study, user=user).values_list("role", flat=True).first() or ""
+
+
+def round_of(study: Study, number: int) -> Round:
+    round_ = study.rounds.filter(number=number).first()
+    if round_ is None:
+        raise Http404
+    return round_
+
+
+def expert_of(study: Study, pk: int) -> Expert:
+    expert = study.experts.filter(pk=pk).select_related("group").first()
+    if expert is None:
+        raise Http404
+    return expert
+
+
+def item_of(study: Study, code: str) -> Item:
+    item = study.items.filter(code=code).select_related("theme").first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def rule_of(study: Study):
+    """The registered rule, or the study's own thresholds when none is registered yet."""
+    rule = ConsensusRule.objects.filter(study=study).first()
+    if rule is not None:
+        return rule
+    return study_rule(agree_pct=study.consensus_agree_pct, iqr_max=study.consensus_iqr_max)
+
+
+def _combine(values: list) -> bool | None:
+    """All dimensions together: False if any is False, True if all are True, else unknown."""
+    flags = [None if v is None or pd.isna(v) else bool(v) for v in values]
+    if any(flag is False for flag in flags):
+        return False
+    return True if flags and all(flags) else None
+
+
+def item_verdicts(round_: Round) -> dict[int, dict]:
+    """Per item of an aggregated round: consensus and stability under the registered rules.
+
+    An item has consensus (or is stable) when every dimension has; None means the rule does not
+    apply (an estimate under an agreement rule, a first round for stability).
+    """
+    rows = list(Aggregate.objects.filter(round=round_, group="").values(
+        "item_id", "dimension", "n", "pct_agree", "iqr", "sd", "extra"))
+    if not rows:
+        return {}
+    summary = pd.DataFrame([{**{k: r[k] for k in ("item_id", "dimension", "n")},
+                             "pct_agree": r["pct_agree"], "iqr": r["iqr"], "sd": r["sd"],
+                             "di": (r["extra"] or {}).get("di")} for r in rows])
+    rule = rule_of(round_.study)
+    summary["consensus"] = rule_met(summary, rule).astype(object).where(
+        lambda s: s.notna(), None)
+    stable = _stability(round_, rule)
+    out: dict[int, dict] = {}
+    for item_id, part in summary.groupby("item_id"):
+        consensus = _combine(list(part["consensus"]))
+        flags = [stable.get((item_id, dim)) for dim in part["dimension"]]
+        out[int(item_id)] = {"consensus": consensus, "stable": _combine(flags)}
+    return out
+
+
+def _stability(round_: Round, rule) -> dict[tuple[int, str], bool | None]:
+    previous = Round.objects.filter(study_id=round_.study_id, number=round_.number - 1).first()
+    if previous is None:
+        return {}
+    frame = answers_frame(round_ids=[previous.pk, round_.pk])
+    frame = frame[frame["kind"].isin(list(RATED))]
+    if frame.empty:
+        return {}
+    table = stability(frame, from_round=previous.number, to_round=round_.number)
+    definition = rule.stability_dict() if isinstance(rule, ConsensusRule) else {
+        "kind": "wilcoxon", "p_above": 0.05}
+    codes = dict(Item.objects.filter(study_id=round_.study_id).values_list("code", "pk"))
+    out = {}
+    for row in table.itertuples():
+        if row.n_pairs == 0:
+            verdict = None
+        elif definition["kind"] == "wilcoxon":
+            # No expert moved at all: nothing to test, and nothing changed.
+            verdict = True if pd.isna(row.wilcoxon_p) else bool(row.wilcoxon_p > definition["p_above"])
+        else:
+            verdict = bool(row.distribution_change < definition["change_below_pct"])
+        out[(codes[row.item], row.dimension)] = verdict
+    return out
+
+
+def stopping_status(study: Study) -> dict:
+    """Whether the registered stopping rule says the study can stop after its last aggregated round."""
+    rule = ConsensusRule.objects.filter(study=study).first()
+    last = study.rounds.filter(status=Round.Status.AGGREGATED).order_by("-number").first()
+    if rule is None or last is None:
+        return {"known": False}
+    verdicts = item_verdicts(last)
+    rated = [v for v in verdicts.values() if v["consensus"] is not None or v["stable"] is not None]
+    settled = sum(1 for v in rated if v["consensus"] or v["stable"])
+    reached_max = last.number >= rule.max_rounds
+    converged = bool(rated) and settled == len(rated)
+    stop = reached_max or (rule.stopping == ConsensusRule.Stopping.CONVERGED and converged)
+    return {"known": True, "round": last.number, "settled": settled, "rated": len(rated),
+            "reached_max": reached_max, "converged": converged, "stop": stop}
+
+
+def _invited(study: Study):
+    return study.experts.filter(withdrawn_at__isnull=True, token_issued_at__isnull=False)
+
+
+def response_table(round_: Round) -> list[dict]:
+    """Per stakeholder group and for the whole panel: invited, started, submitted, %, attrition.
+
+    Attrition: of the experts who submitted the previous round, those who have not submitted
+    this one.
+    """
+    study = round_.study
+    previous = Round.objects.filter(study=study, number=round_.number - 1).first()
+    responses = dict(Response.objects.filter(round=round_).values_list("expert_id", "status"))
+    before = set(Response.objects.filter(round=previous, status=Response.Status.SUBMITTED)
+                 .values_list("expert_id", flat=True)) if previous else set()
+    invited = list(_invited(study).values_list("pk", "group_id"))
+    rows = []
+    for group in [*study.groups.all(), None]:
+        ids = {pk for pk, g in invited if group is None or g == group.pk}
+        started = sum(1 for pk in ids if pk in responses)
+        submitted = sum(1 for pk in ids if responses.get(pk) == Response.Status.SUBMITTED)
+        prior = before & ids if group is not None else before & {pk for pk, _g in invited}
+        lost = sum(1 for pk in prior if responses.get(pk) != Response.Status.SUBMITTED)
+        rows.append({"group": group, "invited": len(ids), "started": started,
+                     "submitted": submitted, "rate": _pct(submitted, len(ids)),
+                     "previous": len(prior) if previous else None,
+                     "lost": lost if previous else None,
+                     "attrition": _pct(lost, len(prior)) if previous else None})
+    return rows
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def median_minutes_to_submit(round_: Round) -> float | None:
+    """Median minutes from the round's opening (or the expert's first email, if later) to the
+    submit, over the round's submitted responses."""
+    if round_.opens_at is None:
+        return None
+    submitted = list(Response.objects.filter(round=round_, status=Response.Status.SUBMITTED)
+                     .values_list("expert_id", "submitted_at"))
+    first_mail = dict(Message.objects.filter(expert_id__in=[e for e, _s in submitted],
+                                             status=Message.Status.SENT)
+                      .values("expert_id").annotate(first=Min("sent_at"))
+                      .values_list("expert_id", "first"))
+    spans = []
+    for expert_id, submitted_at in submitted:
+        start = max(round_.opens_at, first_mail.get(expert_id) or round_.opens_at)
+        if submitted_at and submitted_at >= start:
+            spans.append((submitted_at - start).total_seconds() / 60)
+    return round(median(spans), 1) if spans else None
+
+
+def aggregation_progress(round_: Round) -> AggregationRun | None:
+    return round_.aggregation_runs.order_by("-version").first()
+
+
+def message_log(study: Study, *, failed_only: bool = False):
+    messages = Message.objects.filter(study=study).select_related("expert", "round")
+    return messages.filter(status=Message.Status.FAILED) if failed_only else messages
+
+
+def panel(study: Study):
+    """The panel with each expert's last invitation and whether they submitted the current round."""
+    return study.experts.select_related("group").order_by("group__position", "name")
+
+
+def panel_status(study: Study, round_: Round | None) -> dict[int, dict]:
+    invited = Message.objects.filter(study=study, kind=Message.Kind.INVITATION)
+    status = {}
+    for expert_id, state in invited.values_list("expert_id", "status"):
+        if status.get(expert_id, {}).get("invitation") != Message.Status.SENT:
+            status.setdefault(expert_id, {})["invitation"] = state
+    if round_ is not None:
+        for expert_id, state in Response.objects.filter(round=round_).values_list("expert_id",
+                                                                                  "status"):
+            status.setdefault(expert_id, {})["response"] = state
+    return status
+
+
+def origins_for_round(round_: Round) -> dict[int, list[ItemOrigin]]:
+    out: dict[int, list[ItemOrigin]] = {}
+    for origin in ItemOrigin.objects.filter(round=round_).select_related(
+            "source_item", "source_round"):
+        out.setdefault(origin.item_id, []).append(origin)
+    return out
+
+
+def item_history(item: Item) -> list[ItemOrigin]:
+    """The item's provenance, newest first, following its sources back to round 1."""
+    history, frontier, visited = [], {item.pk}, set()
+    while frontier:
+        visited |= frontier
+        origins = list(ItemOrigin.objects.filter(item_id__in=frontier).select_related(
+            "item", "round", "source_item", "source_round").order_by("-round__number", "pk"))
+        history += origins
+        frontier = {o.source_item_id for o in origins if o.source_item_id} - visited
+    return sorted(history, key=lambda o: (-o.round.number, o.pk))

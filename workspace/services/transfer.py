@@ -1,0 +1,259 @@
+"""Import and export of the study file (YAML) and of item lists (CSV).
+
+An import is checked in full first: every problem is reported with its location and nothing
+changes; only a clean file is applied, by the study file loader (surveys.services.studies).
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import yaml
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from surveys.errors import ServiceError, StudyFileError
+from surveys.models import Study, StudyMember
+from surveys.services.panel import member_add
+from surveys.services.studies import (
+    _answered_item_changes,
+    _check_item,
+    _Checker,
+    study_file_check,
+    study_load,
+)
+from workspace.services.builder import item_data, item_locked, options_format, options_parse
+from workspace.services.rules import rules_locked
+
+MAX_BYTES = 2_000_000
+CSV_COLUMNS = ("theme", "code", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
+               "dimensions", "min", "max", "unit_en", "unit_ru", "options")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class ImportReport:
+    data: dict | None = None
+    problems: list[str] = field(default_factory=list)
+    created: bool = False
+    items_new: list[str] = field(default_factory=list)
+    items_changed: list[str] = field(default_factory=list)
+
+
+def study_data(study: Study) -> dict:
+    """The study in study-file shape (loading it back changes nothing)."""
+    themes = []
+    for theme in study.themes.order_by("position"):
+        items = [item_data(i) for i in theme.items.order_by("position")]
+        themes.append({"code": theme.code, "title": {"en": theme.title_en, "ru": theme.title_ru},
+                       "items": items})
+    data = {
+        "version": 1, "slug": study.slug, "title": {"en": study.title_en, "ru": study.title_ru},
+        "source": study.source, "default_language": study.default_language,
+        "answer_before_feedback": study.answer_before_feedback,
+        "consensus": {"agree_pct": study.consensus_agree_pct, "iqr_max": study.consensus_iqr_max},
+        "stakeholder_groups": [{"code": g.code, "name": {"en": g.name_en, "ru": g.name_ru}}
+                               for g in study.groups.order_by("position")],
+        "themes": themes,
+    }
+    if study.description_en or study.description_ru:
+        data["description"] = {"en": study.description_en, "ru": study.description_ru}
+    return data
+
+
+def study_export_yaml(study: Study) -> str:
+    return yaml.safe_dump(study_data(study), allow_unicode=True, sort_keys=False, width=100)
+
+
+def _parse_yaml(content: bytes) -> tuple[object, list[str]]:
+    if len(content) > MAX_BYTES:
+        return None, [_("(file): larger than 2 MB")]
+    try:
+        return yaml.safe_load(content.decode("utf-8-sig")), []
+    except UnicodeDecodeError:
+        return None, [_("(file): not UTF-8 text")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        return None, [f"{where}: " + _("not valid YAML (%(problem)s)") % {
+            "problem": getattr(exc, "problem", None) or exc}]
+
+
+def _changes(report: ImportReport, study: Study | None) -> ImportReport:
+    before = {}
+    if study is not None:
+        before = {d["code"]: d for t in study_data(study)["themes"] for d in t["items"]}
+    for theme in report.data["themes"]:
+        for item in theme["items"]:
+            old = before.get(item["code"])
+            if old is None:
+                report.items_new.append(item["code"])
+            elif {k: v for k, v in old.items() if k != "leaning"} != {
+                    k: v for k, v in item.items() if k != "leaning"}:
+                report.items_changed.append(item["code"])
+    return report
+
+
+def _guard(report: ImportReport, study: Study | None) -> ImportReport:
+    """Refuse what would change history: asked items' wording, locked consensus thresholds."""
+    report = _changes(report, study)
+    if study is None:
+        return report
+    asked = {i.code for i in study.items.all() if item_locked(i)}
+    for t, theme in enumerate(report.data["themes"]):
+        for i, item in enumerate(theme["items"]):
+            if item["code"] in asked and item["code"] in report.items_changed:
+                report.problems.append(f"themes[{t}].items[{i}]: " + _(
+                    "item %(code)r has been asked already; reword it when planning the next "
+                    "round") % {"code": item["code"]})
+    consensus = report.data.get("consensus", {})
+    wanted = (float(consensus.get("agree_pct", 75)), float(consensus.get("iqr_max", 1)))
+    if rules_locked(study) and wanted != (study.consensus_agree_pct, study.consensus_iqr_max):
+        report.problems.append("consensus: " + _("the rules are locked since round 1 opened; "
+                                                 "change them on the rules page with a reason"))
+    return report
+
+
+def study_yaml_check(*, content: bytes, study: Study | None = None) -> ImportReport:
+    """Check a study file (for this study, or a new one) and say what loading it would change."""
+    data, problems = _parse_yaml(content)
+    report = ImportReport(data=data if isinstance(data, dict) else None, problems=problems)
+    if problems:
+        return report
+    report.problems = study_file_check(data)
+    if report.problems:
+        return report
+    if study is not None and data["slug"] != study.slug:
+        report.problems.append("slug: " + _("the file is for %(other)r, not this study (%(slug)r)")
+                               % {"other": data["slug"], "slug": study.slug})
+    elif study is None and Study.objects.filter(slug=data["slug"]).exists():
+        report.problems.append("slug: " + _("a study with this address exists already"))
+    else:
+        report.problems = _answered_item_changes(data)
+    report.created = study is None
+    return _guard(report, study) if not report.problems else report
+
+
+@transaction.atomic
+def study_yaml_import(*, content: bytes, actor, study: Study | None = None) -> Study:
+    """Apply a clean study file; a file with any problem raises StudyFileError and changes nothing."""
+    report = study_yaml_check(content=content, study=study)
+    if report.problems:
+        raise StudyFileError(report.problems)
+    loaded = study_load(data=report.data, actor=actor)
+    if study is None:
+        member_add(study=loaded, user=actor, role=StudyMember.Role.OWNER)
+    return loaded
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _uncell(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
+
+def items_export_csv(study: Study) -> str:
+    """The study's items, one per row; cells that a spreadsheet would run as formulas are quoted."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for theme in study.themes.order_by("position"):
+        for item in theme.items.order_by("position"):
+            writer.writerow([_cell(v) for v in (
+                theme.code, item.code, item.kind, item.text_en, item.text_ru,
+                item.source_paragraph, item.source_anchor, ";".join(item.dimensions),
+                _num(item.min_value), _num(item.max_value), item.unit_en, item.unit_ru,
+                options_format(item.options))])
+    return out.getvalue()
+
+
+def _num(value):
+    return "" if value is None else (int(value) if float(value).is_integer() else value)
+
+
+def _row_item(row: dict, where: str, problems: list[str]) -> dict:
+    item: dict = {"code": row["code"], "kind": row["kind"],
+                  "text": {"en": row["text_en"], "ru": row["text_ru"]}}
+    if row["source_paragraph"] or row["source_anchor"]:
+        item["source"] = {"anchor": row["source_anchor"]}
+        if row["source_paragraph"]:
+            if row["source_paragraph"].isdigit():
+                item["source"]["paragraph"] = int(row["source_paragraph"])
+            else:
+                problems.append(f"{where}, source_paragraph: " + _("expected a whole number"))
+    if row["dimensions"]:
+        item["dimensions"] = [d.strip() for d in row["dimensions"].split(";") if d.strip()]
+    for key in ("min", "max"):
+        if row[key]:
+            try:
+                number = float(row[key])
+                item[key] = int(number) if number.is_integer() else number
+            except ValueError:
+                problems.append(f"{where}, {key}: " + _("expected a number"))
+    if row["unit_en"] or row["unit_ru"]:
+        item["unit"] = {"en": row["unit_en"], "ru": row["unit_ru"]}
+    if row["options"]:
+        options = options_parse(row["options"])
+        if isinstance(options, str):
+            problems.append(f"{where}, {options}")
+        else:
+            item["options"] = options
+    return item
+
+
+def items_csv_check(*, study: Study, content: bytes) -> ImportReport:
+    """Check an item list against the study: new codes add items, known codes update them."""
+    report = ImportReport(data=study_data(study))
+    if len(content) > MAX_BYTES:
+        report.problems.append(_("(file): larger than 2 MB"))
+        return report
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        report.problems.append(_("(file): not UTF-8 text"))
+        return report
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [c for c in CSV_COLUMNS[:5] if c not in header]
+    if missing:
+        report.problems.append(_("line 1: missing column(s) %(columns)s") % {
+            "columns": ", ".join(missing)})
+        return report
+    reader.fieldnames = header
+    themes = {t["code"]: t for t in report.data["themes"]}
+    groups = {g["code"] for g in report.data["stakeholder_groups"]}
+    checker, seen = _Checker(), set()
+    for index, raw in enumerate(reader):
+        where = _("line %(n)s") % {"n": index + 2}
+        row = {c: _uncell((raw.get(c) or "").strip()) for c in CSV_COLUMNS}
+        if not any(row.values()):
+            continue
+        if row["theme"] not in themes:
+            report.problems.append(f"{where}, theme: " + _("%(value)r is not a theme of this study")
+                                   % {"value": row["theme"]})
+            continue
+        item = _row_item(row, where, report.problems)
+        _check_item(checker, item, where, groups, seen)
+        for theme in themes.values():
+            theme["items"] = [i for i in theme["items"] if i["code"] != item["code"]]
+        themes[row["theme"]]["items"].append(item)
+    report.problems += checker.problems
+    if not seen and not report.problems:
+        report.problems.append(_("The file has no items."))
+    if not report.problems:
+        report.problems = study_file_check(report.data) or _answered_item_changes(report.data)
+    return _guard(report, study) if not report.problems else report
+
+
+@transaction.atomic
+def items_csv_import(*, study: Study, content: bytes, actor) -> ImportReport:
+    report = items_csv_check(study=study, content=content)
+    if report.problems:
+        raise StudyFileError(report.problems)
+    if not report.items_new and not report.items_changed:
+        raise ServiceError(_("The file changes nothing."))
+    study_load(data=report.data, actor=actor)
+    return report

@@ -1,0 +1,122 @@
+"""The dashboard (live response, aggregation progress, verdicts), the rules, and the audit log."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from surveys.charts import distribution_chart
+from surveys.models import Aggregate, AuditEvent, Item, Round
+from workspace import forms
+from workspace.models import ConsensusRule
+from workspace.selectors import (
+    WRITE,
+    aggregation_progress,
+    item_verdicts,
+    median_minutes_to_submit,
+    member_role,
+    response_table,
+    round_of,
+    stopping_status,
+    study_for_organizer,
+    study_for_reader,
+)
+from workspace.services.rules import FIELDS, rule_register, rules_locked
+from workspace.views._common import back, run
+
+BAR_WIDTH = 160
+
+
+def _response_context(study, round_) -> dict:
+    table = response_table(round_) if round_ else []
+    for row in table:
+        row["bar"] = round(BAR_WIDTH * (row["rate"] or 0) / 100, 1)
+    return {"round": round_, "table": table, "bar_width": BAR_WIDTH,
+            "median_minutes": median_minutes_to_submit(round_) if round_ else None,
+            "run": aggregation_progress(round_) if round_ else None,
+            "live": round_ is not None and round_.status in (Round.Status.OPEN, Round.Status.CLOSED)}
+
+
+def _shown_round(study, request):
+    number = request.GET.get("round", "")
+    if number.isdigit():
+        return round_of(study, int(number))
+    rounds = study.rounds.order_by("-number")
+    return rounds.filter(status=Round.Status.OPEN).first() or rounds.first()
+
+
+def _verdict_rows(round_) -> list[dict]:
+    if round_ is None or round_.status != Round.Status.AGGREGATED:
+        return []
+    verdicts = item_verdicts(round_)
+    aggs = {}
+    for a in Aggregate.objects.filter(round=round_, group="").order_by("dimension"):
+        aggs.setdefault(a.item_id, []).append(a)
+    rows = []
+    for item in round_.items.select_related("theme").order_by("theme__position", "position"):
+        charts = [{"dimension": a.dimension, "agg": a,
+                   "chart": distribution_chart(a.distribution, median=a.median, q1=a.q1, q3=a.q3,
+                                               own=None)}
+                  for a in aggs.get(item.pk, []) if item.kind in Item.RATED]
+        rows.append({"item": item, **verdicts.get(item.pk, {"consensus": None, "stable": None}),
+                     "aggs": aggs.get(item.pk, []), "charts": charts})
+    return rows
+
+
+@login_required
+def dashboard(request, slug):
+    study = study_for_reader(user=request.user, slug=slug)
+    round_ = _shown_round(study, request)
+    rows = _verdict_rows(round_)
+    return render(request, "workspace/dashboard.html", {
+        "study": study, "role": member_role(study, request.user), "writer":
+        member_role(study, request.user) in WRITE, "rounds": list(study.rounds.order_by("number")),
+        "rule": ConsensusRule.objects.filter(study=study).first(), "stopping": stopping_status(study),
+        "rows": rows, "consensus_count": sum(1 for r in rows if r["consensus"]),
+        "stable_count": sum(1 for r in rows if r["stable"]), **_response_context(study, round_)})
+
+
+@login_required
+def dashboard_live(request, slug):
+    """The live part of the dashboard (response and aggregation progress), polled by htmx."""
+    study = study_for_reader(user=request.user, slug=slug)
+    return render(request, "workspace/_live.html",
+                  {"study": study, **_response_context(study, _shown_round(study, request))})
+
+
+@login_required
+def rules_page(request, slug):
+    study = study_for_organizer(user=request.user, slug=slug)
+    rule = ConsensusRule.objects.filter(study=study).first()
+    initial = {f: getattr(rule, f) for f in FIELDS} if rule else {
+        f: ConsensusRule._meta.get_field(f).default for f in FIELDS}
+    form = forms.RuleForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            reason = data.pop("reason")
+            try_rule = run(request, rule_register, study=study, actor=request.user, reason=reason,
+                           **data)
+            if try_rule is not None:
+                messages.success(request, _("The rules are registered (revision %(n)s).")
+                                 % {"n": try_rule.revision})
+                return back("workspace:rules", slug)
+        else:
+            messages.error(request, _("The rules need correcting."))
+    return render(request, "workspace/rules.html", {
+        "study": study, "rule": rule, "form": form, "locked": rules_locked(study),
+        "changes": rule.changes.select_related("changed_by") if rule else []},
+        status=400 if request.method == "POST" else 200)
+
+
+@login_required
+def audit_log(request, slug):
+    """Every recorded action on the study (who, what, when, before and after): owners only."""
+    from workspace.selectors import study_for_owner
+
+    study = study_for_owner(user=request.user, slug=slug)
+    events = AuditEvent.objects.filter(study=study).select_related("actor").order_by("-created_at",
+                                                                                     "-pk")
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    return render(request, "workspace/audit.html", {"study": study, "page": page})

@@ -1,0 +1,200 @@
+"""My studies, the study builder, import/export of the study file, and the preview."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from surveys.errors import ServiceError, StudyFileError
+from surveys.models import Expert, Round, StudyMember
+from surveys.questionnaire import questionnaire_context
+from surveys.selectors import round_current, studies_for_user
+from workspace import forms
+from workspace.selectors import item_of, round_of, study_for_organizer
+from workspace.services import builder, transfer
+from workspace.services.builder import item_locked, options_format
+from workspace.views._common import back, run
+
+UPLOAD_LIMIT = transfer.MAX_BYTES
+
+
+@login_required
+def home(request):
+    """The studies I belong to, with a new-study form and a study-file import."""
+    rows = []
+    for member in studies_for_user(request.user):
+        current = round_current(member.study)
+        rows.append({"member": member, "study": member.study, "round": current,
+                     "writer": member.role in (StudyMember.Role.OWNER, StudyMember.Role.ORGANIZER)})
+    form = forms.StudyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        study = run(request, builder.study_create, actor=request.user, **form.cleaned_data)
+        if study is not None:
+            messages.success(request, _("The study is created; add its groups, themes and items."))
+            return back("workspace:builder", study.slug)
+    return render(request, "workspace/home.html", {"rows": rows, "form": form,
+                                                   "upload": forms.UploadForm()})
+
+
+def _read_upload(request) -> bytes | None:
+    upload = request.FILES.get("file")
+    if upload is None:
+        content = request.POST.get("content", "")
+        return content.encode() if content else None
+    if upload.size > UPLOAD_LIMIT:
+        return b"x" * (UPLOAD_LIMIT + 1)  # reported as too large by the checker
+    return upload.read()
+
+
+@login_required
+def import_new(request):
+    """Create a study from a study file: check, show every problem, apply only when clean."""
+    if request.method != "POST":
+        return back("workspace:home")
+    content = _read_upload(request)
+    if content is None:
+        messages.error(request, _("Choose a file."))
+        return back("workspace:home")
+    report = transfer.study_yaml_check(content=content)
+    if report.problems or request.POST.get("confirm") != "1":
+        return render(request, "workspace/import_report.html", {
+            "report": report, "content": content.decode("utf-8", "replace"), "kind": "yaml",
+            "study": None}, status=400 if report.problems else 200)
+    study = run(request, transfer.study_yaml_import, content=content, actor=request.user)
+    if study is None:
+        return back("workspace:home")
+    messages.success(request, _("The study file is loaded."))
+    return back("workspace:builder", study.slug)
+
+
+@login_required
+def builder_page(request, slug):
+    study = study_for_organizer(user=request.user, slug=slug)
+    themes = list(study.themes.prefetch_related("items"))
+    return render(request, "workspace/builder.html", {
+        "study": study, "themes": themes, "groups": list(study.groups.all()),
+        "group_form": forms.GroupForm(), "theme_form": forms.ThemeForm(),
+        "item_form": forms.ItemForm(themes=themes), "upload": forms.UploadForm(),
+        "draft": study.rounds.filter(status=Round.Status.DRAFT).first()})
+
+
+@require_POST
+@login_required
+def group_save(request, slug):
+    study = study_for_organizer(user=request.user, slug=slug)
+    form = forms.GroupForm(request.POST)
+    if form.is_valid():
+        run(request, builder.group_save, study=study, actor=request.user, **form.cleaned_data)
+    else:
+        messages.error(request, _("The group needs a code and names in both languages."))
+    return back("workspace:builder", slug, anchor="groups")
+
+
+@require_POST
+@login_required
+def theme_save(request, slug):
+    study = study_for_organizer(user=request.user, slug=slug)
+    form = forms.ThemeForm(request.POST)
+    if form.is_valid():
+        run(request, builder.theme_save, study=study, actor=request.user, **form.cleaned_data)
+    else:
+        messages.error(request, _("The theme needs a code and titles in both languages."))
+    return back("workspace:builder", slug, anchor="themes")
+
+
+def _item_initial(item) -> dict:
+    return {"theme": item.theme.code, "code": item.code, "kind": item.kind,
+            "text_en": item.text_en, "text_ru": item.text_ru,
+            "source_paragraph": item.source_paragraph, "source_anchor": item.source_anchor,
+            "dimensions": item.dimensions, "min": item.min_value, "max": item.max_value,
+            "unit_en": item.unit_en, "unit_ru": item.unit_ru,
+            "options": options_format(item.options)}
+
+
+@login_required
+def item_edit(request, slug, code=None):
+    """Add an item, or change one no round has asked yet, with both languages side by side."""
+    study = study_for_organizer(user=request.user, slug=slug)
+    item = item_of(study, code) if code else None
+    themes = list(study.themes.all())
+    form = forms.ItemForm(request.POST or None, themes=themes,
+                          initial=_item_initial(item) if item else None)
+    problems = []
+    if request.method == "POST" and form.is_valid():
+        theme = next(t for t in themes if t.code == form.cleaned_data["theme"])
+        try:
+            saved = builder.item_save(study=study, theme=theme, data=form.item_data(),
+                                      actor=request.user, item=item)
+        except StudyFileError as exc:
+            problems = exc.problems
+        except ServiceError as exc:
+            problems = [exc.message]
+        else:
+            messages.success(request, _("Item %(code)s is saved.") % {"code": saved.code})
+            return back("workspace:builder", slug, anchor=f"item-{saved.code}")
+    return render(request, "workspace/item_form.html", {
+        "study": study, "item": item, "form": form, "problems": problems,
+        "locked": item is not None and item_locked(item)}, status=400 if problems else 200)
+
+
+@require_POST
+@login_required
+def item_delete(request, slug, code):
+    study = study_for_organizer(user=request.user, slug=slug)
+    item = item_of(study, code)
+    if run(request, builder.item_delete, item=item, actor=request.user) is None:
+        if not study.items.filter(pk=item.pk).exists():
+            messages.success(request, _("Item %(code)s is deleted.") % {"code": code})
+    return back("workspace:builder", slug, anchor="items")
+
+
+@login_required
+def export_file(request, slug, fmt):
+    study = study_for_organizer(user=request.user, slug=slug)
+    if fmt == "yaml":
+        body, kind, name = transfer.study_export_yaml(study), "application/yaml", f"{slug}.yaml"
+    elif fmt == "csv":
+        body, kind, name = transfer.items_export_csv(study), "text/csv", f"{slug}-items.csv"
+    else:
+        raise Http404
+    response = HttpResponse(body, content_type=f"{kind}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+@login_required
+def import_into(request, slug, fmt):
+    """Update the study from a study file or an item list: report first, apply when confirmed."""
+    study = study_for_organizer(user=request.user, slug=slug)
+    if fmt not in ("yaml", "csv"):
+        raise Http404
+    content = _read_upload(request)
+    if content is None:
+        messages.error(request, _("Choose a file."))
+        return back("workspace:builder", slug, anchor="import")
+    check = transfer.study_yaml_check if fmt == "yaml" else transfer.items_csv_check
+    report = check(content=content, study=study)
+    if report.problems or request.POST.get("confirm") != "1":
+        return render(request, "workspace/import_report.html", {
+            "report": report, "content": content.decode("utf-8", "replace"), "kind": fmt,
+            "study": study}, status=400 if report.problems else 200)
+    apply = transfer.study_yaml_import if fmt == "yaml" else transfer.items_csv_import
+    if run(request, apply, content=content, study=study, actor=request.user) is not None:
+        messages.success(request, _("The file is applied."))
+    return back("workspace:builder", slug)
+
+
+@login_required
+def preview(request, slug, number):
+    """The round's questionnaire exactly as an expert sees it (nothing can be saved here)."""
+    study = study_for_organizer(user=request.user, slug=slug)
+    round_ = round_of(study, number)
+    # An unsaved stand-in expert (pk 0 matches no row): no saved answers, the round's feedback.
+    expert = Expert(pk=0, study=study, name="", email="", language=request.LANGUAGE_CODE)
+    context = questionnaire_context(expert, round_)
+    context |= {"expert": expert, "study": study, "is_open": True, "preview": True,
+                "confirm": False, "levels": range(1, 6), "message": ""}
+    return render(request, "workspace/preview.html", context)
