@@ -37,6 +37,7 @@ serve: install
 	@test -n "$$DATABASE_URL" -a -n "$$CELERY_BROKER_URL" || { echo "make serve needs DATABASE_URL \
 	(postgres://...) and CELERY_BROKER_URL (redis://... or amqp://...); see platform/README.md"; exit 1; }
 	export DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_HTTPS=$${DJANGO_HTTPS:-false} \
+	  DJANGO_STATIC_COMPRESS=$${DJANGO_STATIC_COMPRESS:-false} \
 	  DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost} \
 	  DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" && \
@@ -52,6 +53,7 @@ lint: install-dev
 
 messages: install
 	cd surveys && ../$(PY) ../manage.py makemessages -l ru --no-obsolete && ../$(PY) ../manage.py compilemessages
+	cd workspace && ../$(PY) ../manage.py makemessages -l ru --no-obsolete && ../$(PY) ../manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles

@@ -59,13 +59,21 @@ def validate_long(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def trusted_long(frame: pd.DataFrame) -> pd.DataFrame:
+def trusted_long(frame: pd.DataFrame, *, check: bool = True) -> pd.DataFrame:
     """Validate once and mark the result, so the functions called on it skip re-validating.
 
     For callers that run many statistics over one large frame (the platform's aggregation).
-    Treat the result as read-only: a changed column is not checked again.
+    With check=False only the columns are checked: for frames whose source already
+    guarantees the format (the platform's database: unique answers, numeric values, text or
+    categorical keys). Treat the result as read-only: a changed column is not checked again.
     """
-    out = validate_long(frame)
+    if check:
+        out = validate_long(frame)
+    else:
+        missing = [column for column in LONG_COLUMNS if column not in frame.columns]
+        if missing:
+            raise ValueError(f"long frame is missing column(s): {', '.join(missing)}")
+        out = frame.copy(deep=False)
     out.attrs[TRUSTED] = True
     return out
 

@@ -56,12 +56,16 @@ def stability(
 
 
 def _paired_differences(df: pd.DataFrame, from_round: int, to_round: int) -> pd.Series:
-    # Answers are unique per expert, round, item and dimension, so "first" only reshapes.
-    wide = df.pivot_table(
-        index=[*KEYS, "expert"], columns="round", values="value", aggfunc="first", dropna=False
-    )
-    wide = wide.reindex(columns=[from_round, to_round]).dropna()
-    return (wide[to_round] - wide[from_round]).rename("difference")
+    # Answers are unique per expert, round, item and dimension: an inner join pairs them
+    # (a join, not a pivot: several times faster on a million answers).
+    keys = [*KEYS, "expert"]
+    valid = df.loc[df["value"].notna(), [*keys, "round", "value"]]
+    before = valid.loc[valid["round"].eq(from_round)].drop(columns="round")
+    after = valid.loc[valid["round"].eq(to_round)].drop(columns="round")
+    pairs = before.merge(after, on=keys, suffixes=("_from", "_to"), sort=True)
+    difference = (pairs["value_to"] - pairs["value_from"]).to_numpy()
+    index = pd.MultiIndex.from_frame(pairs[keys].astype(object))
+    return pd.Series(difference, index=index, name="difference")
 
 
 def _wilcoxon_by_item(diff: pd.Series, index: pd.Index) -> pd.DataFrame:

@@ -1,6 +1,8 @@
 """Errors as JSON: {"detail": "...", "errors": {"field": ["message", ...]}} with a fitting status."""
 
 from django.db.models import ProtectedError, RestrictedError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -44,3 +46,9 @@ def exception_handler(exc, context):
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": str(response.data["detail"]), "errors": {}}
     return response
+
+
+@csrf_exempt  # it changes nothing; a CSRF refusal would answer HTML instead of this JSON
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """The JSON 404 for a path under /api/ that matches no endpoint."""
+    return JsonResponse({"detail": _("Not found."), "errors": {}}, status=404)

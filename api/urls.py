@@ -1,7 +1,8 @@
 """/api/v1/ (the REST API), /api/schema/ and /api/docs/; included from config/urls.py."""
 
-from django.urls import path
+from django.urls import path, re_path
 
+from api import errors
 from api.views import docs, me, panel, results, rounds, studies, tokens
 
 S = "v1/studies/<slug:slug>/"
@@ -38,6 +39,8 @@ urlpatterns = [
     path("v1/me/response/revisions/", me.MeRevisions.as_view(), name="api-me-revisions"),
     path("v1/tokens/", tokens.TokenList.as_view(), name="api-tokens"),
     path("v1/tokens/<int:pk>/", tokens.TokenDetail.as_view(), name="api-token"),
+    # Anything else under /api/ (a malformed id, a wrong path) is a JSON 404 as well.
+    re_path(r"^", errors.not_found, name="api-not-found"),
 ]
 
 account_urlpatterns = [

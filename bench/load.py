@@ -248,7 +248,8 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_HTTPS": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_STATIC_ROOT": str(static_root), "DATABASE_URL": args.database_url,
+            "DJANGO_STATIC_ROOT": str(static_root), "DJANGO_STATIC_COMPRESS": "false",
+            "DATABASE_URL": args.database_url,
             "CELERY_BROKER_URL": args.broker_url,
             "CELERY_TASK_DEFAULT_QUEUE": f"agora-bench-{uuid.uuid4().hex[:6]}",
             "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}

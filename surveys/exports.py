@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Aggregate, Answer, ExpertiseRating, Item, Rationale, Response, Round, Study
 from surveys.pseudonyms import pseudonym_map
@@ -32,16 +33,16 @@ ARCHIVE_FORMAT = "agora-delphi-archive"
 class ExportFormat:
     extension: str
     content_type: str
-    label: str
+    label: str  # shown on the report page
 
 
 FORMATS: dict[str, ExportFormat] = {
-    "csv": ExportFormat("csv", "text/csv; charset=utf-8", "CSV (long)"),
+    "csv": ExportFormat("csv", "text/csv; charset=utf-8", _("CSV (long)")),
     "xlsx": ExportFormat(
         "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel"),
     "parquet": ExportFormat("parquet", "application/vnd.apache.parquet", "Parquet"),
     "sav": ExportFormat("sav", "application/x-spss-sav", "SPSS"),
-    "json": ExportFormat("json", "application/json", "JSON archive"),
+    "json": ExportFormat("json", "application/json", _("JSON archive")),
 }
 
 

@@ -42,7 +42,7 @@ def aggregate_live(run_id: int) -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
-def render_report(round_id: int, language: str, key: str) -> str:
+def report_render(round_id: int, language: str, key: str) -> str:
     """Render a large round report's HTML and PDF files (analysis reports, #6); idempotent."""
     from surveys.reports.jobs import report_job_run
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from celery import Celery
+from kombu import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print personal links
@@ -49,6 +50,7 @@ def production_env(static_root: Path, **values: str) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_HTTPS": "false",
         "DJANGO_STATIC_ROOT": str(static_root),
+        "DJANGO_STATIC_COMPRESS": "false",
         "LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
     } | values
@@ -112,29 +114,28 @@ def start_gunicorn(name: str, env: dict[str, str], *, workers: int = 2) -> tuple
     pytest.fail("gunicorn did not answer /livez within 60 s")
 
 
-def start_worker(name: str, env: dict[str, str], *, concurrency: int = 1) -> Process:
-    """A Celery worker as platform/Procfile runs it (all the queues), named name@<host>."""
+def start_worker(name: str, env: dict[str, str], *, concurrency: int = 1, queues: str = "") -> Process:
+    """A Celery worker as platform/Procfile runs it (all queues unless told), named name@<host>."""
     return Process(name, [sys.executable, "-m", "celery", "-A", "config", "worker",
                           "--hostname", f"{name}@%h", "--concurrency", str(concurrency),
-                          "--loglevel", "INFO"], env)
+                          *(["--queues", queues] if queues else [])], env)
 
 
 def wait_for_workers(broker_url: str, workers: list[Process], timeout: float = 60) -> None:
     """Until every worker answers a ping through the broker."""
     names = [f"{w.name}@{socket.gethostname()}" for w in workers]
-    app = Celery(broker=broker_url)
-    try:
+    # An explicit connection: Celery prefers the CELERY_BROKER_URL variable to any app's setting.
+    app = Celery(set_as_current=False)
+    with Connection(broker_url) as conn:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for worker in workers:
                 if not worker.alive():
                     pytest.fail(f"worker {worker.name} exited:\n{worker.text()[-3000:]}")
-            replies = app.control.ping(destination=names, timeout=1) or []
+            replies = app.control.ping(destination=names, timeout=1, connection=conn) or []
             if {name for reply in replies for name in reply} >= set(names):
                 return
-        pytest.fail(f"workers {names} did not all answer a ping within {timeout} s")
-    finally:
-        app.close()
+    pytest.fail(f"workers {names} did not all answer a ping within {timeout} s")
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from celery import Celery
 from django.conf import settings
 
+from config.queues import queue_name, queue_names, task_queues, task_routes
 from surveys.models import Aggregate, Answer, AuditEvent, Rationale, Response, Round
 from surveys.services.panel import expert_create, expert_issue_token
 from surveys.services.rounds import round_create, round_open
@@ -94,6 +96,23 @@ def test_production_settings_refuse_unsafe_values(changes, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("task,queue", [
+    ("surveys.tasks.aggregate_round", "agora.aggregation"),
+    ("surveys.tasks.send_invitation", "agora.email"),
+    ("api.tasks.email_reminders", "agora.email"),
+    ("surveys.reports.tasks.build_pdf", "agora.reports"),
+    ("analysis.tasks.export_study", "agora.reports"),
+    ("surveys.tasks.purge_sessions", "agora"),
+])
+def test_tasks_are_routed_to_the_queue_of_their_kind(task, queue):
+    app = Celery("routing", set_as_current=False)
+    app.conf.update(task_default_queue="agora", task_routes=task_routes("agora"),
+                    task_queues=task_queues("agora"))
+
+    assert app.amqp.router.route({}, task)["queue"].name == queue
+    assert queue in queue_names("agora")
+
+
 # 300 experts, three rounds, two workers ---------------------------------------------------
 
 STUDIES, EXPERTS_PER_STUDY, ROUNDS = 3, 100, 3
@@ -104,7 +123,9 @@ def stack(static_root, django_db_blocker):
     queue = f"agora-stack-{uuid.uuid4().hex[:8]}"
     env = production_env(static_root, DATABASE_URL=_database_url(),
                          CELERY_BROKER_URL=settings.CELERY_BROKER_URL, CELERY_TASK_DEFAULT_QUEUE=queue)
-    workers = [start_worker(f"stack-worker-{n}", env) for n in (1, 2)]
+    # As on two machines: one worker for every queue, one for aggregation only.
+    workers = [start_worker("stack-worker-1", env),
+               start_worker("stack-worker-2", env, queues=queue_name(queue, "aggregation"))]
     web, url = start_gunicorn("stack-web", env, workers=3)
     try:
         wait_for_workers(settings.CELERY_BROKER_URL, workers)
@@ -170,7 +191,8 @@ def test_300_experts_answer_three_rounds_over_http_and_two_workers_share_the_agg
             assert (agg.n, agg.no_opinion, agg.median) == (
                 len(values), EXPERTS_PER_STUDY - len(values), statistics.median(values))
 
-    # The aggregation work was spread over both workers, each task done once.
+    # The aggregation work was spread over both workers, each task done once; since worker 2
+    # reads only the aggregation queue, that is also where closing a round sends the task.
     done = {w.name: [line for line in w.json_lines() if "aggregate_round[" in line["message"]
                      and "succeeded" in line["message"]] for w in workers}
     assert all(done.values()), {name: len(lines) for name, lines in done.items()}

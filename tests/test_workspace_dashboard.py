@@ -3,12 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from workspace_helpers import close_and_aggregate, make_experts, register_rules, submit
 
 from surveys.models import Response, Round
 from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft
 from surveys.services.rounds import round_create
+from tests.workspace_helpers import close_and_aggregate, make_experts, register_rules, submit
 from workspace.models import Message
 from workspace.selectors import (
     item_verdicts,

@@ -4,11 +4,11 @@ import re
 
 import pytest
 from django.core import mail as django_mail
-from workspace_helpers import submit
 
 from surveys.errors import ServiceError
 from surveys.models import Answer, AuditEvent, Expert
 from surveys.services.panel import expert_for_token
+from tests.workspace_helpers import submit
 from workspace.models import Message
 from workspace.services import mail
 from workspace.services.panel import (

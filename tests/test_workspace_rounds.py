@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.core import mail as django_mail
 from django.utils import timezone
-from workspace_helpers import close_and_aggregate, make_experts, register_rules, submit
 
 from surveys.errors import ServiceError
 from surveys.models import AggregationRun, AuditEvent, Item, Round
 from surveys.services.rounds import round_create
+from tests.workspace_helpers import close_and_aggregate, make_experts, register_rules, submit
 from workspace.models import ItemOrigin, Message
 from workspace.selectors import item_history, item_verdicts
 from workspace.services import mail, planning

@@ -2,12 +2,12 @@
 
 import pandas as pd
 import pytest
-from workspace_helpers import register_rules
 
 from analysis.consensus import rule_met
 from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Study
 from surveys.services.rounds import round_create
+from tests.workspace_helpers import register_rules
 from workspace.models import ConsensusRule
 from workspace.services.rounds import round_start
 

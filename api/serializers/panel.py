@@ -46,8 +46,8 @@ class ApiTokenSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     prefix = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
-    last_used_at = serializers.DateTimeField(read_only=True)
-    revoked_at = serializers.DateTimeField(read_only=True)
+    last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):

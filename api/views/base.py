@@ -21,7 +21,7 @@ def errors(*codes: int) -> dict:
     return {code: OpenApiResponse(ERROR, description=text[code]) for code in codes}
 
 
-READ_ERRORS = errors(401, 404, 429)
+READ_ERRORS = errors(400, 401, 404, 429)  # 400: a filter or page parameter out of its range
 WRITE_ERRORS = errors(400, 401, 403, 404, 409, 429)
 
 

@@ -40,10 +40,14 @@ SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
 # lockout count that address, not nginx's (same trust as SECURE_PROXY_SSL_HEADER above).
 TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 1)
 
-# Collected files only, with content hashes in their names so browsers may cache them forever.
+# Collected files only, with content hashes in their names so browsers may cache them forever,
+# and gzip/brotli copies made once by collectstatic. Compressing takes collectstatic most of a
+# minute; DJANGO_STATIC_COMPRESS=false skips it (make serve, the tests, the benchmark).
 STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 WHITENOISE_USE_FINDERS = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                    if env_bool("DJANGO_STATIC_COMPRESS", True)
+                    else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }

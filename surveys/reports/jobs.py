@@ -77,14 +77,14 @@ def job_file(key: str, fmt: str) -> bytes | None:
 
 def report_job_request(*, round_: Round, language: str) -> tuple[str, dict]:
     """Make sure the report of this state is rendered or being rendered; returns key and status."""
-    from surveys.tasks import render_report
+    from surveys.tasks import report_render
 
     key = job_key(round_, language)
     status = job_status(key)
     stale = time.time() - status.get("updated", 0) > STALE_AFTER
     if status["state"] in {"missing", "failed"} or (status["state"] != "done" and stale):
         _set_status(key, "queued", 0)
-        render_report.delay_on_commit(round_.pk, language, key)
+        report_render.delay_on_commit(round_.pk, language, key)
         status = job_status(key)
     return key, status
 

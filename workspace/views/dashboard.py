@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from surveys.charts import distribution_chart
-from surveys.models import Aggregate, AuditEvent, Item, Round
+from surveys.models import Aggregate, AuditEvent, Item, Round, StudyMember
 from workspace import forms
 from workspace.models import ConsensusRule
 from workspace.selectors import (
@@ -70,8 +70,8 @@ def dashboard(request, slug):
     round_ = _shown_round(study, request)
     rows = _verdict_rows(round_)
     return render(request, "workspace/dashboard.html", {
-        "study": study, "role": member_role(study, request.user), "writer":
-        member_role(study, request.user) in WRITE, "rounds": list(study.rounds.order_by("number")),
+        "study": study, "role": StudyMember.Role(member_role(study, request.user)).label,
+        "writer": member_role(study, request.user) in WRITE, "rounds": list(study.rounds.order_by("number")),
         "rule": ConsensusRule.objects.filter(study=study).first(), "stopping": stopping_status(study),
         "rows": rows, "consensus_count": sum(1 for r in rows if r["consensus"]),
         "stable_count": sum(1 for r in rows if r["stable"]), **_response_context(study, round_)})

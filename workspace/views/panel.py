@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from surveys.models import Round
+from surveys.models import Response, Round
 from surveys.selectors import round_current
 from workspace import forms
 from workspace.models import Message
@@ -33,8 +34,9 @@ def panel_page(request, slug):
             return back("workspace:panel", slug)
     current = round_current(study)
     status = panel_status(study, current)
-    experts = [{"expert": e, **status.get(e.pk, {}),
-                "erased": panel_services.is_erased(e)} for e in panel(study)]
+    labels = dict(Message.Status.choices) | dict(Response.Status.choices)
+    experts = [{"expert": e, "erased": panel_services.is_erased(e),
+                **{k: labels[v] for k, v in status.get(e.pk, {}).items()}} for e in panel(study)]
     return render(request, "workspace/panel.html", {
         "study": study, "form": form, "upload": forms.UploadForm(), "experts": experts,
         "round": current, "log": message_log(study)[:200],
@@ -98,8 +100,6 @@ def retry(request, slug, pk):
     study = study_for_organizer(user=request.user, slug=slug)
     message = Message.objects.filter(study=study, pk=pk).select_related("expert").first()
     if message is None:
-        from django.http import Http404
-
         raise Http404
     if run(request, mail.message_retry, message=message, actor=request.user) is not None:
         messages.success(request, _("The message is queued again."))

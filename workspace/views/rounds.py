@@ -99,10 +99,10 @@ def round_action(request, slug, number, action):
                        hours_before=form.cleaned_data["hours"])
     elif action == "unremind":
         form = None
-        reminder = Reminder.objects.filter(round=round_, pk=request.POST.get("reminder", "0")
-                                           if request.POST.get("reminder", "").isdigit() else 0).first()
+        pk = request.POST.get("reminder", "")
+        reminder = Reminder.objects.filter(round=round_, pk=int(pk)).first() if pk.isdigit() else None
         if reminder is not None:
-            done = run(request, mail.reminder_unschedule, reminder=reminder, actor=request.user) or True
+            run(request, mail.reminder_unschedule, reminder=reminder, actor=request.user)
     else:
         form = None
         messages.error(request, _("Unknown action."))

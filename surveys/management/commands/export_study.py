@@ -13,12 +13,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
-        parser.add_argument("--format", choices=list(FORMATS), default="csv")
+        # backup: the complete archive (names and emails included) that import_study restores.
+        parser.add_argument("--format", choices=[*FORMATS, "backup"], default="csv")
         parser.add_argument("-o", "--output", required=True, help="file to write")
 
     def handle(self, *args, **options):
         study = get_study(options["study"])
-        data = export_bytes(study, options["format"])
+        if options["format"] == "backup":
+            from api.services.archive import archive_bytes
+
+            data = archive_bytes(study)
+        else:
+            data = export_bytes(study, options["format"])
         try:
             Path(options["output"]).write_bytes(data)
         except OSError as exc:

@@ -1,8 +1,7 @@
 """The chunked path: a large round's items split across workers, then assembled once.
 
 Above AGGREGATION_CHUNK_ANSWERS answers, the run's items are partitioned into chunks of about
-that many answers (plus one part for the round-wide statistics), computed in parallel by a
-Celery group and stored as AggregationChunk rows; the part that completes the set enqueues
+that many answers, computed in parallel by a Celery group and stored as AggregationChunk rows; the part that completes the set enqueues
 the assembly, which writes the snapshot exactly as the single-task path does. Every step is
 idempotent: a redelivered part or assembly finds its work done and does nothing more.
 """
@@ -13,7 +12,7 @@ import math
 
 from django.db import transaction
 
-from surveys.models import AggregationChunk, AggregationRun, Round
+from surveys.models import AggregationChunk, AggregationRun
 from surveys.services.aggregation.runs import compute, progress, run_fail, snapshot_write
 
 Status = AggregationRun.Status
@@ -40,7 +39,7 @@ def chunks_dispatch(*, run: AggregationRun, counts: dict[int, int], chunk_answer
     with transaction.atomic():
         locked = AggregationRun.objects.select_for_update().get(pk=run.pk)
         if not locked.parts.exists():
-            parts = [*partition(counts, chunk_answers=chunk_answers), None]  # None: round-wide
+            parts = partition(counts, chunk_answers=chunk_answers)
             AggregationChunk.objects.bulk_create([
                 AggregationChunk(run=locked, index=k, items=items) for k, items in enumerate(parts)])
             AggregationRun.objects.filter(pk=run.pk).update(chunks=len(parts), chunks_done=0)
@@ -60,18 +59,14 @@ def chunk_compute(*, run_id: int, index: int) -> None:
     run = part.run
     if not part.done and run.status == Status.RUNNING:
         try:
-            if part.items is None:
-                rows, panel = [], _panel(run)
-            else:
-                rows, panel = compute(run=run, round_=run.round, item_ids=part.items,
-                                      with_panel=False)
+            rows = compute(run=run, round_=run.round, item_ids=part.items)
         except Exception as error:
             run_fail(run=run, error=error)
             raise
         with transaction.atomic():
             AggregationRun.objects.select_for_update().get(pk=run_id)
             flipped = AggregationChunk.objects.filter(pk=part.pk, done=False).update(
-                done=True, result={"rows": rows, "panel": panel})
+                done=True, result={"rows": rows})
             if flipped:
                 done = run.parts.filter(done=True).count()
                 AggregationRun.objects.filter(pk=run_id).update(
@@ -95,23 +90,8 @@ def run_assemble(*, run_id: int) -> int:
         return run.rows
     if run.parts.filter(done=False).exists():
         return 0
-    rows, panel = [], {}
-    for part in run.parts.order_by("index"):
-        rows += part.result["rows"]
-        panel.update(part.result["panel"])
+    rows = [row for part in run.parts.order_by("index") for row in part.result["rows"]]
     rows.sort(key=lambda r: (r["item"], r["dimension"], r["group"]))
-    written = snapshot_write(run=run, rows=rows, panel=panel)
+    written = snapshot_write(run=run, rows=rows)
     AggregationChunk.objects.filter(run=run).update(result={})  # the rows now live in Aggregate
     return written
-
-
-def _panel(run: AggregationRun) -> dict:
-    from surveys.selectors import answers_frame
-    from surveys.services.aggregation import statistics as stats
-    from surveys.services.aggregation.runs import _item_specs
-
-    round_: Round = run.round
-    items = _item_specs(round_, None)
-    agreement = [pk for pk in round_.items.filter(kind="agreement").values_list("pk", flat=True)]
-    frame = answers_frame(round_ids=[round_.pk], item_ids=agreement)
-    return stats.panel_statistics(frame, items=items)

@@ -70,8 +70,7 @@ def live_recompute(*, run_id: int) -> int:
         return 0
     run = AggregationRun.objects.select_related("round__study").get(pk=run_id)
     try:
-        rows, panel = compute(run=run, round_=run.round)
-        return snapshot_write(run=run, rows=rows, panel=panel)
+        return snapshot_write(run=run, rows=compute(run=run, round_=run.round))
     except Exception as error:
         run_fail(run=run, error=error)
         raise

@@ -85,37 +85,34 @@ def round_aggregate(
 
             chunks_dispatch(run=run, counts=counts, chunk_answers=threshold)
             return 0
-        rows, panel = compute(run=run, round_=round_)
-        return snapshot_write(run=run, rows=rows, panel=panel)
+        return snapshot_write(run=run, rows=compute(run=run, round_=round_))
     except Exception as error:
         run_fail(run=run, error=error)
         raise
 
 
 def compute(
-    *, run: AggregationRun, round_: Round, item_ids: list[int] | None = None,
-    with_panel: bool = True,
-) -> tuple[list[dict], dict[str, Any]]:
+    *, run: AggregationRun, round_: Round, item_ids: list[int] | None = None
+) -> list[dict]:
     """Read the round's answers (or some items') in one query and compute their statistics."""
     progress(run, "reading", 5)
     items = _item_specs(round_, item_ids)
-    frame = answers_frame(round_ids=[round_.pk], item_ids=item_ids)
-    frame["weight"] = expertise_weights(frame, study=round_.study)
     previous = _previous_round(round_)
-    before = None
-    if previous is not None:
-        rated = [pk for pk, in round_.items.filter(kind__in=Item.RATED).values_list("pk")]
-        wanted = rated if item_ids is None else [pk for pk in rated if pk in set(item_ids)]
-        before = answers_frame(round_ids=[previous.pk], item_ids=wanted)
+    ids = [round_.pk] if previous is None else [previous.pk, round_.pk]
+    both = answers_frame(round_ids=ids, item_ids=item_ids, categorical=True)  # one query
+    frame = both.loc[both["round"].eq(round_.number)].reset_index(drop=True)
+    before = None if previous is None else both.loc[
+        both["round"].eq(previous.number) & both["kind"].isin(list(Item.RATED))]
+    del both
+    frame["weight"] = expertise_weights(frame, study=round_.study)
     progress(run, "computing", 30, answers=len(frame))
     test_pause("computing")
-    rows = stats.item_statistics(frame, items=items, previous=before)
-    panel = stats.panel_statistics(frame, items=items) if with_panel else {}
+    rows = stats.item_statistics(frame, items=items, previous=before, trusted=True)
     progress(run, "writing", 80)
-    return stats.records(rows), panel
+    return stats.records(rows)
 
 
-def snapshot_write(*, run: AggregationRun, rows: list[dict], panel: dict[str, Any]) -> int:
+def snapshot_write(*, run: AggregationRun, rows: list[dict]) -> int:
     """Replace the round's snapshot with this run's rows in one transaction, unless superseded."""
     started = run.started_at or timezone.now()
     with transaction.atomic():
@@ -128,14 +125,14 @@ def snapshot_write(*, run: AggregationRun, rows: list[dict], panel: dict[str, An
             AggregationRun.objects.filter(pk=run.pk).update(status=Status.SUPERSEDED,
                                                             finished_at=timezone.now())
             return 0
-        frame, extra_panel = stats.finish(pd.DataFrame(rows), rule=consensus_rule(round_.study))
+        frame, panel = stats.finish(pd.DataFrame(rows), rule=consensus_rule(round_.study))
         objects = _aggregates(run, round_, frame)
         Aggregate.objects.filter(round=round_).delete()
         Aggregate.objects.bulk_create(objects, batch_size=2000)
         now = timezone.now()
         AggregationRun.objects.filter(pk=run.pk).update(
             status=Status.DONE, rows=len(objects), progress=100, phase="", finished_at=now,
-            seconds=(now - started).total_seconds(), panel={**panel, **extra_panel}, error="")
+            seconds=(now - started).total_seconds(), panel=panel, error="")
         if run.kind == AggregationRun.Kind.ROUND:
             round_.status = Round.Status.AGGREGATED
             round_.aggregated_at = now
@@ -173,10 +170,19 @@ def expertise_weights(frame: pd.DataFrame, *, study: Study) -> np.ndarray:
     matrix = np.full((len(experts), len(themes)), np.nan)
     matrix[experts.get_indexer("E" + ratings["expert"].astype(str)),
            themes.get_indexer(ratings["theme"])] = ratings["level"].to_numpy(dtype="float64")
-    rows = experts.get_indexer(frame["expert"])
-    cols = themes.get_indexer(frame["item"].map(item_theme))
+    rows = _positions(experts, frame["expert"])
+    cols = _positions(themes, frame["item"].map(item_theme))
     known = (rows >= 0) & (cols >= 0)
     return np.where(known, matrix[np.maximum(rows, 0), np.maximum(cols, 0)], np.nan)
+
+
+def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
+    """index.get_indexer(column), looking each category up once when the column is categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        found = index.get_indexer(column.cat.categories)
+        return np.where(codes >= 0, found[codes], -1)
+    return index.get_indexer(column)
 
 
 def test_pause(phase: str) -> None:

@@ -1,8 +1,8 @@
 """Every statistic of a round's snapshot, from long-format answer frames (pandas, no Django).
 
 `item_statistics` works item by item, so a round may be split into chunks of items and
-computed in parallel; `panel_statistics` covers the whole round; `finish` adds what needs
-every item of the round (the APMO cut-off) and the consensus verdicts, on the assembled rows.
+computed in parallel; `finish` adds, on the assembled rows, what needs every item of the
+round (the APMO cut-off, the panel's agreement) and the consensus verdicts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.agreement import fleiss_kappa, krippendorff_alpha
+from analysis.agreement import fleiss_kappa_counts, krippendorff_alpha_counts
 from analysis.consensus import consensus_table
 from analysis.descriptive import estimate_summary, rand_ucla, rated_summary
 from analysis.frames import trusted_long
@@ -55,17 +55,19 @@ def top_boxes(scale_min: float, scale_max: float) -> tuple[float, float]:
 
 
 def item_statistics(
-    frame: pd.DataFrame, *, items: Mapping[str, ItemSpec], previous: pd.DataFrame | None = None
+    frame: pd.DataFrame, *, items: Mapping[str, ItemSpec], previous: pd.DataFrame | None = None,
+    trusted: bool = False,
 ) -> pd.DataFrame:
     """One row per item, dimension and group ('' = panel) with every per-item statistic.
 
     `frame` holds one round's answers (long format, plus `weight` for the expertise-weighted
-    figures); `previous` the previous round's, for stability.
+    figures); `previous` the previous round's, for stability. `trusted` skips re-checking
+    frames whose source guarantees the long format (the platform's database).
     """
     if frame.empty:
         return pd.DataFrame(columns=[*KEYS, "kind", *FIELDS])
     kinds = {code: spec.kind for code, spec in items.items()}
-    frame = trusted_long(frame.assign(kind=frame["item"].map(kinds)))
+    frame = trusted_long(frame.assign(kind=frame["item"].map(kinds)), check=not trusted)
     parts = []
     rated_codes = [code for code, spec in items.items() if spec.kind in RATED]
     scales = sorted({(items[c].scale_min, items[c].scale_max) for c in rated_codes})
@@ -74,7 +76,7 @@ def item_statistics(
         part = frame.loc[frame["item"].isin(codes)]
         before = None if previous is None else previous.loc[previous["item"].isin(codes)]
         if not part.empty:
-            parts.append(_rated(part, before, *scale))
+            parts.append(_rated(part, before, *scale, check=not trusted))
     estimates = frame.loc[frame["kind"].isin(ESTIMATES)]
     if not estimates.empty:
         parts.append(_estimates(estimates))
@@ -88,16 +90,21 @@ def item_statistics(
     return out.sort_values(KEYS, kind="stable").reset_index(drop=True)
 
 
-def panel_statistics(frame: pd.DataFrame, *, items: Mapping[str, ItemSpec]) -> dict[str, Any]:
-    """Round-wide agreement over the agreement items: Krippendorff's alpha (ordinal), Fleiss' kappa."""
-    codes = [code for code, spec in items.items() if spec.kind == "agreement"]
-    answers = frame.loc[frame["item"].isin(codes) & frame["value"].notna()]
+def panel_statistics(rows: pd.DataFrame) -> dict[str, Any]:
+    """Round-wide agreement over the agreement items: Krippendorff's alpha (ordinal) and
+    Fleiss' kappa, from the panel's distribution of each item (both depend on the answers
+    only through these counts, so chunks of items assemble exactly)."""
+    panel = rows.loc[rows["kind"].eq("agreement") & rows["group"].eq("")] if len(rows) else rows
+    if panel.empty:
+        return {"krippendorff_alpha": None, "fleiss_kappa": None, "agreement_items": 0,
+                "agreement_answers": 0}
+    distributions = [{int(float(k)): v for k, v in d.items()} for d in panel["distribution"]]
+    points = sorted({point for d in distributions for point in d})
+    counts = np.array([[d.get(point, 0) for point in points] for d in distributions], dtype=float)
     return {
-        "krippendorff_alpha": _number(krippendorff_alpha(answers, level="ordinal"))
-        if len(answers) else None,
-        "fleiss_kappa": _number(fleiss_kappa(answers)) if len(answers) else None,
-        "agreement_experts": int(answers["expert"].nunique()),
-        "agreement_items": int(answers["item"].nunique()),
+        "krippendorff_alpha": _number(krippendorff_alpha_counts(counts, value_domain=points)),
+        "fleiss_kappa": _number(fleiss_kappa_counts(counts)),
+        "agreement_items": len(panel), "agreement_answers": int(counts.sum()),
     }
 
 
@@ -105,7 +112,8 @@ def finish(rows: pd.DataFrame, *, rule: Any) -> tuple[pd.DataFrame, dict[str, An
     """Add the consensus verdicts (the study's rule and every definition) to assembled rows.
 
     Returns the rows with `consensus` (the study's rule; None for items that are not rated)
-    and `consensus_rules` (a dict per row), and the panel's APMO cut-off per group.
+    and `consensus_rules` (a dict per row), and the round-wide figures: the APMO cut-off per
+    group and the panel's agreement (`panel_statistics`).
     """
     rows = rows.copy()
     rows["consensus"] = None
@@ -122,7 +130,7 @@ def finish(rows: pd.DataFrame, *, rule: Any) -> tuple[pd.DataFrame, dict[str, An
         rows.loc[rated, "apmo_cutoff"] = table["apmo_cutoff"]
         per_group = rows.loc[rated].groupby("group")["apmo_cutoff"].first()
         cutoffs = {str(group): _number(value) for group, value in per_group.items()}
-    return rows, {"apmo_cutoff": cutoffs}
+    return rows, {**panel_statistics(rows), "apmo_cutoff": cutoffs}
 
 
 def clean(value: Any) -> Any:
@@ -153,7 +161,8 @@ def records(rows: pd.DataFrame) -> list[dict[str, Any]]:
 # Kinds of items -------------------------------------------------------------------------
 
 
-def _rated(df: pd.DataFrame, before: pd.DataFrame | None, low: float, high: float) -> pd.DataFrame:
+def _rated(df: pd.DataFrame, before: pd.DataFrame | None, low: float, high: float, *,
+           check: bool) -> pd.DataFrame:
     agree_min, disagree_max = top_boxes(low, high)
     scale = {"scale_min": int(low), "scale_max": int(high)}
     out = _with_panel(df, lambda f, by: rated_summary(
@@ -166,8 +175,9 @@ def _rated(df: pd.DataFrame, before: pd.DataFrame | None, low: float, high: floa
             f, agree_min=agree_min, by=by)), on=KEYS, how="left")
     out = out.merge(_groups(df, out, midpoint=(low + high) / 2), on=KEYS, how="left")
     if before is not None and not before.empty:
-        both = trusted_long(pd.concat([before.drop(columns="kind", errors="ignore"),
-                                       df.drop(columns="kind")], ignore_index=True))
+        both = trusted_long(pd.concat([before.drop(columns=["kind", "weight"], errors="ignore"),
+                                       df.drop(columns=["kind", "weight"], errors="ignore")],
+                                      ignore_index=True), check=check)
         moved = stability(both, from_round=int(before["round"].iloc[0]),
                           to_round=int(df["round"].iloc[0]), **scale)
         moved = moved.rename(columns={"n_pairs": "stability_pairs", "stable": "stable"})
