@@ -11,7 +11,9 @@ so that its peak memory is its own:
 
 (a) floor: read the round's answers from PostgreSQL into pandas in one query and compute
     per-item quartiles with one groupby;
-(b) full: the aggregation task end to end (every statistic, the write, the run record);
+(b) full: the aggregation task end to end (every statistic, the write, the run record), in
+    one process, and as deployed: sent to a worker with two processes (a round above
+    AGGREGATION_CHUNK_ANSWERS is split into chunks of items computed in parallel);
 (c) naive: a per-item ORM loop (model instances, Python statistics, one save per row) on a
     sample of items, extrapolated to all items.
 
@@ -198,42 +200,134 @@ def _load_answers(connection, frame) -> None:
         records = [(int(r), int(i), d, None if v != v else float(v), t, bool(n))
                    for r, i, d, v, t, n in rows.itertuples(index=False)]
         with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO surveys_answer {columns} VALUES (%s, %s, %s, %s, %s, %s)",
-                               records)
+            cursor.executemany(
+                f"INSERT INTO surveys_answer {columns} VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
+                records)
 
 
 # The three measurements -------------------------------------------------------------------
 
 
 def measure_floor(round_id: int) -> dict:
-    """(a) One query into pandas, one groupby for per-item quartiles."""
+    """(a) One query into pandas (streamed with COPY, as the task reads), one groupby for
+    per-item quartiles."""
     import pandas as pd
     from django.db import connection
 
+    sql = ("SELECT a.item_id, a.dimension, CASE WHEN a.no_opinion THEN NULL ELSE a.value END "
+           "FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id "
+           "WHERE r.round_id = %s AND r.status = 'submitted'")
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.item_id, a.dimension, a.value FROM surveys_answer a "
-            "JOIN surveys_response r ON r.id = a.response_id "
-            "WHERE r.round_id = %s AND r.status = 'submitted'", [round_id])
-        frame = pd.DataFrame.from_records(cursor.fetchall(), columns=["item", "dimension", "value"])
-    quartiles = frame.groupby(["item", "dimension"])["value"].quantile([0.25, 0.5, 0.75]).unstack()
-    return {"seconds": time.perf_counter() - started, "answers": len(frame),
-            "quartiles": {f"{i}/{d}": list(map(float, q)) for (i, d), q in quartiles.iterrows()}}
+    if connection.vendor == "postgresql":
+        import pyarrow as pa
+        from pyarrow import csv
+
+        connection.ensure_connection()
+        buffer = io.BytesIO()
+        with connection.connection.cursor() as raw, raw.copy(
+                f"COPY ({sql}) TO STDOUT (FORMAT csv)", [round_id]) as copy:
+            while block := copy.read():
+                buffer.write(block)
+        buffer.seek(0)
+        frame = csv.read_csv(buffer, read_options=csv.ReadOptions(
+            column_names=["item", "dimension", "value"]), convert_options=csv.ConvertOptions(
+            column_types={"dimension": pa.string(), "value": pa.float64()},
+            strings_can_be_null=False)).to_pandas()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [round_id])
+            frame = pd.DataFrame(cursor.fetchall(), columns=["item", "dimension", "value"])
+    quartiles = frame.groupby(["item", "dimension"])["value"].quantile([0.25, 0.5, 0.75])
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "answers": len(frame),
+            "quartiles": {"/".join(map(str, key)): float(q) for key, q in quartiles.items()}}
 
 
 def measure_full(round_id: int) -> dict:
-    """(b) The aggregation task, end to end, for a new version of the round's snapshot."""
+    """(b1) The aggregation task end to end in this one process (the single-task path)."""
     from surveys.models import AggregationRun, Round
     from surveys.services.aggregation import aggregation_request
     from surveys.tasks import aggregate_round
 
     run = aggregation_request(round_=Round.objects.get(pk=round_id), enqueue=False)
     started = time.perf_counter()
-    rows = aggregate_round(round_id, run.version)
+    rows = aggregate_round(round_id, run.version, chunk_answers=10**12)
     seconds = time.perf_counter() - started
     run = AggregationRun.objects.get(pk=run.pk)
-    return {"seconds": seconds, "rows": rows, "answers": run.answers, "chunks": run.chunks}
+    return {"seconds": seconds, "rows": rows, "answers": run.answers, "chunks": run.chunks,
+            "snapshot": _snapshot_quartiles(round_id)}
+
+
+def measure_workers(round_id: int, broker: str, processes: int = 2) -> dict:
+    """(b2) The task as deployed: sent to a worker with `processes` processes, which splits
+    a round above AGGREGATION_CHUNK_ANSWERS into chunks; timed until the snapshot is written.
+    Peak memory is the largest of the worker processes'."""
+    import uuid
+
+    from celery import Celery
+    from django.db import connection
+
+    from config.queues import queue_name, queue_names
+    from surveys.models import AggregationRun, Round
+    from surveys.services.aggregation import aggregation_request
+
+    prefix, base = f"agora-bench-{uuid.uuid4().hex[:8]}:", f"bench-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "CELERY_BROKER_URL": broker, "CELERY_BROKER_KEYPREFIX": prefix,
+           "CELERY_TASK_DEFAULT_QUEUE": base, "DATABASE_URL": os.environ["DATABASE_URL"]}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", ",".join(queue_names(base)),
+         "--pool", "prefork", "--concurrency", str(processes), "--loglevel", "WARNING",
+         "--without-gossip", "--without-mingle", "-n", f"{base}@%h"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    app = Celery("agora-bench", broker=broker, set_as_current=False)
+    app.conf.broker_transport_options = {"global_keyprefix": prefix}
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[f"{base}@{os.uname().nodename}"], timeout=0.5):
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise RuntimeError("the benchmark worker did not start")
+        run = aggregation_request(round_=Round.objects.get(pk=round_id), enqueue=False)
+        name = queue_name(base, "aggregation")
+        from kombu import Exchange, Queue
+
+        started = time.perf_counter()
+        app.send_task("surveys.tasks.aggregate_round", args=[round_id, run.version],
+                      queue=Queue(name, Exchange(name, type="direct"), routing_key=name))
+        while AggregationRun.objects.filter(pk=run.pk).values_list("status", flat=True)[0] != "done":
+            time.sleep(0.02)
+            connection.close_if_unusable_or_obsolete()
+        seconds = time.perf_counter() - started
+        peak = max(_peak_mb(pid) for pid in _children(worker.pid)) if _children(worker.pid) else 0
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        app.close()
+    run = AggregationRun.objects.get(pk=run.pk)
+    return {"seconds": seconds, "rows": run.rows, "answers": run.answers, "chunks": run.chunks,
+            "peak_mb": peak, "processes": processes}
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _snapshot_quartiles(round_id: int) -> dict:
+    from surveys.models import Aggregate
+
+    rows = Aggregate.objects.filter(round_id=round_id, group="").values_list(
+        "item_id", "dimension", "q1", "median", "q3")
+    return {f"{i}/{d}/{p}": value for i, d, *qs in rows
+            for p, value in zip((0.25, 0.5, 0.75), qs, strict=True)}
 
 
 def measure_naive(round_id: int, sample: int) -> dict:
@@ -278,7 +372,8 @@ def _child(measure: str, round_id: int, sample: int) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_size(n_experts: int, n_items: int, sample: int, *, in_process: bool = False) -> dict:
+def run_size(n_experts: int, n_items: int, sample: int, *, broker: str = "",
+             in_process: bool = False) -> dict:
     """Build a panel of this size and measure (a), (b) and (c) on its round 2."""
     started = time.perf_counter()
     _, round2 = build(n_experts, n_items)
@@ -287,6 +382,8 @@ def run_size(n_experts: int, n_items: int, sample: int, *, in_process: bool = Fa
         lambda name: _child(name, round2.pk, sample))
     result = {"experts": n_experts, "items": n_items, "load_seconds": load,
               "floor": measure("floor"), "full": measure("full"), "naive": measure("naive")}
+    if broker:
+        result["workers"] = measure_workers(round2.pk, broker)
     result["answers"] = result["floor"]["answers"]
     return result
 
@@ -299,27 +396,36 @@ def _measure(name: str, round_id: int, sample: int) -> dict:
 
 
 def summary_line(result: dict) -> str:
-    floor, full, naive = (result[k]["seconds"] for k in ("floor", "full", "naive"))
-    peak = max(result[k]["peak_mb"] for k in ("floor", "full", "naive"))
-    return (f"full/floor: {full / floor:.2f}  naive/full: {naive / full:.1f}  "
+    """The closing line; (b) is the task as deployed (on the workers when a broker was given)."""
+    full = result.get("workers") or result["full"]
+    floor, naive = result["floor"]["seconds"], result["naive"]["seconds"]
+    keys = ("floor", "full", "naive", "workers")
+    peak = max(result[k]["peak_mb"] for k in keys if k in result)
+    return (f"full/floor: {full['seconds'] / floor:.2f}  naive/full: {naive / full['seconds']:.1f}  "
             f"peak MB: {peak:.0f}  answers: {result['answers']}")
 
 
 def report(result: dict) -> None:
     print(f"\n{result['experts']:,} experts x {result['items']} items: {result['answers']:,} answers "
-          f"(generated and loaded in {result['load_seconds']:.1f} s)")
-    for key, label in (("floor", "(a) floor: one query + one groupby"),
-                       ("full", "(b) full aggregation task"),
-                       ("naive", "(c) naive per-item ORM loop, extrapolated")):
+          f"in round 2 (generated and loaded in {result['load_seconds']:.1f} s)")
+    lines = [("floor", "(a) floor: one query + one groupby"),
+             ("full", "(b) full task, single process"),
+             ("workers", "(b) full task on a 2-process worker"),
+             ("naive", "(c) naive per-item ORM loop, extrapolated")]
+    for key, label in lines:
+        if key not in result:
+            continue
         r = result[key]
         extra = (f"  ({r['sampled_items']} items took {r['sample_seconds']:.2f} s)" if key == "naive"
-                 else f"  ({r['rows']} snapshot rows, chunks {r['chunks']})" if key == "full" else "")
-        print(f"  {label:<46} {r['seconds']:8.2f} s  peak {r['peak_mb']:7.0f} MB{extra}")
+                 else f"  ({r['rows']} rows, {r['chunks'] or 'no'} chunks)" if "rows" in r else "")
+        print(f"  {label:<44} {r['seconds']:8.2f} s  peak {r['peak_mb']:6.0f} MB{extra}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE))
+    parser.add_argument("--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/0"),
+                        help="Redis for the worker measurement; '' to skip it")
     parser.add_argument("--sizes", default="1000,10000", help="panel sizes (experts), comma-separated")
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--sample", type=int, default=5, help="items the naive loop really runs")
@@ -335,13 +441,13 @@ def main(argv: list[str] | None = None) -> None:
     call_command("migrate", verbosity=0)
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        results.append(run_size(size, args.items, args.sample))
+        results.append(run_size(size, args.items, args.sample, broker=args.broker))
         report(results[-1])
     if len(results) > 1:
         small, large = results[0], results[-1]
         growth = large["full"]["seconds"] / small["full"]["seconds"]
         print(f"\nlinearity: {large['answers'] / small['answers']:.1f}x the answers took "
-              f"{growth:.1f}x the time of (b)")
+              f"{growth:.1f}x the time of (b), single process")
     print(summary_line(results[-1]))
 
 

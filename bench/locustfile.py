@@ -1,12 +1,14 @@
 """Locust users for bench/load.py: experts on the questionnaire, and the trivial view.
 
 Driven by environment variables that bench/load.py sets:
-  BENCH_DATA   JSON: {"experts": [{"k", "token"}], "items": [{"code", "kind", "keys", "low", "high"}]}
+  BENCH_DATA   JSON: {"experts": [{"k", "cookie", "csrf", "version"}], "items": [{"code", "kind",
+               "keys", "low", "high"}]}: each expert's signed-in session (the runner makes it, as
+               opening the personal link would) and the study's items
   BENCH_MODE   open | autosave | submit | flow (the Expert user; the Trivial user needs none)
   BENCH_THINK  "low,high" seconds between an expert's steps (flow); 0 = back to back
-  BENCH_ACKS   where to write, at the end, the answers the server acknowledged per expert
-Each step is one request, so `--stop-timeout` lets every expert finish the one in flight and
-the acknowledged answers are exactly what the database must hold.
+  BENCH_ACKS   where to write, at the end, per expert: the answers the server acknowledged and
+               those of a request still in flight when the run stopped (it may or may not count)
+Each step is one request; `--stop-timeout` lets every expert finish the one in flight.
 """
 
 import json
@@ -25,7 +27,7 @@ VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 _free = list(DATA.get("experts", []))
-ACKS: dict[int, dict] = {}  # expert k -> {"items": {code: fields}, "submits": n}
+ACKS: dict[int, dict] = {}  # expert k -> {"items": {code: fields}, "pending": {...}, "submits": n}
 
 
 def item_fields(item: dict, rng: random.Random) -> dict[str, str]:
@@ -56,16 +58,12 @@ class Expert(FastHttpUser):
     def on_start(self):
         me = _free.pop()
         self.k, self.rng = me["k"], random.Random(me["k"])  # noqa: S311 - test answers, not secrets
-        self.version, self.csrf, self.step = None, "", 0
-        self.acks = ACKS.setdefault(self.k, {"items": {}, "submits": 0})
-        with self.client.get(f"/e/{me['token']}/", name="enter", allow_redirects=False,
-                             catch_response=True) as response:
-            if response.status_code != 302:
-                response.failure(f"entry answered {response.status_code}")
-        self.open()
+        self.version, self.csrf, self.step = str(me["version"]), me["csrf"], 0
+        self.headers = {"Cookie": me["cookie"]}
+        self.acks = ACKS.setdefault(self.k, {"items": {}, "pending": {}, "submits": 0})
 
     def open(self):
-        with self.client.get("/q/", name="open", catch_response=True) as response:
+        with self.client.get("/q/", name="open", headers=self.headers, catch_response=True) as response:
             if response.status_code != 200 or not VERSION.search(response.text or ""):
                 response.failure(f"questionnaire answered {response.status_code}")
                 return
@@ -76,8 +74,10 @@ class Expert(FastHttpUser):
         item = self.rng.choice(DATA["items"])
         fields = item_fields(item, self.rng)
         data = {"csrfmiddlewaretoken": self.csrf, "version": self.version, **fields}
+        self.acks["pending"] = {item["code"]: fields}
         with self.client.post("/q/autosave/", data=data, name="autosave", catch_response=True,
-                              headers={"HX-Request": "true"}) as response:
+                              headers=self.headers | {"HX-Request": "true"}) as response:
+            self.acks["pending"] = {}
             found = VERSION.search(response.text or "")
             if response.status_code != 200 or not found:
                 response.failure(f"autosave answered {response.status_code}")
@@ -91,8 +91,10 @@ class Expert(FastHttpUser):
         data = {"csrfmiddlewaretoken": self.csrf, "version": self.version, "action": "submit"}
         for fields in answers.values():
             data |= fields
+        self.acks["pending"] = answers
         with self.client.post("/q/", data=data, name="submit", allow_redirects=False,
-                              catch_response=True) as response:
+                              headers=self.headers, catch_response=True) as response:
+            self.acks["pending"] = {}
             if response.status_code != 302 or "submitted=1" not in response.headers.get("location", ""):
                 response.failure(f"submit answered {response.status_code}")
                 self.open()
@@ -103,9 +105,6 @@ class Expert(FastHttpUser):
 
     @task
     def next_step(self):
-        if self.version is None:
-            self.open()
-            return
         if MODE == "flow":
             name = FLOW[self.step % len(FLOW)]
             self.step += 1

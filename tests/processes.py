@@ -18,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 from celery import Celery
-from kombu import Connection
 
 ROOT = Path(__file__).resolve().parent.parent
 logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines would print personal links
@@ -124,18 +123,26 @@ def start_worker(name: str, env: dict[str, str], *, concurrency: int = 1, queues
 def wait_for_workers(broker_url: str, workers: list[Process], timeout: float = 60) -> None:
     """Until every worker answers a ping through the broker."""
     names = [f"{w.name}@{socket.gethostname()}" for w in workers]
-    # An explicit connection: Celery prefers the CELERY_BROKER_URL variable to any app's setting.
+    # Celery prefers the CELERY_BROKER_URL variable to any app's own setting: set it meanwhile.
+    saved = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = broker_url
     app = Celery(set_as_current=False)
-    with Connection(broker_url) as conn:
+    try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for worker in workers:
                 if not worker.alive():
                     pytest.fail(f"worker {worker.name} exited:\n{worker.text()[-3000:]}")
-            replies = app.control.ping(destination=names, timeout=1, connection=conn) or []
+            replies = app.control.ping(destination=names, timeout=1) or []
             if {name for reply in replies for name in reply} >= set(names):
                 return
-    pytest.fail(f"workers {names} did not all answer a ping within {timeout} s")
+        pytest.fail(f"workers {names} did not all answer a ping within {timeout} s")
+    finally:
+        app.close()
+        if saved is None:
+            os.environ.pop("CELERY_BROKER_URL")
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved
 
 
 @pytest.fixture(scope="session")

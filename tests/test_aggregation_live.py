@@ -171,3 +171,20 @@ def test_a_real_worker_coalesces_a_burst_and_is_fresh_within_about_two_seconds(c
     assert fresh_after < 3.0, f"live statistics took {fresh_after:.1f} s"
     assert 1 <= len(runs) <= 8, [run.status for run in runs]
     assert panel_row(study).median == 3
+
+
+@pytest.mark.django_db
+def test_the_take_snapshot_command(django_capture_on_commit_callbacks):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    study, live = realtime_study()
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("take_snapshot", "--study", study.slug, stdout=out)
+
+    assert "taken as round 1; round 2 is now live" in out.getvalue()
+    classic = study_load(data=small_study_data("classic"))
+    with pytest.raises(CommandError, match="Only a Real-Time study"):
+        call_command("take_snapshot", "--study", classic.slug)

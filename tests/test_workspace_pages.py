@@ -150,3 +150,34 @@ def test_staff_passwords_are_argon2_and_logins_lock_after_repeated_failures(stud
     locked = client.post("/accounts/login/", {"username": "olga", "password": "olga-pw-123"})
     assert locked.status_code != 302  # the right password no longer gets in
     assert client.get(f"/studio/{study.slug}/").status_code == 302  # still to the login page
+
+
+def test_dashboard_planning_draft_and_history_pages_after_round_1(round1, organizer, alice, bob):
+    from tests.workspace_helpers import close_and_aggregate
+
+    submit(alice, round1, agree=4)
+    submit(bob, round1, agree=5)
+    close_and_aggregate(round1)
+    client = _client(organizer)
+    slug = round1.study.slug
+    dashboard = client.get(f"/studio/{slug}/?round=1").content.decode()
+    # agree: 4 and 5 -> 100 % agree, IQR 0.5: consensus under the default rule.
+    assert "1 of 6 items reached consensus; 0 are stable" in dashboard and "<svg" in dashboard
+    plan = client.get(f"/studio/{slug}/rounds/").content.decode()
+    assert "Plan round 2 from round 1" in plan
+    agree = round1.study.items.get(code="agree")
+    assert f'value="{agree.pk}" id="inc-{agree.pk}">' in plan  # consensus: not ticked
+    prob = round1.study.items.get(code="prob")
+    response = client.post(f"/studio/{slug}/rounds/plan/", {"include": [agree.pk, prob.pk]})
+    assert response.status_code == 302 and response["Location"].endswith("/rounds/2/")
+    client.post(f"/studio/{slug}/rounds/2/items/reword/", {
+        "item": "agree", "code": "agree-r2", "text_en": "New words", "text_ru": "Новые слова"})
+    draft = client.get(f"/studio/{slug}/rounds/2/").content.decode()
+    assert "Round 2: agree-r2, reworded, derived from item agree of round 1" in draft
+    history = client.get(f"/studio/{slug}/build/item/agree/history/").content.decode()
+    assert "agree-r2 in round 2 (reworded)" in history
+    client.post(f"/studio/{slug}/rounds/2/reminders/", {"hours": "72, 24"})
+    rounds = client.get(f"/studio/{slug}/rounds/").content.decode()
+    assert "72 hours before closing" in rounds and "24 hours before closing" in rounds
+    preview = client.get(f"/studio/{slug}/rounds/2/preview/").content.decode()
+    assert "New words" in preview and 'name="a-agree-r2"' in preview and 'name="a-agree"' not in preview

@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 
 from api.serializers.studies import AggregateSerializer, RateSerializer, RoundSerializer
@@ -48,6 +49,16 @@ class Report(StudyView):
         })
 
 
+class _AnyAccept(BaseContentNegotiation):
+    """The file is what it is: an Accept header asking for text/csv must not get 406."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class Export(StudyView):
     """The study's answers as a file (csv, xlsx, parquet, sav or json); experts appear under
     stable per-study pseudonyms only, and spreadsheet formulas are neutralized."""
@@ -55,6 +66,7 @@ class Export(StudyView):
     serializer_class = RoundSerializer
     pagination_class = None
     queryset = Study.objects.none()  # the schema's hint
+    content_negotiation_class = _AnyAccept
 
     @extend_schema(
         parameters=[OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(FORMATS))],

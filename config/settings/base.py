@@ -151,8 +151,6 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "agora")
 # report never delays a round's feedback. See config/queues.py.
 CELERY_TASK_ROUTES = task_routes(CELERY_TASK_DEFAULT_QUEUE)
 CELERY_TASK_QUEUES = task_queues(CELERY_TASK_DEFAULT_QUEUE)
-# Workers log through LOGGING below (JSON lines with the task's id), not Celery's own format.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 # Redis only, both optional: a key prefix keeps deployments (or fault tests) sharing one Redis
@@ -180,7 +178,9 @@ CELERY_BEAT_SCHEDULE = {
 # Real-Time debounce window. AGGREGATION_TEST_PAUSE ("phase:seconds") is for fault tests only.
 AGGREGATION_SOFT_TIME_LIMIT = env_int("AGGREGATION_SOFT_TIME_LIMIT", 540, minimum=1)
 AGGREGATION_TIME_LIMIT = env_int("AGGREGATION_TIME_LIMIT", 600, minimum=2)
-AGGREGATION_CHUNK_ANSWERS = env_int("AGGREGATION_CHUNK_ANSWERS", 2_000_000, minimum=1)
+# Above this many answers a round is split into chunks of about this many (about the answers a
+# worker process takes in a few seconds; see the benchmark in the README).
+AGGREGATION_CHUNK_ANSWERS = env_int("AGGREGATION_CHUNK_ANSWERS", 600_000, minimum=1)
 LIVE_DEBOUNCE_SECONDS = env_int("LIVE_DEBOUNCE_MS", 1000) / 1000
 AGGREGATION_TEST_PAUSE = env_str("AGGREGATION_TEST_PAUSE", "")
 if AGGREGATION_SOFT_TIME_LIMIT >= AGGREGATION_TIME_LIMIT:

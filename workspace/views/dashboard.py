@@ -69,9 +69,10 @@ def dashboard(request, slug):
     study = study_for_reader(user=request.user, slug=slug)
     round_ = _shown_round(study, request)
     rows = _verdict_rows(round_)
+    role = member_role(study, request.user)
     return render(request, "workspace/dashboard.html", {
-        "study": study, "role": StudyMember.Role(member_role(study, request.user)).label,
-        "writer": member_role(study, request.user) in WRITE, "rounds": list(study.rounds.order_by("number")),
+        "study": study, "role": StudyMember.Role(role).label, "writer": role in WRITE,
+        "reader_only": role not in WRITE, "rounds": list(study.rounds.order_by("number")),
         "rule": ConsensusRule.objects.filter(study=study).first(), "stopping": stopping_status(study),
         "rows": rows, "consensus_count": sum(1 for r in rows if r["consensus"]),
         "stable_count": sum(1 for r in rows if r["stable"]), **_response_context(study, round_)})

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
 from surveys.models import (
@@ -85,10 +86,10 @@ def live_snapshot(*, study: Study, actor=None) -> Round:
     answer and rationale carried forward, so experts keep revising where they were.
     """
     if study.mode != Study.Mode.REALTIME:
-        raise ServiceError("Only a Real-Time study takes snapshots; close the round instead.")
+        raise ServiceError(_("Only a Real-Time study takes snapshots; close the round instead."))
     live = Round.objects.select_for_update().filter(study=study, status=Round.Status.OPEN).first()
     if live is None:
-        raise ServiceError("This study has no live round to take a snapshot of.")
+        raise ServiceError(_("This study has no live round to take a snapshot of."))
     now = timezone.now()
     live.status, live.closed_at = Round.Status.CLOSED, now
     live.save(update_fields=["status", "closed_at"])
