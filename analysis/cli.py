@@ -211,13 +211,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     args = parser.parse_args(argv)
     _apply_defaults(args)
     run: Callable[[pd.DataFrame, argparse.Namespace], tuple[list[str], pd.DataFrame]] = args.run
+    prefix = f"python -m analysis {args.command}: error:"
     try:
-        fields, table = run(_load(args.data, args.kind), args)
+        frame = _load(args.data, args.kind)
+        fields, table = run(frame, args)
     except InputError as exc:
-        stderr.write(f"python -m analysis {args.command}: error: {exc}\n")
+        stderr.write(f"{prefix} {exc}\n")
         return 2
     except ValueError as exc:  # the statistics refuse data they cannot describe (e.g. off-scale)
-        stderr.write(f"python -m analysis {args.command}: error: {args.data}: {_one_line(exc)}\n")
+        hint = ("; the file mixes item kinds: choose some with --kind, e.g. --kind agreement,dimensions"
+                if "kind" in frame.columns and not args.kind else "")
+        stderr.write(f"{prefix} {args.data}: {_one_line(exc)}{hint}\n")
         return 2
     write(records(fields, table), fields, args.format, stdout)
     return 0

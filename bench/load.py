@@ -1,13 +1,15 @@
 """Load figures for the expert's web path on the production-like stack (not a test).
 
-    .venv/bin/python bench/load.py            # defaults: 200 experts, 30 s per step, 60 s flow
+    .venv/bin/python bench/load.py     # 20 users per step alone (30 s), then 200 experts (60 s)
 
 Brings up, on 127.0.0.1 and a database of its own (recreated: its name must contain "bench"),
 the stack `make serve` runs (production settings, gunicorn with platform/gunicorn.conf.py, a
 Celery worker), loads the essay study, lets the simulated panel answer round 1 and opens round 2
-(so every page shows the panel's feedback). Then Locust (bench/locustfile.py) measures, each
-step on its own with every expert back to back (the throughput), and then the whole flow with
-the experts pausing between steps (the latency at that many concurrent experts):
+(so every page shows the panel's feedback). Each expert gets a signed-in session, as opening
+the personal link does. Then Locust (bench/locustfile.py) measures each step on its own, with
+--saturate users back to back (the throughput: more users than gunicorn workers only add
+queueing), and then the whole flow of --experts experts pausing --think seconds between steps
+(open, five autosaves, submit, again): the latency at that many concurrent experts.
 
     trivial    GET /livez: a Django view that does nothing (the ceiling of this stack)
     open       GET /q/, the questionnaire with all 58 items and their feedback
@@ -42,7 +44,9 @@ def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/agora_loadbench")
     parser.add_argument("--broker-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--experts", type=int, default=200)
+    parser.add_argument("--experts", type=int, default=200, help="experts in the paced flow")
+    parser.add_argument("--saturate", type=int, default=20,
+                        help="users back to back when a step is measured alone (its throughput)")
     parser.add_argument("--seconds", type=int, default=30, help="each step on its own")
     parser.add_argument("--flow-seconds", type=int, default=60, help="the paced flow")
     parser.add_argument("--think", default="2,6", help="seconds between an expert's steps in the flow")
@@ -77,9 +81,8 @@ def _prepare(args, env: dict[str, str], data_path: Path) -> None:
 
     django.setup()
     from surveys.models import Item
-    from surveys.services.panel import expert_issue_token
     from surveys.services.rounds import round_create, round_open
-    from surveys.services.simulation import panel_simulate, sim_experts
+    from surveys.services.simulation import panel_simulate
     from surveys.services.studies import study_file_read, study_load
 
     study = study_load(data=study_file_read(STUDY_FILE))
@@ -87,12 +90,37 @@ def _prepare(args, env: dict[str, str], data_path: Path) -> None:
     started = time.monotonic()
     panel_simulate(round_=first, n=args.experts, seed=1)
     print(f"round 1 answered by {args.experts} simulated experts in {time.monotonic() - started:.0f} s")
-    experts = [{"k": e.pk, "token": expert_issue_token(expert=e)}
-               for e in sim_experts(study=study, n=args.experts)]
     items = [{"code": i.code, "kind": i.kind, "keys": i.answer_keys(),
               "low": (i.bounds() or (0, 0))[0], "high": (i.bounds() or (0, 0))[1]}
              for i in Item.objects.filter(study=study)]
-    data_path.write_text(json.dumps({"experts": experts, "items": items}))
+    data_path.write_text(json.dumps({"experts": [], "items": items}))
+
+
+def _signed_in(data_path: Path, n: int) -> None:
+    """Give each expert a session, as opening the personal link does, with the response's version."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.utils.crypto import get_random_string
+
+    from surveys.models import Response, Study
+    from surveys.services.simulation import sim_experts
+
+    study = Study.objects.get(slug="trenin-2011-euromd")
+    versions = dict(Response.objects.filter(round__study=study, round__number=2)
+                    .values_list("expert_id", "version"))
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    experts = []
+    for expert in sim_experts(study=study, n=n):
+        session = store()
+        session["expert_id"] = expert.pk
+        session.create()
+        csrf = get_random_string(32)
+        cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.CSRF_COOKIE_NAME}={csrf}"
+        experts.append({"k": expert.pk, "csrf": csrf, "version": versions.get(expert.pk, 0),
+                        "cookie": cookie})
+    data = json.loads(data_path.read_text())
+    data_path.write_text(json.dumps(data | {"experts": experts}))
 
 
 def _close_round_1_and_open_round_2(timeout: float = 120) -> None:
@@ -115,7 +143,9 @@ class Stack:
     def __init__(self, env: dict[str, str], out: Path, web_workers: int):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        web_env = env | {"PORT": str(self.port), "WEB_CONCURRENCY": str(web_workers)}
+        # A longer worker timeout than production's 30 s: on a busy machine booting takes a while.
+        web_env = env | {"PORT": str(self.port), "WEB_CONCURRENCY": str(web_workers),
+                         "GUNICORN_TIMEOUT": "120"}
         self.logs = [open(out / name, "w") for name in ("web.log", "worker.log")]  # noqa: SIM115
         self.procs = [
             subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "platform/gunicorn.conf.py",
@@ -125,16 +155,16 @@ class Stack:
                               "--hostname", f"bench-{uuid.uuid4().hex[:6]}@%h", "--concurrency", "1"],
                              cwd=ROOT, env=env, stdout=self.logs[1], stderr=subprocess.STDOUT),
         ]
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:  # noqa: S310
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=10) as response:  # noqa: S310
                     if response.status == 200:
                         return
             except OSError:
                 time.sleep(0.5)
         self.stop()
-        sys.exit(f"the stack did not become healthy within 60 s; see {out}")
+        sys.exit(f"the stack did not become healthy within 180 s; see {out}")
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -148,16 +178,33 @@ class Stack:
             log.close()
 
 
+def _drain(stack: Stack, timeout: float = 180) -> None:
+    """Wait until gunicorn has worked through what the last run left queued."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"{stack.url}/livez", timeout=30):  # noqa: S310
+                pass
+        except OSError:
+            pass
+        if time.monotonic() - started < 0.2:
+            return
+        time.sleep(1)
+
+
 def _locust(args, stack: Stack, data_path: Path, out: Path, name: str, *, mode: str, seconds: int,
-            think: str = "0") -> tuple[list[dict], dict]:
+            users: int, think: str = "0") -> tuple[list[dict], dict]:
     """One bounded Locust run; returns its per-step stats and the acknowledged answers."""
+    _drain(stack)
+    _signed_in(data_path, users)
     acks = out / f"{name}-acks.json"
     env = os.environ | {"BENCH_DATA": str(data_path), "BENCH_MODE": mode, "BENCH_THINK": think,
                         "BENCH_ACKS": str(acks)}
     user = "Trivial" if mode == "trivial" else "Expert"
-    spawn = max(args.experts // 4, 1)  # all users within 4 s; the stats restart once they are
+    spawn = max(users // 4, 1)  # all users within 4 s; the stats restart once they are
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-               "--host", stack.url, "-u", str(args.experts), "-r", str(spawn), "--run-time", f"{seconds}s",
+               "--host", stack.url, "-u", str(users), "-r", str(spawn), "--run-time", f"{seconds}s",
                "--stop-timeout", "30", "--reset-stats", "--only-summary", "--csv", str(out / name),
                "--loglevel", "WARNING", user]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
@@ -180,51 +227,61 @@ def _figures(rows: list[dict], steps: tuple[str, ...]) -> dict[str, dict]:
     return figures
 
 
-def _expected_rows(fields_by_item: dict[str, dict], keys: dict[str, list[str]]) -> set[tuple]:
-    rows = set()
-    for code, fields in fields_by_item.items():
-        if f"a-{code}.none" in fields:
-            rows |= {(code, key, None, "", True) for key in keys[code]}
-        elif f"a-{code}.text" in fields:
-            rows.add((code, "", None, fields[f"a-{code}.text"], False))
-        else:
-            for name, value in fields.items():
-                if not name.endswith(".why"):
-                    key = name[len(f"a-{code}"):].lstrip(".")
-                    rows.add((code, key, float(value), "", False))
-    return rows
+def _rows(code: str, fields: dict, keys: list[str]) -> frozenset:
+    """The answer rows (dimension, value, text, no_opinion) one item's posted fields leave."""
+    if f"a-{code}.none" in fields:
+        return frozenset((key, None, "", True) for key in keys)
+    if f"a-{code}.text" in fields:
+        return frozenset({("", None, fields[f"a-{code}.text"], False)})
+    return frozenset((name[len(f"a-{code}"):].lstrip("."), float(value), "", False)
+                     for name, value in fields.items() if not name.endswith(".why"))
 
 
 def _check_database(all_acks: list[dict]) -> dict[str, int]:
-    """Compare round 2 in the database with the answers the server acknowledged, in order."""
+    """Compare round 2 in the database with what the server acknowledged, run after run.
+
+    An item must hold exactly the rows of its last acknowledged answer, or of a later request
+    that was still in flight when a run stopped (committed or not, the client cannot know).
+    """
     from django.db.models import Count
 
     from surveys.models import Answer, Item, Response
 
     keys = {i.code: i.answer_keys() for i in Item.objects.filter(study__slug="trenin-2011-euromd")}
-    acked: dict[int, dict] = {}
+    acked: dict[tuple[int, str], dict] = {}
+    pending: dict[tuple[int, str], dict] = {}
     submits: dict[int, int] = {}
     for acks in all_acks:
         for k, state in acks.items():
-            acked.setdefault(int(k), {}).update(state["items"])
+            for code, fields in state["items"].items():
+                acked[int(k), code] = fields
+                pending.pop((int(k), code), None)
+            for code, fields in state["pending"].items():
+                pending[int(k), code] = fields
             submits[int(k)] = submits.get(int(k), 0) + state["submits"]
-    stored: dict[int, set] = {}
+    stored: dict[tuple[int, str], set] = {}
     answers = Answer.objects.filter(response__round__number=2).values_list(
         "response__expert_id", "item__code", "dimension", "value", "text", "no_opinion")
-    for expert_id, *row in answers:
-        stored.setdefault(expert_id, set()).add(tuple(row))
-    lost = duplicated = 0
-    for k, items in acked.items():
-        expected, have = _expected_rows(items, keys), stored.get(k, set())
-        lost += len(expected - have)
-        duplicated += len(have - expected)
+    for expert_id, code, *row in answers:
+        stored.setdefault((expert_id, code), set()).add(tuple(row))
+    lost = in_flight = 0
+    for key in acked.keys() | pending.keys():
+        have = frozenset(stored.get(key, set()))
+        code = key[1]
+        if have == (_rows(code, acked[key], keys[code]) if key in acked else frozenset()):
+            continue
+        if key in pending and have == _rows(code, pending[key], keys[code]):
+            in_flight += 1
+        else:
+            lost += 1
+    unexpected = len(stored.keys() - acked.keys() - pending.keys())
     responses = Response.objects.filter(round__number=2)
     return {
-        "experts_checked": len(acked),
-        "answer_rows_expected": sum(len(_expected_rows(i, keys)) for i in acked.values()),
+        "answers_checked": len(acked.keys() | pending.keys()),
         "answer_rows_stored": answers.count(),
-        "lost": lost,
-        "unexpected_or_duplicated": duplicated,
+        "lost_or_wrong": lost,
+        "unexpected": unexpected,
+        "in_flight_at_stop_and_committed": in_flight,
         "duplicate_responses": responses.values("expert").annotate(n=Count("id")).filter(n__gt=1).count(),
         "submitted_but_not_marked": sum(1 for k, n in submits.items() if n and not responses.filter(
             expert_id=k, status=Response.Status.SUBMITTED).exists()),
@@ -254,6 +311,7 @@ def main() -> None:
             "CELERY_TASK_DEFAULT_QUEUE": f"agora-bench-{uuid.uuid4().hex[:6]}",
             "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
     data_path = out / "data.json"
+    load_before = f"{os.getloadavg()[0]:.1f}"
     _recreate_database(args.database_url)
     _prepare(args, env, data_path)
     stack = Stack(env, out, args.web_workers)
@@ -261,21 +319,22 @@ def main() -> None:
         _close_round_1_and_open_round_2()
         alone, acks = {}, []
         for step in STEPS:
-            rows, step_acks = _locust(args, stack, data_path, out, step, mode=step, seconds=args.seconds)
+            rows, step_acks = _locust(args, stack, data_path, out, step, mode=step, seconds=args.seconds,
+                                      users=args.saturate)
             alone |= _figures(rows, (step,))
             acks.append(step_acks)
-            print(f"{step}: {alone[step]}", flush=True)
+            print(f"{step}: {alone.get(step)}", flush=True)
         rows, flow_acks = _locust(args, stack, data_path, out, "flow", mode="flow",
-                                  seconds=args.flow_seconds, think=args.think)
+                                  seconds=args.flow_seconds, users=args.experts, think=args.think)
         flow = _figures(rows, ("open", "autosave", "submit"))
         acks.append(flow_acks)
     finally:
         stack.stop()
     check = _check_database(acks)
     report = "\n\n".join([
-        f"{args.experts} experts, {args.web_workers} gunicorn workers, {os.cpu_count()} cores, "
-        f"client and server on the same machine",
-        _table(f"Each step alone, experts back to back ({args.seconds} s each):", alone),
+        f"{args.web_workers} gunicorn workers, {os.cpu_count()} cores, client and server on the same "
+        f"machine; load average before/after: {load_before} / {os.getloadavg()[0]:.1f}",
+        _table(f"Each step alone, {args.saturate} users back to back ({args.seconds} s each):", alone),
         _table(f"The whole flow, {args.experts} experts pausing {args.think.replace(',', '-')} s "
                f"between steps ({args.flow_seconds} s):", flow),
         "Database after the run: " + ", ".join(f"{k} {v}" for k, v in check.items()),
@@ -283,7 +342,7 @@ def main() -> None:
     (out / "report.md").write_text(report + "\n")
     (out / "figures.json").write_text(json.dumps({"alone": alone, "flow": flow, "database": check}, indent=1))
     print("\n" + report)
-    if check["lost"] or check["unexpected_or_duplicated"] or check["duplicate_responses"]:
+    if check["lost_or_wrong"] or check["unexpected"] or check["duplicate_responses"]:
         sys.exit(1)
 
 

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from surveys.errors import ServiceError
 from surveys.models import (
     Aggregate,
+    AggregationRun,
     AuditEvent,
     Expert,
     Item,
@@ -85,6 +86,21 @@ class AggregateAdmin(admin.ModelAdmin):
     list_display = ["round", "item", "dimension", "group", "n", "median", "iqr", "pct_agree",
                     "consensus"]
     list_filter = ["round", "group", "consensus"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AggregationRun)
+class AggregationRunAdmin(admin.ModelAdmin):
+    """Each computation of a round's snapshot: its progress, timing and round-wide figures."""
+
+    list_display = ["round", "version", "kind", "status", "progress", "chunks", "answers", "rows",
+                    "seconds", "finished_at"]
+    list_filter = ["kind", "status"]
 
     def has_add_permission(self, request):
         return False

@@ -99,7 +99,7 @@ def start_gunicorn(name: str, env: dict[str, str], *, workers: int = 2) -> tuple
     web = Process(name, [sys.executable, "-m", "gunicorn", "-c", "platform/gunicorn.conf.py",
                          "config.wsgi"], env | {"PORT": str(port), "WEB_CONCURRENCY": str(workers)})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if not web.alive():
             pytest.fail(f"gunicorn exited with {web.proc.returncode}:\n{web.text()[-3000:]}")
@@ -110,7 +110,7 @@ def start_gunicorn(name: str, env: dict[str, str], *, workers: int = 2) -> tuple
             pass
         time.sleep(0.2)
     web.stop()
-    pytest.fail("gunicorn did not answer /livez within 60 s")
+    pytest.fail("gunicorn did not answer /livez within 120 s")
 
 
 def start_worker(name: str, env: dict[str, str], *, concurrency: int = 1, queues: str = "") -> Process:

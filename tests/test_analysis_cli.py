@@ -256,3 +256,30 @@ def test_the_shipped_example_runs_through_every_command():
         status, out, err = run(command[0], str(EXAMPLE), *command[1:])
         assert (status, err) == (0, "")
         assert json.loads(out)
+
+
+def test_the_readme_shows_the_real_output_of_each_command():
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Analysis", 1)[1].split("```\n", 2)[1]
+    shown: dict[str, list[str]] = {}
+    for line in block.splitlines():
+        if line.startswith("$ python -m analysis "):
+            command = line.removeprefix("$ python -m analysis ").split(";")[0]
+            shown[command] = []
+        elif not line.startswith("…") and line not in {"2"}:
+            shown[command].append(line)
+    assert {c.split()[0] for c in shown} == {"items", "agreement", "ranking", "stability", "groups"}
+    for command, lines in shown.items():
+        status, out, err = run(*command.split())
+        printed = (out + err).splitlines()
+        assert all(line in printed for line in lines), command
+
+
+def test_kind_keeps_the_rated_rows_of_a_platform_export(tmp_path):
+    rows = [dict(r, kind="agreement") for r in answers("a", [4, 5])]
+    rows += [dict(r, kind="year") for r in answers("y", [2040, 2050])]
+    path = write(tmp_path, rows)
+    status, out, err = run("items", path)
+    assert status == 2 and "found 2040.0; the file mixes item kinds: choose some with --kind" in err
+    status, out, _ = run("items", path, "--kind", "agreement")
+    assert status == 0 and [(r["item"], r["n"]) for r in json.loads(out)] == [("a", 2)]

@@ -2,8 +2,10 @@
 background rendering of large studies (in-process, and by a real worker with a broker)."""
 
 import io
+import os
 import re
 import sys
+import time
 import uuid
 from xml.etree import ElementTree
 
@@ -144,11 +146,15 @@ def test_a_large_study_renders_in_the_background_with_progress(
         client, reported, analyst, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.REPORT_SYNC_MAX_ANSWERS = 0  # every study counts as large
     settings.REPORTS_DIR = tmp_path
+    old = tmp_path / "0ld.pdf"  # a rendering nobody asked for in over a week
+    old.write_bytes(b"%PDF-old")
+    os.utime(old, (time.time() - 8 * 24 * 3600,) * 2)
     client.force_login(analyst)
     url = f"/studies/{reported.study.slug}/reports/1/download/pdf/"
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         waiting = client.get(url)
     assert len(callbacks) == 1  # the render task is enqueued once the request commits
+    assert not old.exists()
     assert waiting["Content-Type"].startswith("text/html")
     assert b'<progress id="report-progress" max="100" value="0">' in waiting.content
     assert b'http-equiv="refresh"' in waiting.content

@@ -181,3 +181,12 @@ def test_dashboard_planning_draft_and_history_pages_after_round_1(round1, organi
     assert "72 hours before closing" in rounds and "24 hours before closing" in rounds
     preview = client.get(f"/studio/{slug}/rounds/2/preview/").content.decode()
     assert "New words" in preview and 'name="a-agree-r2"' in preview and 'name="a-agree"' not in preview
+
+
+def test_the_workspace_speaks_russian(study, draft, organizer):
+    client = _client(organizer)
+    client.cookies["django_language"] = "ru"
+    html = client.get(f"/studio/{study.slug}/rounds/").content.decode()
+    assert "Открыть (или запланировать) раунд" in html and "Журнал действий" in html
+    panel = client.get(f"/studio/{study.slug}/panel/").content.decode()
+    assert "Пригласить всех, кто ещё не приглашён" in panel

@@ -9,6 +9,7 @@ from surveys.models import AuditEvent, Study
 from surveys.services.rounds import round_create
 from tests.workspace_helpers import register_rules
 from workspace.models import ConsensusRule
+from workspace.selectors import rules_for_report
 from workspace.services.rounds import round_start
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,9 @@ def test_locked_rules_change_only_with_a_written_reason_and_the_change_is_kept(s
     assert change.after["consensus"]["agree_pct"] == 70
     event = AuditEvent.objects.get(study=study, action="rules_changed_after_lock")
     assert event.detail["reason"].startswith("The panel is smaller")
+    report = rules_for_report(study)
+    assert [c["reason"][:25] for c in report["changes_after_lock"]] == ["The panel is smaller than"]
+    assert report["rule"]["consensus"]["agree_pct"] == 70
 
 
 def test_rules_with_impossible_values_are_refused_field_by_field(study, organizer):

@@ -236,3 +236,16 @@ def item_history(item: Item) -> list[ItemOrigin]:
         history += origins
         frontier = {o.source_item_id for o in origins if o.source_item_id} - visited
     return sorted(history, key=lambda o: (-o.round.number, o.pk))
+
+
+def rules_for_report(study: Study) -> dict | None:
+    """The registered rules and every change made after round 1 opened (with its reason), for
+    reports to print beside the results; None when no rule is registered."""
+    rule = ConsensusRule.objects.filter(study=study).first()
+    if rule is None:
+        return None
+    changes = [{"revision": c.revision, "when": c.changed_at, "reason": c.reason,
+                "before": c.before, "after": c.after}
+               for c in rule.changes.filter(after_lock=True).order_by("revision")]
+    return {"rule": rule.snapshot(), "revision": rule.revision, "locked_at": rule.locked_at,
+            "changes_after_lock": changes}

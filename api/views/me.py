@@ -7,6 +7,7 @@ previous round's anonymous panel snapshot and their own previous answer.
 from collections import defaultdict
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
@@ -104,6 +105,10 @@ class _MeView(GenericAPIView):
     @property
     def expert(self):
         return self.request.user.expert
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        translation.activate(self.expert.language)  # texts and errors in the expert's language
 
     def open_round(self) -> Round:
         round_ = round_current(self.expert.study)

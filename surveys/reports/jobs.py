@@ -23,6 +23,7 @@ from surveys.reports.render import html_to_pdf, report_context, report_html
 
 FILES = ("html", "pdf")
 STALE_AFTER = 600  # seconds: a queued or running job older than this is enqueued again
+KEEP_FOR = 7 * 24 * 3600  # seconds: rendered files nobody asked for since are removed
 
 
 def reports_dir() -> Path:
@@ -79,6 +80,7 @@ def report_job_request(*, round_: Round, language: str) -> tuple[str, dict]:
     """Make sure the report of this state is rendered or being rendered; returns key and status."""
     from surveys.tasks import report_render
 
+    _prune()
     key = job_key(round_, language)
     status = job_status(key)
     stale = time.time() - status.get("updated", 0) > STALE_AFTER
@@ -87,6 +89,17 @@ def report_job_request(*, round_: Round, language: str) -> tuple[str, dict]:
         report_render.delay_on_commit(round_.pk, language, key)
         status = job_status(key)
     return key, status
+
+
+def _prune() -> None:
+    # Every change of the answers gives a new key; old renderings would pile up otherwise.
+    cutoff = time.time() - KEEP_FOR
+    for path in reports_dir().glob("*.*") if reports_dir().is_dir() else []:
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:  # removed meanwhile by another process: fine
+            pass
 
 
 def report_job_run(*, round_id: int, language: str, key: str) -> str:

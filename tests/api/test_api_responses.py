@@ -145,3 +145,11 @@ def test_feedback_waits_for_the_answer_when_the_study_says_so(api, foreign):
     study.save(update_fields=["answer_before_feedback"])
     carol.refresh_from_db()
     assert next(i for i in me_payload(carol)["items"] if i["code"] == "f-agree")["feedback"] == []
+
+
+def test_an_expert_reads_texts_and_errors_in_their_language(api, round1, bob):
+    headers = invitation(bob)  # Bob reads Russian
+    assert api.get(ME, **headers).json()["items"][0]["text"] == "Русский текст"
+    bad = api.put(SAVE, answers(9), format="json", **headers)
+    assert bad.json()["detail"] == "Некоторые ответы нужно исправить."
+    assert "от 1 до 5" in bad.json()["errors"]["agree"][0]
