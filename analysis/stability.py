@@ -64,7 +64,7 @@ def _paired_differences(df: pd.DataFrame, from_round: int, to_round: int) -> pd.
     after = valid.loc[valid["round"].eq(to_round)].drop(columns="round")
     pairs = before.merge(after, on=keys, suffixes=("_from", "_to"), sort=True)
     difference = (pairs["value_to"] - pairs["value_from"]).to_numpy()
-    index = pd.MultiIndex.from_frame(pairs[keys].astype(object))
+    index = pd.MultiIndex.from_frame(pairs[keys])
     return pd.Series(difference, index=index, name="difference")
 
 

@@ -7,6 +7,7 @@ window ends; valid tokens from other clients are unaffected.
 """
 
 import functools
+import ipaddress
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,20 +19,26 @@ from django.utils.translation import gettext as _
 NAMESPACE = "v1"
 
 
-def client_ip(request: HttpRequest) -> str:
+def _address(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
+def client_ip(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or the entry our TRUSTED_PROXIES appended to
-    X-Forwarded-For (entries further left come from the client and could be forged)."""
+    X-Forwarded-For (entries further left come from the client and could be forged); None when
+    there is none (a request made in code). django-axes counts staff logins by it as well."""
     proxies = settings.TRUSTED_PROXIES
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies and forwarded:
-        hops = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    hops = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(hops) >= proxies and _address(hops[-proxies]):
+        return _address(hops[-proxies])
+    return _address(request.META.get("REMOTE_ADDR", ""))
 
 
 def _key(request: HttpRequest, scope: str) -> str:
-    return f"ratelimit:{NAMESPACE}:{scope}:{client_ip(request)}"
+    return f"ratelimit:{NAMESPACE}:{scope}:{client_ip(request) or 'unknown'}"
 
 
 def token_blocked(request: HttpRequest, scope: str = "token") -> bool:

@@ -12,12 +12,13 @@ so that its peak memory is its own:
 (a) floor: read the round's answers from PostgreSQL into pandas in one query and compute
     per-item quartiles with one groupby;
 (b) full: the aggregation task end to end (every statistic, the write, the run record), in
-    one process, and as deployed: sent to a worker with two processes (a round above
-    AGGREGATION_CHUNK_ANSWERS is split into chunks of items computed in parallel);
+    one process; and (b') the chunked path, sent to a worker with two processes that compute
+    two chunks of items in parallel (skipped with --broker '');
 (c) naive: a per-item ORM loop (model instances, Python statistics, one save per row) on a
     sample of items, extrapolated to all items.
 
-Prints seconds and peak memory (max RSS of the process) of each, and ends with
+Prints wall seconds, the process's CPU seconds and peak memory (max RSS of the process) of
+each, with the load average (the machine may be shared), and ends with
 ``full/floor: X  naive/full: Y  peak MB: Z  answers: N`` for the largest size.
 """
 
@@ -259,9 +260,9 @@ def measure_full(round_id: int) -> dict:
 
 
 def measure_workers(round_id: int, broker: str, processes: int = 2) -> dict:
-    """(b2) The task as deployed: sent to a worker with `processes` processes, which splits
-    a round above AGGREGATION_CHUNK_ANSWERS into chunks; timed until the snapshot is written.
-    Peak memory is the largest of the worker processes'."""
+    """(b') The chunked path: the task sent to a worker with `processes` processes, the round
+    split into `processes` chunks of items; timed until the snapshot is written. Peak memory
+    is the largest of the worker processes'."""
     import uuid
 
     from celery import Celery
@@ -287,11 +288,14 @@ def measure_workers(round_id: int, broker: str, processes: int = 2) -> dict:
             if time.monotonic() > deadline or worker.poll() is not None:
                 raise RuntimeError("the benchmark worker did not start")
         run = aggregation_request(round_=Round.objects.get(pk=round_id), enqueue=False)
+        answers = AggregationRun.objects.filter(round_id=round_id, status="done").values_list(
+            "answers", flat=True).last()
+        chunk_answers = -(-answers // processes) if answers else 10**12
         name = queue_name(base, "aggregation")
         from kombu import Exchange, Queue
 
         started = time.perf_counter()
-        app.send_task("surveys.tasks.aggregate_round", args=[round_id, run.version],
+        app.send_task("surveys.tasks.aggregate_round", args=[round_id, run.version, chunk_answers],
                       queue=Queue(name, Exchange(name, type="direct"), routing_key=name))
         while AggregationRun.objects.filter(pk=run.pk).values_list("status", flat=True)[0] != "done":
             time.sleep(0.02)
@@ -389,15 +393,20 @@ def run_size(n_experts: int, n_items: int, sample: int, *, broker: str = "",
 
 
 def _measure(name: str, round_id: int, sample: int) -> dict:
+    cpu = time.process_time()
     out = {"floor": lambda: measure_floor(round_id), "full": lambda: measure_full(round_id),
            "naive": lambda: measure_naive(round_id, sample)}[name]()
+    # CPU seconds of this process (not PostgreSQL's): unlike wall time, unmoved by a busy machine.
+    out["cpu"] = time.process_time() - cpu
+    if name == "naive":
+        out["cpu"] *= out["seconds"] / out["sample_seconds"]
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
 
 def summary_line(result: dict) -> str:
-    """The closing line; (b) is the task as deployed (on the workers when a broker was given)."""
-    full = result.get("workers") or result["full"]
+    """The closing line, for (b) in one process (the default path for a round of this size)."""
+    full = result["full"]
     floor, naive = result["floor"]["seconds"], result["naive"]["seconds"]
     keys = ("floor", "full", "naive", "workers")
     peak = max(result[k]["peak_mb"] for k in keys if k in result)
@@ -410,7 +419,7 @@ def report(result: dict) -> None:
           f"in round 2 (generated and loaded in {result['load_seconds']:.1f} s)")
     lines = [("floor", "(a) floor: one query + one groupby"),
              ("full", "(b) full task, single process"),
-             ("workers", "(b) full task on a 2-process worker"),
+             ("workers", "(b') chunked: 2 chunks, 2-process worker"),
              ("naive", "(c) naive per-item ORM loop, extrapolated")]
     for key, label in lines:
         if key not in result:
@@ -418,7 +427,8 @@ def report(result: dict) -> None:
         r = result[key]
         extra = (f"  ({r['sampled_items']} items took {r['sample_seconds']:.2f} s)" if key == "naive"
                  else f"  ({r['rows']} rows, {r['chunks'] or 'no'} chunks)" if "rows" in r else "")
-        print(f"  {label:<44} {r['seconds']:8.2f} s  peak {r['peak_mb']:6.0f} MB{extra}")
+        cpu = f"{r['cpu']:7.2f} s CPU" if "cpu" in r else " " * 13
+        print(f"  {label:<44} {r['seconds']:8.2f} s {cpu}  peak {r['peak_mb']:6.0f} MB{extra}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -439,6 +449,7 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     results = []
     for size in [int(s) for s in args.sizes.split(",")]:
         results.append(run_size(size, args.items, args.sample, broker=args.broker))
@@ -448,6 +459,7 @@ def main(argv: list[str] | None = None) -> None:
         growth = large["full"]["seconds"] / small["full"]["seconds"]
         print(f"\nlinearity: {large['answers'] / small['answers']:.1f}x the answers took "
               f"{growth:.1f}x the time of (b), single process")
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(summary_line(results[-1]))
 
 

@@ -241,7 +241,8 @@ def _check_database(all_acks: list[dict]) -> dict[str, int]:
     """Compare round 2 in the database with what the server acknowledged, run after run.
 
     An item must hold exactly the rows of its last acknowledged answer, or of a later request
-    that was still in flight when a run stopped (committed or not, the client cannot know).
+    that got no answer (a timeout, or in flight when a run stopped: committed or not, the client
+    cannot know).
     """
     from django.db.models import Count
 
@@ -249,15 +250,15 @@ def _check_database(all_acks: list[dict]) -> dict[str, int]:
 
     keys = {i.code: i.answer_keys() for i in Item.objects.filter(study__slug="trenin-2011-euromd")}
     acked: dict[tuple[int, str], dict] = {}
-    pending: dict[tuple[int, str], dict] = {}
+    pending: dict[tuple[int, str], list[dict]] = {}
     submits: dict[int, int] = {}
     for acks in all_acks:
         for k, state in acks.items():
             for code, fields in state["items"].items():
                 acked[int(k), code] = fields
                 pending.pop((int(k), code), None)
-            for code, fields in state["pending"].items():
-                pending[int(k), code] = fields
+            for code, candidates in state["pending"].items():
+                pending.setdefault((int(k), code), []).extend(candidates)
             submits[int(k)] = submits.get(int(k), 0) + state["submits"]
     stored: dict[tuple[int, str], set] = {}
     answers = Answer.objects.filter(response__round__number=2).values_list(
@@ -270,7 +271,7 @@ def _check_database(all_acks: list[dict]) -> dict[str, int]:
         code = key[1]
         if have == (_rows(code, acked[key], keys[code]) if key in acked else frozenset()):
             continue
-        if key in pending and have == _rows(code, pending[key], keys[code]):
+        if any(have == _rows(code, fields, keys[code]) for fields in pending.get(key, [])):
             in_flight += 1
         else:
             lost += 1
@@ -281,7 +282,7 @@ def _check_database(all_acks: list[dict]) -> dict[str, int]:
         "answer_rows_stored": answers.count(),
         "lost_or_wrong": lost,
         "unexpected": unexpected,
-        "in_flight_at_stop_and_committed": in_flight,
+        "unanswered_but_committed": in_flight,
         "duplicate_responses": responses.values("expert").annotate(n=Count("id")).filter(n__gt=1).count(),
         "submitted_but_not_marked": sum(1 for k, n in submits.items() if n and not responses.filter(
             expert_id=k, status=Response.Status.SUBMITTED).exists()),

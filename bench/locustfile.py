@@ -27,7 +27,9 @@ VERSION = re.compile(r'name="version"[^>]*value="(\d+)"')
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 _free = list(DATA.get("experts", []))
-ACKS: dict[int, dict] = {}  # expert k -> {"items": {code: fields}, "pending": {...}, "submits": n}
+# expert k -> {"items": {code: fields acknowledged}, "pending": {code: [fields whose request got
+# no answer: a timeout or a run that stopped, so the server may or may not have stored them]}}
+ACKS: dict[int, dict] = {}
 
 
 def item_fields(item: dict, rng: random.Random) -> dict[str, str]:
@@ -58,7 +60,8 @@ class Expert(FastHttpUser):
     def on_start(self):
         me = _free.pop()
         self.k, self.rng = me["k"], random.Random(me["k"])  # noqa: S311 - test answers, not secrets
-        self.version, self.csrf, self.step = str(me["version"]), me["csrf"], 0
+        # Experts arrive at different points of their work, not all opening the page at once.
+        self.version, self.csrf, self.step = str(me["version"]), me["csrf"], self.rng.randrange(len(FLOW))
         self.headers = {"Cookie": me["cookie"]}
         self.acks = ACKS.setdefault(self.k, {"items": {}, "pending": {}, "submits": 0})
 
@@ -74,34 +77,50 @@ class Expert(FastHttpUser):
         item = self.rng.choice(DATA["items"])
         fields = item_fields(item, self.rng)
         data = {"csrfmiddlewaretoken": self.csrf, "version": self.version, **fields}
-        self.acks["pending"] = {item["code"]: fields}
+        self._sending({item["code"]: fields})
         with self.client.post("/q/autosave/", data=data, name="autosave", catch_response=True,
                               headers=self.headers | {"HX-Request": "true"}) as response:
-            self.acks["pending"] = {}
+            self._answered(response, {item["code"]: fields}, ok=response.status_code == 200)
             found = VERSION.search(response.text or "")
             if response.status_code != 200 or not found:
                 response.failure(f"autosave answered {response.status_code}")
                 self.open()
                 return
             self.version = found.group(1)
-            self.acks["items"][item["code"]] = fields
 
     def submit(self):
         answers = {item["code"]: item_fields(item, self.rng) for item in DATA["items"]}
         data = {"csrfmiddlewaretoken": self.csrf, "version": self.version, "action": "submit"}
         for fields in answers.values():
             data |= fields
-        self.acks["pending"] = answers
+        self._sending(answers)
         with self.client.post("/q/", data=data, name="submit", allow_redirects=False,
                               headers=self.headers, catch_response=True) as response:
-            self.acks["pending"] = {}
-            if response.status_code != 302 or "submitted=1" not in response.headers.get("location", ""):
+            submitted = "submitted=1" in response.headers.get("location", "")
+            self._answered(response, answers, ok=response.status_code == 302)
+            if response.status_code != 302 or not submitted:
                 response.failure(f"submit answered {response.status_code}")
                 self.open()
                 return
             self.version = str(int(self.version) + 1)
-            self.acks["items"] |= answers
             self.acks["submits"] += 1
+
+    def _sending(self, answers: dict) -> None:
+        for code, fields in answers.items():
+            self.acks["pending"].setdefault(code, []).append(fields)
+
+    def _answered(self, response, sent: dict, *, ok: bool) -> None:
+        """An HTTP answer settles the request: stored if ok, else not at all (each save is one
+        transaction). No answer (status 0: a timeout) leaves it pending."""
+        if response.status_code == 0:
+            return
+        pending = self.acks["pending"]
+        for code in sent:
+            pending[code].pop()
+            if ok or not pending[code]:
+                del pending[code]  # an acknowledged write supersedes any earlier unsettled one
+        if ok:
+            self.acks["items"] |= sent
 
     @task
     def next_step(self):

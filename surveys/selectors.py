@@ -58,7 +58,7 @@ def round_previous(round_: Round) -> Round | None:
 
 def answers_frame(
     *, round_ids: list[int], submitted_only: bool = True, item_ids: list[int] | None = None,
-    categorical: bool = False,
+    categorical: bool = False, where: Q | None = None,
 ) -> pd.DataFrame:
     """All answers of the rounds (or of some of their items) in the analysis long format.
 
@@ -66,7 +66,7 @@ def answers_frame(
     ordered by round, item id, dimension and expert id. Experts appear as opaque per-study
     labels, never as names or emails. A no-opinion answer has value NaN; open-text answers
     are left out. `categorical` gives the text columns as categoricals (categories in sorted
-    order), which large aggregations group much faster.
+    order), which large aggregations group much faster; `where` narrows the answers further.
     """
     if item_ids == [] or not round_ids:
         return _empty_long()
@@ -75,6 +75,8 @@ def answers_frame(
         qs = qs.filter(response__status=Response.Status.SUBMITTED)
     if item_ids is not None:
         qs = qs.filter(item_id__in=item_ids)
+    if where is not None:
+        qs = qs.filter(where)
     columns = _fetch_columns(qs.annotate(answer_value=Case(
         When(no_opinion=True, then=Value(None)), default=F("value"), output_field=FloatField(),
     )).values_list(

@@ -153,6 +153,7 @@ def test_the_chunked_path_writes_exactly_what_the_single_task_writes(
 
     run.refresh_from_db()
     assert run.status == "done" and run.chunks >= 3 and run.chunks_done == run.chunks
+    assert run.answers == AggregationRun.objects.get(round=second, version=1).answers
     assert AggregationChunk.objects.filter(run=run).count() == run.chunks
     assert snapshot(second) == single  # bit for bit, extra statistics included
     assert run.panel == single_panel

@@ -10,11 +10,12 @@ from surveys.errors import ServiceError, StudyFileError
 from surveys.models import AuditEvent, Item, StudyMember
 from surveys.services.rounds import round_create
 from tests.conftest import small_study_data
+from tests.workspace_helpers import english  # noqa: F401 - fixture
 from workspace.services import builder, transfer
 from workspace.services.rounds import round_start
 from workspace.services.rules import rule_register
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_a_new_study_is_built_from_scratch_and_its_creator_owns_it(organizer):

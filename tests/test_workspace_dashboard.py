@@ -8,7 +8,13 @@ from surveys.models import Response, Round
 from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft
 from surveys.services.rounds import round_create
-from tests.workspace_helpers import close_and_aggregate, make_experts, register_rules, submit
+from tests.workspace_helpers import (
+    close_and_aggregate,
+    english,  # noqa: F401 - a fixture
+    make_experts,
+    register_rules,
+    submit,
+)
 from workspace.models import Message
 from workspace.selectors import (
     item_verdicts,
@@ -19,7 +25,7 @@ from workspace.selectors import (
 from workspace.services import planning
 from workspace.services.rounds import round_start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

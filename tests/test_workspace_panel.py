@@ -8,7 +8,10 @@ from django.core import mail as django_mail
 from surveys.errors import ServiceError
 from surveys.models import Answer, AuditEvent, Expert
 from surveys.services.panel import expert_for_token
-from tests.workspace_helpers import submit
+from tests.workspace_helpers import (
+    english,  # noqa: F401 - a fixture
+    submit,
+)
 from workspace.models import Message
 from workspace.services import mail
 from workspace.services.panel import (
@@ -18,7 +21,7 @@ from workspace.services.panel import (
     panel_csv_import,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _link_token(body: str) -> str:

@@ -9,7 +9,13 @@ from django.utils import timezone
 from surveys.errors import ServiceError
 from surveys.models import AggregationRun, AuditEvent, Item, Round
 from surveys.services.rounds import round_create
-from tests.workspace_helpers import close_and_aggregate, make_experts, register_rules, submit
+from tests.workspace_helpers import (
+    close_and_aggregate,
+    english,  # noqa: F401 - a fixture
+    make_experts,
+    register_rules,
+    submit,
+)
 from workspace.models import ItemOrigin, Message
 from workspace.selectors import item_history, item_verdicts
 from workspace.services import mail, planning
@@ -22,7 +28,7 @@ from workspace.services.rounds import (
     rounds_due,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

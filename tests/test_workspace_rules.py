@@ -7,12 +7,15 @@ from analysis.consensus import rule_met
 from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Study
 from surveys.services.rounds import round_create
-from tests.workspace_helpers import register_rules
+from tests.workspace_helpers import (
+    english,  # noqa: F401 - a fixture
+    register_rules,
+)
 from workspace.models import ConsensusRule
 from workspace.selectors import rules_for_report
 from workspace.services.rounds import round_start
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_organizer_registers_rules_and_the_study_thresholds_follow(study, organizer):

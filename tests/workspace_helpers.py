@@ -1,5 +1,8 @@
 """Shared helpers of the workspace tests: register rules, answer, close and aggregate rounds."""
 
+import pytest
+from django.utils import translation
+
 from surveys.models import Round
 from surveys.services.aggregation import round_aggregate
 from surveys.services.responses import ItemAnswer, response_submit
@@ -32,3 +35,10 @@ def make_experts(study, specs):
 
     return [expert_create(study=study, name=name, email=f"{name.lower()}@example.org",
                           group_code=group, language=language) for name, group, language in specs]
+
+
+@pytest.fixture
+def english():
+    """Service messages in English whatever an earlier test left active in this thread."""
+    with translation.override("en"):
+        yield

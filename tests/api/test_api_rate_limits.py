@@ -84,3 +84,14 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(settings):
     assert client_ip(request) == "127.0.0.1"
     settings.TRUSTED_PROXIES = 1
     assert client_ip(request) == "203.0.113.7"
+
+
+def test_a_request_made_in_code_has_no_address(organizer, client):
+    from api.ratelimit import client_ip
+
+    request = _request("127.0.0.1")
+    del request.META["REMOTE_ADDR"]
+    assert client_ip(request) is None
+    request.META["REMOTE_ADDR"] = "not an address"
+    assert client_ip(request) is None
+    client.force_login(organizer)  # axes records the login with no address, on every database

@@ -1,9 +1,11 @@
 """The chunked path: a large round's items split across workers, then assembled once.
 
 Above AGGREGATION_CHUNK_ANSWERS answers, the run's items are partitioned into chunks of about
-that many answers, computed in parallel by a Celery group and stored as AggregationChunk rows; the part that completes the set enqueues
-the assembly, which writes the snapshot exactly as the single-task path does. Every step is
-idempotent: a redelivered part or assembly finds its work done and does nothing more.
+that many answers, computed in parallel by a Celery group and stored as AggregationChunk
+rows; the part that completes the set enqueues the assembly, which writes the snapshot
+exactly as the single-task path does (the round-wide figures come from the assembled rows).
+Every step is idempotent: a redelivered part or assembly finds its work done and does
+nothing more.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def chunks_dispatch(*, run: AggregationRun, counts: dict[int, int], chunk_answer
             parts = partition(counts, chunk_answers=chunk_answers)
             AggregationChunk.objects.bulk_create([
                 AggregationChunk(run=locked, index=k, items=items) for k, items in enumerate(parts)])
-            AggregationRun.objects.filter(pk=run.pk).update(chunks=len(parts), chunks_done=0)
+            AggregationRun.objects.filter(pk=run.pk).update(
+                chunks=len(parts), chunks_done=0, answers=sum(counts.values()))
         todo = list(locked.parts.filter(done=False).values_list("index", flat=True))
         progress(run, "chunks", 10)
         signatures = group(aggregate_chunk.si(run.pk, k) for k in todo)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from analysis.consensus import study_rule
@@ -95,20 +95,26 @@ def compute(
     *, run: AggregationRun, round_: Round, item_ids: list[int] | None = None
 ) -> list[dict]:
     """Read the round's answers (or some items') in one query and compute their statistics."""
-    progress(run, "reading", 5)
+    whole = item_ids is None  # a chunk reports through its AggregationChunk row instead
+    if whole:
+        progress(run, "reading", 5)
     items = _item_specs(round_, item_ids)
     previous = _previous_round(round_)
     ids = [round_.pk] if previous is None else [previous.pk, round_.pk]
-    both = answers_frame(round_ids=ids, item_ids=item_ids, categorical=True)  # one query
+    # One query for both rounds; of the previous round only what stability uses.
+    both = answers_frame(round_ids=ids, item_ids=item_ids, categorical=True, where=Q(
+        response__round_id=round_.pk) | Q(item__kind__in=list(Item.RATED)))
     frame = both.loc[both["round"].eq(round_.number)].reset_index(drop=True)
     before = None if previous is None else both.loc[
         both["round"].eq(previous.number) & both["kind"].isin(list(Item.RATED))]
     del both
     frame["weight"] = expertise_weights(frame, study=round_.study)
-    progress(run, "computing", 30, answers=len(frame))
+    if whole:
+        progress(run, "computing", 30, answers=len(frame))
     test_pause("computing")
     rows = stats.item_statistics(frame, items=items, previous=before, trusted=True)
-    progress(run, "writing", 80)
+    if whole:
+        progress(run, "writing", 80)
     return stats.records(rows)
 
 
