@@ -70,6 +70,15 @@ def celery_queue():
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A Russian request leaves its language active in this thread; the next test starts in English."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _tasks_in_process_unless_committed(request):
     """A test inside a transaction that never commits hides its rows from a worker process,
     so its tasks run in-process; tests with committed data use the real worker."""

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -59,7 +59,6 @@ def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
         }, status=404)
     request.session.cycle_key()
     request.session[SESSION_KEY] = expert.pk
-    translation.activate(expert.language)
     return _with_language(redirect("questionnaire"), expert.language)
 
 
@@ -159,5 +158,4 @@ def expert_language(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("questionnaire") if expert else reverse("home")
-    translation.activate(language)
     return _with_language(redirect(target), language)
