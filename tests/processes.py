@@ -90,7 +90,9 @@ class Process:
 
     def json_lines(self) -> list[dict]:
         """Every log line that is a JSON object (worker banners are plain text)."""
-        return [json.loads(line) for line in self.text().splitlines() if line.startswith("{")]
+        # A line still being written when the file is read has no closing brace yet.
+        return [json.loads(line) for line in self.text().splitlines()
+                if line.startswith("{") and line.endswith("}")]
 
 
 def start_gunicorn(name: str, env: dict[str, str], *, workers: int = 2) -> tuple[Process, str]:
