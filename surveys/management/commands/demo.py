@@ -82,6 +82,9 @@ class Command(BaseCommand):
         for role, (username, password) in zip(LOGINS, logins, strict=True):
             self.stdout.write(f"  {role:<10} user {username!r} password {password!r}")
         self.stdout.write(f"Study overview: {base}{reverse('study_overview', args=[study.slug])}")
+        self.stdout.write(f"Organizer workspace: {base}{reverse('workspace:home')}")
+        self.stdout.write("Reports and exports (organizer, analyst): linked from the study overview")
+        self.stdout.write(f"API documentation: {base}{reverse('api-docs')}")
         self.stdout.write(f"Admin (organizer): {base}{reverse('admin:index')}\n")
         self.stdout.write("Expert links (new links on every run; older ones stop working):")
         for expert, token in links:
