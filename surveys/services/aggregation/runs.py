@@ -79,7 +79,8 @@ def round_aggregate(
         return run.rows if _refresh(run).status == Status.DONE else 0
     try:
         threshold = chunk_answers or settings.AGGREGATION_CHUNK_ANSWERS
-        counts = _answer_counts(round_)
+        # An upper bound from two small counts first; the exact count only near the threshold.
+        counts = _answer_counts(round_) if _most_answers(round_) > threshold else {}
         if sum(counts.values()) > threshold:
             from surveys.services.aggregation.chunks import chunks_dispatch
 
@@ -230,6 +231,15 @@ def _refresh(run: AggregationRun) -> AggregationRun:
 def _superseded(run: AggregationRun) -> bool:
     return AggregationRun.objects.filter(round_id=run.round_id, version__gt=run.version,
                                          status=Status.DONE).exists()
+
+
+def _most_answers(round_: Round) -> int:
+    """At most this many answers: submitted responses x answer rows per full response."""
+    from surveys.models import Response
+
+    responses = round_.responses.filter(status=Response.Status.SUBMITTED).count()
+    items = round_.items.exclude(kind=Item.Kind.OPEN).only("kind", "dimensions", "options")
+    return responses * sum(len(item.answer_keys()) for item in items)
 
 
 def _answer_counts(round_: Round) -> dict[int, int]:
