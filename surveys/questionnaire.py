@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.charts import distribution_chart, range_chart
-from surveys.models import Aggregate, Answer, Expert, Item, Rationale, Response, Round
-from surveys.selectors import round_items, round_previous
+from surveys.models import Aggregate, Answer, Expert, Item, Rationale, Response, Round, Study
+from surveys.selectors import live_aggregates, round_items, round_previous
 
 SCALES = {
     "": [_("Strongly disagree"), _("Disagree"), _("Neither agree nor disagree"), _("Agree"),
@@ -120,6 +120,15 @@ def _previous(expert: Expert, prev: Round | None):
     return aggs, own, rationales
 
 
+def _feedback_source(expert: Expert, round_: Round):
+    """Classic: the previous round. Real-Time: the panel's current statistics and arguments,
+    with the expert's own saved answer as "yours"."""
+    if round_.study.mode != Study.Mode.REALTIME:
+        return _previous(expert, round_previous(round_))
+    aggs, own, rationales = _previous(expert, round_)
+    return live_aggregates(round_.study), own, rationales
+
+
 def _position(item: Item, values: dict) -> str:
     if not values:
         return str(_("no opinion"))
@@ -143,7 +152,8 @@ def questionnaire(expert: Expert, round_: Round, *, gated: bool = False) -> list
             no_opinion.update([a.item_id] if a.no_opinion else [])
             texts[a.item_id] = a.text or texts.get(a.item_id, "")
         whys = dict(response.rationales.values_list("item_id", "text"))
-    aggs, own, rationales = _previous(expert, round_previous(round_))
+    aggs, own, rationales = _feedback_source(expert, round_)
+    live = round_.study.mode == Study.Mode.REALTIME
     shuffle = random.Random(f"{expert.pk}-{round_.pk}")  # noqa: S311 - order, not security
     views = []
     for item in items:
@@ -152,6 +162,8 @@ def questionnaire(expert: Expert, round_: Round, *, gated: bool = False) -> list
         for key in item.answer_keys():
             name = f"a-{item.code}.{key}" if key else f"a-{item.code}"
             fb = _feedback(item, key, aggs.get((item.pk, key)), own.get((item.pk, key)))
+            if fb is not None:
+                fb["live"] = live
             parts.append(Part(key=key, label=_part_label(item, key), name=name,
                               value=saved[item.pk].get(key), choices=_choices(item, key),
                               feedback=fb))
