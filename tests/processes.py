@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -116,15 +117,19 @@ def start_gunicorn(name: str, env: dict[str, str], *, workers: int = 2) -> tuple
 
 
 def start_worker(name: str, env: dict[str, str], *, concurrency: int = 1, queues: str = "") -> Process:
-    """A Celery worker as platform/Procfile runs it (all queues unless told), named name@<host>."""
-    return Process(name, [sys.executable, "-m", "celery", "-A", "config", "worker",
-                          "--hostname", f"{name}@%h", "--concurrency", str(concurrency),
-                          *(["--queues", queues] if queues else [])], env)
+    """A Celery worker as platform/Procfile runs it (all queues unless told); its node name is
+    unique, since other test runs on the machine may share the broker."""
+    node = f"{name}-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
+    worker = Process(name, [sys.executable, "-m", "celery", "-A", "config", "worker",
+                            "--hostname", node, "--concurrency", str(concurrency),
+                            *(["--queues", queues] if queues else [])], env)
+    worker.node = node
+    return worker
 
 
 def wait_for_workers(broker_url: str, workers: list[Process], timeout: float = 60) -> None:
     """Until every worker answers a ping through the broker."""
-    names = [f"{w.name}@{socket.gethostname()}" for w in workers]
+    names = [w.node for w in workers]
     # Celery prefers the CELERY_BROKER_URL variable to any app's own setting: set it meanwhile.
     saved = os.environ.get("CELERY_BROKER_URL")
     os.environ["CELERY_BROKER_URL"] = broker_url
