@@ -28,7 +28,7 @@ migrate: install
 demo: migrate
 	$(PY) manage.py demo
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
-	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2
 
 # The production-like stack on 127.0.0.1 over plain HTTP: PostgreSQL and Redis (or RabbitMQ) come
 # from DATABASE_URL and CELERY_BROKER_URL; migrations, collectstatic, then gunicorn, worker, beat.

@@ -24,7 +24,8 @@ SESSION_KEY = "expert_id"
 
 def _with_language(response: HttpResponse, language: str) -> HttpResponse:
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language,
-                        max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
+                        max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
+                        secure=settings.LANGUAGE_COOKIE_SECURE)
     return response
 
 
