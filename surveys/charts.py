@@ -1,4 +1,7 @@
-"""Geometry for the small feedback charts, drawn as SVG in templates (no inline styles)."""
+"""Geometry for the small feedback charts and their SVG markup (no inline styles)."""
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 WIDTH, HEIGHT, PAD = 200, 60, 4
 
@@ -40,3 +43,45 @@ def range_chart(low: float, high: float, *, median, q1, q3, own) -> dict:
     if own is not None:
         chart["own_x"] = x_of(own)
     return chart
+
+
+def _n(value) -> str:
+    """A coordinate as SVG wants it: never localized (no decimal comma), no trailing zeros."""
+    return f"{float(value):g}"
+
+
+def chart_svg(chart: dict, label: str) -> str:
+    """The chart as inline SVG markup, built here rather than in a template: a questionnaire
+    page draws about seventy of them and template rendering would dominate its time. Only the
+    label is text; everything else is a number, formatted by _n."""
+    w, h = chart["width"], chart["height"]
+    out = [f'<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+           f'aria-label="{escape(label)}">']
+    band = chart.get("median_x") is not None
+    if "bars" in chart:
+        base = chart["base"]
+        if band:
+            out.append(f'<rect class="iqr" x="{_n(chart["q1_x"])}" y="0" '
+                       f'width="{_n(chart["iqr_w"])}" height="{base}"></rect>')
+        for b in chart["bars"]:
+            x, value = _n(b["x"]), int(b["value"])
+            out.append(f'<rect class="bar{" own" if b["own"] else ""}" x="{x}" y="{_n(b["y"])}" '
+                       f'width="{_n(b["w"])}" height="{_n(b["h"])}"><title>{value}: '
+                       f'{int(b["count"])}</title></rect>'
+                       f'<text x="{x}" y="{h}" class="tick">{value}</text>')
+        if band:
+            m = _n(chart["median_x"])
+            out.append(f'<line class="median" x1="{m}" x2="{m}" y1="0" y2="{base}"></line>')
+    else:
+        y = chart["line_y"]
+        out.append(f'<line class="axis" x1="{chart["x0"]}" x2="{chart["x1"]}" y1="{y}" '
+                   f'y2="{y}"></line>')
+        if band:
+            m = _n(chart["median_x"])
+            out.append(f'<rect class="iqr" x="{_n(chart["q1_x"])}" y="10" '
+                       f'width="{_n(chart["iqr_w"])}" height="20"></rect>'
+                       f'<line class="median" x1="{m}" x2="{m}" y1="6" y2="34"></line>')
+        if chart.get("own_x") is not None:
+            out.append(f'<circle class="own" cx="{_n(chart["own_x"])}" cy="{y}" r="4"></circle>')
+    out.append("</svg>")
+    return mark_safe("".join(out))  # noqa: S308 - numbers and the escaped label only

@@ -264,6 +264,8 @@ class Response(models.Model):
     expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="responses")
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     version = models.PositiveIntegerField(default=0)
+    # The first save of an answer in this round (the response services set it once).
+    started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

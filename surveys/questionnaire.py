@@ -3,15 +3,19 @@
 The number of queries does not depend on the number of items: every table is read once.
 """
 
+import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from surveys.charts import distribution_chart, range_chart
-from surveys.models import Aggregate, Answer, Expert, Item, Rationale, Response, Round, Study
+from surveys.charts import chart_svg, distribution_chart, range_chart
+from surveys.models import Aggregate, AggregationRun, Answer, Expert, Item, Rationale, Response, Round, Study
 from surveys.selectors import live_aggregates, round_items, round_previous
 
 SCALES = {
@@ -50,6 +54,7 @@ class ItemView:
     text: str = ""
     error: str = ""
     rationales: list[dict] = field(default_factory=list)
+    rationales_html: str = ""  # the rationales as list items, each escaped by format_html
     has_feedback: bool = False
     answered: bool = False
 
@@ -82,51 +87,104 @@ def _part_label(item: Item, key: str) -> str:
 
 def _choices(item: Item, key: str) -> list[tuple[int, str]]:
     if item.kind in Item.RATED:
-        return [(k + 1, label) for k, label in enumerate(SCALES.get(key, SCALES[""]))]
+        return _scale_choices(key, get_language())
     if item.kind == Item.Kind.RANKING:
         return [(k, str(k)) for k in range(1, len(item.options) + 1)]
     return []
 
 
-def _feedback(item: Item, key: str, agg: Aggregate | None, own: float | None) -> dict | None:
+@functools.lru_cache(maxsize=32)
+def _scale_choices(key: str, language: str) -> list[tuple[int, str]]:
+    """A rating scale's choices in the active language (translated once, not per item)."""
+    return [(k + 1, str(label)) for k, label in enumerate(SCALES.get(key, SCALES[""]))]
+
+
+def _figures(agg) -> dict:
+    """What the feedback shows of an aggregate row (a model instance or a cached dict)."""
+    if isinstance(agg, dict):
+        return agg
+    return {"n": agg.n, "median": agg.median, "q1": agg.q1, "q3": agg.q3,
+            "pct_agree": agg.pct_agree, "distribution": agg.distribution}
+
+
+def _feedback(item: Item, key: str, agg: dict | None, own: float | None) -> dict | None:
     if agg is None:
         return None
-    outside = (own is not None and agg.q1 is not None and not agg.q1 <= own <= agg.q3)
+    q1, q3, median = agg["q1"], agg["q3"], agg["median"]
+    outside = own is not None and q1 is not None and not q1 <= own <= q3
     if item.kind in Item.RATED:
-        chart = distribution_chart(agg.distribution, median=agg.median, q1=agg.q1, q3=agg.q3,
-                                   own=own)
+        chart = distribution_chart(agg["distribution"], median=median, q1=q1, q3=q3, own=own)
     else:
         low, high = item.bounds()
-        chart = range_chart(low, high, median=agg.median, q1=agg.q1, q3=agg.q3, own=own)
+        chart = range_chart(low, high, median=median, q1=q1, q3=q3, own=own)
     return {"agg": agg, "own": own, "own_label": value_label(item, key, own) if own is not None
-            else "", "outside": outside and item.kind != Item.Kind.RANKING, "chart": chart}
+            else "", "outside": outside and item.kind != Item.Kind.RANKING, "chart": chart,
+            "svg": chart_svg(chart, str(_("Distribution of the previous round")))}
 
 
-def _previous(expert: Expert, prev: Round | None):
-    if prev is None:
-        return {}, {}, defaultdict(list)
-    aggs = {(a.item_id, a.dimension): a for a in Aggregate.objects.filter(round=prev, group="")}
-    own = {(a.item_id, a.dimension): a.value for a in Answer.objects.filter(
-        response__round=prev, response__expert=expert)}
-    positions = defaultdict(dict)
-    for a in Answer.objects.filter(response__round=prev, response__status="submitted",
+def _panel_arguments(round_: Round) -> dict[int, list[dict]]:
+    """The submitted rationales of a round per item, each with its author's position on the item
+    (in the active language) and the author's id, which only serves to leave out one's own."""
+    items = round_.items.in_bulk()
+    positions: dict = defaultdict(dict)
+    for a in Answer.objects.filter(response__round=round_, response__status="submitted",
                                    value__isnull=False).values("response_id", "item_id",
                                                                "dimension", "value"):
         positions[(a["response_id"], a["item_id"])][a["dimension"]] = a["value"]
-    rationales = defaultdict(list)
-    for r in Rationale.objects.filter(response__round=prev, response__status="submitted"
-                                      ).exclude(response__expert=expert).order_by("pk"):
-        rationales[r.item_id].append((positions.get((r.response_id, r.item_id), {}), r.text))
-    return aggs, own, rationales
+    arguments = defaultdict(list)
+    for response_id, expert_id, item_id, text in Rationale.objects.filter(
+            response__round=round_, response__status="submitted").order_by("pk").values_list(
+            "response_id", "response__expert_id", "item_id", "text"):
+        position = _position(items[item_id], positions.get((response_id, item_id), {}))
+        arguments[item_id].append({
+            "author": expert_id, "position": position, "text": text,
+            "html": format_html('<li><span class="position">{}</span> {}</li>', position, text)})
+    return dict(arguments)
 
 
-def _feedback_source(expert: Expert, round_: Round):
-    """Classic: the previous round. Real-Time: the panel's current statistics and arguments,
-    with the expert's own saved answer as "yours"."""
-    if round_.study.mode != Study.Mode.REALTIME:
-        return _previous(expert, round_previous(round_))
-    aggs, own, rationales = _previous(expert, round_)
-    return live_aggregates(round_.study), own, rationales
+def _panel_feedback_build(round_: Round) -> tuple[dict, dict]:
+    aggs = {(a.item_id, a.dimension): _figures(a)
+            for a in Aggregate.objects.filter(round=round_, group="")}
+    return aggs, _panel_arguments(round_)
+
+
+@functools.lru_cache(maxsize=16)
+def _panel_feedback_of(round_id: int, run_id: int, language: str) -> tuple[dict, dict]:
+    return _panel_feedback_build(Round.objects.get(pk=round_id))
+
+
+def _panel_feedback(round_: Round) -> tuple[dict, dict]:
+    """A round's figures (keyed by item id and dimension) and arguments, the same for every
+    expert. An aggregated round cannot change any more, so they are kept in this process per
+    round, finished aggregation run and language (a re-aggregation is a new run: a new key):
+    opening the page then reads no other expert's answers, and nothing is unpickled."""
+    run = (round_.aggregation_runs.filter(status=AggregationRun.Status.DONE)
+           .order_by("-version").values_list("pk", flat=True).first())
+    if round_.status != Round.Status.AGGREGATED or run is None:
+        return _panel_feedback_build(round_)
+    return _panel_feedback_of(round_.pk, run, get_language())
+
+
+panel_feedback_forget = _panel_feedback_of.cache_clear
+
+
+def _own_answers(expert: Expert, round_: Round, item_ids) -> dict:
+    return {(a.item_id, a.dimension): a.value for a in Answer.objects.filter(
+        response__round=round_, response__expert=expert, item_id__in=item_ids)}
+
+
+def _feedback_source(expert: Expert, round_: Round, items: dict[int, Item]):
+    """Classic: the previous round, with the expert's answer there as "yours". Real-Time: the
+    panel's current statistics and arguments, with the expert's own saved answer as "yours"."""
+    if round_.study.mode == Study.Mode.REALTIME:
+        _aggs, arguments = _panel_feedback(round_)
+        live = {k: _figures(a) for k, a in live_aggregates(round_.study).items()}
+        return live, _own_answers(expert, round_, items), arguments
+    prev = round_previous(round_)
+    if prev is None:
+        return {}, {}, {}
+    aggs, arguments = _panel_feedback(prev)
+    return aggs, _own_answers(expert, prev, items), arguments
 
 
 def _position(item: Item, values: dict) -> str:
@@ -140,42 +198,70 @@ def _position(item: Item, values: dict) -> str:
         for k, v in values.items())
 
 
-def questionnaire(expert: Expert, round_: Round, *, gated: bool = False) -> list[ItemView]:
-    """Every item of the round with the expert's saved answers and the previous round's feedback."""
-    items = round_items(round_)
-    response = Response.objects.filter(round=round_, expert=expert).first()
-    saved = defaultdict(dict)
-    no_opinion, texts, whys = set(), {}, {}
-    if response is not None:
-        for a in response.answers.all():
-            saved[a.item_id][a.dimension] = a.value
-            no_opinion.update([a.item_id] if a.no_opinion else [])
-            texts[a.item_id] = a.text or texts.get(a.item_id, "")
-        whys = dict(response.rationales.values_list("item_id", "text"))
-    aggs, own, rationales = _feedback_source(expert, round_)
+@dataclass
+class Saved:
+    """An expert's saved answers to a round, keyed by item id."""
+
+    values: dict = field(default_factory=lambda: defaultdict(dict))
+    no_opinion: set = field(default_factory=set)
+    texts: dict = field(default_factory=dict)
+    whys: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, response: Response | None) -> "Saved":
+        saved = cls()
+        if response is None:
+            return saved
+        for item_id, dimension, value, no_opinion, text in response.answers.values_list(
+                "item_id", "dimension", "value", "no_opinion", "text"):
+            saved.values[item_id][dimension] = value
+            if no_opinion:
+                saved.no_opinion.add(item_id)
+            saved.texts[item_id] = text or saved.texts.get(item_id, "")
+        saved.whys = dict(response.rationales.values_list("item_id", "text"))
+        return saved
+
+    def answered(self, item: Item) -> bool:
+        return item.pk in self.values or item.pk in self.no_opinion
+
+
+def _item_view(item: Item, saved: Saved, feedback, expert: Expert, round_: Round,
+               gated: bool) -> ItemView:
+    aggs, own, arguments = feedback
     live = round_.study.mode == Study.Mode.REALTIME
-    shuffle = random.Random(f"{expert.pk}-{round_.pk}")  # noqa: S311 - order, not security
-    views = []
-    for item in items:
-        answered = item.pk in saved or item.pk in no_opinion
-        parts = []
-        for key in item.answer_keys():
-            name = f"a-{item.code}.{key}" if key else f"a-{item.code}"
-            fb = _feedback(item, key, aggs.get((item.pk, key)), own.get((item.pk, key)))
-            if fb is not None:
-                fb["live"] = live
-            parts.append(Part(key=key, label=_part_label(item, key), name=name,
-                              value=saved[item.pk].get(key), choices=_choices(item, key),
-                              feedback=fb))
-        shown = [{"position": _position(item, pos), "text": text}
-                 for pos, text in rationales.get(item.pk, [])]
-        shuffle.shuffle(shown)
-        view = ItemView(item=item, parts=parts, no_opinion=item.pk in no_opinion,
-                        rationale=whys.get(item.pk, ""), text=texts.get(item.pk, ""),
-                        rationales=shown, answered=answered)
-        view.has_feedback = any(p.feedback for p in parts) and (answered or not gated)
-        views.append(view)
-    return views
+    answered = saved.answered(item)
+    parts = []
+    for key in item.answer_keys():
+        name = f"a-{item.code}.{key}" if key else f"a-{item.code}"
+        fb = _feedback(item, key, aggs.get((item.pk, key)), own.get((item.pk, key)))
+        if fb is not None:
+            fb["live"] = live
+        parts.append(Part(key=key, label=_part_label(item, key), name=name,
+                          value=saved.values.get(item.pk, {}).get(key),
+                          choices=_choices(item, key), feedback=fb))
+    shown = [a for a in arguments.get(item.pk, []) if a["author"] != expert.pk]
+    # Each expert reads the arguments in an order of their own, the same on every visit.
+    random.Random(f"{expert.pk}-{round_.pk}-{item.pk}").shuffle(shown)  # noqa: S311 - order only
+    view = ItemView(item=item, parts=parts, no_opinion=item.pk in saved.no_opinion,
+                    rationale=saved.whys.get(item.pk, ""), text=saved.texts.get(item.pk, ""),
+                    rationales=shown, answered=answered,
+                    rationales_html=mark_safe("".join(a["html"] for a in shown)))  # noqa: S308
+    view.has_feedback = any(p.feedback for p in parts) and (answered or not gated)
+    return view
+
+
+def questionnaire(expert: Expert, round_: Round, *, gated: bool = False,
+                  codes: set[str] | None = None) -> list[ItemView]:
+    """The round's items (or those with the given codes) with the expert's saved answers and the
+    panel's feedback."""
+    response = Response.objects.filter(round=round_, expert=expert).first()
+    return _views(expert, round_, round_items(round_), Saved.read(response), gated, codes)
+
+
+def _views(expert, round_, items, saved, gated, codes) -> list[ItemView]:
+    wanted = {i.pk: i for i in items if codes is None or i.code in codes}
+    feedback = _feedback_source(expert, round_, wanted) if wanted else ({}, {}, {})
+    return [_item_view(item, saved, feedback, expert, round_, gated) for item in wanted.values()]
 
 
 def _group_by_theme(views: list[ItemView], errors: dict, levels: dict) -> list[dict]:
@@ -195,26 +281,35 @@ def round_is_open(round_: Round | None) -> bool:
         round_.closes_at is None or round_.closes_at > timezone.now())
 
 
-def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict | None = None) -> dict:
-    """Everything the questionnaire page shows: sections, progress, what is left, errors."""
+def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict | None = None,
+                          codes: set[str] | None = None) -> dict:
+    """Everything the questionnaire page shows: sections, progress, what is left, errors.
+
+    With codes (an autosave), only those items are built, with their feedback; the progress
+    still counts every item.
+    """
     errors = errors or {}
     response = Response.objects.filter(round=round_, expert=expert).first() if round_ else None
-    views = questionnaire(expert, round_, gated=expert.study.answer_before_feedback) if round_ else []
+    items = round_items(round_) if round_ else []
+    saved = Saved.read(response)
+    views = _views(expert, round_, items, saved, expert.study.answer_before_feedback,
+                   codes) if round_ else []
     for view in views:
         view.error = errors.get(view.item.code, "")
         for part in view.parts:
             part.error = errors.get(f"{view.item.code}.{part.key}", "")
-    levels = dict(expert.expertise.values_list("theme_id", "level"))
     # Errors no item on the page can show (an unknown item field) go to the top of the form.
-    codes = {v.item.code for v in views}
+    known = {i.code for i in items}
     stray = [m for k, m in errors.items()
-             if k != "__all__" and not k.startswith("x-") and k.partition(".")[0] not in codes]
-    return {
+             if k != "__all__" and not k.startswith("x-") and k.partition(".")[0] not in known]
+    unanswered = [i for i in items if not saved.answered(i)]
+    context = {
         "round": round_, "response": response, "is_open": round_is_open(round_),
-        "themes": _group_by_theme(views, errors, levels),
-        "answered": sum(1 for v in views if v.answered), "total": len(views),
-        "unanswered": [v for v in views if not v.answered],
+        "answered": len(items) - len(unanswered), "total": len(items), "unanswered": unanswered,
         "form_error": " ".join([str(errors.get("__all__", "")), *map(str, stray)]).strip(),
         "ask_expertise": round_ is not None and round_.number == 1, "views": views,
     }
-
+    if codes is None:
+        levels = dict(expert.expertise.values_list("theme_id", "level"))
+        context["themes"] = _group_by_theme(views, errors, levels)
+    return context

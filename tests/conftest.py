@@ -94,6 +94,15 @@ def _tasks_in_process_unless_committed(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_panel_feedback():
+    """Database ids come back after a rollback, so a round's cached feedback must not outlive
+    the test that made it."""
+    from surveys.questionnaire import panel_feedback_forget
+
+    panel_feedback_forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_limits(monkeypatch):
     """Token rate-limit counters of this test's own (the cache may be a Redis shared by runs)."""
     import api.ratelimit

@@ -74,9 +74,12 @@ def _open_round_for(expert: Expert, round_: Round) -> None:
 
 
 def _locked_response(expert: Expert, round_: Round) -> Response:
+    response = Response.objects.select_for_update().filter(round=round_, expert=expert).first()
+    if response is not None:
+        return response
     try:
         with transaction.atomic():
-            Response.objects.get_or_create(round=round_, expert=expert)
+            Response.objects.create(round=round_, expert=expert)
     except IntegrityError:
         pass  # created by a concurrent request; the unique constraint keeps it to one row
     return Response.objects.select_for_update().get(round=round_, expert=expert)
@@ -101,7 +104,7 @@ def response_save_draft(
 ) -> Response:
     """Validate and store the given items' answers; a stale version changes nothing."""
     _open_round_for(expert, round_)
-    items = {item.code: item for item in round_.items.all()}
+    items = {item.code: item for item in round_.items.filter(code__in=answers)}
     errors: dict[str, str] = {}
     for code, answer in answers.items():
         if code not in items:
@@ -129,7 +132,9 @@ def response_save_draft(
         Answer.objects.bulk_create(rows)
         Rationale.objects.bulk_create(rationales)
         response.version += 1
-        response.save(update_fields=["version", "updated_at"])
+        # started_at: the first save of this response, for the organizer's dashboard (#4).
+        response.started_at = response.started_at or timezone.now()
+        response.save(update_fields=["version", "updated_at", "started_at"])
         if response.status == Response.Status.SUBMITTED:
             live_touch(round_=round_)  # a revised answer changes Real-Time statistics
     return response

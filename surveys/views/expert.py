@@ -70,11 +70,13 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
     return render(request, "surveys/questionnaire.html", context, status=status)
 
 
-def _save(request, expert, round_, *, submit: bool):
+def _save(request, expert, round_, *, submit: bool, items=None):
     """Parse the posted fields and call the service; returns the errors dict or None."""
-    answers, errors = parse_answers(request.POST, round_items(round_))
-    levels, expertise_errors = parse_expertise(request.POST, list(expert.study.themes.all()))
-    errors |= expertise_errors
+    answers, errors = parse_answers(request.POST, round_items(round_) if items is None else items)
+    levels = {}
+    if any(name.startswith("x-") for name in request.POST):
+        levels, expertise_errors = parse_expertise(request.POST, list(expert.study.themes.all()))
+        errors |= expertise_errors
     if errors:
         return errors, 400
     version = request.POST.get("version", "")
@@ -133,10 +135,12 @@ def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
     if round_ is None:
         return render(request, "surveys/_autosave.html", {
             "failed": True, "message": _("There is no round to answer.")}, status=409)
-    errors, status = _save(request, expert, round_, submit=False)
-    codes = sorted({name[2:].partition(".")[0] for name in request.POST if name.startswith("a-")})
-    context = questionnaire_context(expert, round_)
-    views = [v for v in context["views"] if v.item.code in codes]
+    # Only the posted items are read, saved and rendered: an autosave costs the same for a
+    # round of 5 items or 500, and never reads the rest of the questionnaire.
+    codes = {name[2:].partition(".")[0] for name in request.POST if name.startswith("a-")}
+    items = list(round_.items.filter(code__in=codes))
+    errors, status = _save(request, expert, round_, submit=False, items=items)
+    context = questionnaire_context(expert, round_, codes=codes)
     if errors:
         message = errors.pop("__all__", "") or _("Some answers need correcting.")
         details = [str(m) for m in errors.values()]
@@ -144,7 +148,7 @@ def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
             "failed": True, "message": message, "details": details,
             "conflict": status == 409, **context}, status=status)
     return render(request, "surveys/_autosave.html", {
-        "failed": False, "saved_at": timezone.now(), "views": views, **context})
+        "failed": False, "saved_at": timezone.now(), **context})
 
 
 @require_POST
