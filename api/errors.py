@@ -32,7 +32,8 @@ def exception_handler(exc, context):
         body = {"detail": exc.message, "errors": {"study_file": exc.problems}}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ServiceError):
-        errors = {field: [str(message)] for field, message in exc.field_errors.items()}
+        errors = {field: [str(m) for m in message] if isinstance(message, list) else [str(message)]
+                  for field, message in exc.field_errors.items()}
         return Response({"detail": str(exc.message), "errors": errors}, status=exc.status)
     if isinstance(exc, ProtectedError | RestrictedError):
         return Response({"detail": _("This is still referred to by answers or results, which are "

@@ -1,4 +1,5 @@
-"""What the API keeps of its own: personal API tokens, idempotency keys, response revisions.
+"""What the API keeps of its own: personal API tokens and idempotency keys (response revisions
+are the surveys app's: surveys.models.ResponseRevision).
 
 Token-based rate-limit counters live in the cache (api.ratelimit), not here.
 """
@@ -6,8 +7,6 @@ Token-based rate-limit counters live in the cache (api.ratelimit), not here.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-from surveys.models import Response
 
 
 class ApiToken(models.Model):
@@ -44,23 +43,3 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
-
-
-class ResponseRevision(models.Model):
-    """A copy of a submitted response as it stood after a submit or a later change."""
-
-    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="revisions")
-    number = models.PositiveIntegerField()
-    version = models.PositiveIntegerField(help_text=_("The response's version at this revision."))
-    answers = models.JSONField(default=list)
-    rationales = models.JSONField(default=list)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["response", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["response", "number"], name="uniq_response_revision")
-        ]
-
-    def __str__(self) -> str:
-        return f"response {self.response_id} revision {self.number}"

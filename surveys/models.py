@@ -309,6 +309,26 @@ class Rationale(models.Model):
         return self.text[:60]
 
 
+class ResponseRevision(models.Model):
+    """A copy of a submitted response as it stood after a submit or a later change."""
+
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(help_text=_("The response's version at this revision."))
+    answers = models.JSONField(default=list)
+    rationales = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["response", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "number"], name="uniq_response_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"response {self.response_id} revision {self.number}"
+
+
 class Aggregate(models.Model):
     """The snapshot of one round's answers on an item and dimension, for the panel or a group."""
 

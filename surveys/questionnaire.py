@@ -54,9 +54,13 @@ class ItemView:
     text: str = ""
     error: str = ""
     rationales: list[dict] = field(default_factory=list)
-    rationales_html: str = ""  # the rationales as list items, each escaped by format_html
     has_feedback: bool = False
     answered: bool = False
+
+    @property
+    def rationales_html(self) -> str:
+        """The panel's arguments as list items (each one escaped by format_html)."""
+        return mark_safe("".join(a["html"] for a in self.rationales))  # noqa: S308
 
     @property
     def field_names(self) -> str:
@@ -244,8 +248,7 @@ def _item_view(item: Item, saved: Saved, feedback, expert: Expert, round_: Round
     random.Random(f"{expert.pk}-{round_.pk}-{item.pk}").shuffle(shown)  # noqa: S311 - order only
     view = ItemView(item=item, parts=parts, no_opinion=item.pk in saved.no_opinion,
                     rationale=saved.whys.get(item.pk, ""), text=saved.texts.get(item.pk, ""),
-                    rationales=shown, answered=answered,
-                    rationales_html=mark_safe("".join(a["html"] for a in shown)))  # noqa: S308
+                    rationales=shown, answered=answered)
     view.has_feedback = any(p.feedback for p in parts) and (answered or not gated)
     return view
 
@@ -256,6 +259,12 @@ def questionnaire(expert: Expert, round_: Round, *, gated: bool = False,
     panel's feedback."""
     response = Response.objects.filter(round=round_, expert=expert).first()
     return _views(expert, round_, round_items(round_), Saved.read(response), gated, codes)
+
+
+def item_view(expert: Expert, round_: Round, code: str) -> ItemView | None:
+    """One item of the round as the expert sees it (None if the round has no such item)."""
+    views = questionnaire(expert, round_, gated=expert.study.answer_before_feedback, codes={code})
+    return views[0] if views else None
 
 
 def _views(expert, round_, items, saved, gated, codes) -> list[ItemView]:

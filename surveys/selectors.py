@@ -15,6 +15,7 @@ from surveys.models import (
     Expert,
     Item,
     Response,
+    ResponseRevision,
     Round,
     StakeholderGroup,
     Study,
@@ -213,6 +214,11 @@ def expert_response(expert: Expert, round_: Round | None) -> Response | None:
         return None
     return (Response.objects.filter(expert=expert, round=round_)
             .prefetch_related("answers", "rationales").first())
+
+
+def response_revisions(response: Response) -> QuerySet[ResponseRevision]:
+    """The history of a submitted response, oldest first."""
+    return response.revisions.order_by("number")
 
 
 def answered_item_codes(expert: Expert, round_: Round) -> set[str]:

@@ -17,5 +17,6 @@ urlpatterns = [
     path("e/<str:token>/", token_rate_limited(expert.expert_entry), name="expert_entry"),
     path("q/", expert.questionnaire_page, name="questionnaire"),
     path("q/autosave/", expert.questionnaire_autosave, name="questionnaire_autosave"),
+    path("q/arguments/<str:code>/", expert.questionnaire_arguments, name="questionnaire_arguments"),
     path("q/language/", expert.expert_language, name="expert_language"),
 ]

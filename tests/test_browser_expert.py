@@ -220,7 +220,10 @@ def test_round_two_shows_feedback_with_the_own_previous_answer_marked(page, live
     assert feedback.locator("rect.bar.own").count() == 1  # bob's 5
     assert page.locator("#item-prob .feedback circle.own").count() == 1
     assert page.locator("#item-prob .feedback rect.iqr").count() == 1  # the quartile band
-    page.locator("#item-agree summary").click()
+    from playwright.sync_api import expect
+
+    page.locator("#item-agree summary").click()  # the arguments load when opened
+    expect(page.locator("#item-agree .rationales li")).to_have_count(1)
     assert "<script>alert('rationale')</script>" in page.locator(
         "#item-agree .rationales").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375

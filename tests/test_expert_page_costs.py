@@ -89,10 +89,10 @@ def test_an_autosave_stores_the_posted_item_and_keeps_the_others(
                .values_list("item__code", "value")) == {("i0-0", 4.0), ("i1-1", 5.0)}
 
 
-def _reads_of_the_panel(client: Client) -> tuple[int, str]:
+def _reads_of_the_panel(client: Client, path: str = "/q/") -> tuple[int, str]:
     """Queries that read other experts' answers or arguments while opening the page."""
     with CaptureQueriesContext(connection) as queries:
-        response = client.get("/q/")
+        response = client.get(path)
     assert response.status_code == 200
     panel_reads = [q for q in queries if '"surveys_rationale"' in q["sql"]
                    and "submitted" in q["sql"]]
@@ -104,12 +104,13 @@ def test_the_panels_feedback_is_read_once_per_round_and_language(
     study, panel = _study_in_round_two("once", 4, django_capture_on_commit_callbacks)
     first, second = _signed_in(panel[0]), _signed_in(panel[1])
 
-    reads, html = _reads_of_the_panel(first)
-    reads_again, html_second = _reads_of_the_panel(second)
+    reads, html = _reads_of_the_panel(first, "/q/arguments/i0-0/")
+    reads_page, _html = _reads_of_the_panel(second)
+    reads_again, html_second = _reads_of_the_panel(second, "/q/arguments/i0-0/")
     second.post("/q/language/", {"language": "ru", "next": "/q/"})
-    reads_in_russian, html_ru = _reads_of_the_panel(second)
+    reads_in_russian, html_ru = _reads_of_the_panel(second, "/q/arguments/i0-0/")
 
-    assert (reads, reads_again, reads_in_russian) == (1, 0, 1)
+    assert (reads, reads_page, reads_again, reads_in_russian) == (1, 0, 0, 1)
     # Each expert still sees the others' arguments, never their own, in their language.
     assert "Why 1" in html and "Why 2" in html and "Why 0" not in html
     assert "Why 0" in html_second and "Why 1" not in html_second
@@ -142,3 +143,35 @@ def test_feedback_charts_keep_decimal_points_in_russian(django_capture_on_commit
     assert '<rect class="iqr" x="42.4" y="0" width="38.4" height="48"></rect>' in html
     assert not re.search(r'(x|y|width|height)="\d+,\d', html)
     translation.activate("en")
+
+
+def test_the_arguments_load_on_demand_and_work_without_javascript(
+        django_capture_on_commit_callbacks):
+    study, panel = _study_in_round_two("lazy", 40, django_capture_on_commit_callbacks)
+    client = _signed_in(panel[0])
+
+    html = client.get("/q/").content.decode()
+    fragment = client.get("/q/arguments/i1-3/", HTTP_HX_REQUEST="true").content.decode()
+    page = client.get("/q/arguments/i1-3/").content.decode()
+
+    assert "Why 1" not in html and html.count("2 arguments from the panel") == 40
+    assert fragment.startswith("<ul>") and "Why 1" in fragment and "Why 2" in fragment
+    assert "Why 0" not in fragment and "<html" not in fragment
+    assert '<a href="/q/#item-i1-3">' in page and "Why 2" in page
+    assert client.get("/q/arguments/nope/").status_code == 404
+    assert Client().get("/q/arguments/i1-3/").status_code == 403
+
+
+def test_arguments_stay_hidden_until_answered_when_the_study_asks(
+        django_capture_on_commit_callbacks):
+    study, panel = _study_in_round_two("gated", 2, django_capture_on_commit_callbacks)
+    study.answer_before_feedback = True
+    study.save()
+    client = _signed_in(panel[0])
+
+    hidden = client.get("/q/arguments/i0-0/")
+    _autosave(client, "i0-0", "3")
+    shown = client.get("/q/arguments/i0-0/")
+
+    assert hidden.status_code == 404 and "Why 1" not in hidden.content.decode()
+    assert shown.status_code == 200 and "Why 1" in shown.content.decode()

@@ -15,10 +15,9 @@ from tests.workspace_helpers import (
     register_rules,
     submit,
 )
-from workspace.models import Message
 from workspace.selectors import (
     item_verdicts,
-    median_minutes_to_submit,
+    median_minutes_to_complete,
     response_table,
     stopping_status,
 )
@@ -60,17 +59,39 @@ def test_response_by_group_with_attrition_from_the_previous_round(two_rounds):
     assert [rows["all"][k] for k in pick] == [4, 3, 2, 50.0, 4, 2, 50.0]
 
 
-def test_median_time_to_submit_counts_from_the_opening_or_the_first_email(two_rounds, organizer):
-    (p1, _p2, p3, _p4, _p5), _round1, round2 = two_rounds
-    opened = round2.opens_at
-    submit(p1, round2, agree=2)
-    submit(p3, round2, agree=4)
-    Response.objects.filter(expert=p1, round=round2).update(submitted_at=opened + timedelta(minutes=10))
-    Response.objects.filter(expert=p3, round=round2).update(submitted_at=opened + timedelta(minutes=150))
-    Message.objects.create(study=round2.study, expert=p3, kind="reminder", key="k", status="sent",
-                           sent_at=opened + timedelta(minutes=60))
-    # P1: 10 minutes from the opening; P3: 150 - 60 = 90 from the email. Median of 10 and 90: 50.
-    assert median_minutes_to_submit(round2) == 50.0
+def test_the_first_saved_answer_starts_a_response_and_later_saves_keep_that_time(two_rounds):
+    (p1, _p2, _p3, _p4, _p5), _round1, round2 = two_rounds
+    assert not Response.objects.filter(expert=p1, round=round2).exists()
+    first = response_save_draft(expert=p1, round_=round2,
+                                answers={"agree": ItemAnswer(values={"": 3})})
+    assert first.started_at is not None and first.submitted_at is None
+    response_save_draft(expert=p1, round_=round2, answers={"agree": ItemAnswer(values={"": 4})})
+    done = submit(p1, round2, agree=5)
+    assert done.started_at == first.started_at and done.submitted_at >= done.started_at
+
+
+def test_median_time_to_complete_counts_from_the_first_saved_answer_per_group(two_rounds):
+    (p1, p2, p3, p4, _p5), _round1, round2 = two_rounds
+    for expert in (p1, p3, p4):
+        submit(expert, round2, agree=4)
+    response_save_draft(expert=p2, round_=round2, answers={"agree": ItemAnswer(values={"": 3})})
+    nine = round2.opens_at.replace(hour=9, minute=0, second=0, microsecond=0)
+    times = {p1: (0, 10), p3: (30, 120), p4: (60, 80)}  # minutes after nine: started, submitted
+    for expert, (began, done) in times.items():
+        Response.objects.filter(expert=expert, round=round2).update(
+            started_at=nine + timedelta(minutes=began), submitted_at=nine + timedelta(minutes=done))
+    # P1 10 minutes, P3 90, P4 20; P2 has not submitted. Whole panel: median of 10, 20, 90 = 20;
+    # Russia: P1 alone, 10; United States: (90 + 20) / 2 = 55.
+    assert median_minutes_to_complete(round2) == 20.0
+    rows = {(r["group"].code if r["group"] else "all"): r for r in response_table(round2)}
+    assert [rows[g]["median_minutes"] for g in ("RU", "US", "WE", "all")] == [10.0, 55.0, None, 20.0]
+    assert [rows[g]["started"] for g in ("RU", "US", "all")] == [2, 2, 4]
+    # A submitted response without a start time (carried forward by a Real-Time snapshot, or
+    # saved before started_at existed) counts as started but not in the time to complete.
+    Response.objects.filter(expert=p4, round=round2).update(started_at=None)
+    assert median_minutes_to_complete(round2) == 50.0  # 10 and 90
+    assert {r["group"].code if r["group"] else "all": r["started"]
+            for r in response_table(round2)}["US"] == 2
 
 
 def test_stability_under_both_definitions_with_hand_worked_values(two_rounds, study, organizer):

@@ -19,10 +19,14 @@ from workspace.services import transfer
 pytestmark = pytest.mark.django_db
 
 PAGES = ["", "rules/", "build/", "build/item/", "build/item/agree/", "build/item/agree/history/",
-         "export/yaml/", "export/csv/", "panel/", "rounds/", "rounds/1/", "rounds/1/preview/"]
+         "export/yaml/", "export/csv/", "panel/", "rounds/", "rounds/1/", "rounds/1/preview/",
+         "team/"]
 ACTIONS = ["build/group/", "build/theme/", "build/item/agree/delete/", "import/yaml/", "panel/upload/",
            "panel/invite/", "panel/remind/", "rounds/first/", "rounds/plan/", "rounds/1/start/",
-           "rounds/1/items/remove/", "panel/1/withdraw/", "panel/1/erase/", "audit/"]
+           "rounds/1/items/remove/", "panel/1/withdraw/", "panel/1/erase/", "audit/",
+           "build/study/", "build/group/RU/rename/", "build/group/RU/delete/",
+           "build/theme/one/rename/", "build/theme/one/delete/", "snapshot/", "team/",
+           "team/1/remove/"]
 
 
 def _client(user) -> Client:

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Item
+from surveys.models import Item, StudyMember
 from surveys.questionnaire import DIMENSION_LABELS
 from surveys.services.studies import DIMENSIONS
 from workspace.models import ConsensusRule
@@ -30,6 +30,30 @@ class ThemeForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=50)
     title_en = forms.CharField(label=_("Title in English"), max_length=300)
     title_ru = forms.CharField(label=_("Title in Russian"), max_length=300)
+
+
+class StudyEditForm(forms.Form):
+    title_en = forms.CharField(label=_("Title in English"), max_length=300)
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=300)
+    description_en = forms.CharField(label=_("Description in English"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
+    description_ru = forms.CharField(label=_("Description in Russian"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class GroupNamesForm(forms.Form):
+    name_en = forms.CharField(label=_("Name in English"), max_length=100)
+    name_ru = forms.CharField(label=_("Name in Russian"), max_length=100)
+
+
+class ThemeTitlesForm(forms.Form):
+    title_en = forms.CharField(label=_("Title in English"), max_length=300)
+    title_ru = forms.CharField(label=_("Title in Russian"), max_length=300)
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=StudyMember.Role.choices)
 
 
 class ItemForm(forms.Form):

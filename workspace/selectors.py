@@ -3,12 +3,23 @@
 from statistics import median
 
 import pandas as pd
-from django.db.models import Min
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from analysis.consensus import rule_met, study_rule
 from analysis.stability import stability
-from surveys.models import Aggregate, AggregationRun, Expert, Item, Response, Round, Study, StudyMember
+from surveys.models import (
+    Aggregate,
+    AggregationRun,
+    Expert,
+    Item,
+    Response,
+    Round,
+    StakeholderGroup,
+    Study,
+    StudyMember,
+    Theme,
+)
 from surveys.selectors import answers_frame, study_for_member
 from workspace.models import ConsensusRule, ItemOrigin, Message
 
@@ -53,6 +64,34 @@ def item_of(study: Study, code: str) -> Item:
     if item is None:
         raise Http404
     return item
+
+
+def group_of(study: Study, code: str) -> StakeholderGroup:
+    group = study.groups.filter(code=code).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def theme_of(study: Study, code: str) -> Theme:
+    theme = study.themes.filter(code=code).first()
+    if theme is None:
+        raise Http404
+    return theme
+
+
+def member_of(study: Study, pk: int) -> StudyMember:
+    member = study.members.filter(pk=pk).select_related("user", "study").first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def members(study: Study):
+    """The study's staff, owners first, then by username."""
+    order = {StudyMember.Role.OWNER: 0, StudyMember.Role.ORGANIZER: 1, StudyMember.Role.ANALYST: 2}
+    rows = list(study.members.select_related("user"))
+    return sorted(rows, key=lambda m: (order.get(m.role, 3), m.user.get_username()))
 
 
 def rule_of(study: Study):
@@ -142,29 +181,37 @@ def _invited(study: Study):
 
 
 def response_table(round_: Round) -> list[dict]:
-    """Per stakeholder group and for the whole panel: invited, started, submitted, %, attrition.
+    """Per stakeholder group and for the whole panel: invited, started, submitted, %, attrition,
+    and the median minutes to complete.
 
+    Started: the expert saved a first answer in this round (`Response.started_at`), or the
+    response is submitted (a Real-Time snapshot carries submitted responses forward).
     Attrition: of the experts who submitted the previous round, those who have not submitted
     this one.
     """
     study = round_.study
     previous = Round.objects.filter(study=study, number=round_.number - 1).first()
-    responses = dict(Response.objects.filter(round=round_).values_list("expert_id", "status"))
+    responses = {expert: (status, started, submitted) for expert, status, started, submitted in
+                 Response.objects.filter(round=round_).values_list(
+                     "expert_id", "status", "started_at", "submitted_at")}
     before = set(Response.objects.filter(round=previous, status=Response.Status.SUBMITTED)
                  .values_list("expert_id", flat=True)) if previous else set()
     invited = list(_invited(study).values_list("pk", "group_id"))
     rows = []
     for group in [*study.groups.all(), None]:
         ids = {pk for pk, g in invited if group is None or g == group.pk}
-        started = sum(1 for pk in ids if pk in responses)
-        submitted = sum(1 for pk in ids if responses.get(pk) == Response.Status.SUBMITTED)
-        prior = before & ids if group is not None else before & {pk for pk, _g in invited}
-        lost = sum(1 for pk in prior if responses.get(pk) != Response.Status.SUBMITTED)
+        mine = [responses[pk] for pk in ids if pk in responses]
+        started = sum(1 for status, began, _s in mine
+                      if began is not None or status == Response.Status.SUBMITTED)
+        submitted = sum(1 for status, _b, _s in mine if status == Response.Status.SUBMITTED)
+        prior = before & ids
+        lost = sum(1 for pk in prior if responses.get(pk, ("",))[0] != Response.Status.SUBMITTED)
         rows.append({"group": group, "invited": len(ids), "started": started,
                      "submitted": submitted, "rate": _pct(submitted, len(ids)),
                      "previous": len(prior) if previous else None,
                      "lost": lost if previous else None,
-                     "attrition": _pct(lost, len(prior)) if previous else None})
+                     "attrition": _pct(lost, len(prior)) if previous else None,
+                     "median_minutes": _median_minutes(mine)})
     return rows
 
 
@@ -172,23 +219,20 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def median_minutes_to_submit(round_: Round) -> float | None:
-    """Median minutes from the round's opening (or the expert's first email, if later) to the
-    submit, over the round's submitted responses."""
-    if round_.opens_at is None:
-        return None
-    submitted = list(Response.objects.filter(round=round_, status=Response.Status.SUBMITTED)
-                     .values_list("expert_id", "submitted_at"))
-    first_mail = dict(Message.objects.filter(expert_id__in=[e for e, _s in submitted],
-                                             status=Message.Status.SENT)
-                      .values("expert_id").annotate(first=Min("sent_at"))
-                      .values_list("expert_id", "first"))
-    spans = []
-    for expert_id, submitted_at in submitted:
-        start = max(round_.opens_at, first_mail.get(expert_id) or round_.opens_at)
-        if submitted_at and submitted_at >= start:
-            spans.append((submitted_at - start).total_seconds() / 60)
+def _median_minutes(responses) -> float | None:
+    """Median of submitted_at - started_at in minutes over (status, started_at, submitted_at)
+    triples of submitted responses that have both times (in order)."""
+    spans = [(done - began).total_seconds() / 60 for status, began, done in responses
+             if status == Response.Status.SUBMITTED and began is not None and done is not None
+             and done >= began]
     return round(median(spans), 1) if spans else None
+
+
+def median_minutes_to_complete(round_: Round) -> float | None:
+    """Median minutes from an expert's first saved answer to the submit, over the round's
+    submitted responses (those started before `started_at` existed are left out)."""
+    return _median_minutes(Response.objects.filter(round=round_).values_list(
+        "status", "started_at", "submitted_at"))
 
 
 def aggregation_progress(round_: Round) -> AggregationRun | None:
@@ -239,13 +283,76 @@ def item_history(item: Item) -> list[ItemOrigin]:
 
 
 def rules_for_report(study: Study) -> dict | None:
-    """The registered rules and every change made after round 1 opened (with its reason), for
-    reports to print beside the results; None when no rule is registered."""
+    """The registered rules and every change made after round 1 opened (with its reason and
+    what it changed), for reports to print beside the results; None when no rule is registered.
+
+    `lines` and each change's `changed` (pairs of before and after) are sentences in the active
+    language.
+    """
     rule = ConsensusRule.objects.filter(study=study).first()
     if rule is None:
         return None
-    changes = [{"revision": c.revision, "when": c.changed_at, "reason": c.reason,
-                "before": c.before, "after": c.after}
-               for c in rule.changes.filter(after_lock=True).order_by("revision")]
-    return {"rule": rule.snapshot(), "revision": rule.revision, "locked_at": rule.locked_at,
-            "changes_after_lock": changes}
+    changes = []
+    for c in rule.changes.filter(after_lock=True).order_by("revision"):
+        before, after = rule_lines(c.before), rule_lines(c.after)
+        changes.append({"revision": c.revision, "when": c.changed_at, "reason": c.reason,
+                        "before": c.before, "after": c.after,
+                        "changed": [(b, a) for b, a in zip(before, after, strict=True) if b != a]})
+    late = bool(changes) and changes[0]["revision"] == 1  # registered after round 1 opened
+    return {"rule": rule.snapshot(), "revision": rule.revision, "registered_at": rule.registered_at,
+            "registered_late": late, "locked_at": rule.locked_at,
+            "lines": rule_lines(rule.snapshot()), "changes_after_lock": changes}
+
+
+def _number(value) -> str:
+    return f"{float(value):g}" if value is not None else "?"
+
+
+def rule_lines(snapshot: dict) -> list[str]:
+    """The consensus, stability and stopping rules of a ConsensusRule.snapshot() as three
+    sentences (three empty strings for an empty snapshot: no rule before the first)."""
+    if not snapshot:
+        return ["", "", ""]
+    consensus, stability, stopping = (snapshot.get(k, {}) for k in ("consensus", "stability",
+                                                                      "stopping"))
+    pct, iqr = _number(consensus.get("agree_pct")), _number(consensus.get("iqr_max"))
+    definition = consensus.get("definition") or consensus.get("kind")
+    texts = {
+        "agreement": _("Consensus: at least %(pct)s %% of valid answers in the top boxes."),
+        "iqr": _("Consensus: an interquartile range of at most %(iqr)s."),
+        "combined": _("Consensus: at least %(pct)s %% of valid answers in the top boxes and an "
+                      "interquartile range of at most %(iqr)s."),
+        "rand_ucla": _("Consensus: RAND/UCLA, no disagreement (DI at most 1) on a 9-point "
+                       "scale."),
+    }
+    first = texts.get(definition, _("Consensus: %(rule)s.") % {"rule": definition})
+    if definition in texts:
+        first = first % {"pct": pct, "iqr": iqr}
+    if stability.get("kind") == "wilcoxon":
+        second = _("Stability: Wilcoxon signed-rank p above %(p)s between rounds.") % {
+            "p": _number(stability.get("p_above"))}
+    else:
+        second = _("Stability: the distribution changes by less than %(pct)s %% between "
+                   "rounds.") % {"pct": _number(stability.get("change_below_pct"))}
+    if stopping.get("kind") == "max_rounds":
+        third = _("Stopping: after at most %(n)s rounds.") % {"n": stopping.get("rounds")}
+    else:
+        third = _("Stopping: when every item has reached consensus or stability, after at most "
+                  "%(n)s rounds.") % {"n": stopping.get("max_rounds")}
+    return [first, second, third]
+
+
+def snapshots(study: Study, *, limit: int = 50) -> list[dict]:
+    """A Real-Time study's dated snapshots (its closed live rounds), newest first, with how many
+    items reached consensus and stability (against the snapshot before) under the rules."""
+    rows = []
+    for r in study.rounds.filter(status__in=[Round.Status.CLOSED, Round.Status.AGGREGATED]
+                                 ).order_by("-number")[:limit]:
+        verdicts = item_verdicts(r) if r.status == Round.Status.AGGREGATED else {}
+        rows.append({"round": r, "taken_at": r.closed_at,
+                     "aggregated": r.status == Round.Status.AGGREGATED,
+                     "items": len(verdicts),
+                     "consensus": sum(1 for v in verdicts.values() if v["consensus"]),
+                     "stable": sum(1 for v in verdicts.values() if v["stable"]),
+                     "first": r.number == 1})
+    return rows

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import dashboard, panel, rounds, studies
+from workspace.views import dashboard, panel, rounds, studies, team
 
 app_name = "workspace"
 S = "<slug:slug>/"
@@ -13,8 +13,16 @@ urlpatterns = [
     path(S + "rules/", dashboard.rules_page, name="rules"),
     path(S + "audit/", dashboard.audit_log, name="audit"),
     path(S + "build/", studies.builder_page, name="builder"),
+    path(S + "snapshot/", dashboard.snapshot_take, name="snapshot"),
+    path(S + "team/", team.team_page, name="team"),
+    path(S + "team/<int:pk>/remove/", team.member_remove, name="member_remove"),
+    path(S + "build/study/", studies.study_edit, name="study_edit"),
     path(S + "build/group/", studies.group_save, name="group_save"),
+    path(S + "build/group/<str:code>/rename/", studies.group_rename, name="group_rename"),
+    path(S + "build/group/<str:code>/delete/", studies.group_delete, name="group_delete"),
     path(S + "build/theme/", studies.theme_save, name="theme_save"),
+    path(S + "build/theme/<str:code>/rename/", studies.theme_rename, name="theme_rename"),
+    path(S + "build/theme/<str:code>/delete/", studies.theme_delete, name="theme_delete"),
     path(S + "build/item/", studies.item_edit, name="item_new"),
     path(S + "build/item/<str:code>/", studies.item_edit, name="item_edit"),
     path(S + "build/item/<str:code>/delete/", studies.item_delete, name="item_delete"),

@@ -33,7 +33,10 @@ class ExpertCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     email = serializers.EmailField()
     group = serializers.CharField(max_length=20, help_text="Stakeholder group code.")
-    language = serializers.ChoiceField(choices=["en", "ru"], required=False)
+    language = serializers.ChoiceField(choices=["en", "ru"], required=False,
+                                       help_text="Default: the study's default language.")
+    invite = serializers.BooleanField(required=False, default=False,
+                                      help_text="Email the invitation now.")
 
 
 class InvitationSerializer(serializers.Serializer):

@@ -54,6 +54,15 @@ class FeedbackSerializer(serializers.Serializer):
     q3 = serializers.FloatField(allow_null=True)
     distribution = serializers.DictField()
     own_previous = serializers.FloatField(allow_null=True)
+    live = serializers.BooleanField(help_text="The panel now (Real-Time study), not the previous "
+                                              "round.")
+
+
+class PanelRationaleSerializer(serializers.Serializer):
+    """Another expert's rationale, anonymous: only the position it argues and its text."""
+
+    position = serializers.CharField(help_text="The author's answer on the item, in words.")
+    text = serializers.CharField()
 
 
 class QuestionItemSerializer(serializers.Serializer):
@@ -66,6 +75,9 @@ class QuestionItemSerializer(serializers.Serializer):
     max = serializers.FloatField(allow_null=True)
     options = serializers.ListField(child=serializers.DictField())
     feedback = FeedbackSerializer(many=True)
+    rationales = PanelRationaleSerializer(
+        many=True, help_text="The panel's rationales in an order of this expert's own (the "
+                             "expert's own left out); empty while the feedback is not shown.")
 
 
 class MeSerializer(serializers.Serializer):

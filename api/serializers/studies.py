@@ -74,10 +74,6 @@ class RoundCreateSerializer(serializers.Serializer):
         help_text="Item codes to ask (default: the last round's items, or all for round 1).")
 
 
-class RoundOpenSerializer(serializers.Serializer):
-    closes_at = serializers.DateTimeField(required=False, allow_null=True)
-
-
 class AggregateSerializer(serializers.ModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
 

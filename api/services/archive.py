@@ -40,7 +40,7 @@ SPECS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("surveys.Rationale", "response__round__study", ("response", "item")),
     ("surveys.Aggregate", "round__study", ("round", "item", "dimension", "group")),
     ("surveys.AuditEvent", "study", None),  # nothing refers to an audit row: kept in order
-    ("api.ResponseRevision", "response__round__study", ("response", "number")),
+    ("surveys.ResponseRevision", "response__round__study", ("response", "number")),
 ]
 USER = "auth.user"
 
@@ -172,7 +172,9 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
     """
     if archive.get("format") != FORMAT or archive.get("version") != VERSION:
         raise ArchiveError(f"Not an {FORMAT} archive of version {VERSION}.")
-    tables = archive["tables"]
+    tables = dict(archive["tables"])
+    if "api.responserevision" in tables:  # archives made before revisions moved to surveys
+        tables.setdefault("surveys.responserevision", tables.pop("api.responserevision"))
     target = slug or archive["study"]
     if Study.objects.filter(slug=target).exists():
         raise ArchiveError(f"A study with the slug {target!r} exists; import under another slug.")

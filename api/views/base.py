@@ -1,8 +1,11 @@
 """What the API views share: the study-scoped base and documented error answers."""
 
+from django.http import Http404
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS
 
 from api.permissions import StudyScoped
 
@@ -25,8 +28,25 @@ READ_ERRORS = errors(400, 401, 404, 429)  # 400: a filter or page parameter out 
 WRITE_ERRORS = errors(400, 401, 403, 404, 409, 429)
 
 
+class StudySchema(AutoSchema):
+    """Adds who may call each operation: `x-roles` and a sentence in its description."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return operation
+        view = self.view
+        roles = list(view.read_roles if method.upper() in SAFE_METHODS else view.write_roles)
+        operation["x-roles"] = roles
+        sentence = "Study roles: " + ", ".join(roles) + "; anyone else gets 404."
+        operation["description"] = (operation.get("description", "") + "\n\n" + sentence).strip()
+        return operation
+
+
 class StudyView(StudyScoped, GenericAPIView):
     """A view under /api/v1/studies/<slug>/ (self.study, self.role once initial() ran)."""
+
+    schema = StudySchema()
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "study": getattr(self, "study", None)}
@@ -35,3 +55,11 @@ class StudyView(StudyScoped, GenericAPIView):
         page = self.paginate_queryset(queryset_or_list)
         data = serializer_class(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
+
+
+def one(queryset, **lookup):
+    """The object of the study's queryset matching lookup, or 404."""
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise Http404
+    return found

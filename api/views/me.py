@@ -1,12 +1,11 @@
 """The expert's own round through their invitation token (X-Invitation-Token).
 
-Experts reach nothing but their own response: there are no ids in these paths. Feedback is the
-previous round's anonymous panel snapshot and their own previous answer.
+Experts reach nothing but their own response: there are no ids in these paths. Feedback is what
+the questionnaire page shows: the previous round's anonymous panel figures (the panel now in a
+Real-Time study), their own previous answer and the panel's rationales, marked only by the
+position each argues.
 """
 
-from collections import defaultdict
-
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,13 +15,13 @@ from rest_framework.response import Response as ApiResponse
 from api.authentication import ExpertTokenAuthentication
 from api.permissions import ExpertOnly
 from api.serializers.responses import MeSerializer, ResponseInputSerializer, RevisionSerializer
-from api.services import revisions
 from api.services.idempotency import idempotent_call, request_fingerprint
 from api.views.base import READ_ERRORS, WRITE_ERRORS
 from surveys.errors import RoundNotOpen, ServiceError
-from surveys.models import Aggregate, Answer, ExpertiseRating, Response, Round
-from surveys.selectors import answered_item_codes, round_current, round_items, round_previous
-from surveys.services.panel import expertise_save
+from surveys.models import ExpertiseRating, Response, Round
+from surveys.questionnaire import questionnaire
+from surveys.selectors import response_revisions, round_current, round_items
+from surveys.services.responses import questionnaire_save
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
@@ -47,18 +46,24 @@ def _answers(response: Response | None) -> dict[str, dict]:
     return out
 
 
-def _feedback(expert, round_: Round) -> dict[int, list[dict]]:
-    previous = round_previous(round_)
-    if previous is None:
-        return {}
-    own = {(a.item_id, a.dimension): a.value for a in Answer.objects.filter(
-        response__expert=expert, response__round=previous, no_opinion=False)}
-    out: dict[int, list[dict]] = defaultdict(list)
-    for agg in Aggregate.objects.filter(round=previous, group="").order_by("dimension"):
-        out[agg.item_id].append({
-            "dimension": agg.dimension, "n": agg.n, "median": agg.median, "q1": agg.q1,
-            "q3": agg.q3, "distribution": agg.distribution,
-            "own_previous": own.get((agg.item_id, agg.dimension))})
+def _panel_feedback(expert, round_: Round) -> dict[str, dict]:
+    """Per item code, what the questionnaire page shows the expert of the panel: the figures
+    (previous round, or the panel now in a Real-Time study), their own answer there, and the
+    panel's rationales with the position each argues, in the order the page shows them. Nothing
+    names another expert; the page's gate (answer before you see the group) applies."""
+    gated = expert.study.answer_before_feedback
+    out: dict[str, dict] = {}
+    for view in questionnaire(expert, round_, gated=gated):
+        if not view.has_feedback:
+            out[view.item.code] = {"feedback": [], "rationales": []}
+            continue
+        figures = [{"dimension": part.key, **{k: part.feedback["agg"].get(k) for k in
+                                              ("n", "median", "q1", "q3", "distribution")},
+                    "own_previous": part.feedback["own"], "live": part.feedback.get("live", False)}
+                   for part in view.parts if part.feedback]
+        out[view.item.code] = {
+            "feedback": figures,
+            "rationales": [{"position": r["position"], "text": r["text"]} for r in view.rationales]}
     return out
 
 
@@ -78,16 +83,14 @@ def _me(expert) -> dict:
         return payload
     payload["round"] = {"number": round_.number, "status": round_.status,
                         "closes_at": round_.closes_at}
-    feedback = _feedback(expert, round_)
-    answered = answered_item_codes(expert, round_) if study.answer_before_feedback else None
+    panel = _panel_feedback(expert, round_)
     for item in round_items(round_):
         low, high = item.bounds() or (None, None)
-        shown = answered is None or item.code in answered
         payload["items"].append({
             "code": item.code, "theme": item.theme.code, "kind": item.kind, "text": item.text,
             "keys": item.answer_keys(), "min": low, "max": high,
             "options": [{"code": o["code"], "text": item.option_text(o["code"])} for o in item.options],
-            "feedback": feedback.get(item.pk, []) if shown else []})
+            **panel.get(item.code, {"feedback": [], "rationales": []})})
     response = Response.objects.filter(expert=expert, round=round_).first()
     if response is not None:
         payload["response"] = {"status": response.status, "version": response.version,
@@ -125,13 +128,10 @@ class _MeView(GenericAPIView):
         unknown = sorted(set(levels) - set(themes))
         if unknown:
             raise ServiceError(_("Unknown themes."), field_errors={"expertise": ", ".join(unknown)})
-        save = revisions.response_submit if submit else revisions.response_save_draft
-        with transaction.atomic():
-            response = save(expert=self.expert, round_=round_, answers=data.item_answers(),
-                            expected_version=data.validated_data.get("version"))
-            if levels:
-                expertise_save(expert=self.expert, levels={themes[c]: v for c, v in levels.items()})
-        return response
+        return questionnaire_save(
+            expert=self.expert, round_=round_, answers=data.item_answers(), submit=submit,
+            expertise={themes[c]: v for c, v in levels.items()},
+            expected_version=data.validated_data.get("version"))
 
 
 class Me(_MeView):
@@ -180,5 +180,5 @@ class MeRevisions(_MeView):
     def get(self, request):
         round_ = round_current(self.expert.study)
         response = Response.objects.filter(expert=self.expert, round=round_).first()
-        rows = [] if response is None else revisions.response_revisions(response)
+        rows = [] if response is None else response_revisions(response)
         return ApiResponse(RevisionSerializer(rows, many=True).data)

@@ -1,6 +1,7 @@
 """The panel: organizers manage experts and their links; analysts see pseudonyms only."""
 
 from django.conf import settings
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -9,17 +10,20 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from api.permissions import WRITE
+from api.serializers.organizer import EraseInputSerializer, WithdrawInputSerializer
 from api.serializers.panel import (
     ExpertCreateSerializer,
     ExpertPseudonymSerializer,
     ExpertSerializer,
     InvitationSerializer,
 )
-from api.services.panel import expert_delete, expert_revoke_token, expert_withdraw
+from api.services.panel import expert_delete, expert_revoke_token
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from surveys.models import Expert
 from surveys.pseudonyms import pseudonym_map
-from surveys.services.panel import expert_create, expert_issue_token
+from surveys.services.panel import expert_issue_token
+from workspace.services import mail
+from workspace.services import panel as panel_services
 
 EXPERTS = PolymorphicProxySerializer(
     component_name="PanelMember",
@@ -57,14 +61,20 @@ class ExpertList(StudyView):
                             for pk, group, withdrawn in rows), key=lambda r: r["pseudonym"])
         return self.paginated(anonymous, ExpertPseudonymSerializer)
 
-    @extend_schema(request=ExpertCreateSerializer, responses={201: ExpertSerializer, **WRITE_ERRORS})
+    @extend_schema(request=ExpertCreateSerializer, responses={201: ExpertSerializer, **WRITE_ERRORS},
+                   description="Add one expert (an email already on the panel is refused); with "
+                               "`invite`, the invitation is emailed once the addition commits.")
     def post(self, request, slug):
         data = ExpertCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        expert = expert_create(study=self.study, name=values["name"], email=values["email"],
-                               group_code=values["group"], language=values.get("language", ""),
-                               actor=request.user)
+        with transaction.atomic():
+            expert = panel_services.expert_add(
+                study=self.study, name=values["name"], email=values["email"],
+                group=values["group"], language=values.get("language") or self.study.default_language,
+                actor=request.user)
+            if values.get("invite"):
+                mail.invitations_send(study=self.study, experts=[expert], actor=request.user)
         return Response(ExpertSerializer(expert).data, status=status.HTTP_201_CREATED)
 
 
@@ -109,10 +119,26 @@ class ExpertInvitation(_OneExpert):
 
 
 class ExpertWithdraw(_OneExpert):
-    """Take the expert off the panel; their answers are kept."""
+    """Take the expert off the panel: the link stops working, no more mail; answers are kept."""
 
-    @extend_schema(request=None, responses={200: ExpertSerializer, **WRITE_ERRORS})
+    @extend_schema(request=WithdrawInputSerializer, responses={200: ExpertSerializer, **WRITE_ERRORS})
     def post(self, request, slug, pk):
-        return Response(ExpertSerializer(expert_withdraw(expert=self.get_expert(pk),
-                                                         actor=request.user)).data)
+        expert = self.get_expert(pk)  # 404 before any complaint about the body
+        data = WithdrawInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        expert = panel_services.expert_withdraw(expert=expert, actor=request.user,
+                                                reason=data.validated_data.get("reason", ""))
+        return Response(ExpertSerializer(expert).data)
+
+
+class ExpertErase(_OneExpert):
+    """Erase the expert's personal data on request: name and email become the study pseudonym
+    (P-...), the link stops working; the answers stay."""
+
+    @extend_schema(request=EraseInputSerializer, responses={200: ExpertSerializer, **WRITE_ERRORS})
+    def post(self, request, slug, pk):
+        expert = self.get_expert(pk)
+        EraseInputSerializer(data=request.data).is_valid(raise_exception=True)
+        expert = panel_services.expert_erase(expert=expert, actor=request.user)
+        return Response(ExpertSerializer(expert).data)
 

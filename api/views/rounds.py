@@ -7,11 +7,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from api.serializers.rounds import RoundStartSerializer
 from api.serializers.studies import (
     AggregateSerializer,
     RateSerializer,
     RoundCreateSerializer,
-    RoundOpenSerializer,
     RoundSerializer,
 )
 from api.services.panel import round_delete
@@ -19,7 +19,8 @@ from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from surveys.errors import ServiceError
 from surveys.models import Aggregate, Round
 from surveys.selectors import response_rates
-from surveys.services.rounds import round_close, round_create, round_open
+from surveys.services.rounds import round_close, round_create
+from workspace.services.rounds import round_start
 
 
 class RoundFilter(filters.FilterSet):
@@ -77,14 +78,17 @@ class RoundDetail(_RoundView):
 
 
 class RoundOpen(_RoundView):
-    """Open a draft round to the panel (optionally until closes_at)."""
+    """Open a draft round to the panel now or at `opens_at` (optionally until `closes_at`);
+    round 1 needs the registered rules and locks them as it opens."""
 
-    @extend_schema(request=RoundOpenSerializer, responses={200: RoundSerializer, **WRITE_ERRORS})
+    @extend_schema(request=RoundStartSerializer, responses={200: RoundSerializer, **WRITE_ERRORS})
     def post(self, request, slug, number):
-        data = RoundOpenSerializer(data=request.data)
+        round_ = self.get_round(number)
+        data = RoundStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        round_ = round_open(round_=self.get_round(number),
-                            closes_at=data.validated_data.get("closes_at"), actor=request.user)
+        values = data.validated_data
+        round_ = round_start(round_=round_, actor=request.user,
+                             opens_at=values.get("opens_at"), closes_at=values.get("closes_at"))
         return Response(RoundSerializer(round_).data)
 
 

@@ -10,6 +10,12 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from api.permissions import OWNER, READ, StaffOnly
+from api.serializers.builder import (
+    GroupInputSerializer,
+    ItemInputSerializer,
+    StudyUpdateSerializer,
+    ThemeInputSerializer,
+)
 from api.serializers.studies import (
     GroupSerializer,
     ItemSerializer,
@@ -21,10 +27,12 @@ from api.serializers.studies import (
 )
 from api.services.panel import member_remove
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, errors
+from api.views.builder import ItemWrite, item_save
 from surveys.errors import ServiceError
 from surveys.models import Item, StakeholderGroup, Study, StudyMember, Theme
 from surveys.services.panel import member_add
 from surveys.services.studies import study_load
+from workspace.services import builder, structure
 
 
 class StudyFilter(filters.FilterSet):
@@ -88,13 +96,22 @@ class StudyDetail(StudyView):
         self.study = study_load(data=request.data, actor=request.user)
         return Response(self._body())
 
+    @extend_schema(request=StudyUpdateSerializer, responses={200: StudySerializer, **WRITE_ERRORS},
+                   description="Change the study's title and description (English and Russian); "
+                               "fields left out keep their value.")
+    def patch(self, request, slug):
+        data = StudyUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {f: getattr(self.study, f) for f in structure.STUDY_FIELDS} | data.validated_data
+        self.study = structure.study_update(study=self.study, actor=request.user, **values)
+        return Response(self._body())
+
 
 class _ListOf(StudyView):
     def get(self, request, slug):
         return self.paginated(self.filter_queryset(self.get_queryset()), self.serializer_class)
 
 
-@extend_schema(responses={200: ThemeSerializer(many=True), **READ_ERRORS})
 class ThemeList(_ListOf):
     serializer_class = ThemeSerializer
     queryset = Theme.objects.none()
@@ -102,14 +119,37 @@ class ThemeList(_ListOf):
     def get_queryset(self):
         return self.study.themes.order_by("position", "code")
 
+    @extend_schema(responses={200: ThemeSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug):
+        return super().get(request, slug)
 
-@extend_schema(responses={200: GroupSerializer(many=True), **READ_ERRORS})
+    @extend_schema(request=ThemeInputSerializer, responses={201: ThemeSerializer, **WRITE_ERRORS},
+                   description="Add a theme, or retitle the theme with this code.")
+    def post(self, request, slug):
+        data = ThemeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        theme = builder.theme_save(study=self.study, actor=request.user, **data.validated_data)
+        return Response(ThemeSerializer(theme).data, status=status.HTTP_201_CREATED)
+
+
 class GroupList(_ListOf):
     serializer_class = GroupSerializer
     queryset = StakeholderGroup.objects.none()
 
     def get_queryset(self):
         return self.study.groups.order_by("position", "code")
+
+    @extend_schema(responses={200: GroupSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug):
+        return super().get(request, slug)
+
+    @extend_schema(request=GroupInputSerializer, responses={201: GroupSerializer, **WRITE_ERRORS},
+                   description="Add a stakeholder group, or rename the group with this code.")
+    def post(self, request, slug):
+        data = GroupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = builder.group_save(study=self.study, actor=request.user, **data.validated_data)
+        return Response(GroupSerializer(group).data, status=status.HTTP_201_CREATED)
 
 
 class ItemFilter(filters.FilterSet):
@@ -120,7 +160,6 @@ class ItemFilter(filters.FilterSet):
         fields = ["theme", "kind"]
 
 
-@extend_schema(responses={200: ItemSerializer(many=True), **READ_ERRORS})
 class ItemList(_ListOf):
     serializer_class = ItemSerializer
     filterset_class = ItemFilter
@@ -129,8 +168,19 @@ class ItemList(_ListOf):
     def get_queryset(self):
         return self.study.items.select_related("theme").order_by("theme__position", "position")
 
+    @extend_schema(responses={200: ItemSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug):
+        return super().get(request, slug)
 
-class ItemDetail(StudyView):
+    @extend_schema(request=ItemInputSerializer, responses={201: ItemSerializer, **WRITE_ERRORS},
+                   description="Add an item (the study file's shape, checked by its checker; "
+                               "problems in `errors.study_file`); it joins a draft round 1.")
+    def post(self, request, slug):
+        item = item_save(self, request, None)
+        return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class ItemDetail(ItemWrite, StudyView):
     serializer_class = ItemSerializer
     queryset = Item.objects.none()
 

@@ -180,12 +180,21 @@ def answers_count(round_: Round) -> int:
                                  response__round__number__lte=round_.number).count()
 
 
+def registered_rules(study: Study) -> dict | None:
+    """The rules registered in the workspace before round 1 and every change made after it
+    opened, with its written reason (workspace.selectors.rules_for_report); None if none."""
+    from workspace.selectors import rules_for_report  # the workspace builds on surveys
+
+    return rules_for_report(study)
+
+
 def report_data(round_: Round) -> dict:
     """Everything the report of one round shows, except the charts drawn from it."""
     study = round_.study
     items = _items(study)
     return {
         "study": study, "round": round_, "methods": methods_summary(study, round_),
+        "rules": registered_rules(study),
         "results": consensus_table(round_, items), "rates": response_rates(round_),
         "convergence": convergence_rows(study, round_, items),
         "comparison": group_comparison(round_, items),

@@ -19,6 +19,7 @@ from django.db.models import Count, Max
 from django.utils import translation
 
 from surveys.models import Response, Round
+from surveys.reports.data import registered_rules
 from surveys.reports.render import html_to_pdf, report_context, report_html
 
 FILES = ("html", "pdf")
@@ -39,7 +40,9 @@ def job_key(round_: Round, language: str) -> str:
     state = Response.objects.filter(round__study_id=round_.study_id,
                                     round__number__lte=round_.number).aggregate(
         n=Count("id"), last=Max("updated_at"))
-    raw = f"{round_.pk}:{language}:{round_.status}:{round_.aggregated_at}:{state['n']}:{state['last']}"
+    rules = registered_rules(round_.study)  # a change of the registered rules re-renders too
+    raw = (f"{round_.pk}:{language}:{round_.status}:{round_.aggregated_at}:{state['n']}:"
+           f"{state['last']}:{rules['revision'] if rules else 0}")
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

@@ -93,7 +93,31 @@ def workbook_rows(study: Study) -> dict[str, list[list]]:
           _values_text(i, d)) for i, d in columns], columns=CODEBOOK_COLUMNS)
     sheets["Codebook"] = _rows(neutralize_frame(codebook))
     sheets["Texts"] = _rows(neutralize_frame(export_texts(study)))
+    rules = rules_rows(study)
+    if rules:
+        sheets["Rules"] = rules
     return sheets
+
+
+def rules_rows(study: Study) -> list[list]:
+    """The registered rules and their changes after round 1 opened (with the written reasons),
+    in English like the codebook; [] when no rule is registered."""
+    from surveys.reports.data import registered_rules
+
+    with translation.override("en"):
+        rules = registered_rules(study)
+    if rules is None:
+        return []
+    registered = rules["registered_at"].date().isoformat()
+    rows = [["part", "revision", "date", "rule", "reason"]]
+    rows += [["registered rule", rules["revision"], registered, line, None]
+             for line in rules["lines"]]
+    for change in rules["changes_after_lock"]:
+        for before, after in change["changed"]:
+            rows.append(["changed after round 1 opened", change["revision"],
+                         change["when"].date().isoformat(),
+                         f"{before or '(none)'} -> {after}", change["reason"]])
+    return [[neutralize(cell) for cell in row] for row in rows]
 
 
 def _rows(table: pd.DataFrame) -> list[list]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
-from surveys.models import Answer, Expert, Item, Rationale, Response, Round
+from surveys.models import Answer, Expert, Item, Rationale, Response, ResponseRevision, Round
 from surveys.services.aggregation.live import live_touch
 
 MAX_TEXT = 5000
@@ -98,9 +98,25 @@ def _rows(response: Response, item: Item, answer: ItemAnswer) -> list[Answer]:
             for key, value in answer.values.items() if value is not None]
 
 
-def response_save_draft(
+def _revision_add(response: Response) -> ResponseRevision:
+    """Keep a copy of the response as it now stands (after a submit or a later change)."""
+    answers = [
+        {"item": item, "dimension": dimension, "value": value, "text": text, "no_opinion": no_opinion}
+        for item, dimension, value, text, no_opinion in response.answers.order_by(
+            "item__code", "dimension").values_list("item__code", "dimension", "value", "text",
+                                                   "no_opinion")
+    ]
+    rationales = [{"item": item, "text": text} for item, text in response.rationales.order_by(
+        "item__code").values_list("item__code", "text")]
+    last = response.revisions.order_by("-number").values_list("number", flat=True).first() or 0
+    return ResponseRevision.objects.create(
+        response=response, number=last + 1, version=response.version, answers=answers,
+        rationales=rationales, created_at=timezone.now())
+
+
+def _answers_store(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
-    expected_version: int | None = None, final: bool = False,
+    expected_version: int | None, final: bool,
 ) -> Response:
     """Validate and store the given items' answers; a stale version changes nothing."""
     _open_round_for(expert, round_)
@@ -135,7 +151,23 @@ def response_save_draft(
         # started_at: the first save of this response, for the organizer's dashboard (#4).
         response.started_at = response.started_at or timezone.now()
         response.save(update_fields=["version", "updated_at", "started_at"])
-        if response.status == Response.Status.SUBMITTED:
+    return response
+
+
+def response_save_draft(
+    *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
+    expected_version: int | None = None,
+) -> Response:
+    """Validate and store the given items' answers; a stale version changes nothing.
+
+    A submitted response changes only by a new revision (its history is kept), and only while
+    the round is open.
+    """
+    with transaction.atomic():
+        response = _answers_store(expert=expert, round_=round_, answers=answers,
+                                  expected_version=expected_version, final=False)
+        if response.status == Response.Status.SUBMITTED and answers:
+            _revision_add(response)
             live_touch(round_=round_)  # a revised answer changes Real-Time statistics
     return response
 
@@ -144,15 +176,15 @@ def response_submit(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer] | None = None,
     expected_version: int | None = None,
 ) -> Response:
-    """Save the last answers and mark the response submitted; resubmitting revises it."""
+    """Save the last answers and mark the response submitted; resubmitting revises it. Every
+    submit is kept as a revision."""
     with transaction.atomic():
-        response = response_save_draft(
-            expert=expert, round_=round_, answers=answers or {}, expected_version=expected_version,
-            final=True,
-        )
+        response = _answers_store(expert=expert, round_=round_, answers=answers or {},
+                                  expected_version=expected_version, final=True)
         response.status = Response.Status.SUBMITTED
         response.submitted_at = timezone.now()
         response.save(update_fields=["status", "submitted_at", "updated_at"])
+        _revision_add(response)
         live_touch(round_=round_)
     return response
 

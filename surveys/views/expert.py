@@ -10,14 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-# Saves through the API app's wrapper: a submitted response changes only by a new revision.
-from api.services.revisions import questionnaire_save
 from surveys.errors import ServiceError
 from surveys.forms import parse_answers, parse_expertise, unanswered_after
 from surveys.models import Expert
-from surveys.questionnaire import questionnaire_context
+from surveys.questionnaire import item_view, questionnaire_context
 from surveys.selectors import answered_item_codes, round_current, round_items
 from surveys.services.panel import expert_for_token, expert_set_language
+from surveys.services.responses import questionnaire_save
 
 SESSION_KEY = "expert_id"
 
@@ -149,6 +148,25 @@ def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
             "conflict": status == 409, **context}, status=status)
     return render(request, "surveys/_autosave.html", {
         "failed": False, "saved_at": timezone.now(), **context})
+
+
+@never_cache
+def questionnaire_arguments(request: HttpRequest, code: str) -> HttpResponse:
+    """The panel's arguments on one item, loaded when the expert opens them (a fragment for
+    htmx, a page of its own without JavaScript): a large panel's arguments would otherwise make
+    every questionnaire page several hundred kilobytes."""
+    expert = _session_expert(request)
+    if expert is None:
+        return _no_session(request)
+    round_ = round_current(expert.study)
+    view = item_view(expert, round_, code) if round_ is not None else None
+    if view is None or not view.has_feedback:
+        return render(request, "surveys/expert_message.html", {
+            "title": _("Nothing to show"),
+            "message": _("There are no arguments from the panel to show for this item (yet)."),
+        }, status=404)
+    template = "surveys/_arguments.html" if request.htmx else "surveys/arguments.html"
+    return render(request, template, {"v": view, "study": expert.study, "round": round_})
 
 
 @require_POST

@@ -2,8 +2,9 @@
 
 Study "small" (the shared `study` fixture) has an owner (Oliver), an organizer (Olga), an
 analyst (Anna) and experts Alice and Bob. Study "foreign" has its own owner (Bert), expert Carol,
-a closed and aggregated round 1, an open round 2, and item codes of its own, so every id in it
-is one that study "small" does not have.
+a closed and aggregated round 1, an open round 2 with a scheduled reminder, an invitation in its
+send log, and item, theme and group codes of its own, so every id in it is one that study "small"
+does not have.
 """
 
 import pytest
@@ -46,10 +47,14 @@ def owner(study):
 def foreign_study_data() -> dict:
     data = small_study_data(slug="foreign")
     data["title"] = {"en": "Foreign study", "ru": "Чужое исследование"}
+    for group in data["stakeholder_groups"]:
+        group["code"] = "F" + group["code"]
     for theme in data["themes"]:
         theme["code"] = "f-" + theme["code"]
         for item in theme["items"]:
             item["code"] = "f-" + item["code"]
+            if "leaning" in item:
+                item["leaning"] = {"F" + code: v for code, v in item["leaning"].items()}
     return data
 
 
@@ -57,6 +62,7 @@ def foreign_study_data() -> dict:
 def foreign(db, django_capture_on_commit_callbacks):
     """Study "foreign" with its owner, an expert who answered round 1, and an open round 2."""
     from surveys.services.panel import expert_create
+    from workspace.services.mail import invitations_send, reminder_schedule
     from surveys.services.responses import ItemAnswer, response_submit
     from surveys.services.rounds import round_close, round_create, round_open
     from surveys.services.studies import study_load
@@ -64,7 +70,7 @@ def foreign(db, django_capture_on_commit_callbacks):
     study_b = study_load(data=foreign_study_data())
     bert = _staff(study_b, "bert", "owner")
     carol = expert_create(study=study_b, name="Carol Foreign", email="carol@example.org",
-                          group_code="WE")
+                          group_code="FWE")
     round_1 = round_open(round_=round_create(study=study_b))
     response_submit(expert=carol, round_=round_1,
                     answers={"f-agree": ItemAnswer(values={"": 4}, rationale="Carol's reason")})
@@ -72,5 +78,8 @@ def foreign(db, django_capture_on_commit_callbacks):
         round_close(round_=round_1)  # aggregated in-process once the close "commits"
     round_2 = round_open(round_=round_create(study=study_b))
     member = study_b.members.get(user=bert)
+    [message] = invitations_send(study=study_b, actor=bert)  # queued; sent only after a commit
+    [reminder] = reminder_schedule(round_=round_2, hours_before=[24], actor=bert)
     return {"study": study_b, "owner": bert, "expert": carol, "round": round_2, "member": member,
-            "item": "f-agree"}
+            "item": "f-agree", "theme": "f-one", "group": "FWE", "message": message,
+            "reminder": reminder}

@@ -27,18 +27,34 @@ def operations(schema) -> list[tuple[str, str]]:
     return ops
 
 
+PK_KINDS = ("tokens", "members", "experts", "messages", "reminders")
+CODE_KINDS = ("groups", "themes")
+
+
 def fill(path: str, ids: dict) -> str:
-    """The path with every {parameter} replaced by the given ids (pk depends on the resource)."""
-    kind = "tokens" if "/tokens/" in path else "members" if "/members/" in path else "experts"
-    values = {**ids, "pk": ids[f"pk_{kind}"], "id": ids[f"pk_{kind}"]}
-    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
+    """The path with every {parameter} replaced by the given ids (pk and code depend on the
+    resource: the last collection named before the parameter)."""
+    def value(match: re.Match) -> str:
+        name, before = match.group(1), path[:match.start()]
+        if name in ("pk", "id"):
+            kind = max(PK_KINDS, key=lambda k: before.rfind(f"/{k}/"))
+            return str(ids[f"pk_{kind}"])
+        if name == "code":
+            kind = max(CODE_KINDS, key=lambda k: before.rfind(f"/{k}/"))
+            if before.rfind(f"/{kind}/") > before.rfind("/items/"):
+                return str(ids.get(f"code_{kind}", ids["code"]))
+        return str(ids[name])
+
+    return re.sub(r"\{(\w+)\}", value, path)
 
 
 def foreign_ids(foreign) -> dict:
     bert_token = foreign["owner"].api_tokens.first()
     return {"slug": foreign["study"].slug, "code": foreign["item"], "number": foreign["round"].number,
             "fmt": "csv", "pk_experts": foreign["expert"].pk, "pk_members": foreign["member"].pk,
-            "pk_tokens": bert_token.pk}
+            "pk_tokens": bert_token.pk, "pk_messages": foreign["message"].pk,
+            "pk_reminders": foreign["reminder"].pk, "code_groups": foreign["group"],
+            "code_themes": foreign["theme"]}
 
 
 @pytest.fixture
@@ -124,8 +140,8 @@ def test_the_expert_endpoints_reach_only_the_callers_own_response(api, schema, c
 
 
 def test_analysts_read_but_never_write(api, schema, callers):
-    ids = {"slug": "small", "code": "agree", "number": 1, "fmt": "csv", "pk_experts": 0,
-           "pk_members": 0, "pk_tokens": 0}
+    ids = {"slug": "small", "code": "agree", "number": 1, "fmt": "csv", **dict.fromkeys(
+        [f"pk_{kind}" for kind in PK_KINDS], 0)}
     for path, method in operations(schema):
         if "{slug}" not in path or method == "get" or "{id}" in path or "{pk}" in path:
             continue
@@ -147,8 +163,8 @@ def test_only_owners_manage_members(api, callers, analyst):
 
 def test_a_non_member_gets_404_on_every_path_of_a_study_it_could_guess(api, schema, callers):
     """The third study's organizer and study "small": as unknown as a slug that does not exist."""
-    ids = {"slug": "small", "code": "agree", "number": 1, "fmt": "csv", "pk_experts": 1,
-           "pk_members": 1, "pk_tokens": 1}
+    ids = {"slug": "small", "code": "agree", "number": 1, "fmt": "csv", **dict.fromkeys(
+        [f"pk_{kind}" for kind in PK_KINDS], 1)}
     for path, method in operations(schema):
         if "{slug}" not in path:
             continue

@@ -73,14 +73,16 @@ def test_no_analyst_payload_or_export_names_an_expert(api, panel, analyst):
     for path, item in schema["paths"].items():
         if "get" not in item or "{slug}" not in path:
             continue
+        code = "RU" if "/groups/" in path else "one" if "/themes/" in path else "agree"
         for fmt in ("csv", "json", "xlsx", "parquet", "sav") if "{fmt}" in path else ("",):
             for number in (1, 2) if "{number}" in path else (0,):
-                url = re.sub(r"\{(\w+)\}", lambda m, f=fmt, n=number: str(
-                    {"slug": "small", "code": "agree", "number": n, "fmt": f, "id": IDS[0],
+                url = re.sub(r"\{(\w+)\}", lambda m, f=fmt, n=number, c=code: str(
+                    {"slug": "small", "code": c, "number": n, "fmt": f, "id": IDS[0],
                      "pk": IDS[0]}[m.group(1)]), path)
                 response = api.get(url, **headers)
-                if "{id}" in path or "{pk}" in path:
-                    assert response.status_code == 404, url  # analysts address no expert by id
+                if "{id}" in path or "{pk}" in path or "analyst" not in item["get"]["x-roles"]:
+                    # analysts address no expert by id, nor read the send log or audit log
+                    assert response.status_code == 404, url
                     continue
                 assert response.status_code == 200, (url, response.status_code)
                 seen.append(url)
@@ -110,9 +112,42 @@ def test_an_expert_sees_nothing_of_the_others(api, panel):
     for url in ("/api/v1/me/", "/api/v1/me/response/revisions/"):
         text = api.get(url, **headers).content.decode()
         assert [mark for mark in others if mark in text] == [], url
-        assert "Reason number" not in text  # other experts' rationales do not come with an id
     feedback = api.get("/api/v1/me/", **headers).json()["items"][0]["feedback"]
     assert feedback and feedback[0]["n"] == 3 and feedback[0]["own_previous"] == 3.0
+
+
+def test_an_expert_reads_the_panels_rationales_marked_only_by_position(api, panel):
+    """As on the questionnaire page: the others' rationales of round 1 with the answer each
+    argues, one's own left out, in an order of one's own; no name, email or id comes with them."""
+    headers = invitation(panel[1])
+    first = api.get("/api/v1/me/", **headers).json()
+    agree = next(item for item in first["items"] if item["code"] == "agree")
+    assert sorted((r["position"], r["text"]) for r in agree["rationales"]) == [
+        ("Agree (4)", "Reason number 2"), ("Disagree (2)", "Reason number 0")]
+    assert all(set(r) == {"position", "text"} for r in agree["rationales"])
+    again = api.get("/api/v1/me/", **headers).json()
+    assert again["items"] == first["items"]  # the same order on every read
+    others = secrets_of([e for e in panel if e != panel[1]])
+    assert [mark for mark in others if mark in json.dumps(first)] == []
+    without = next(item for item in first["items"] if item["code"] == "prob")
+    assert without["rationales"] == [] and without["feedback"] == []  # nobody argued it
+
+
+def test_rationales_wait_for_ones_own_answer_when_the_study_asks_it(api, panel, study):
+    from surveys.models import Study
+
+    Study.objects.filter(pk=study.pk).update(answer_before_feedback=True)
+    headers = invitation(panel[0])  # has not answered round 2 yet
+    agree = next(i for i in api.get("/api/v1/me/", **headers).json()["items"]
+                 if i["code"] == "agree")
+    assert agree["rationales"] == [] and agree["feedback"] == []
+    api.put("/api/v1/me/response/", {"answers": {"agree": {"values": {"": 3}}}}, format="json",
+            **headers)
+    agree = next(i for i in api.get("/api/v1/me/", **headers).json()["items"]
+                 if i["code"] == "agree")
+    assert sorted(r["text"] for r in agree["rationales"]) == ["Reason number 1",
+                                                              "Reason number 2"]
+    assert agree["feedback"][0]["n"] == 3
 
 
 def test_organizers_do_see_who_is_on_their_panel(api, panel, organizer):

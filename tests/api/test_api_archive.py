@@ -18,8 +18,8 @@ def rich_study(study, owner, organizer, analyst, alice, bob, settings,
                django_capture_on_commit_callbacks):
     """Every kind of row: two rounds, a chunked aggregation, drafts, submits, revisions,
     expertise, rationales, open texts, a withdrawn expert and the audit trail."""
-    from api.services import revisions
     from api.services.panel import expert_withdraw
+    from surveys.services import responses as revisions
     from surveys.services.panel import expert_create, expert_issue_token, expertise_save
     from surveys.services.responses import ItemAnswer
     from surveys.services.rounds import round_close, round_create, round_open
@@ -62,7 +62,7 @@ def purge(study) -> None:
 def test_the_archive_holds_every_kind_of_row(rich_study):
     got = counts(rich_study)
     assert all(got[label.lower()] > 0 for label, _p, _k in SPECS), got
-    assert got["surveys.aggregationchunk"] >= 2 and got["api.responserevision"] == 3
+    assert got["surveys.aggregationchunk"] >= 2 and got["surveys.responserevision"] == 3
 
 
 def test_a_round_trip_leaves_every_row_equal(rich_study, tmp_path):
@@ -90,6 +90,22 @@ def test_a_restored_study_works(rich_study, tmp_path, api):
     olga = apps.get_model("auth.User").objects.get(username="olga")
     report = api.get("/api/v1/studies/small/report/", **bearer(olga)).json()
     assert report["latest_aggregated_round"] == 1 and report["results"]
+    alice = Expert.objects.get(study__slug="small", email="alice@example.org")
+    assert alice.responses.get(round__number=1).revisions.count() == 2
+
+
+def test_an_archive_from_before_revisions_moved_to_surveys_still_imports(rich_study, tmp_path):
+    from surveys.models import Expert
+
+    path = tmp_path / "small.json"
+    call_command("export_study", "--study", "small", "--format", "backup", "-o", str(path))
+    archive = json.loads(path.read_text(encoding="utf-8"))
+    archive["tables"]["api.responserevision"] = archive["tables"].pop("surveys.responserevision")
+    path.write_text(json.dumps(archive), encoding="utf-8")
+    purge(rich_study)
+
+    call_command("import_study", str(path))
+
     alice = Expert.objects.get(study__slug="small", email="alice@example.org")
     assert alice.responses.get(round__number=1).revisions.count() == 2
 

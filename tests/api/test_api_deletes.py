@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def test_no_delete_can_cascade_into_answers_responses_or_revisions():
     """A row goes in a cascade only through a CASCADE key of its own; these have none."""
-    for name in ("surveys.Answer", "surveys.Rationale", "surveys.Response", "api.ResponseRevision"):
+    for name in ("surveys.Answer", "surveys.Rationale", "surveys.Response", "surveys.ResponseRevision"):
         keys = [f for f in apps.get_model(name)._meta.get_fields() if isinstance(f, models.ForeignKey)]
         assert keys
         for key in keys:

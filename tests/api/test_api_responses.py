@@ -52,7 +52,7 @@ def test_errors_name_each_field(api, as_alice):
 
 
 def test_a_submit_replayed_with_its_key_returns_the_same_result_once(api, as_alice, alice):
-    from api.models import ResponseRevision
+    from surveys.models import ResponseRevision
 
     first = api.post(SUBMIT, answers(4), format="json", HTTP_IDEMPOTENCY_KEY="k-1", **as_alice)
     again = api.post(SUBMIT, answers(4), format="json", HTTP_IDEMPOTENCY_KEY="k-1", **as_alice)
@@ -125,7 +125,7 @@ def test_nothing_changes_after_the_round_closes(api, as_alice, alice, round1):
 
 def test_the_expert_pages_keep_the_history_too(client, alice, round1):
     """The questionnaire page submits through the same revision-keeping service."""
-    from api.models import ResponseRevision
+    from surveys.models import ResponseRevision
     from surveys.services.panel import expert_issue_token
 
     client.get(f"/e/{expert_issue_token(expert=alice)}/")

@@ -46,8 +46,13 @@ def test_an_organizer_runs_a_round_through_the_api(api, study, organizer, alice,
     made = api.post(S + "rounds/", {"items": ["agree", "prob"]}, format="json", **headers)
     assert made.status_code == 201 and made.json()["items"] == ["agree", "prob"]
     assert api.post(S + "rounds/", {"items": ["nope"]}, format="json", **headers).status_code == 400
+    unruled = api.post(S + "rounds/1/open/", {}, format="json", **headers)
+    assert unruled.status_code == 400 and "rules" in unruled.json()["detail"]  # registered first
+    assert api.put(S + "rules/", {"definition": "agreement", "agree_pct": 70}, format="json",
+                   **headers).json()["rule"]["agree_pct"] == 70
     opened = api.post(S + "rounds/1/open/", {"closes_at": "2099-01-01T00:00:00Z"}, format="json", **headers)
     assert opened.json()["status"] == "open"
+    assert api.get(S + "rules/", **headers).json()["locked"] is True
     response_submit(expert=alice, round_=study.rounds.get(), answers={"agree": ItemAnswer(values={"": 5})})
     with django_capture_on_commit_callbacks(execute=True):
         closed = api.post(S + "rounds/1/close/", **headers)

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
-from surveys.models import AggregationRun, AuditEvent, Round
+from surveys.models import AggregationRun, AuditEvent, Round, Study
+from surveys.services.aggregation import live_snapshot
 from surveys.services.rounds import round_close, round_open
 from workspace.services.rules import rule_required, rules_lock
 
@@ -99,6 +100,18 @@ def round_reopen(*, round_: Round, closes_at: datetime | None, actor) -> Round:
 @transaction.atomic
 def round_close_now(*, round_: Round, actor) -> Round:
     return round_close(round_=round_, actor=actor)
+
+
+@transaction.atomic
+def snapshot_take(*, study: Study, live_number: int, actor) -> Round:
+    """Take a dated snapshot of a Real-Time study's live round `live_number`; returns the new
+    live round. A second click (or a replayed form) names a round already snapshotted and
+    changes nothing."""
+    live = Round.objects.select_for_update().filter(study=study, status=Round.Status.OPEN).first()
+    if study.mode == Study.Mode.REALTIME and (live is None or live.number != live_number):
+        raise ServiceError(_("This snapshot has been taken already; the dashboard shows the "
+                             "current live round."))
+    return live_snapshot(study=study, actor=actor)
 
 
 def round_close_if_due(*, round_id: int, now: datetime | None = None) -> bool:

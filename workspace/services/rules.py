@@ -73,7 +73,8 @@ def rule_register(*, study: Study, actor, reason: str = "", **values) -> Consens
     change = ConsensusRuleChange.objects.create(
         rule=rule, revision=rule.revision, changed_by=actor, after_lock=locked, reason=reason,
         before=before, after=rule.snapshot())
-    # Keep the study's own thresholds in step: the aggregation reads them today.
+    # Keep the study's own thresholds in step (the study file and the API show them); the
+    # aggregation reads the registered rule itself (surveys...aggregation.runs.consensus_rule).
     if rule.definition in {ConsensusRule.Definition.AGREEMENT, ConsensusRule.Definition.IQR,
                            ConsensusRule.Definition.COMBINED}:
         Study.objects.filter(pk=study.pk).update(consensus_agree_pct=rule.agree_pct,

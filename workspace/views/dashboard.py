@@ -5,23 +5,26 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from surveys.charts import distribution_chart
-from surveys.models import Aggregate, AuditEvent, Item, Round, StudyMember
+from surveys.models import Aggregate, AuditEvent, Item, Round, Study, StudyMember
 from workspace import forms
 from workspace.models import ConsensusRule
 from workspace.selectors import (
     WRITE,
     aggregation_progress,
     item_verdicts,
-    median_minutes_to_submit,
+    median_minutes_to_complete,
     member_role,
     response_table,
     round_of,
+    snapshots,
     stopping_status,
     study_for_organizer,
     study_for_reader,
 )
+from workspace.services import rounds as rounds_service
 from workspace.services.rules import FIELDS, rule_register, rules_locked
 from workspace.views._common import back, run
 
@@ -33,7 +36,7 @@ def _response_context(study, round_) -> dict:
     for row in table:
         row["bar"] = round(BAR_WIDTH * (row["rate"] or 0) / 100, 1)
     return {"round": round_, "table": table, "bar_width": BAR_WIDTH,
-            "median_minutes": median_minutes_to_submit(round_) if round_ else None,
+            "median_minutes": median_minutes_to_complete(round_) if round_ else None,
             "run": aggregation_progress(round_) if round_ else None,
             "live": round_ is not None and round_.status in (Round.Status.OPEN, Round.Status.CLOSED)}
 
@@ -75,7 +78,30 @@ def dashboard(request, slug):
         "reader_only": role not in WRITE, "rounds": list(study.rounds.order_by("number")),
         "rule": ConsensusRule.objects.filter(study=study).first(), "stopping": stopping_status(study),
         "rows": rows, "consensus_count": sum(1 for r in rows if r["consensus"]),
-        "stable_count": sum(1 for r in rows if r["stable"]), **_response_context(study, round_)})
+        "stable_count": sum(1 for r in rows if r["stable"]), **_response_context(study, round_),
+        **_realtime_context(study)})
+
+
+def _realtime_context(study) -> dict:
+    if study.mode != Study.Mode.REALTIME:
+        return {"realtime": False}
+    return {"realtime": True, "snapshots": snapshots(study),
+            "live_round": study.rounds.filter(status=Round.Status.OPEN).first()}
+
+
+@require_POST
+@login_required
+def snapshot_take(request, slug):
+    """Take a dated snapshot of a Real-Time study's live round (organizers and owners)."""
+    study = study_for_organizer(user=request.user, slug=slug)
+    number = request.POST.get("live", "")
+    live = run(request, rounds_service.snapshot_take, study=study, actor=request.user,
+               live_number=int(number) if number.isdigit() else 0)
+    if live is not None:
+        messages.success(request, _("Snapshot %(n)s is taken and is being aggregated; round "
+                                    "%(next)s is live.") % {"n": live.number - 1,
+                                                            "next": live.number})
+    return back("workspace:dashboard", slug, anchor="snapshots")
 
 
 @login_required

@@ -12,8 +12,8 @@ from surveys.models import Expert, Round, StudyMember
 from surveys.questionnaire import questionnaire_context
 from surveys.selectors import round_current, studies_for_user
 from workspace import forms
-from workspace.selectors import item_of, round_of, study_for_organizer
-from workspace.services import builder, transfer
+from workspace.selectors import group_of, item_of, round_of, study_for_organizer, theme_of
+from workspace.services import builder, structure, transfer
 from workspace.services.builder import item_locked, options_format
 from workspace.views._common import back, run
 
@@ -75,6 +75,8 @@ def builder_page(request, slug):
     themes = list(study.themes.prefetch_related("items"))
     return render(request, "workspace/builder.html", {
         "study": study, "themes": themes, "groups": list(study.groups.all()),
+        "study_form": forms.StudyEditForm(prefix="study", initial={
+            f: getattr(study, f) for f in structure.STUDY_FIELDS}),
         "group_form": forms.GroupForm(), "theme_form": forms.ThemeForm(),
         "item_form": forms.ItemForm(themes=themes), "upload": forms.UploadForm(),
         "draft": study.rounds.filter(status=Round.Status.DRAFT).first()})
@@ -90,6 +92,70 @@ def group_save(request, slug):
     else:
         messages.error(request, _("The group needs a code and names in both languages."))
     return back("workspace:builder", slug, anchor="groups")
+
+
+@require_POST
+@login_required
+def study_edit(request, slug):
+    """The study's title and description, in English and Russian."""
+    study = study_for_organizer(user=request.user, slug=slug)
+    form = forms.StudyEditForm(request.POST, prefix="study")
+    if not form.is_valid():
+        messages.error(request, _("The study's title is needed in English and Russian."))
+    elif run(request, structure.study_update, study=study, actor=request.user,
+             **form.cleaned_data) is not None:
+        messages.success(request, _("The study's title and description are saved."))
+    return back("workspace:builder", slug, anchor="study")
+
+
+@require_POST
+@login_required
+def group_rename(request, slug, code):
+    study = study_for_organizer(user=request.user, slug=slug)
+    group = group_of(study, code)
+    form = forms.GroupNamesForm(request.POST, prefix="rename")
+    if not form.is_valid():
+        messages.error(request, _("Give the group's name in English and Russian."))
+    elif run(request, structure.group_rename, group=group, actor=request.user,
+             **form.cleaned_data) is not None:
+        messages.success(request, _("The group %(code)s is renamed.") % {"code": code})
+    return back("workspace:builder", slug, anchor="groups")
+
+
+@require_POST
+@login_required
+def group_delete(request, slug, code):
+    study = study_for_organizer(user=request.user, slug=slug)
+    group = group_of(study, code)
+    run(request, structure.group_delete, group=group, actor=request.user)
+    if not study.groups.filter(pk=group.pk).exists():
+        messages.success(request, _("The group %(code)s is deleted.") % {"code": code})
+    return back("workspace:builder", slug, anchor="groups")
+
+
+@require_POST
+@login_required
+def theme_rename(request, slug, code):
+    study = study_for_organizer(user=request.user, slug=slug)
+    theme = theme_of(study, code)
+    form = forms.ThemeTitlesForm(request.POST, prefix="rename")
+    if not form.is_valid():
+        messages.error(request, _("The theme needs titles in both languages."))
+    elif run(request, structure.theme_rename, theme=theme, actor=request.user,
+             **form.cleaned_data) is not None:
+        messages.success(request, _("The theme %(code)s is retitled.") % {"code": code})
+    return back("workspace:builder", slug, anchor=f"theme-{code}")
+
+
+@require_POST
+@login_required
+def theme_delete(request, slug, code):
+    study = study_for_organizer(user=request.user, slug=slug)
+    theme = theme_of(study, code)
+    run(request, structure.theme_delete, theme=theme, actor=request.user)
+    if not study.themes.filter(pk=theme.pk).exists():
+        messages.success(request, _("The theme %(code)s is deleted.") % {"code": code})
+    return back("workspace:builder", slug, anchor="themes")
 
 
 @require_POST

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -39,8 +40,12 @@ CLAIMABLE = [Status.PENDING, Status.RUNNING, Status.FAILED]
 
 
 def consensus_rule(study: Study) -> dict[str, Any]:
-    """The study's registered consensus rule as a rule mapping (see analysis.consensus)."""
-    return study_rule(agree_pct=study.consensus_agree_pct, iqr_max=study.consensus_iqr_max)
+    """The study's consensus rule as a rule mapping (see analysis.consensus): the rule registered
+    in the workspace (workspace.models.ConsensusRule) if any, else the study's own thresholds."""
+    try:
+        return study.consensus_rule.as_dict()
+    except ObjectDoesNotExist:
+        return study_rule(agree_pct=study.consensus_agree_pct, iqr_max=study.consensus_iqr_max)
 
 
 def aggregation_request(

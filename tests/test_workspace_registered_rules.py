@@ -1,0 +1,140 @@
+"""The registered rules at work: the aggregation's verdict follows them, and every report prints
+them with every change made after round 1 opened and its written reason."""
+
+import io
+
+import pytest
+from django.utils import translation
+from pypdf import PdfReader
+
+from analysis.consensus import study_rule
+from surveys.models import Aggregate, Round
+from surveys.reports.data import report_data
+from surveys.reports.jobs import job_key
+from surveys.reports.office import workbook_rows
+from surveys.reports.render import html_to_pdf, report_html
+from surveys.services.aggregation import aggregation_request, round_aggregate
+from surveys.services.aggregation.runs import consensus_rule
+from surveys.services.rounds import round_create
+from tests.workspace_helpers import (
+    close_and_aggregate,
+    english,  # noqa: F401 - a fixture
+    make_experts,
+    register_rules,
+    submit,
+)
+from workspace.selectors import item_verdicts, rules_for_report
+from workspace.services.rounds import round_start
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+REASON = "The panel is half the planned size, so IQR alone is too strict."
+
+
+def panel_row(round_, code="agree", group=""):
+    return Aggregate.objects.get(round=round_, item__code=code, dimension="", group=group)
+
+
+@pytest.fixture
+def answered(study, organizer):
+    """Agreement-only rule (>= 60 %) registered; round 1: 'agree' answered 1 2 4 5 5.
+
+    By hand: n 5, three of five in the top boxes (4 5 5): 60 %; R type 7 quartiles at
+    positions 1 and 3 of the sorted values: Q1 2, Q3 5, IQR 3.
+    """
+    register_rules(study, organizer, definition="agreement", agree_pct=60, iqr_max=1)
+    round_ = round_start(round_=round_create(study=study, items=[study.items.get(code="agree")]),
+                         actor=organizer)
+    experts = make_experts(study, [("P1", "RU", "en"), ("P2", "RU", "en"), ("P3", "US", "en"),
+                                   ("P4", "US", "en"), ("P5", "WE", "en")])
+    for expert, value in zip(experts, [1, 2, 4, 5, 5], strict=True):
+        submit(expert, round_, agree=value)
+    return close_and_aggregate(round_)
+
+
+def test_without_a_registered_rule_the_study_thresholds_decide(study):
+    assert consensus_rule(study) == study_rule(agree_pct=75, iqr_max=1)
+
+
+def test_the_registered_verdict_follows_the_registered_agreement_rule(answered, study):
+    row = panel_row(answered)
+    assert (row.n, row.pct_agree, row.q1, row.q3, row.iqr) == (5, 60, 2, 5, 3)
+    # Agreement only, at least 60 %: 60 % is enough, whatever the IQR. The study's thresholds
+    # (60 % and IQR <= 1, kept in step) would say no, because IQR 3 > 1.
+    assert row.consensus is True
+    assert consensus_rule(study)["kind"] == "agree_pct"
+    assert panel_row(answered, group="RU").consensus is False  # 1 and 2: nobody agrees
+    assert item_verdicts(answered)[row.item_id]["consensus"] is True  # the dashboard agrees
+
+
+def test_a_changed_rule_reaches_the_next_snapshot_of_the_round(answered, study, organizer):
+    register_rules(study, organizer, definition="combined", reason=REASON)  # 60 % and IQR <= 1
+    aggregation_request(round_=answered, enqueue=False)
+    round_aggregate(round_id=answered.pk, version=2)
+    assert panel_row(answered).consensus is False  # IQR 3 > 1
+    register_rules(study, organizer, definition="iqr", iqr_max=3, reason=REASON + " Again.")
+    aggregation_request(round_=answered, enqueue=False)
+    round_aggregate(round_id=answered.pk, version=3)
+    assert panel_row(answered).consensus is True  # IQR 3 <= 3
+
+
+def test_rand_ucla_does_not_apply_to_a_five_point_item(answered, study, organizer):
+    register_rules(study, organizer, definition="rand_ucla", reason=REASON)
+    aggregation_request(round_=answered, enqueue=False)
+    round_aggregate(round_id=answered.pk, version=2)
+    row = panel_row(answered)
+    # RAND/UCLA needs a 9-point scale: no verdict (None), while the side-by-side definitions
+    # are still there (60 % < 70 %).
+    assert row.consensus is None and row.extra["consensus_rules"]["agree_70"] is False
+
+
+@pytest.fixture
+def changed(answered, study, organizer):
+    register_rules(study, organizer, definition="combined", reason=REASON)
+    return Round.objects.get(pk=answered.pk)
+
+
+def test_rules_for_report_describes_the_rules_and_the_change_with_its_reason(changed, study):
+    rules = rules_for_report(study)
+    assert rules["revision"] == 2 and not rules["registered_late"]
+    assert rules["lines"] == [
+        "Consensus: at least 60 % of valid answers in the top boxes and an interquartile range "
+        "of at most 1.",
+        "Stability: Wilcoxon signed-rank p above 0.05 between rounds.",
+        "Stopping: after at most 3 rounds."]
+    [change] = rules["changes_after_lock"]
+    assert change["reason"] == REASON
+    assert change["changed"] == [(
+        "Consensus: at least 60 % of valid answers in the top boxes.",
+        "Consensus: at least 60 % of valid answers in the top boxes and an interquartile range "
+        "of at most 1.")]
+
+
+def test_every_report_prints_the_registered_rules_and_the_change_with_its_reason(
+        changed, study, client, analyst):
+    assert report_data(changed)["rules"]["changes_after_lock"][0]["reason"] == REASON
+    client.force_login(analyst)
+    page = client.get(f"/studies/{study.slug}/reports/1/").content.decode()
+    standalone = client.get(f"/studies/{study.slug}/reports/1/download/html/").content.decode()
+    for html in (page, standalone):
+        assert "Registered rules" in html and "Changes after round 1 opened" in html
+        assert REASON in html and "Stopping: after at most 3 rounds." in html
+        assert "Consensus definition: at least" not in html  # the thresholds' sentence gives way
+    pdf = client.get(f"/studies/{study.slug}/reports/1/download/pdf/").content
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Registered rules" in text and "half the planned size" in text
+    rows = workbook_rows(study)["Rules"]
+    assert rows[0] == ["part", "revision", "date", "rule", "reason"]
+    assert [r[0] for r in rows[1:]] == ["registered rule"] * 3 + ["changed after round 1 opened"]
+    assert rows[-1][1] == 2 and rows[-1][4] == REASON and " -> " in rows[-1][3]
+
+
+def test_reports_print_the_rules_in_russian_and_a_rule_change_renders_them_again(
+        changed, study, organizer):
+    with translation.override("ru"):
+        html = report_html(changed, standalone=True)
+    assert "Зарегистрированные правила" in html and REASON in html
+    assert html_to_pdf(html).startswith(b"%PDF-")
+    before = job_key(changed, "en")
+    register_rules(study, organizer, max_rounds=4, reason="Funding allows one more round.")
+    assert job_key(changed, "en") != before  # a background report is rendered again

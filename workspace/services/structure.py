@@ -1,0 +1,131 @@
+"""Changing a study's frame: its title and description, renaming and deleting groups and themes.
+
+Codes never change (results, links and study files refer to them); names and titles do, in
+both languages. A delete is refused with the reason while anything depends on the group or
+theme, and never cascades: experts, answers, items and expertise ratings always stay.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from surveys.errors import ServiceError
+from surveys.models import Aggregate, AuditEvent, ExpertiseRating, StakeholderGroup, Study, Theme
+
+STUDY_FIELDS = ("title_en", "title_ru", "description_en", "description_ru")
+DESCRIPTION_MAX = 5000
+
+
+def _blank(**values: str) -> dict[str, str]:
+    return {name: _("Required.") for name, value in values.items() if not (value or "").strip()}
+
+
+@transaction.atomic
+def study_update(*, study: Study, actor, title_en: str, title_ru: str, description_en: str = "",
+                 description_ru: str = "") -> Study:
+    """Change the study's title (required in English and Russian) and description."""
+    values = {"title_en": title_en, "title_ru": title_ru, "description_en": description_en,
+              "description_ru": description_ru}
+    values = {name: (value or "").strip() for name, value in values.items()}
+    errors = _blank(title_en=values["title_en"], title_ru=values["title_ru"])
+    for name in ("title_en", "title_ru"):
+        if len(values[name]) > 300:
+            errors[name] = _("At most 300 characters.")
+    for name in ("description_en", "description_ru"):
+        if len(values[name]) > DESCRIPTION_MAX:
+            errors[name] = _("At most %(n)s characters.") % {"n": DESCRIPTION_MAX}
+    if errors:
+        raise ServiceError(_("The study's title is needed in English and Russian."),
+                           field_errors=errors)
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    before = {name: getattr(study, name) for name in STUDY_FIELDS}
+    if before == values:
+        raise ServiceError(_("Nothing changed."))
+    for name, value in values.items():
+        setattr(study, name, value)
+    study.save(update_fields=list(STUDY_FIELDS))
+    AuditEvent.objects.create(study=study, actor=actor, action="study_updated",
+                              detail={"before": before, "after": values})
+    return study
+
+
+@transaction.atomic
+def group_rename(*, group: StakeholderGroup, name_en: str, name_ru: str,
+                 actor) -> StakeholderGroup:
+    """Give a stakeholder group new names in both languages; its code stays."""
+    if _blank(name_en=name_en, name_ru=name_ru):
+        raise ServiceError(_("Give the group's name in English and Russian."),
+                           field_errors=_blank(name_en=name_en, name_ru=name_ru))
+    group = StakeholderGroup.objects.select_for_update().get(pk=group.pk)
+    before = {"name_en": group.name_en, "name_ru": group.name_ru}
+    after = {"name_en": name_en.strip()[:100], "name_ru": name_ru.strip()[:100]}
+    if before == after:
+        raise ServiceError(_("Nothing changed."))
+    group.name_en, group.name_ru = after["name_en"], after["name_ru"]
+    group.save(update_fields=["name_en", "name_ru"])
+    AuditEvent.objects.create(study=group.study, actor=actor, action="group_renamed",
+                              detail={"code": group.code, "before": before, "after": after})
+    return group
+
+
+@transaction.atomic
+def group_delete(*, group: StakeholderGroup, actor) -> None:
+    """Delete a stakeholder group nothing depends on: no expert (withdrawn ones included) and no
+    results. Items' simulated leanings towards it are dropped with it."""
+    group = StakeholderGroup.objects.select_for_update().select_related("study").get(pk=group.pk)
+    study = group.study
+    experts = group.experts.count()
+    if experts:
+        raise ServiceError(_(
+            "The group %(code)s has %(n)s expert(s), whose answers are never deleted; it stays. "
+            "Rename it instead.") % {"code": group.code, "n": experts})
+    if Aggregate.objects.filter(round__study=study, group=group.code).exists():
+        raise ServiceError(_("Results of an aggregated round refer to the group %(code)s; it "
+                             "stays. Rename it instead.") % {"code": group.code})
+    leanings = []
+    for item in study.items.only("pk", "code", "leaning"):
+        if group.code in (item.leaning or {}):
+            item.leaning = {k: v for k, v in item.leaning.items() if k != group.code}
+            item.save(update_fields=["leaning"])
+            leanings.append(item.code)
+    before = {"code": group.code, "name_en": group.name_en, "name_ru": group.name_ru}
+    group.delete()
+    AuditEvent.objects.create(study=study, actor=actor, action="group_deleted",
+                              detail={"before": before, "after": {},
+                                      "leanings_dropped": leanings})
+
+
+@transaction.atomic
+def theme_rename(*, theme: Theme, title_en: str, title_ru: str, actor) -> Theme:
+    """Give a theme new titles in both languages; its code stays."""
+    if _blank(title_en=title_en, title_ru=title_ru):
+        raise ServiceError(_("Give the theme's title in English and Russian."),
+                           field_errors=_blank(title_en=title_en, title_ru=title_ru))
+    theme = Theme.objects.select_for_update().get(pk=theme.pk)
+    before = {"title_en": theme.title_en, "title_ru": theme.title_ru}
+    after = {"title_en": title_en.strip()[:300], "title_ru": title_ru.strip()[:300]}
+    if before == after:
+        raise ServiceError(_("Nothing changed."))
+    theme.title_en, theme.title_ru = after["title_en"], after["title_ru"]
+    theme.save(update_fields=["title_en", "title_ru"])
+    AuditEvent.objects.create(study=theme.study, actor=actor, action="theme_renamed",
+                              detail={"code": theme.code, "before": before, "after": after})
+    return theme
+
+
+@transaction.atomic
+def theme_delete(*, theme: Theme, actor) -> None:
+    """Delete a theme without items and without experts' self-rated expertise on it."""
+    theme = Theme.objects.select_for_update().select_related("study").get(pk=theme.pk)
+    items = theme.items.count()
+    if items:
+        raise ServiceError(_(
+            "The theme %(code)s has %(n)s item(s); delete or move them first (an item already "
+            "asked and its answers always stay).") % {"code": theme.code, "n": items})
+    if ExpertiseRating.objects.filter(theme=theme).exists():
+        raise ServiceError(_("Experts rated their expertise on the theme %(code)s; it stays. "
+                             "Retitle it instead.") % {"code": theme.code})
+    study = theme.study
+    before = {"code": theme.code, "title_en": theme.title_en, "title_ru": theme.title_ru}
+    theme.delete()
+    AuditEvent.objects.create(study=study, actor=actor, action="theme_deleted",
+                              detail={"before": before, "after": {}})
