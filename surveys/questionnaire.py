@@ -291,14 +291,15 @@ def round_is_open(round_: Round | None) -> bool:
 
 
 def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict | None = None,
-                          codes: set[str] | None = None) -> dict:
+                          codes: set[str] | None = None, response: Response | None = None) -> dict:
     """Everything the questionnaire page shows: sections, progress, what is left, errors.
 
     With codes (an autosave), only those items are built, with their feedback; the progress
-    still counts every item.
+    still counts every item. A response just saved may be passed in to save reading it again.
     """
     errors = errors or {}
-    response = Response.objects.filter(round=round_, expert=expert).first() if round_ else None
+    if response is None and round_ is not None:
+        response = Response.objects.filter(round=round_, expert=expert).first()
     items = round_items(round_) if round_ else []
     saved = Saved.read(response)
     views = _views(expert, round_, items, saved, expert.study.answer_before_feedback,

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from surveys.models import Response, Round
+from surveys.models import Aggregate, Response, Round
 from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft
 from surveys.services.rounds import round_create
@@ -112,3 +112,26 @@ def test_stability_under_both_definitions_with_hand_worked_values(two_rounds, st
     assert (status["settled"], status["rated"], status["stop"]) == (0, 1, False)
     register_rules(study, organizer, max_rounds=2, reason="Funding ends after the second round.")
     assert stopping_status(study)["stop"] is True
+
+
+def test_stability_read_from_the_snapshot_matches_stability_computed_from_the_answers(
+        two_rounds, study, organizer):
+    (p1, p2, p3, p4, _p5), _round1, round2 = two_rounds
+    for expert, value in zip((p1, p2, p3, p4), [2, 3, 4, 4], strict=True):
+        submit(expert, round2, agree=value)
+    round2 = close_and_aggregate(Round.objects.get(pk=round2.pk))
+    agree = study.items.get(code="agree")
+    panel = Aggregate.objects.get(round=round2, item=agree, group="")
+    # The aggregation stored the pairs and the 25 % change (see the hand-worked test above).
+    assert (panel.extra["stability_pairs"], panel.extra["distribution_change"]) == (4, 25.0)
+    stored = {}
+    for pct in (30, 20):
+        register_rules(study, organizer, stability="distribution", stability_pct=pct,
+                       reason=f"A {pct} % threshold, as the protocol's appendix says.")
+        stored[pct] = item_verdicts(round2)[agree.pk]["stable"]
+    assert stored == {30: True, 20: False}
+    # An older snapshot without the stored figures: computed from the answers, same verdicts.
+    Aggregate.objects.filter(round=round2).update(extra={})
+    assert item_verdicts(round2)[agree.pk]["stable"] is False  # 25 % >= 20 %
+    register_rules(study, organizer, stability_pct=30, reason="Back to 30 %, as first agreed.")
+    assert item_verdicts(round2)[agree.pk]["stable"] is True

@@ -126,13 +126,43 @@ def item_verdicts(round_: Round) -> dict[int, dict]:
     rule = rule_of(round_.study)
     summary["consensus"] = rule_met(summary, rule).astype(object).where(
         lambda s: s.notna(), None)
-    stable = _stability(round_, rule)
+    stable = _stored_stability(rows, rule)
+    if stable is None:  # a snapshot written before the aggregation stored stability
+        stable = _stability(round_, rule)
     out: dict[int, dict] = {}
     for item_id, part in summary.groupby("item_id"):
         consensus = _combine(list(part["consensus"]))
         flags = [stable.get((item_id, dim)) for dim in part["dimension"]]
         out[int(item_id)] = {"consensus": consensus, "stable": _combine(flags)}
     return out
+
+
+def _stability_rule(rule) -> dict:
+    return rule.stability_dict() if isinstance(rule, ConsensusRule) else {
+        "kind": "wilcoxon", "p_above": 0.05}
+
+
+def _verdict(pairs, wilcoxon_p, distribution_change, definition: dict) -> bool | None:
+    if not pairs:
+        return None
+    if definition["kind"] == "wilcoxon":
+        # No expert moved at all: nothing to test, and nothing changed.
+        return True if wilcoxon_p is None or pd.isna(wilcoxon_p) else bool(
+            wilcoxon_p > definition["p_above"])
+    return bool(distribution_change < definition["change_below_pct"])
+
+
+def _stored_stability(rows: list[dict], rule) -> dict[tuple[int, str], bool | None] | None:
+    """Stability under the rule from the figures the aggregation stored on the panel rows
+    (paired with the round before); None when no row has them (a first round, or an old
+    snapshot), so the caller computes them from the answers."""
+    stored = [r for r in rows if "stability_pairs" in (r["extra"] or {})]
+    if not stored:
+        return None
+    definition = _stability_rule(rule)
+    return {(r["item_id"], r["dimension"]): _verdict(
+        r["extra"]["stability_pairs"], r["extra"].get("wilcoxon_p"),
+        r["extra"].get("distribution_change"), definition) for r in stored}
 
 
 def _stability(round_: Round, rule) -> dict[tuple[int, str], bool | None]:
@@ -144,20 +174,11 @@ def _stability(round_: Round, rule) -> dict[tuple[int, str], bool | None]:
     if frame.empty:
         return {}
     table = stability(frame, from_round=previous.number, to_round=round_.number)
-    definition = rule.stability_dict() if isinstance(rule, ConsensusRule) else {
-        "kind": "wilcoxon", "p_above": 0.05}
+    definition = _stability_rule(rule)
     codes = dict(Item.objects.filter(study_id=round_.study_id).values_list("code", "pk"))
-    out = {}
-    for row in table.itertuples():
-        if row.n_pairs == 0:
-            verdict = None
-        elif definition["kind"] == "wilcoxon":
-            # No expert moved at all: nothing to test, and nothing changed.
-            verdict = True if pd.isna(row.wilcoxon_p) else bool(row.wilcoxon_p > definition["p_above"])
-        else:
-            verdict = bool(row.distribution_change < definition["change_below_pct"])
-        out[(codes[row.item], row.dimension)] = verdict
-    return out
+    return {(codes[row.item], row.dimension): _verdict(
+        row.n_pairs, row.wilcoxon_p, row.distribution_change, definition)
+        for row in table.itertuples()}
 
 
 def stopping_status(study: Study) -> dict:

@@ -63,7 +63,7 @@ class StudyFile(_FileView):
 
     media_type, suffix = "application/yaml", ".yaml"
 
-    @extend_schema(responses={(200, "application/yaml"): OpenApiTypes.STR, **READ_ERRORS})
+    @extend_schema(responses={(200, "application/yaml"): OpenApiTypes.BINARY, **READ_ERRORS})
     def get(self, request, slug):
         return self.download(transfer.study_export_yaml(self.study))
 
@@ -83,7 +83,7 @@ class ItemList(_FileView):
 
     media_type, suffix = "text/csv", "-items.csv"
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, **READ_ERRORS})
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY, **READ_ERRORS})
     def get(self, request, slug):
         return self.download(transfer.items_export_csv(self.study))
 

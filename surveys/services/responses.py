@@ -129,7 +129,8 @@ def _answers_store(
             errors.update(_check_item(items[code], answer, final=final))
     if errors:
         raise ServiceError(_("Some answers need correcting."), field_errors=errors)
-    with transaction.atomic():
+    # Always inside the callers' own atomic block: no savepoint of its own.
+    with transaction.atomic(savepoint=False):
         response = _locked_response(expert, round_)
         if expected_version is not None and expected_version != response.version:
             raise StaleVersion(_(

@@ -70,7 +70,8 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
 
 
 def _save(request, expert, round_, *, submit: bool, items=None):
-    """Parse the posted fields and call the service; returns the errors dict or None."""
+    """Parse the posted fields and call the service; returns (the response, 200) or (a dict of
+    errors, the status)."""
     answers, errors = parse_answers(request.POST, round_items(round_) if items is None else items)
     levels = {}
     if any(name.startswith("x-") for name in request.POST):
@@ -80,12 +81,12 @@ def _save(request, expert, round_, *, submit: bool, items=None):
         return errors, 400
     version = request.POST.get("version", "")
     try:
-        questionnaire_save(expert=expert, round_=round_, answers=answers, expertise=levels,
-                           submit=submit,
-                           expected_version=int(version) if version.isdigit() else None)
+        response = questionnaire_save(
+            expert=expert, round_=round_, answers=answers, expertise=levels, submit=submit,
+            expected_version=int(version) if version.isdigit() else None)
     except ServiceError as exc:
         return {"__all__": exc.message, **exc.field_errors}, exc.status
-    return None, 200
+    return response, 200
 
 
 @never_cache
@@ -112,8 +113,9 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
         items = round_items(round_)
         answers, _errors = parse_answers(request.POST, items)
         confirmed = not unanswered_after(answers, answered_item_codes(expert, round_), items)
-    errors, status = _save(request, expert, round_, submit=submit and confirmed)
-    if errors:
+    result, status = _save(request, expert, round_, submit=submit and confirmed)
+    if status != 200:
+        errors = result
         if status == 400 and "__all__" not in errors:
             errors["__all__"] = _("Some answers need correcting; nothing was saved yet.")
         return _page(request, expert, round_, errors=errors, status=status)
@@ -138,16 +140,17 @@ def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
     # round of 5 items or 500, and never reads the rest of the questionnaire.
     codes = {name[2:].partition(".")[0] for name in request.POST if name.startswith("a-")}
     items = list(round_.items.filter(code__in=codes))
-    errors, status = _save(request, expert, round_, submit=False, items=items)
-    context = questionnaire_context(expert, round_, codes=codes)
-    if errors:
-        message = errors.pop("__all__", "") or _("Some answers need correcting.")
-        details = [str(m) for m in errors.values()]
+    saved, status = _save(request, expert, round_, submit=False, items=items)
+    if status == 200:
         return render(request, "surveys/_autosave.html", {
-            "failed": True, "message": message, "details": details,
-            "conflict": status == 409, **context}, status=status)
+            "failed": False, "saved_at": timezone.now(),
+            **questionnaire_context(expert, round_, codes=codes, response=saved)})
+    errors = saved
+    message = errors.pop("__all__", "") or _("Some answers need correcting.")
     return render(request, "surveys/_autosave.html", {
-        "failed": False, "saved_at": timezone.now(), **context})
+        "failed": True, "message": message, "details": [str(m) for m in errors.values()],
+        "conflict": status == 409, **questionnaire_context(expert, round_, codes=codes)},
+        status=status)
 
 
 @never_cache

@@ -62,10 +62,10 @@ def foreign_study_data() -> dict:
 def foreign(db, django_capture_on_commit_callbacks):
     """Study "foreign" with its owner, an expert who answered round 1, and an open round 2."""
     from surveys.services.panel import expert_create
-    from workspace.services.mail import invitations_send, reminder_schedule
     from surveys.services.responses import ItemAnswer, response_submit
     from surveys.services.rounds import round_close, round_create, round_open
     from surveys.services.studies import study_load
+    from workspace.services.mail import invitations_send, reminder_schedule
 
     study_b = study_load(data=foreign_study_data())
     bert = _staff(study_b, "bert", "owner")

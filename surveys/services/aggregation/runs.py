@@ -18,7 +18,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max
 from django.utils import timezone
 
 from analysis.consensus import study_rule
@@ -31,8 +31,8 @@ from surveys.models import (
     Round,
     Study,
 )
-from surveys.selectors import answers_frame
 from surveys.services.aggregation import statistics as stats
+from surveys.services.aggregation.reading import rounds_frames
 
 log = logging.getLogger(__name__)
 Status = AggregationRun.Status
@@ -105,15 +105,9 @@ def compute(
     if whole:
         progress(run, "reading", 5)
     items = _item_specs(round_, item_ids)
-    previous = _previous_round(round_)
-    ids = [round_.pk] if previous is None else [previous.pk, round_.pk]
     # One query for both rounds; of the previous round only what stability uses.
-    both = answers_frame(round_ids=ids, item_ids=item_ids, categorical=True, where=Q(
-        response__round_id=round_.pk) | Q(item__kind__in=list(Item.RATED)))
-    frame = both.loc[both["round"].eq(round_.number)].reset_index(drop=True)
-    before = None if previous is None else both.loc[
-        both["round"].eq(previous.number) & both["kind"].isin(list(Item.RATED))]
-    del both
+    frame, before = rounds_frames(round_=round_, previous=_previous_round(round_),
+                                  item_ids=item_ids)
     frame["weight"] = expertise_weights(frame, study=round_.study)
     if whole:
         progress(run, "computing", 30, answers=len(frame))

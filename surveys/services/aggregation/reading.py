@@ -1,0 +1,172 @@
+"""Reading a round's answers for the aggregation: one lean query, straight into pandas.
+
+The aggregation reads a million answers or more, so this reader asks PostgreSQL for the four
+columns that vary per answer (response id, item id, dimension, value), from the answer table
+alone, and maps the few thousand responses to experts, rounds and groups in numpy. PostgreSQL
+streams the rows with COPY, read at the libpq level and parsed by pyarrow's CSV reader; SQLite
+(tests, the embedded default) runs the same query through the ordinary cursor.
+
+The frame is the one `surveys.selectors.answers_frame(categorical=True)` gives: the long format
+of `analysis` (plus `kind`), with categoricals whose categories are sorted, rows ordered by
+round, item id, dimension and expert id, so that sums over the same answers, read whole or by
+chunks of items, are bit for bit the same.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+
+from surveys.models import Item, Response, Round, StakeholderGroup
+
+COLUMNS = ["expert", "round", "item", "dimension", "group", "value", "kind"]
+# The answer table alone: the round's submitted responses by a semi-join, the items by id.
+# Every value interpolated below is an integer from the database or a model constant.
+ROUND_SQL = (
+    "SELECT a.response_id, a.item_id, a.dimension, "
+    "CASE WHEN a.no_opinion THEN NULL ELSE a.value END FROM surveys_answer a "
+    "WHERE a.response_id IN (SELECT r.id FROM surveys_response r "
+    "WHERE r.round_id = {round_id} AND r.status = '{status}') AND a.item_id IN ({items})"
+)
+
+
+def rounds_frames(
+    *, round_: Round, previous: Round | None, item_ids: list[int] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The round's answers to its non-open items (or to `item_ids`), and the previous round's
+    answers to rated items only (what stability needs), as long frames sharing categories."""
+    items = Item.objects.filter(study_id=round_.study_id).exclude(kind=Item.Kind.OPEN)
+    if item_ids is not None:
+        items = items.filter(pk__in=item_ids)
+    specs = {pk: (code, kind) for pk, code, kind in items.values_list("pk", "code", "kind")}
+    rated = [pk for pk, (_, kind) in specs.items() if kind in Item.RATED]
+    parts = [(round_, list(specs))] + ([] if previous is None else [(previous, rated)])
+    sql = " UNION ALL ".join(
+        ROUND_SQL.format(round_id=int(r.pk), status=Response.Status.SUBMITTED,
+                         items=",".join(str(int(pk)) for pk in ids))
+        for r, ids in parts if ids)
+    columns = _read(sql) if sql else None
+    if columns is None:
+        return _empty(), None if previous is None else _empty()
+    response, item, dimension, value = columns
+    responses = np.array(Response.objects.filter(
+        round_id__in=[r.pk for r, _ in parts], status=Response.Status.SUBMITTED,
+    ).values_list("pk", "expert_id", "round_id", "expert__group_id"), dtype=np.int64).reshape(-1, 4)
+    responses = responses[np.argsort(responses[:, 0])]
+    at = np.searchsorted(responses[:, 0], response)
+    expert, round_id, group = responses[at, 1], responses[at, 2], responses[at, 3]
+    dim_codes, dim_names = pd.factorize(dimension, sort=True)
+    order = _row_order(round_id, item, dim_codes, expert)
+    groups = dict(StakeholderGroup.objects.filter(study_id=round_.study_id).values_list("pk", "code"))
+    frame = pd.DataFrame({
+        "expert": _labels(expert[order], lambda pk: f"E{pk}"),
+        "round": np.where(round_id[order] == round_.pk, round_.number,
+                          previous.number if previous else 0).astype("int64"),
+        "item": _labels(item[order], lambda pk: specs[pk][0]),
+        "dimension": _labels(dim_codes[order], lambda code: dim_names[code]),
+        "group": _labels(group[order], groups.__getitem__),
+        "value": value[order],
+        "kind": _labels(item[order], lambda pk: specs[pk][1]),
+    })
+    if previous is None:
+        return frame, None
+    split = int(np.count_nonzero(round_id == round_.pk))
+    current_first = previous.pk > round_.pk  # rows are ordered by round id
+    now, before = (slice(0, split), slice(split, None)) if current_first else (
+        slice(len(frame) - split, None), slice(0, len(frame) - split))
+    return (frame.iloc[now].reset_index(drop=True), frame.iloc[before].reset_index(drop=True))
+
+
+def _read(sql: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(response ids, item ids, dimensions, values) of the query's rows; None when none."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        if not rows:
+            return None
+        response, item, dimension, value = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
+        return (response.astype(np.int64), item.astype(np.int64), dimension.astype(str),
+                value.astype(np.float64))
+    import pyarrow as pa
+    from pyarrow import csv
+
+    data = copy_out(f"COPY ({sql}) TO STDOUT (FORMAT csv)")
+    if not data:
+        return None
+    names = ["response", "item", "dimension", "value"]
+    table = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(column_names=names),
+                         convert_options=csv.ConvertOptions(column_types={
+                             "response": pa.int64(), "item": pa.int64(),
+                             "dimension": pa.string(), "value": pa.float64()},
+                             strings_can_be_null=False))
+    dimension = table.column("dimension").combine_chunks().dictionary_encode()
+    names_ = np.array(dimension.dictionary.to_pylist(), dtype=object)
+    return (table.column("response").to_numpy(), table.column("item").to_numpy(),
+            names_[dimension.indices.to_numpy()], table.column("value").to_numpy())
+
+
+def copy_out(statement: str) -> bytes:
+    """The output of a `COPY ... TO STDOUT` statement on Django's PostgreSQL connection.
+
+    Read at the libpq level (psycopg's documented `Connection.pgconn`): PostgreSQL sends one
+    message per row, and psycopg's `Copy` iterator costs about three times as much Python time
+    per message as this loop. The connection is left as it was found, also on an error.
+    """
+    from psycopg import pq
+
+    connection.ensure_connection()
+    pgconn = connection.connection.pgconn
+    pgconn.send_query(statement.encode())
+    result = pgconn.get_result()
+    if result is None or result.status != pq.ExecStatus.COPY_OUT:
+        message = result.get_error_message() if result is not None else "no result"
+        while pgconn.get_result() is not None:
+            pass
+        raise RuntimeError(f"COPY failed: {message}")
+    buffer = io.BytesIO()
+    write, size = buffer.write, 1
+    try:
+        while size > 0:
+            size, data = pgconn.get_copy_data(0)  # blocks until a row; -1 at the end
+            if size > 0:
+                write(data)
+    finally:
+        while size > 0:  # drain what an error left unread
+            size = pgconn.get_copy_data(0)[0]
+        errors = []
+        while (result := pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                errors.append(result.get_error_message())
+    if errors:
+        raise RuntimeError(f"COPY failed: {errors[0]}")
+    return buffer.getvalue()
+
+
+def _row_order(*keys: np.ndarray) -> np.ndarray:
+    """The permutation sorting rows by the keys, first key first (one int64 sort key)."""
+    ranks = [pd.factorize(key, sort=True) for key in keys]
+    sizes = [len(uniques) for _, uniques in ranks]
+    if float(np.prod(sizes, dtype=float)) >= 2**62:
+        return np.lexsort(tuple(reversed(keys)))
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    for (codes, _), size in zip(ranks, sizes, strict=True):
+        combined = combined * size + codes
+    return np.argsort(combined, kind="stable")
+
+
+def _labels(ids: np.ndarray, label) -> pd.Categorical:
+    """Many repeated ids as a categorical of their labels (sorted categories), calling
+    `label` once per distinct id."""
+    codes, uniques = pd.factorize(ids)
+    names = np.array([label(u) for u in uniques], dtype=object)
+    label_codes, categories = pd.factorize(names, sort=True)  # labels may repeat (kinds)
+    return pd.Categorical.from_codes(label_codes[codes], categories=categories)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="float64" if column == "value" else object)
+                         for column in COLUMNS})
