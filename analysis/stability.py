@@ -56,16 +56,29 @@ def stability(
 
 
 def _paired_differences(df: pd.DataFrame, from_round: int, to_round: int) -> pd.Series:
-    # Answers are unique per expert, round, item and dimension: an inner join pairs them
-    # (a join, not a pivot: several times faster on a million answers).
-    keys = [*KEYS, "expert"]
-    valid = df.loc[df["value"].notna(), [*keys, "round", "value"]]
-    before = valid.loc[valid["round"].eq(from_round)].drop(columns="round")
-    after = valid.loc[valid["round"].eq(to_round)].drop(columns="round")
-    pairs = before.merge(after, on=keys, suffixes=("_from", "_to"), sort=True)
-    difference = (pairs["value_to"] - pairs["value_from"]).to_numpy()
-    index = pd.MultiIndex.from_frame(pairs[keys])
+    # Answers are unique per expert, round, item and dimension, so a pair is the one answer
+    # of each round under the same key, found on one integer key per answer (several times
+    # faster than a join on three columns of a million answers).
+    valid = df.loc[df["value"].notna()]
+    key = _row_keys(valid, [*KEYS, "expert"])
+    rounds, values = valid["round"].to_numpy(), valid["value"].to_numpy()
+    is_from, is_to = rounds == from_round, rounds == to_round
+    _, at_from, at_to = np.intersect1d(key[is_from], key[is_to], assume_unique=True,
+                                       return_indices=True)
+    difference = values[is_to][at_to] - values[is_from][at_from]
+    index = pd.MultiIndex.from_frame(valid.loc[is_to, KEYS].iloc[at_to])
     return pd.Series(difference, index=index, name="difference")
+
+
+def _row_keys(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One int64 per row, equal for rows with equal values in every key column."""
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for column in keys:
+        codes, uniques = pd.factorize(frame[column])
+        if (int(combined.max(initial=0)) + 1) * len(uniques) >= 2**62:
+            combined = pd.factorize(combined)[0].astype(np.int64)
+        combined = combined * len(uniques) + codes
+    return combined
 
 
 def _wilcoxon_by_item(diff: pd.Series, index: pd.Index) -> pd.DataFrame:

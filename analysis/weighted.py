@@ -42,32 +42,35 @@ def weighted_summary(
     w = pd.to_numeric(df[weight], errors="coerce").astype("float64")
     if np.isinf(w).any():
         raise ValueError(f"column '{weight}' must be finite")
-    index = df.groupby(keys, sort=True).size().index
-    ok = df["value"].notna() & w.gt(0)
-    valid = pd.DataFrame({key: df.loc[ok, key] for key in keys})
-    valid["value"], valid["w"] = df.loc[ok, "value"], w[ok]
-    valid = valid.sort_values([*keys, "value"], kind="stable")
-    grouped = valid.groupby(keys, sort=True)
+    # Each row's group, numbered in sorted key order: the rest groups by that one integer.
+    by_key = df.groupby(keys, sort=True)
+    index, ids = by_key.size().index, by_key.ngroup().to_numpy()
+    ok = (df["value"].notna() & w.gt(0)).to_numpy()
+    valid = pd.DataFrame({"group_id": ids[ok], "value": df["value"].to_numpy()[ok],
+                          "w": w.to_numpy()[ok]})
+    valid = valid.sort_values(["group_id", "value"], kind="stable")
+    grouped = valid.groupby("group_id", sort=True)
+    every = pd.RangeIndex(len(index))
     out = pd.DataFrame(index=index)
-    out["w_n"] = grouped.size().reindex(index, fill_value=0).astype("int64")
-    out["w_total"] = grouped["w"].sum().reindex(index)
-    out["w_median"] = _weighted_median(valid, keys).reindex(index)
+    out["w_n"] = grouped.size().reindex(every, fill_value=0).to_numpy(dtype="int64")
+    out["w_total"] = grouped["w"].sum().reindex(every).to_numpy()
+    out["w_median"] = _weighted_median(valid).reindex(every).to_numpy()
     agree = valid["w"].where(valid["value"].ge(agree_min), 0.0)
-    agreeing = agree.groupby([valid[key] for key in keys], sort=True).sum()
-    out["w_pct_agree"] = (agreeing / out["w_total"].where(out["w_total"] > 0)).reindex(index) * 100.0
+    agreeing = agree.groupby(valid["group_id"], sort=True).sum().reindex(every).to_numpy()
+    out["w_pct_agree"] = agreeing / out["w_total"].where(out["w_total"] > 0) * 100.0
     out.loc[out["w_n"].eq(0), "w_total"] = np.nan
     return out.loc[:, list(WEIGHTED_COLUMNS)].reset_index()
 
 
-def _weighted_median(valid: pd.DataFrame, keys: list[str]) -> pd.Series:
-    # `valid` is sorted by key and value, so cumulative weights run up each key's answers.
-    grouped = valid.groupby(keys, sort=False)
+def _weighted_median(valid: pd.DataFrame) -> pd.Series:
+    # `valid` is sorted by group and value, so cumulative weights run up each group's answers.
+    grouped = valid.groupby("group_id", sort=False)
     cum = grouped["w"].cumsum()
     half = grouped["w"].transform("sum") / 2.0
     exactly_half = np.isclose(cum, half, rtol=1e-12, atol=0.0)
     reached = (cum > half) | exactly_half
     following = grouped["value"].shift(-1)
     median = valid["value"].where(~exactly_half | following.isna(), (valid["value"] + following) / 2)
-    first = pd.DataFrame({key: valid[key] for key in keys}).assign(median=median)[reached]
-    first = first.groupby(keys, sort=True).head(1)
-    return first.set_index(keys)["median"]
+    first = valid[["group_id"]].assign(median=median)[reached]
+    first = first.groupby("group_id", sort=True).head(1)
+    return first.set_index("group_id")["median"]

@@ -12,7 +12,7 @@ from django.utils import translation
 from surveys.models import Answer
 from surveys.services.aggregation import aggregation_request
 from surveys.services.panel import expert_create, expert_issue_token
-from surveys.services.responses import ItemAnswer, response_submit
+from surveys.services.responses import ItemAnswer, response_save_draft, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
 from tests.conftest import small_study_data
@@ -51,6 +51,27 @@ def _signed_in(expert) -> Client:
 def _autosave(client: Client, code: str, value: str, version: int = 0):
     return client.post("/q/autosave/", {f"a-{code}": value, f"a-{code}.why": "", "version":
                                         str(version)}, HTTP_HX_REQUEST="true")
+
+
+def _page_queries(slug: str, n_items: int, capture) -> int:
+    """Queries to render round 2 of a study of n agreement items for an expert with a draft."""
+    study, panel = _study_in_round_two(slug, n_items, capture)
+    response_save_draft(expert=panel[0], round_=study.rounds.get(number=2), answers={
+        item.code: ItemAnswer(values={"": 3}) for item in study.items.all()})
+    client = _signed_in(panel[0])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/q/").content.decode()
+    assert html.count('class="feedback"') == n_items
+    assert html.count("2 arguments from the panel") == n_items
+    assert html.count(" checked>") == n_items  # the draft's answers
+    return len(queries)
+
+
+def test_the_questionnaires_queries_do_not_grow_with_its_items(django_capture_on_commit_callbacks):
+    small = _page_queries("q10", 10, django_capture_on_commit_callbacks)
+    large = _page_queries("q100", 100, django_capture_on_commit_callbacks)
+
+    assert small == large
 
 
 def _autosave_queries(slug: str, n_items: int, capture) -> tuple[int, str]:

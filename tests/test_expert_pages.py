@@ -3,9 +3,7 @@
 import re
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from surveys.models import Answer, Expert, ExpertiseRating, Response
@@ -303,41 +301,3 @@ def test_anonymous_users_are_sent_to_the_login(client, study):
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/studies/small/"
-
-
-# Queries ---------------------------------------------------------------------------------
-
-
-def _questionnaire_queries(slug: str, n_items: int, capture) -> int:
-    """Queries to render round 2 of a study of n agreement items for an expert."""
-    data = small_study_data(slug)
-    text = {"en": "A proposition", "ru": "Утверждение"}
-    data["themes"] = [{"code": f"t{t}", "title": {"en": "T", "ru": "Т"}, "items": [
-        {"code": f"i{t}-{k}", "kind": "agreement", "text": text} for k in range(n_items // 2)]}
-        for t in range(2)]
-    study = study_load(data=data)
-    round_ = round_open(round_=round_create(study=study))
-    panel = [expert_create(study=study, name=f"E{k}", email=f"e{k}@example.org",
-                           group_code=g) for k, g in enumerate(["RU", "US", "WE"])]
-    for k, expert in enumerate(panel):
-        response_submit(expert=expert, round_=round_, answers={
-            item.code: ItemAnswer(values={"": 1 + k}, rationale=f"Why {k}")
-            for item in study.items.all()})
-    close(round_, capture)
-    round2 = round_open(round_=round_create(study=study))
-    response_save_draft(expert=panel[0], round_=round2, answers={
-        item.code: ItemAnswer(values={"": 3}) for item in study.items.all()})
-    client = Client()
-    enter(client, panel[0])
-    with CaptureQueriesContext(connection) as queries:
-        html = page(client)
-    assert html.count('class="feedback"') == n_items
-    assert html.count("2 arguments from the panel") == n_items
-    return len(queries)
-
-
-def test_the_questionnaires_queries_do_not_grow_with_its_items(django_capture_on_commit_callbacks):
-    small = _questionnaire_queries("q10", 10, django_capture_on_commit_callbacks)
-    large = _questionnaire_queries("q100", 100, django_capture_on_commit_callbacks)
-
-    assert small == large

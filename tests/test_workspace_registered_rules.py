@@ -138,3 +138,17 @@ def test_reports_print_the_rules_in_russian_and_a_rule_change_renders_them_again
     before = job_key(changed, "en")
     register_rules(study, organizer, max_rounds=4, reason="Funding allows one more round.")
     assert job_key(changed, "en") != before  # a background report is rendered again
+
+
+def test_rules_registered_after_round_1_opened_say_so_in_the_report(study, organizer):
+    from surveys.services.rounds import round_open  # as `manage.py open_round` does
+
+    round_ = round_open(round_=round_create(study=study))
+    register_rules(study, organizer, definition="iqr", iqr_max=1.5,
+                   reason="The study was opened from the command line before registering.")
+    rules = rules_for_report(study)
+    assert rules["registered_late"] and rules["changes_after_lock"][0]["changed"][0] == (
+        "", "Consensus: an interquartile range of at most 1.5.")
+    html = report_html(round_, standalone=True)
+    assert "after round 1 had opened" in html and "before round 1" not in html
+    assert "opened from the command line" in html

@@ -107,3 +107,12 @@ def test_a_classic_study_shows_no_snapshots_and_refuses_one(study, organizer):
     page = client.post(f"/studio/{study.slug}/snapshot/", {"live": "1"}, follow=True)
     assert "Only a Real-Time study takes snapshots" in page.content.decode()
     assert study.rounds.get(number=1).status == Round.Status.OPEN
+
+
+def test_the_snapshots_speak_russian(live, organizer, settings):
+    study, _experts = live
+    client = _client(organizer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    page = client.get(f"/studio/{study.slug}/").content.decode()
+    assert "Срезы исследования в реальном времени" in page and "Сделать срез сейчас" in page
+    assert "Медианное время заполнения" in page

@@ -167,3 +167,24 @@ def test_the_staff_page_is_for_owners_to_change_and_organizers_to_read(
     client.post(f"{url}{olga.pk}/remove/")
     assert not StudyMember.objects.filter(pk=olga.pk).exists()
     assert _client(organizer).get(f"/studio/{study.slug}/").status_code == 404
+
+
+def test_the_builder_and_staff_pages_speak_russian(study, owner, settings):
+    client = _client(owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    builder_page = client.get(f"/studio/{study.slug}/build/").content.decode()
+    assert "Переименовать или удалить" in builder_page and "Удалить тему two" in builder_page
+    assert "Сотрудники исследования" in client.get(f"/studio/{study.slug}/team/").content.decode()
+    refused = client.post(f"/studio/{study.slug}/build/theme/one/delete/", follow=True)
+    assert "В теме one пунктов: 3" in refused.content.decode()
+
+
+def test_an_owner_who_hands_over_and_becomes_analyst_lands_on_the_dashboard(
+        study, owner, organizer):
+    client = _client(owner)
+    url = f"/studio/{study.slug}/team/"
+    client.post(url, {"username": "olga", "role": "owner"})
+    response = client.post(url, {"username": "wendy", "role": "analyst"})
+    assert response.status_code == 302 and response["Location"] == f"/studio/{study.slug}/"
+    assert client.get(response["Location"]).status_code == 200  # analysts read the dashboard
+    assert client.get(url).status_code == 404

@@ -1,4 +1,5 @@
-"""Panel changes the API offers beyond surveys.services.panel: revoke a link, withdraw, remove."""
+"""Panel changes the API offers beyond the surveys and workspace services: revoke a link, delete
+an expert or a draft round nobody answered."""
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -6,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
-from surveys.models import AuditEvent, Expert, Round, StudyMember
+from surveys.models import AuditEvent, Expert, Round
 
 
 class InUse(ServiceError):
@@ -61,15 +62,3 @@ def round_delete(*, round_: Round, actor=None) -> None:
         _delete(round_, _("This round has responses, which are never deleted."))
         AuditEvent.objects.create(study=study, actor=actor, action="round_deleted",
                                   detail={"round": number})
-
-
-def member_remove(*, member: StudyMember, actor=None) -> None:
-    """Take a staff user's role away; a study always keeps at least one owner."""
-    with transaction.atomic():
-        owners = StudyMember.objects.select_for_update().filter(
-            study=member.study, role=StudyMember.Role.OWNER)
-        if member.role == StudyMember.Role.OWNER and owners.count() <= 1:
-            raise InUse(_("A study keeps at least one owner."))
-        member.delete()
-        AuditEvent.objects.create(study=member.study, actor=actor, action="member_removed",
-                                  detail={"user": member.user.get_username()})

@@ -38,7 +38,9 @@ class StudySchema(AutoSchema):
         view = self.view
         roles = list(view.read_roles if method.upper() in SAFE_METHODS else view.write_roles)
         operation["x-roles"] = roles
-        sentence = "Study roles: " + ", ".join(roles) + "; anyone else gets 404."
+        refused = [role for role in view.read_roles if role not in roles]  # see, may not change
+        sentence = "Study roles: " + ", ".join(roles) + (
+            f"; {', '.join(refused)} gets 403" if refused else "") + "; anyone else gets 404."
         operation["description"] = (operation.get("description", "") + "\n\n" + sentence).strip()
         return operation
 

@@ -72,6 +72,20 @@ def me_payload(expert) -> dict:
     return MeSerializer(_me(expert)).data
 
 
+def round_questions(expert, round_: Round) -> list[dict]:
+    """The round's items as the expert's questionnaire shows them, with the panel's feedback."""
+    panel = _panel_feedback(expert, round_)
+    questions = []
+    for item in round_items(round_):
+        low, high = item.bounds() or (None, None)
+        questions.append({
+            "code": item.code, "theme": item.theme.code, "kind": item.kind, "text": item.text,
+            "keys": item.answer_keys(), "min": low, "max": high,
+            "options": [{"code": o["code"], "text": item.option_text(o["code"])} for o in item.options],
+            **panel.get(item.code, {"feedback": [], "rationales": []})})
+    return questions
+
+
 def _me(expert) -> dict:
     study = expert.study
     round_ = round_current(study)
@@ -83,14 +97,7 @@ def _me(expert) -> dict:
         return payload
     payload["round"] = {"number": round_.number, "status": round_.status,
                         "closes_at": round_.closes_at}
-    panel = _panel_feedback(expert, round_)
-    for item in round_items(round_):
-        low, high = item.bounds() or (None, None)
-        payload["items"].append({
-            "code": item.code, "theme": item.theme.code, "kind": item.kind, "text": item.text,
-            "keys": item.answer_keys(), "min": low, "max": high,
-            "options": [{"code": o["code"], "text": item.option_text(o["code"])} for o in item.options],
-            **panel.get(item.code, {"feedback": [], "rationales": []})})
+    payload["items"] = round_questions(expert, round_)
     response = Response.objects.filter(expert=expert, round=round_).first()
     if response is not None:
         payload["response"] = {"status": response.status, "version": response.version,

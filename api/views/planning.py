@@ -1,12 +1,14 @@
 """Planning and running rounds as the workspace does: plan the next round from the last, change
 a draft's items (each change records its provenance), deadlines, reopening, reminders."""
 
+from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from api.serializers.organizer import ReminderScheduleSerializer, ReminderSerializer
+from api.serializers.responses import QuestionItemSerializer
 from api.serializers.rounds import (
     DraftAddSerializer,
     ExtendSerializer,
@@ -21,8 +23,9 @@ from api.serializers.rounds import (
 from api.serializers.studies import ItemSerializer, RoundSerializer
 from api.services.organizer import plan_proposal
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, errors, one
+from api.views.me import round_questions
 from surveys.errors import ServiceError
-from surveys.models import Item, Round
+from surveys.models import Expert, Item, Round
 from workspace.models import Reminder
 from workspace.selectors import origins_for_round
 from workspace.services import mail, planning
@@ -197,3 +200,28 @@ class ReminderDetail(_Round):
         reminder = one(Reminder.objects.filter(round=self.round(number)), pk=pk)
         mail.reminder_unschedule(reminder=reminder, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LanguageParam(serializers.Serializer):
+    language = serializers.ChoiceField(choices=["en", "ru"], required=False)
+
+
+class RoundPreview(_Round):
+    """The round's questionnaire exactly as an expert sees it (the items, their texts in the
+    chosen language and the panel's feedback); nothing can be saved through it."""
+
+    serializer_class = QuestionItemSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("language", str, enum=["en", "ru"])],
+                   responses={200: QuestionItemSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug, number):
+        round_ = self.round(number)
+        query = LanguageParam(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        language = query.validated_data.get("language") or self.study.default_language
+        # An unsaved stand-in expert (pk 0 matches no row): no answers of its own, as the
+        # workspace's preview page does.
+        expert = Expert(pk=0, study=self.study, name="", email="", language=language)
+        with translation.override(language):
+            body = QuestionItemSerializer(round_questions(expert, round_), many=True).data
+        return Response(body)

@@ -1,6 +1,5 @@
 """Studies and what they are made of: the study file, themes, groups, items and members."""
 
-from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -9,7 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from api.permissions import OWNER, READ, StaffOnly
+from api.permissions import StaffOnly
 from api.serializers.builder import (
     GroupInputSerializer,
     ItemInputSerializer,
@@ -19,14 +18,11 @@ from api.serializers.builder import (
 from api.serializers.studies import (
     GroupSerializer,
     ItemSerializer,
-    MemberCreateSerializer,
-    MemberSerializer,
     StudyFileSerializer,
     StudySerializer,
     ThemeSerializer,
 )
-from api.services.panel import member_remove
-from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, errors
+from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from api.views.builder import ItemWrite, item_save
 from surveys.errors import ServiceError
 from surveys.models import Item, StakeholderGroup, Study, StudyMember, Theme
@@ -190,41 +186,3 @@ class ItemDetail(ItemWrite, StudyView):
         if item is None:
             raise Http404
         return Response(ItemSerializer(item).data)
-
-
-class MemberList(StudyView):
-    """Staff with a role in the study; owners add members."""
-
-    serializer_class = MemberSerializer
-    read_roles, write_roles = READ, OWNER
-    queryset = StudyMember.objects.none()
-
-    @extend_schema(responses={200: MemberSerializer(many=True), **READ_ERRORS})
-    def get(self, request, slug):
-        members = self.study.members.select_related("user").order_by("user__username")
-        return self.paginated(members, MemberSerializer)
-
-    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer, **WRITE_ERRORS})
-    def post(self, request, slug):
-        data = MemberCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = get_user_model().objects.filter(
-            username=data.validated_data["username"], is_active=True).first()
-        if user is None:
-            raise ServiceError(_("No such user."), field_errors={"username": _("No such user.")})
-        member = member_add(study=self.study, user=user, role=data.validated_data["role"])
-        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
-
-
-class MemberDetail(StudyView):
-    serializer_class = MemberSerializer
-    read_roles, write_roles = READ, OWNER
-    queryset = StudyMember.objects.none()
-
-    @extend_schema(responses={204: None, **errors(401, 403, 404, 409, 429)})
-    def delete(self, request, slug, pk):
-        member = self.study.members.select_related("user", "study").filter(pk=pk).first()
-        if member is None:
-            raise Http404
-        member_remove(member=member, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)

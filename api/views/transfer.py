@@ -15,7 +15,7 @@ from api.serializers.builder import (
     ImportReportSerializer,
     StudyCreateSerializer,
 )
-from api.serializers.studies import StudySerializer
+from api.serializers.studies import StudyFileSerializer, StudySerializer
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from api.views.results import _AnyAccept
 from surveys.errors import StudyFileError
@@ -63,7 +63,7 @@ class StudyFile(_FileView):
 
     media_type, suffix = "application/yaml", ".yaml"
 
-    @extend_schema(responses={(200, "application/yaml"): OpenApiTypes.BINARY, **READ_ERRORS})
+    @extend_schema(responses={(200, "application/yaml"): StudyFileSerializer, **READ_ERRORS})
     def get(self, request, slug):
         return self.download(transfer.study_export_yaml(self.study))
 

@@ -142,3 +142,17 @@ def test_rules_change_after_the_lock_only_with_a_reason(api, aggregated, analyst
     out_of_range = api.put(S + "rules/", {"agree_pct": 150, "reason": "x" * 12}, format="json",
                            **headers)
     assert out_of_range.status_code == 400 and "agree_pct" in out_of_range.json()["errors"]
+
+
+def test_a_draft_round_is_previewed_as_an_expert_sees_it(api, aggregated):
+    headers = aggregated["headers"]
+    api.post(S + "rounds/plan/", {"carry": ["agree", "dims"]}, format="json", **headers)
+    preview = api.get(S + "rounds/2/preview/", {"language": "ru"}, **headers)
+    assert preview.status_code == 200
+    agree = next(item for item in preview.json() if item["code"] == "agree")
+    assert agree["text"] == "Русский текст" and agree["feedback"][0]["n"] == 4
+    assert agree["feedback"][0]["own_previous"] is None  # nobody's own answer
+    assert sorted(r["text"] for r in agree["rationales"]) == [
+        "Ann argues", "Ben argues", "Cid argues", "Dee argues"]
+    assert {r["position"] for r in agree["rationales"]} == {"Согласие (4)", "Полное согласие (5)"}
+    assert api.get(S + "rounds/2/preview/", {"language": "de"}, **headers).status_code == 400

@@ -121,3 +121,14 @@ def test_a_malformed_path_under_the_api_is_a_json_404(api, organizer):
 
 def test_options_are_not_offered(api, organizer):
     assert api.options(S, **bearer(organizer)).status_code == 405
+
+
+def test_owners_change_a_members_role(api, owner, analyst, organizer):
+    member = analyst.studymember_set.get()
+    url = f"{S}members/{member.pk}/"
+    promoted = api.patch(url, {"role": "organizer"}, format="json", **bearer(owner))
+    assert promoted.status_code == 200 and promoted.json()["role"] == "organizer"
+    assert api.patch(url, {"role": "owner"}, format="json", **bearer(organizer)).status_code == 403
+    mine = owner.studymember_set.get()
+    last = api.patch(f"{S}members/{mine.pk}/", {"role": "analyst"}, format="json", **bearer(owner))
+    assert last.status_code == 400 and "at least one owner" in last.json()["detail"]

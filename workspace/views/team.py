@@ -28,6 +28,8 @@ def team_page(request, slug):
             messages.success(request, _("%(user)s is now %(role)s of the study.") % {
                 "user": form.cleaned_data["username"],
                 "role": StudyMember.Role(form.cleaned_data["role"]).label.lower()})
+            if member_role(study, request.user) == StudyMember.Role.ANALYST:
+                return back("workspace:dashboard", slug)  # an owner who made themself analyst
             return back("workspace:team", slug)
     return render(request, "workspace/team.html", {
         "study": study, "members": members(study), "owner": owner, "form": form},
