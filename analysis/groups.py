@@ -27,16 +27,28 @@ def group_differences(frame: pd.DataFrame, *, round_: int) -> pd.DataFrame:
     """
     df = validate_long(frame)
     df = df.loc[df["round"].eq(round_) & df["value"].notna() & df["group"].ne("")]
-    rows = [(*key, *_test(answers)) for key, answers in df.groupby(KEYS, sort=True)]
+    # Sorted once by item and group (stable, so each sample keeps the frame's order), then cut.
+    by_key = df.groupby(KEYS, sort=True)
+    keys, key_ids = list(by_key.size().index), by_key.ngroup().to_numpy()
+    group_codes, groups = pd.factorize(df["group"], sort=True)
+    combined = key_ids.astype(np.int64) * max(len(groups), 1) + group_codes
+    small = np.int16 if combined.size and combined.max() < 2**15 else np.int64
+    order = np.argsort(combined.astype(small), kind="stable")
+    combined, values = combined[order], df["value"].to_numpy()[order]
+    bounds = np.searchsorted(key_ids[order], np.arange(len(keys) + 1))
+    rows = []
+    for k, key in enumerate(keys):
+        part = slice(bounds[k], bounds[k + 1])
+        cuts = np.flatnonzero(np.diff(combined[part])) + 1
+        rows.append((*key, *_test(np.split(values[part], cuts))))
     out = pd.DataFrame(rows, columns=[*KEYS, *GROUP_COLUMNS])
     out = out.loc[out["n_groups"].ge(2)].reset_index(drop=True)
     return out.astype({"statistic": "float64", "p": "float64", "n_groups": "int64", "n": "int64"})
 
 
-def _test(answers: pd.DataFrame) -> tuple[str, float, float, int, int]:
+def _test(samples: list[np.ndarray]) -> tuple[str, float, float, int, int]:
     # One test per item: rank tests have no vectorized form across unequal samples.
-    samples = [group.to_numpy() for _, group in answers.groupby("group", sort=True)["value"]]
-    n = len(answers)
+    n = sum(len(sample) for sample in samples)
     if len(samples) < 2:
         return ("", np.nan, np.nan, len(samples), n)
     with warnings.catch_warnings():

@@ -48,7 +48,7 @@ def weighted_summary(
     ok = (df["value"].notna() & w.gt(0)).to_numpy()
     valid = pd.DataFrame({"group_id": ids[ok], "value": df["value"].to_numpy()[ok],
                           "w": w.to_numpy()[ok]})
-    valid = valid.sort_values(["group_id", "value"], kind="stable")
+    valid = valid.take(_by_group_and_value(valid["group_id"].to_numpy(), valid["value"].to_numpy()))
     grouped = valid.groupby("group_id", sort=True)
     every = pd.RangeIndex(len(index))
     out = pd.DataFrame(index=index)
@@ -74,3 +74,12 @@ def _weighted_median(valid: pd.DataFrame) -> pd.Series:
     first = valid[["group_id"]].assign(median=median)[reached]
     first = first.groupby("group_id", sort=True).head(1)
     return first.set_index("group_id")["median"]
+
+
+def _by_group_and_value(group_id: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The stable sort order by group, then value (an integer sort key: a scale has few
+    distinct values, so the key is small and numpy sorts it by radix)."""
+    codes, uniques = pd.factorize(value, sort=True)
+    key = group_id.astype(np.int64) * max(len(uniques), 1) + codes
+    small = np.int16 if key.size and key.max() < 2**15 else np.int64
+    return np.argsort(key.astype(small), kind="stable")

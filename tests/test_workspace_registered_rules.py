@@ -152,3 +152,16 @@ def test_rules_registered_after_round_1_opened_say_so_in_the_report(study, organ
     html = report_html(round_, standalone=True)
     assert "after round 1 had opened" in html and "before round 1" not in html
     assert "opened from the command line" in html
+
+
+def test_the_study_overview_states_the_registered_rule(client, study, organizer):
+    before = client
+    before.force_login(organizer)
+    assert "Consensus rule: at least 75 % agreement (4-5) and IQR at most 1." in before.get(
+        f"/studies/{study.slug}/").content.decode()
+
+    register_rules(study, organizer, definition="agreement", agree_pct=60, iqr_max=1)
+    html = client.get(f"/studies/{study.slug}/").content.decode()
+
+    assert "Consensus: at least 60 % of valid answers in the top boxes." in html
+    assert "IQR at most 1." not in html

@@ -1,6 +1,7 @@
 """Planning and running rounds as the workspace does: plan the next round from the last, change
 a draft's items (each change records its provenance), deadlines, reopening, reminders."""
 
+from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -177,7 +178,9 @@ class RoundReminders(_Round):
 
     @extend_schema(responses={200: ReminderSerializer(many=True), **READ_ERRORS})
     def get(self, request, slug, number):
-        reminders = self.round(number).reminders.order_by("-hours_before", "pk")
+        # Scheduled ones (latest first), then those sent by hand, on every database.
+        reminders = self.round(number).reminders.order_by(
+            F("hours_before").desc(nulls_last=True), "pk")
         return Response(ReminderSerializer(reminders, many=True).data)
 
     @extend_schema(request=ReminderScheduleSerializer,

@@ -1,5 +1,6 @@
-"""Studies and what they are made of: the study file, themes, groups, items and members."""
+"""Studies and what they are made of: the study file, themes, groups and items."""
 
+import yaml
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -26,15 +27,18 @@ from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from api.views.builder import ItemWrite, item_save
 from surveys.errors import ServiceError
 from surveys.models import Item, StakeholderGroup, Study, StudyMember, Theme
-from surveys.services.panel import member_add
-from surveys.services.studies import study_load
-from workspace.services import builder, structure
+from workspace.services import builder, structure, transfer
 
 
 class StudyFilter(filters.FilterSet):
     class Meta:
         model = Study
         fields = ["status", "mode"]
+
+
+def as_study_file(data) -> bytes:
+    """A study file sent as JSON, as the file the workspace's import reads (JSON is YAML)."""
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
 
 
 class StudyList(GenericAPIView):
@@ -64,14 +68,14 @@ class StudyList(GenericAPIView):
         if Study.objects.filter(slug=request.data["slug"]).exists():
             raise ServiceError(_("This slug is taken; choose another."),
                                field_errors={"slug": _("This slug is taken; choose another.")})
-        study = study_load(data=request.data, actor=request.user)
-        member_add(study=study, user=request.user, role=StudyMember.Role.OWNER)
+        study = transfer.study_yaml_import(content=as_study_file(request.data), actor=request.user)
         body = StudySerializer(study, context={"roles": {study.pk: StudyMember.Role.OWNER}}).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class StudyDetail(StudyView):
-    """One study; PUT updates it in place from its study file (as `load_study` does)."""
+    """One study; PUT updates it in place from its study file (as the workspace's import does:
+    an item already asked keeps its wording, locked consensus thresholds stay)."""
 
     serializer_class = StudySerializer
     queryset = Study.objects.none()
@@ -89,7 +93,8 @@ class StudyDetail(StudyView):
         if request.data["slug"] != self.study.slug:
             raise ServiceError(_("The study file's slug must be this study's."),
                                field_errors={"slug": _("Expected %(slug)s.") % {"slug": slug}})
-        self.study = study_load(data=request.data, actor=request.user)
+        self.study = transfer.study_yaml_import(content=as_study_file(request.data),
+                                               study=self.study, actor=request.user)
         return Response(self._body())
 
     @extend_schema(request=StudyUpdateSerializer, responses={200: StudySerializer, **WRITE_ERRORS},

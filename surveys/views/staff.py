@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from surveys.models import Aggregate, StudyMember
+from surveys.reports.data import registered_rules
 from surveys.selectors import response_rates, round_current, studies_for_user, study_for_member
 
 
@@ -31,4 +32,5 @@ def study_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "study": study, "role": role, "rounds": rounds, "current": current,
         "rates": response_rates(current) if current else [], "latest": latest,
         "results": results, "groups": list(study.groups.all()),
+        "rules": registered_rules(study),
     })

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from tests.api.conftest import bearer
+from tests.conftest import small_study_data
 from tests.workspace_helpers import submit
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,11 @@ def test_an_item_asked_in_an_open_round_is_not_changed_in_place(api, study, roun
     refused = api.put(S + "items/agree/", body, format="json", **headers)
     assert refused.status_code == 400 and "reword" in refused.json()["detail"]
     assert api.delete(S + "items/agree/", **headers).status_code == 400
+    data = small_study_data()
+    data["themes"][0]["items"][0]["text"]["en"] = "Changed by a study file"
+    reloaded = api.put(S, data, format="json", **headers)  # the workspace import's checks too
+    assert reloaded.status_code == 400
+    assert any("asked already" in p for p in reloaded.json()["errors"]["study_file"])
     assert study.items.get(code="agree").text_en == "English text"
 
 
@@ -103,8 +109,6 @@ def test_the_study_file_and_item_list_go_out_and_come_back_checked(api, study, o
 
 
 def test_new_studies_empty_or_from_a_study_file_belong_to_their_maker(api, organizer, study):
-    from tests.conftest import small_study_data
-
     headers = bearer(organizer)
     empty = api.post("/api/v1/new-studies/", {"slug": "blank", "title_en": "B", "title_ru": "Б"},
                      format="json", **headers)

@@ -30,7 +30,12 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server,
     config = tmp_path / "schemathesis.toml"
     # Real ids for the path parameters, so requests reach the code behind them, not only 404s.
     config.write_text('[parameters]\n"path.slug" = "small"\n"path.number" = 1\n'
-                      '"path.code" = "agree"\n"path.fmt" = "csv"\n')
+                      '"path.code" = "agree"\n"path.fmt" = "csv"\n'
+                      # groups and themes have codes of their own
+                      '[[operations]]\ninclude-path-regex = "/groups/"\n'
+                      '[operations.parameters]\n"path.code" = "RU"\n'
+                      '[[operations]]\ninclude-path-regex = "/themes/"\n'
+                      '[operations.parameters]\n"path.code" = "one"\n')
     report = tmp_path / "events.ndjson"
     started = time.monotonic()
     result = subprocess.run([
@@ -48,6 +53,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server,
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     requests = _count_requests(report)
     assert requests >= 500, (requests, result.stdout[-3000:])
+    assert "/api/v1/studies/small/groups/RU/" in report.read_text()  # real ids reached
     print(f"schemathesis: {requests} requests in {seconds:.0f} s")
 
 

@@ -15,6 +15,7 @@ chunks of items, are bit for bit the same.
 from __future__ import annotations
 
 import io
+import select
 
 import numpy as np
 import pandas as pd
@@ -44,11 +45,10 @@ def rounds_frames(
     specs = {pk: (code, kind) for pk, code, kind in items.values_list("pk", "code", "kind")}
     rated = [pk for pk, (_, kind) in specs.items() if kind in Item.RATED]
     parts = [(round_, list(specs))] + ([] if previous is None else [(previous, rated)])
-    sql = " UNION ALL ".join(
-        ROUND_SQL.format(round_id=int(r.pk), status=Response.Status.SUBMITTED,
-                         items=",".join(str(int(pk)) for pk in ids))
-        for r, ids in parts if ids)
-    columns = _read(sql) if sql else None
+    queries = [ROUND_SQL.format(round_id=int(r.pk), status=Response.Status.SUBMITTED,
+                                items=",".join(str(int(pk)) for pk in ids))
+               for r, ids in parts if ids]
+    columns = _read(queries) if queries else None
     if columns is None:
         return _empty(), None if previous is None else _empty()
     response, item, dimension, value = columns
@@ -80,11 +80,11 @@ def rounds_frames(
     return (frame.iloc[now].reset_index(drop=True), frame.iloc[before].reset_index(drop=True))
 
 
-def _read(sql: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """(response ids, item ids, dimensions, values) of the query's rows; None when none."""
+def _read(queries: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(response ids, item ids, dimensions, values) of the queries' rows; None when none."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(sql)
+            cursor.execute(" UNION ALL ".join(queries))
             rows = cursor.fetchall()
         if not rows:
             return None
@@ -94,7 +94,7 @@ def _read(sql: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | N
     import pyarrow as pa
     from pyarrow import csv
 
-    data = copy_out(f"COPY ({sql}) TO STDOUT (FORMAT csv)")
+    data = copy_out([f"COPY ({sql}) TO STDOUT (FORMAT csv)" for sql in queries])
     if not data:
         return None
     names = ["response", "item", "dimension", "value"]
@@ -104,46 +104,79 @@ def _read(sql: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | N
                              "dimension": pa.string(), "value": pa.float64()},
                              strings_can_be_null=False))
     dimension = table.column("dimension").combine_chunks().dictionary_encode()
-    names_ = np.array(dimension.dictionary.to_pylist(), dtype=object)
+    dimension_names = np.array(dimension.dictionary.to_pylist(), dtype=object)
     return (table.column("response").to_numpy(), table.column("item").to_numpy(),
-            names_[dimension.indices.to_numpy()], table.column("value").to_numpy())
+            dimension_names[dimension.indices.to_numpy()], table.column("value").to_numpy())
 
 
-def copy_out(statement: str) -> bytes:
-    """The output of a `COPY ... TO STDOUT` statement on Django's PostgreSQL connection.
+def copy_out(statements: list[str]) -> bytes:
+    """The output of `COPY ... TO STDOUT` statements on Django's PostgreSQL connection, one
+    after the other.
 
-    Read at the libpq level (psycopg's documented `Connection.pgconn`): PostgreSQL sends one
-    message per row, and psycopg's `Copy` iterator costs about three times as much Python time
-    per message as this loop. The connection is left as it was found, also on an error.
+    Outside a transaction, each statement after the first runs at the same time on a
+    connection of its own (PostgreSQL formats rows on one core per connection, which is most
+    of a large read's time); inside one, all run on Django's connection, which alone sees the
+    transaction's rows. Rows are read at the libpq level (psycopg's documented
+    `Connection.pgconn`): PostgreSQL sends one message per row, and psycopg's `Copy` iterator
+    costs about three times as much Python time per message.
     """
+    connection.ensure_connection()
+    if len(statements) == 1 or connection.in_atomic_block:
+        return b"".join(_copy_together([connection.connection.pgconn], [s]) for s in statements)
+    params = connection.get_connection_params()
+    extra = [connection.get_new_connection(params) for _ in statements[1:]]
+    try:
+        pgconns = [connection.connection.pgconn, *(c.pgconn for c in extra)]
+        return _copy_together(pgconns, statements)
+    finally:
+        for other in extra:
+            other.close()
+
+
+def _copy_together(pgconns: list, statements: list[str]) -> bytes:
+    """Run one COPY TO STDOUT per connection and read them as rows arrive; the connections
+    are left as they were found, also on an error."""
     from psycopg import pq
 
-    connection.ensure_connection()
-    pgconn = connection.connection.pgconn
-    pgconn.send_query(statement.encode())
-    result = pgconn.get_result()
-    if result is None or result.status != pq.ExecStatus.COPY_OUT:
-        message = result.get_error_message() if result is not None else "no result"
-        while pgconn.get_result() is not None:
-            pass
-        raise RuntimeError(f"COPY failed: {message}")
-    buffer = io.BytesIO()
-    write, size = buffer.write, 1
+    buffers = [io.BytesIO() for _ in pgconns]
+    copying: set[int] = set()
     try:
-        while size > 0:
-            size, data = pgconn.get_copy_data(0)  # blocks until a row; -1 at the end
-            if size > 0:
-                write(data)
+        for pgconn, statement in zip(pgconns, statements, strict=True):
+            pgconn.send_query(statement.encode())
+        for k, pgconn in enumerate(pgconns):
+            result = pgconn.get_result()
+            if result is None or result.status != pq.ExecStatus.COPY_OUT:
+                raise RuntimeError(f"COPY failed: {result and result.get_error_message()}")
+            copying.add(k)
+        while copying:
+            for k in list(copying):
+                pgconn, write = pgconns[k], buffers[k].write
+                while (row := pgconn.get_copy_data(1))[0] > 0:  # 0: none buffered, -1: the end
+                    write(row[1])
+                if row[0] < 0:
+                    copying.discard(k)
+            if copying:  # wait for any of the connections, then take in what arrived
+                select.select([pgconns[k].socket for k in copying], [], [])
+                for k in copying:
+                    pgconns[k].consume_input()
     finally:
-        while size > 0:  # drain what an error left unread
-            size = pgconn.get_copy_data(0)[0]
-        errors = []
-        while (result := pgconn.get_result()) is not None:
-            if result.status != pq.ExecStatus.COMMAND_OK:
-                errors.append(result.get_error_message())
-    if errors:
-        raise RuntimeError(f"COPY failed: {errors[0]}")
-    return buffer.getvalue()
+        errors = [_finish(pgconn, k in copying) for k, pgconn in enumerate(pgconns)]
+    if message := next((e for e in errors if e), None):
+        raise RuntimeError(f"COPY failed: {message}")
+    return b"".join(buffer.getvalue() for buffer in buffers)
+
+
+def _finish(pgconn, copying: bool) -> str:
+    """Drain what an error left unread and collect the final results; their first error."""
+    from psycopg import pq
+
+    while copying and pgconn.get_copy_data(0)[0] > 0:
+        pass
+    errors = []
+    while (result := pgconn.get_result()) is not None:
+        if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.COPY_OUT):
+            errors.append(result.get_error_message())
+    return errors[0] if errors else ""
 
 
 def _row_order(*keys: np.ndarray) -> np.ndarray:
