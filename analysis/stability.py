@@ -41,53 +41,54 @@ def stability(
     df = validate_long(frame)
     df = df.loc[df["round"].isin([from_round, to_round])]
     require_scale(df["value"], scale_min, scale_max)
-    index = df.groupby(KEYS, sort=True).size().index
-    diff = _paired_differences(df, from_round, to_round)
-    by_item = diff.groupby(level=KEYS, sort=True)
+    # Each answer's (item, dimension), numbered in sorted order: the rest groups by it.
+    by_key = df.groupby(KEYS, sort=True)
+    index, key = by_key.size().index, by_key.ngroup().to_numpy()
+    values, rounds = df["value"].to_numpy(), df["round"].to_numpy()
+    valid = ~np.isnan(values)
+    pair_key, difference = _paired_differences(df, key, valid, from_round, to_round)
     out = pd.DataFrame(index=index)
-    out["n_pairs"] = by_item.size().reindex(index, fill_value=0).astype("int64")
-    out = out.join(_wilcoxon_by_item(diff, index))
-    out["pct_changed"] = diff.ne(0).astype("float64").groupby(level=KEYS).mean() * 100.0
-    before, after = _valid_answers(df, from_round), _valid_answers(df, to_round)
-    out["cv_change"] = _cv(after) - _cv(before)
-    out["distribution_change"] = _distribution_change(before, after)
+    n_pairs = np.bincount(pair_key, minlength=len(index))
+    out["n_pairs"] = n_pairs.astype("int64")
+    tests = _wilcoxon_by_item(pair_key, difference, len(index))
+    out["wilcoxon_statistic"], out["wilcoxon_p"] = tests[:, 0], tests[:, 1]
+    changed = np.bincount(pair_key, weights=(difference != 0).astype("float64"),
+                          minlength=len(index))
+    out["pct_changed"] = np.where(n_pairs > 0, changed / np.maximum(n_pairs, 1), np.nan) * 100.0
+    before, after = valid & (rounds == from_round), valid & (rounds == to_round)
+    out["cv_change"] = _cv(values, key, after, len(index)) - _cv(values, key, before, len(index))
+    out["distribution_change"] = _distribution_change(values, key, before, after, len(index))
     out["stable"] = out["distribution_change"].lt(STABLE_BELOW_PCT)
     return out.loc[:, list(STABILITY_COLUMNS)].reset_index()
 
 
-def _paired_differences(df: pd.DataFrame, from_round: int, to_round: int) -> pd.Series:
-    # Answers are unique per expert, round, item and dimension, so a pair is the one answer
-    # of each round under the same key, found on one integer key per answer (several times
-    # faster than a join on three columns of a million answers).
-    valid = df.loc[df["value"].notna()]
-    key = _row_keys(valid, [*KEYS, "expert"])
-    rounds, values = valid["round"].to_numpy(), valid["value"].to_numpy()
-    is_from, is_to = rounds == from_round, rounds == to_round
-    _, at_from, at_to = np.intersect1d(key[is_from], key[is_to], assume_unique=True,
+def _paired_differences(
+    df: pd.DataFrame, key: np.ndarray, valid: np.ndarray, from_round: int, to_round: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(key, round-to-round difference) of each expert's pair of valid answers.
+
+    Answers are unique per expert, round, item and dimension, so a pair is the one answer of
+    each round under the same key and expert, found on one integer per answer (several times
+    faster than a join on three columns of a million answers).
+    """
+    experts, labels = pd.factorize(df["expert"])
+    answer = key.astype(np.int64) * max(len(labels), 1) + experts
+    rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
+    is_from, is_to = valid & (rounds == from_round), valid & (rounds == to_round)
+    _, at_from, at_to = np.intersect1d(answer[is_from], answer[is_to], assume_unique=True,
                                        return_indices=True)
-    difference = values[is_to][at_to] - values[is_from][at_from]
-    index = pd.MultiIndex.from_frame(valid.loc[is_to, KEYS].iloc[at_to])
-    return pd.Series(difference, index=index, name="difference")
+    return key[is_to][at_to], values[is_to][at_to] - values[is_from][at_from]
 
 
-def _row_keys(frame: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """One int64 per row, equal for rows with equal values in every key column."""
-    combined = np.zeros(len(frame), dtype=np.int64)
-    for column in keys:
-        codes, uniques = pd.factorize(frame[column])
-        if (int(combined.max(initial=0)) + 1) * len(uniques) >= 2**62:
-            combined = pd.factorize(combined)[0].astype(np.int64)
-        combined = combined * len(uniques) + codes
-    return combined
-
-
-def _wilcoxon_by_item(diff: pd.Series, index: pd.Index) -> pd.DataFrame:
+def _wilcoxon_by_item(pair_key: np.ndarray, difference: np.ndarray, keys: int) -> np.ndarray:
     # Wilcoxon has no vectorized form across unequal samples, so this loops once per item.
-    columns = ["wilcoxon_statistic", "wilcoxon_p"]
-    rows = {key: _wilcoxon(d.to_numpy()) for key, d in diff.groupby(level=KEYS, sort=True)}
-    tests = pd.DataFrame(list(rows.values()), columns=columns, dtype="float64")
-    tests.index = pd.MultiIndex.from_tuples(list(rows), names=KEYS) if rows else index[:0]
-    return tests.reindex(index)
+    tests = np.full((keys, 2), np.nan)
+    order = np.argsort(pair_key, kind="stable")
+    bounds = np.searchsorted(pair_key[order], np.arange(keys + 1))
+    for k in range(keys):
+        if bounds[k + 1] > bounds[k]:
+            tests[k] = _wilcoxon(difference[order[bounds[k]:bounds[k + 1]]])
+    return tests
 
 
 def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
@@ -98,22 +99,36 @@ def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
     return (float(result.statistic), float(result.pvalue))
 
 
-def _valid_answers(df: pd.DataFrame, round_: int) -> pd.Series:
-    answers = df.loc[df["round"].eq(round_) & df["value"].notna()]
-    return answers.set_index(KEYS)["value"]
+def _cv(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.ndarray:
+    grouped = pd.Series(values[rows]).groupby(key[rows], sort=True)
+    cv = (grouped.std(ddof=1) / grouped.mean()).replace([np.inf, -np.inf], np.nan)
+    return cv.reindex(pd.RangeIndex(keys)).to_numpy()
 
 
-def _cv(values: pd.Series) -> pd.Series:
-    grouped = values.groupby(level=KEYS, sort=True)
-    return (grouped.std(ddof=1) / grouped.mean()).replace([np.inf, -np.inf], np.nan)
+def _distribution_change(
+    values: np.ndarray, key: np.ndarray, before: np.ndarray, after: np.ndarray, keys: int
+) -> np.ndarray:
+    """Half the sum of absolute changes in each answer's share, in percent (NaN unless both
+    rounds have valid answers)."""
+    points, found = pd.factorize(values[before | after], sort=True)
+    width = max(len(found), 1)
+    point = np.full(len(values), -1, dtype=np.int64)
+    point[before | after] = points
+
+    def shares(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.bincount(key[rows] * width + point[rows], minlength=keys * width)
+        n = np.bincount(key[rows], minlength=keys)
+        return counts, counts / np.repeat(np.maximum(n, 1), width)
+
+    counts_before, shares_before = shares(before)
+    counts_after, shares_after = shares(after)
+    # Summed over the points either round used, in the order of the points, as pandas did.
+    used = (counts_before > 0) | (counts_after > 0)
+    moved = pd.Series(np.abs(shares_after - shares_before)[used])
+    total = moved.groupby(np.repeat(np.arange(keys), width)[used], sort=True).sum()
+    moved_pct = total.reindex(pd.RangeIndex(keys)).to_numpy() / 2.0 * 100.0
+    answered = (np.bincount(key[before], minlength=keys) > 0) & (
+        np.bincount(key[after], minlength=keys) > 0)
+    return np.where(answered, moved_pct, np.nan)
 
 
-def _distribution_change(before: pd.Series, after: pd.Series) -> pd.Series:
-    shares_before = before.groupby(level=KEYS, sort=True).value_counts(normalize=True)
-    shares_after = after.groupby(level=KEYS, sort=True).value_counts(normalize=True)
-    # Sorted, so the sum runs over the categories in one order whatever other items are present.
-    moved = shares_after.sub(shares_before, fill_value=0.0).abs().sort_index()
-    moved = moved.groupby(level=KEYS).sum() / 2.0
-    # A round without valid answers has no distribution to compare, not an empty one.
-    both_answered = moved.index.isin(before.index) & moved.index.isin(after.index)
-    return (moved * 100.0).where(both_answered)

@@ -53,6 +53,7 @@ urlpatterns = [
     path(R + "reopen/", planning.RoundReopen.as_view(), name="api-round-reopen"),
     path(R + "items/", planning.RoundItems.as_view(), name="api-round-items"),
     path(R + "items/<str:code>/", planning.RoundItemRemove.as_view(), name="api-round-item"),
+    path(R + "open-answers/", planning.RoundOpenAnswers.as_view(), name="api-round-open-answers"),
     path(R + "items/<str:code>/reword/", planning.RoundItemReword.as_view(),
          name="api-round-item-reword"),
     path(R + "items/<str:code>/split/", planning.RoundItemSplit.as_view(),

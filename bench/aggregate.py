@@ -3,14 +3,12 @@
     .venv/bin/python bench/aggregate.py                      # 1,000 and 10,000 experts x 100 items
     .venv/bin/python bench/aggregate.py --experts 1000 --items 20 --sizes 1000
 
-Generates a simulated panel (the simulator's model: each stakeholder group leans its own way,
-experts add an offset and noise, 4 % "no opinion", and in round 2 move halfway toward round
-1's median), vectorized and bulk loaded with COPY into PostgreSQL (DATABASE_URL, default the
-database agora_bench, created if missing). Then measures, on round 2, each in a fresh process
-so that its peak memory is its own:
+Builds a simulated panel with two answered rounds (bench/aggregate_panel.py) in PostgreSQL
+(--database or BENCH_DATABASE_URL, default agora_bench, recreated on each run). Then
+measures, on round 2, each in a fresh process so that its peak memory is its own:
 
-(a) floor: read the round's answers from PostgreSQL into pandas in one query and compute
-    per-item quartiles with one groupby;
+(a) floor: read the round's answers from PostgreSQL into pandas in one query (COPY, read as
+    the task reads) and compute per-item quartiles with one groupby;
 (b) full: the aggregation task end to end (every statistic, the write, the run record), in
     one process; and (b') the chunked path, sent to a worker with two processes that compute
     two chunks of items in parallel (skipped with --broker '');
@@ -28,215 +26,39 @@ import argparse
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/agora_bench"
-GROUPS = ["RU", "US", "CEE", "WE", "CN"]
-THEMES = 10
-
-
-def setup_django(database_url: str | None) -> None:
-    """Point Django at the benchmark database (created if missing) with tasks in-process."""
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-        _create_database(database_url)
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def _create_database(url: str) -> None:
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-# The panel -------------------------------------------------------------------------------
-
-
-def item_kinds(items: int) -> list[str]:
-    """Mostly agreement items, with every other kind present (as in a real study)."""
-    pattern = (["agreement"] * 16 + ["dimensions", "probability", "year", "ranking"])
-    kinds = [pattern[k % len(pattern)] for k in range(items)]
-    if items >= 10:
-        kinds[-1] = "numeric"
-    return kinds
-
-
-def study_data(slug: str, items: int, rng) -> dict:
-    text = {"en": "Benchmark proposition", "ru": "Тезис для замера"}
-    entries = []
-    for k, kind in enumerate(item_kinds(items)):
-        entry = {"code": f"i{k:03d}", "kind": kind, "text": text}
-        if kind in ("agreement", "dimensions"):
-            entry["leaning"] = {g: float(rng.uniform(1.5, 4.5)) for g in GROUPS}
-        if kind == "dimensions":
-            entry["dimensions"] = ["desirability", "feasibility"]
-        if kind == "probability":
-            entry["leaning"] = {g: float(rng.uniform(10, 90)) for g in GROUPS}
-        if kind in ("year", "numeric"):
-            entry |= {"min": 2011, "max": 2100} if kind == "year" else {"min": 0, "max": 1000}
-        if kind == "ranking":
-            entry["options"] = [{"code": c, "text": {"en": c, "ru": c}} for c in "abc"]
-        entries.append(entry)
-    per_theme = -(-items // THEMES)
-    themes = [{"code": f"t{t}", "title": {"en": f"Theme {t}", "ru": f"Тема {t}"},
-               "items": entries[t * per_theme:(t + 1) * per_theme]} for t in range(THEMES)]
-    return {"version": 1, "slug": slug, "title": {"en": slug, "ru": slug},
-            "stakeholder_groups": [{"code": g, "name": {"en": g, "ru": g}} for g in GROUPS],
-            "themes": [t for t in themes if t["items"]]}
-
-
-def simulate(items, n_experts: int, rng, previous=None):
-    """One round's answers as a DataFrame (expert index, item id, dimension, value)."""
-    import numpy as np
-    import pandas as pd
-
-    group_of = np.arange(n_experts) % len(GROUPS)
-    offset = rng.normal(0, 0.5, n_experts)
-    parts = []
-    for item in items:
-        low, high = item.bounds()
-        keys = item.answer_keys()
-        silent = rng.random(n_experts) < 0.04
-        if item.kind == "ranking":
-            noise = rng.normal(0, 0.8, (n_experts, len(keys))) + np.arange(len(keys))
-            ranks = noise.argsort(axis=1).argsort(axis=1) + 1.0
-            for j, key in enumerate(keys):
-                parts.append(_part(item.pk, key, ranks[:, j], silent))
-            continue
-        spread = {"probability": 12.0, "year": 4.0, "numeric": (high - low) / 20}.get(item.kind, 0.45)
-        for key in keys:
-            lean = np.array([float(item.leaning.get(g, (low + high) / 2)) for g in GROUPS])
-            centre = lean[group_of] + offset * (spread / 0.45 if item.kind != "agreement" else 1)
-            sd = spread
-            if previous is not None:
-                before = previous[(item.pk, key)]
-                median = np.nanmedian(before)
-                centre = np.where(np.isnan(before), centre, before + 0.5 * (median - before))
-                sd = spread / 2
-            values = np.clip(np.round(centre + rng.normal(0, sd, n_experts)), low, high)
-            parts.append(_part(item.pk, key, values, silent))
-    frame = pd.concat(parts, ignore_index=True)
-    by_key = {key: part["value"].to_numpy() for key, part in frame.groupby(["item", "dimension"])}
-    return frame, by_key
-
-
-def _part(item_id, key, values, silent):
-    import numpy as np
-    import pandas as pd
-
-    return pd.DataFrame({"expert": np.arange(len(values)), "item": item_id, "dimension": key,
-                         "value": np.where(silent, np.nan, values)})
-
-
-def build(n_experts: int, n_items: int, *, seed: int = 1):
-    """Create the study, its panel and two answered rounds; returns (round 1, round 2)."""
-    import numpy as np
-    from django.db import connection
-    from django.utils import timezone
-
-    from surveys.models import Expert, ExpertiseRating, Response, Round
-    from surveys.services.aggregation import aggregation_request, round_aggregate
-    from surveys.services.rounds import round_create, round_open
-    from surveys.services.studies import study_load
-
-    rng = np.random.default_rng(seed)
-    slug = f"bench-{n_experts}x{n_items}-{int(time.time())}"
-    study = study_load(data=study_data(slug, n_items, rng))
-    groups = {g.code: g for g in study.groups.all()}
-    experts = Expert.objects.bulk_create([
-        Expert(study=study, name=f"Simulated expert {k:05d}", email=f"sim-{k:05d}@panel.invalid",
-               group=groups[GROUPS[k % len(GROUPS)]]) for k in range(n_experts)], batch_size=5000)
-    themes = list(study.themes.all())
-    ExpertiseRating.objects.bulk_create([
-        ExpertiseRating(expert=e, theme=t, level=int(level))
-        for e, levels in zip(experts, rng.integers(1, 6, (n_experts, len(themes))), strict=True)
-        for t, level in zip(themes, levels, strict=True)], batch_size=10000)
-    items = list(study.items.all())
-    rounds, previous = [], None
-    for number in (1, 2):
-        round_ = round_open(round_=round_create(study=study))
-        now = timezone.now()
-        responses = Response.objects.bulk_create([
-            Response(round=round_, expert=e, status="submitted", submitted_at=now)
-            for e in experts], batch_size=5000)
-        frame, previous = simulate(items, n_experts, rng, previous)
-        frame["response"] = np.array([r.pk for r in responses])[frame["expert"].to_numpy()]
-        _load_answers(connection, frame)
-        Round.objects.filter(pk=round_.pk).update(status=Round.Status.CLOSED, closed_at=now)
-        rounds.append(round_)
-        if number == 1:  # round 2 reads round 1's snapshot (median change); not timed
-            run = aggregation_request(round_=round_, enqueue=False)
-            round_aggregate(round_id=round_.pk, version=run.version)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return rounds[0], rounds[1]
-
-
-def _load_answers(connection, frame) -> None:
-    rows = frame.assign(text="", no_opinion=frame["value"].isna())[
-        ["response", "item", "dimension", "value", "text", "no_opinion"]]
-    columns = "(response_id, item_id, dimension, value, text, no_opinion)"
-    if connection.vendor == "postgresql":
-        buffer = io.StringIO()
-        rows.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N")
-        connection.ensure_connection()
-        with connection.connection.cursor() as raw:
-            with raw.copy(f"COPY surveys_answer {columns} FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
-    else:  # SQLite, for the small version in the test suite
-        records = [(int(r), int(i), d, None if v != v else float(v), t, bool(n))
-                   for r, i, d, v, t, n in rows.itertuples(index=False)]
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO surveys_answer {columns} VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608
-                records)
-
-
-# The three measurements -------------------------------------------------------------------
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from aggregate_panel import DEFAULT_DATABASE, ROOT, build, setup_django  # noqa: E402
 
 
 def measure_floor(round_id: int) -> dict:
-    """(a) One query into pandas (streamed with COPY, as the task reads), one groupby for
-    per-item quartiles."""
+    """(a) One query into pandas (streamed with COPY and read as the task reads), one groupby
+    for per-item quartiles."""
     import pandas as pd
+    import pyarrow as pa
     from django.db import connection
+    from pyarrow import csv
 
-    sql = ("SELECT a.item_id, a.dimension, CASE WHEN a.no_opinion THEN NULL ELSE a.value END "
+    from surveys.services.aggregation.reading import copy_out  # imported before the clock starts
+
+    sql = ("SELECT a.item_id, a.dimension, CASE WHEN a.no_opinion THEN NULL ELSE a.value END "  # noqa: S608
            "FROM surveys_answer a JOIN surveys_response r ON r.id = a.response_id "
-           "WHERE r.round_id = %s AND r.status = 'submitted'")
+           f"WHERE r.round_id = {int(round_id)} AND r.status = 'submitted'")  # COPY takes no parameters
+    connection.ensure_connection()
     started = time.perf_counter()
     if connection.vendor == "postgresql":
-        import pyarrow as pa
-        from pyarrow import csv
-
-        connection.ensure_connection()
-        buffer = io.BytesIO()
-        with connection.connection.cursor() as raw, raw.copy(
-                f"COPY ({sql}) TO STDOUT (FORMAT csv)", [round_id]) as copy:
-            while block := copy.read():
-                buffer.write(block)
-        buffer.seek(0)
-        frame = csv.read_csv(buffer, read_options=csv.ReadOptions(
+        data = copy_out([f"COPY ({sql}) TO STDOUT (FORMAT csv)"])
+        frame = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(
             column_names=["item", "dimension", "value"]), convert_options=csv.ConvertOptions(
             column_types={"dimension": pa.string(), "value": pa.float64()},
             strings_can_be_null=False)).to_pandas()
     else:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [round_id])
+            cursor.execute(sql)
             frame = pd.DataFrame(cursor.fetchall(), columns=["item", "dimension", "value"])
     quartiles = frame.groupby(["item", "dimension"])["value"].quantile([0.25, 0.5, 0.75])
     seconds = time.perf_counter() - started
@@ -246,6 +68,8 @@ def measure_floor(round_id: int) -> dict:
 
 def measure_full(round_id: int) -> dict:
     """(b1) The aggregation task end to end in this one process (the single-task path)."""
+    from pyarrow import csv  # noqa: F401 (imported before the clock starts, as in a warm worker)
+
     from surveys.models import AggregationRun, Round
     from surveys.services.aggregation import aggregation_request
     from surveys.tasks import aggregate_round
@@ -369,10 +193,11 @@ def measure_naive(round_id: int, sample: int) -> dict:
 
 
 def _child(measure: str, round_id: int, sample: int) -> dict:
-    """Run one measurement in a fresh process; adds its peak memory (max RSS) in MB."""
+    """Run one measurement in a fresh process on this database; adds its peak memory (MB)."""
     out = subprocess.run(
         [sys.executable, __file__, "--measure", measure, "--round-id", str(round_id),
-         "--sample", str(sample)], capture_output=True, text=True, check=True, cwd=ROOT)
+         "--sample", str(sample), "--database", os.environ["DATABASE_URL"]],
+        capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -400,7 +225,8 @@ def _measure(name: str, round_id: int, sample: int) -> dict:
     out["cpu"] = time.process_time() - cpu
     if name == "naive":
         out["cpu"] *= out["seconds"] / out["sample_seconds"]
-    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent process across exec.
+    out["peak_mb"] = _peak_mb(os.getpid())
     return out
 
 
@@ -442,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--measure", choices=["floor", "full", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--round-id", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    setup_django(args.database)
+    setup_django(args.database, fresh=not args.measure)
     if args.measure:
         print(json.dumps(_measure(args.measure, args.round_id, args.sample)))
         return

@@ -78,8 +78,10 @@ def test_median_time_to_complete_counts_from_the_first_saved_answer_per_group(tw
     nine = round2.opens_at.replace(hour=9, minute=0, second=0, microsecond=0)
     times = {p1: (0, 10), p3: (30, 120), p4: (60, 80)}  # minutes after nine: started, submitted
     for expert, (began, done) in times.items():
-        Response.objects.filter(expert=expert, round=round2).update(
+        response = Response.objects.get(expert=expert, round=round2)
+        Response.objects.filter(pk=response.pk).update(
             started_at=nine + timedelta(minutes=began), submitted_at=nine + timedelta(minutes=done))
+        response.revisions.update(created_at=nine + timedelta(minutes=done))  # the one submit
     # P1 10 minutes, P3 90, P4 20; P2 has not submitted. Whole panel: median of 10, 20, 90 = 20;
     # Russia: P1 alone, 10; United States: (90 + 20) / 2 = 55.
     assert median_minutes_to_complete(round2) == 20.0

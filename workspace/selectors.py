@@ -3,6 +3,8 @@
 from statistics import median
 
 import pandas as pd
+from django.db.models import Exists, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -14,6 +16,7 @@ from surveys.models import (
     Expert,
     Item,
     Response,
+    ResponseRevision,
     Round,
     StakeholderGroup,
     Study,
@@ -213,8 +216,8 @@ def response_table(round_: Round) -> list[dict]:
     study = round_.study
     previous = Round.objects.filter(study=study, number=round_.number - 1).first()
     responses = {expert: (status, started, submitted) for expert, status, started, submitted in
-                 Response.objects.filter(round=round_).values_list(
-                     "expert_id", "status", "started_at", "submitted_at")}
+                 _with_first_submit(Response.objects.filter(round=round_)).values_list(
+                     "expert_id", "status", "started_at", "first_submit")}
     before = set(Response.objects.filter(round=previous, status=Response.Status.SUBMITTED)
                  .values_list("expert_id", flat=True)) if previous else set()
     invited = list(_invited(study).values_list("pk", "group_id"))
@@ -240,8 +243,20 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+def _with_first_submit(responses):
+    """Annotate `first_submit`: when the expert first submitted the response.
+
+    `submitted_at` moves on every revision, so the first submit is the response's first
+    revision (one is written per submit and per later change of a submitted response);
+    `submitted_at` only for a response without revisions (submitted before they were kept).
+    """
+    first = ResponseRevision.objects.filter(response=OuterRef("pk")).order_by("number")
+    return responses.annotate(first_submit=Coalesce(
+        Subquery(first.values("created_at")[:1]), F("submitted_at")))
+
+
 def _median_minutes(responses) -> float | None:
-    """Median of submitted_at - started_at in minutes over (status, started_at, submitted_at)
+    """Median of first submit - started_at in minutes over (status, started_at, first_submit)
     triples of submitted responses that have both times (in order)."""
     spans = [(done - began).total_seconds() / 60 for status, began, done in responses
              if status == Response.Status.SUBMITTED and began is not None and done is not None
@@ -250,10 +265,11 @@ def _median_minutes(responses) -> float | None:
 
 
 def median_minutes_to_complete(round_: Round) -> float | None:
-    """Median minutes from an expert's first saved answer to the submit, over the round's
-    submitted responses (those started before `started_at` existed are left out)."""
-    return _median_minutes(Response.objects.filter(round=round_).values_list(
-        "status", "started_at", "submitted_at"))
+    """Median minutes from an expert's first saved answer to their first submit, over the
+    round's submitted responses (later revisions do not lengthen it; responses started before
+    `started_at` existed are left out)."""
+    return _median_minutes(_with_first_submit(Response.objects.filter(round=round_)).values_list(
+        "status", "started_at", "first_submit"))
 
 
 def aggregation_progress(round_: Round) -> AggregationRun | None:
@@ -261,8 +277,15 @@ def aggregation_progress(round_: Round) -> AggregationRun | None:
 
 
 def message_log(study: Study, *, failed_only: bool = False):
-    messages = Message.objects.filter(study=study).select_related("expert", "round")
-    return messages.filter(status=Message.Status.FAILED) if failed_only else messages
+    """The study's sends, newest first; `resent` marks a failed one sent again since (its retry
+    is queued or sent). `failed_only`: the failures still waiting for the organizer."""
+    retried = Message.objects.filter(key__startswith=Concat(OuterRef("key"), Value("#"))).exclude(
+        status=Message.Status.FAILED)
+    messages = Message.objects.filter(study=study).select_related("expert", "round").annotate(
+        resent=Exists(retried))
+    if failed_only:
+        return messages.filter(status=Message.Status.FAILED, resent=False)
+    return messages
 
 
 def panel(study: Study):

@@ -58,6 +58,11 @@ class RoundItemSerializer(serializers.Serializer):
     origins = OriginSerializer(many=True, help_text="Where the item comes from in this round.")
 
 
+class OpenAnswerSerializer(serializers.Serializer):
+    item = serializers.CharField(help_text="The open question's code.")
+    text = serializers.CharField()
+
+
 class DraftAddSerializer(serializers.Serializer):
     item = serializers.CharField(max_length=50, help_text="Code of a study item to ask.")
     source = serializers.CharField(max_length=50, required=False, allow_blank=True, help_text=(

@@ -1,10 +1,10 @@
 """Reads the workspace pages compute in their views, for the API to give the same answers.
 
-`plan_proposal` is what the rounds page proposes for the next round; `dashboard` is what the
-dashboard shows of a round. Both only read (workspace.selectors does the work).
+`plan_proposal` is what the rounds page proposes for the next round, `open_answers` what the
+draft page lists to plan from, `dashboard` what the dashboard shows of a round. They only read.
 """
 
-from surveys.models import Item, Round, Study
+from surveys.models import Answer, Item, Response, Round, Study
 from workspace.selectors import (
     aggregation_progress,
     item_verdicts,
@@ -55,3 +55,16 @@ def dashboard(study: Study, round_: Round | None) -> dict:
             "median_minutes": median_minutes_to_complete(round_),
             "aggregation": aggregation_progress(round_), "verdicts": verdicts,
             "stopping": stopping_status(study)}
+
+
+def open_answers(round_: Round, *, limit: int = 300) -> list[dict]:
+    """The previous round's submitted answers to open questions, as the draft page lists them
+    to plan new items from (the text and the item only: nothing of who wrote it)."""
+    previous = round_.study.rounds.filter(number=round_.number - 1).first()
+    if previous is None:
+        return []
+    rows = (Answer.objects.filter(response__round=previous, item__kind=Item.Kind.OPEN,
+                                  response__status=Response.Status.SUBMITTED)
+            .exclude(text="").order_by("item__position", "pk")
+            .values_list("item__code", "text")[:limit])
+    return [{"item": code, "text": text} for code, text in rows]

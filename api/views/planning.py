@@ -15,6 +15,7 @@ from api.serializers.rounds import (
     ExtendSerializer,
     MergeSerializer,
     NewTextSerializer,
+    OpenAnswerSerializer,
     PlanInputSerializer,
     PlanSerializer,
     ReopenSerializer,
@@ -22,7 +23,7 @@ from api.serializers.rounds import (
     SplitSerializer,
 )
 from api.serializers.studies import ItemSerializer, RoundSerializer
-from api.services.organizer import plan_proposal
+from api.services.organizer import open_answers, plan_proposal
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, errors, one
 from api.views.me import round_questions
 from surveys.errors import ServiceError
@@ -125,6 +126,17 @@ class RoundItems(_Round):
             source_item=self.item(source, "source") if source else None,
             note=values.get("note", ""))
         return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class RoundOpenAnswers(_Round):
+    """The previous round's answers to open questions (text only, in a stable order), to plan
+    new items from: add one with `source` set to the open question."""
+
+    serializer_class = OpenAnswerSerializer
+
+    @extend_schema(responses={200: OpenAnswerSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug, number):
+        return Response(OpenAnswerSerializer(open_answers(self.round(number)), many=True).data)
 
 
 class RoundItemRemove(_Round):

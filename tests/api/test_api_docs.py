@@ -28,6 +28,9 @@ def test_every_operation_documents_its_answers_and_errors(client):
                 assert "400" in codes, (method, path)
             if "requestBody" in operation:
                 assert list(operation["requestBody"]["content"]) == ["application/json"]
+            if "{slug}" in path:  # who may call it, from the view's own role check
+                assert set(operation["x-roles"]) <= {"owner", "organizer", "analyst"}, path
+                assert "Study roles: " in operation["description"], path
 
 
 @pytest.mark.django_db

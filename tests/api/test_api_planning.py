@@ -77,6 +77,8 @@ def test_a_draft_is_reworded_split_merged_added_to_and_trimmed(api, aggregated):
                                                    "text_en": "M", "text_ru": "М"},
                            format="json", **headers)
     assert other_kinds.status_code == 400 and "same kind" in other_kinds.json()["detail"]
+    ideas = api.get(S + "rounds/2/open-answers/", **headers).json()
+    assert ideas == [{"item": "open", "text": "Ask about costs"}] * 4
     added = api.post(S + "rounds/2/items/", {"item": "rank", "source": "open",
                                              "note": "from the open answers"},
                      format="json", **headers)

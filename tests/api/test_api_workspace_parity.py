@@ -45,7 +45,7 @@ PARITY = {
     "rounds": [("get", P + "rounds/"), ("get", P + "rounds/plan/")],
     "round_first": [("post", P + "rounds/")],
     "round_plan": [("post", P + "rounds/plan/")],
-    "round_draft": [("get", R + "items/")],
+    "round_draft": [("get", R + "items/"), ("get", R + "open-answers/")],
     "preview": [("get", R + "preview/")],
     "round_action": [("post", R + "open/"), ("post", R + "extend/"), ("post", R + "close/"),
                      ("post", R + "reopen/"), ("post", R + "reminders/"),

@@ -214,7 +214,11 @@ def message_retry(*, message: Message, actor) -> Message:
         raise ServiceError(_("Only a failed message can be sent again."))
     if message.expert.withdrawn_at is not None:
         raise ServiceError(_("This expert has been withdrawn."))
-    attempt = Message.objects.filter(key__startswith=f"{message.key}#").count() + 1
+    Message.objects.select_for_update().filter(pk=message.pk).first()  # one retry at a time
+    retries = Message.objects.filter(key__startswith=f"{message.key}#")
+    if retries.exclude(status=Status.FAILED).exists():  # a second click, or a replayed form
+        raise ServiceError(_("This message has been sent again already."))
+    attempt = retries.count() + 1
     retry = _queue(expert=message.expert, kind=message.kind, key=f"{message.key}#{attempt}",
                    actor=actor, round_=message.round, reminder=message.reminder)
     AuditEvent.objects.create(study=message.study, actor=actor, action="message_retried",

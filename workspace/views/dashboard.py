@@ -1,5 +1,7 @@
 """The dashboard (live response, aggregation progress, verdicts), the rules, and the audit log."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -146,4 +148,18 @@ def audit_log(request, slug):
     events = AuditEvent.objects.filter(study=study).select_related("actor").order_by("-created_at",
                                                                                      "-pk")
     page = Paginator(events, 100).get_page(request.GET.get("page"))
-    return render(request, "workspace/audit.html", {"study": study, "page": page})
+    rows = [{"event": e, "before": _audit_lines((e.detail or {}).get("before")),
+             "after": _audit_lines((e.detail or {}).get("after")),
+             "detail": _audit_lines({k: v for k, v in (e.detail or {}).items()
+                                     if k not in ("before", "after")})} for e in page]
+    return render(request, "workspace/audit.html", {"study": study, "page": page, "rows": rows})
+
+
+def _audit_lines(value) -> list[str]:
+    """An audit detail as 'key: value' lines a person reads (nested values as compact JSON)."""
+    if value in (None, {}, []):
+        return []
+    if not isinstance(value, dict):
+        return [json.dumps(value, ensure_ascii=False, default=str)]
+    return [f"{key}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)}"
+            for key, v in value.items()]

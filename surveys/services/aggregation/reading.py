@@ -170,13 +170,15 @@ def _finish(pgconn, copying: bool) -> str:
     """Drain what an error left unread and collect the final results; their first error."""
     from psycopg import pq
 
-    while copying and pgconn.get_copy_data(0)[0] > 0:
-        pass
     errors = []
-    while (result := pgconn.get_result()) is not None:
-        if result.status not in (pq.ExecStatus.COMMAND_OK, pq.ExecStatus.COPY_OUT):
+    while True:
+        while copying and pgconn.get_copy_data(0)[0] > 0:
+            pass
+        if (result := pgconn.get_result()) is None:
+            return errors[0] if errors else ""
+        copying = result.status == pq.ExecStatus.COPY_OUT
+        if not copying and result.status != pq.ExecStatus.COMMAND_OK:
             errors.append(result.get_error_message())
-    return errors[0] if errors else ""
 
 
 def _row_order(*keys: np.ndarray) -> np.ndarray:
