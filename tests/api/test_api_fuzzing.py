@@ -23,9 +23,6 @@ CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server, study, round1,
                                                                    owner, alice, tmp_path):
-    from django.contrib.auth.models import Permission
-
-    owner.user_permissions.add(Permission.objects.get(codename="add_study"))  # POST /studies/ too
     staff, expert = bearer(owner), invitation(alice)
     config = tmp_path / "schemathesis.toml"
     # Real ids for the path parameters, so requests reach the code behind them, not only 404s.

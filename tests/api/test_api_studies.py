@@ -3,7 +3,6 @@
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Permission
 
 from tests.api.conftest import bearer
 from tests.conftest import small_study_data
@@ -13,7 +12,6 @@ S = "/api/v1/studies/small/"
 
 
 def test_a_study_is_created_from_its_study_file_and_reloaded_in_place(api, organizer):
-    organizer.user_permissions.add(Permission.objects.get(codename="add_study"))
     headers = bearer(organizer)
     data = small_study_data(slug="fresh")
     made = api.post("/api/v1/studies/", data, format="json", **headers)
@@ -33,9 +31,12 @@ def test_a_bad_study_file_lists_every_problem(api, organizer, study):
     assert any("kind" in p for p in problems) and any("text.ru" in p for p in problems)
 
 
-def test_creating_studies_needs_the_permission(api, organizer):
-    refused = api.post("/api/v1/studies/", small_study_data(slug="x"), format="json", **bearer(organizer))
-    assert refused.status_code == 403
+def test_any_staff_user_may_create_a_study_and_owns_it_as_in_the_workspace(api, outsider):
+    made = api.post("/api/v1/studies/", small_study_data(slug="x"), format="json", **bearer(outsider))
+    anonymous = api.post("/api/v1/studies/", small_study_data(slug="y"), format="json")
+
+    assert made.status_code == 201 and made.json()["role"] == "owner"
+    assert anonymous.status_code == 401
 
 
 def test_an_organizer_runs_a_round_through_the_api(api, study, organizer, alice,
