@@ -218,6 +218,10 @@ def run_size(n_experts: int, n_items: int, sample: int, *, broker: str = "",
 
 
 def _measure(name: str, round_id: int, sample: int) -> dict:
+    import pyarrow.csv  # noqa: F401 (imported before the clocks start, as in a warm worker)
+
+    import surveys.services.aggregation  # noqa: F401
+
     cpu = time.process_time()
     out = {"floor": lambda: measure_floor(round_id), "full": lambda: measure_full(round_id),
            "naive": lambda: measure_naive(round_id, sample)}[name]()

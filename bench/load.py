@@ -1,6 +1,6 @@
 """Load figures for the expert's web path on the production-like stack (not a test).
 
-    .venv/bin/python bench/load.py     # 20 users per step alone (30 s), then 200 experts (60 s)
+    .venv/bin/python bench/load.py     # 20 users per step alone (30 s), then 200 experts twice
 
 Brings up, on 127.0.0.1 and a database of its own (recreated: its name must contain "bench"),
 the stack `make serve` runs (production settings, gunicorn with platform/gunicorn.conf.py, a
@@ -9,7 +9,10 @@ Celery worker), loads the essay study, lets the simulated panel answer round 1 a
 the personal link does. Then Locust (bench/locustfile.py) measures each step on its own, with
 --saturate users back to back (the throughput: more users than gunicorn workers only add
 queueing), and then the whole flow of --experts experts pausing --think seconds between steps
-(open, five autosaves, submit, again): the latency at that many concurrent experts.
+(open, five autosaves, submit, again): the latency at that many concurrent experts. The experts
+arrive over --ramp seconds and are measured for --flow-seconds once all are there; the flow
+runs twice, with 2-6 s between steps (a panel clicking through as fast as it can) and with
+10-30 s (an expert reading a proposition, the panel's feedback and deciding).
 
     trivial    GET /livez: a Django view that does nothing (the ceiling of this stack)
     open       GET /q/, the questionnaire with all 58 items and their feedback
@@ -49,7 +52,11 @@ def _args() -> argparse.Namespace:
                         help="users back to back when a step is measured alone (its throughput)")
     parser.add_argument("--seconds", type=int, default=30, help="each step on its own")
     parser.add_argument("--flow-seconds", type=int, default=60, help="the paced flow")
-    parser.add_argument("--think", default="2,6", help="seconds between an expert's steps in the flow")
+    parser.add_argument("--think", action="append",
+                        help="seconds between an expert's steps in the flow, as low,high; repeat "
+                             "for several flows (default: 2,6 and then 10,30)")
+    parser.add_argument("--ramp", type=int, default=30,
+                        help="seconds over which the flow's experts arrive; measured after that")
     parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--out", default=str(ROOT / "test-artifacts" / "bench"))
     return parser.parse_args()
@@ -194,21 +201,23 @@ def _drain(stack: Stack, timeout: float = 180) -> None:
 
 
 def _locust(args, stack: Stack, data_path: Path, out: Path, name: str, *, mode: str, seconds: int,
-            users: int, think: str = "0") -> tuple[list[dict], dict]:
-    """One bounded Locust run; returns its per-step stats and the acknowledged answers."""
+            users: int, think: str = "0", ramp: int = 4) -> tuple[list[dict], dict]:
+    """One bounded Locust run; returns its per-step stats and the acknowledged answers. Users
+    arrive over `ramp` seconds; the stats restart once all have, and cover `seconds` after."""
     _drain(stack)
     _signed_in(data_path, users)
     acks = out / f"{name}-acks.json"
     env = os.environ | {"BENCH_DATA": str(data_path), "BENCH_MODE": mode, "BENCH_THINK": think,
                         "BENCH_ACKS": str(acks)}
     user = "Trivial" if mode == "trivial" else "Expert"
-    spawn = max(users // 4, 1)  # all users within 4 s; the stats restart once they are
+    spawn = max(users / max(ramp, 1), 1)
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-               "--host", stack.url, "-u", str(users), "-r", str(spawn), "--run-time", f"{seconds}s",
+               "--host", stack.url, "-u", str(users), "-r", f"{spawn:g}",
+               "--run-time", f"{seconds + ramp}s",
                "--stop-timeout", "30", "--reset-stats", "--only-summary", "--csv", str(out / name),
                "--loglevel", "WARNING", user]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=seconds + 120)
+                            timeout=seconds + ramp + 120)
     (out / f"{name}-locust.log").write_text(result.stdout + result.stderr)
     with open(out / f"{name}_stats.csv") as handle:
         rows = [row for row in csv.DictReader(handle) if row["Name"] != "Aggregated"]
@@ -325,10 +334,14 @@ def main() -> None:
             alone |= _figures(rows, (step,))
             acks.append(step_acks)
             print(f"{step}: {alone.get(step)}", flush=True)
-        rows, flow_acks = _locust(args, stack, data_path, out, "flow", mode="flow",
-                                  seconds=args.flow_seconds, users=args.experts, think=args.think)
-        flow = _figures(rows, ("open", "autosave", "submit"))
-        acks.append(flow_acks)
+        flows = {}
+        for think in args.think or ["2,6", "10,30"]:
+            rows, flow_acks = _locust(args, stack, data_path, out, f"flow-{think.replace(',', '-')}",
+                                      mode="flow", seconds=args.flow_seconds, users=args.experts,
+                                      think=think, ramp=args.ramp)
+            flows[think] = _figures(rows, ("open", "autosave", "submit"))
+            acks.append(flow_acks)
+            print(f"flow {think}: {flows[think]}", flush=True)
     finally:
         stack.stop()
     check = _check_database(acks)
@@ -336,12 +349,14 @@ def main() -> None:
         f"{args.web_workers} gunicorn workers, {os.cpu_count()} cores, client and server on the same "
         f"machine; load average before/after: {load_before} / {os.getloadavg()[0]:.1f}",
         _table(f"Each step alone, {args.saturate} users back to back ({args.seconds} s each):", alone),
-        _table(f"The whole flow, {args.experts} experts pausing {args.think.replace(',', '-')} s "
-               f"between steps ({args.flow_seconds} s):", flow),
+        *(_table(f"The whole flow, {args.experts} experts pausing {think.replace(',', '-')} s "
+                 f"between steps (arriving over {args.ramp} s, then {args.flow_seconds} s):", flow)
+          for think, flow in flows.items()),
         "Database after the run: " + ", ".join(f"{k} {v}" for k, v in check.items()),
     ])
     (out / "report.md").write_text(report + "\n")
-    (out / "figures.json").write_text(json.dumps({"alone": alone, "flow": flow, "database": check}, indent=1))
+    figures = {"alone": alone, "flows": flows, "database": check}
+    (out / "figures.json").write_text(json.dumps(figures, indent=1))
     print("\n" + report)
     if check["lost_or_wrong"] or check["unexpected"] or check["duplicate_responses"]:
         sys.exit(1)
