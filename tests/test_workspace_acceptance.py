@@ -86,6 +86,8 @@ def test_a_failed_send_is_shown_to_the_organizer_and_sent_again_only_once(
     page = _text(client.get(f"/studio/{slug}/panel/"))
     assert "1 email could not be sent: see the send log." in page
     assert "ConnectionRefusedError" in page and "Send again" in page
+    dashboard = _text(client.get(f"/studio/{slug}/"))
+    assert f'<a href="/studio/{slug}/panel/#log">1 email could not be sent' in dashboard
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with django_capture_on_commit_callbacks(execute=True):
@@ -95,6 +97,7 @@ def test_a_failed_send_is_shown_to_the_organizer_and_sent_again_only_once(
     assert [m.to for m in django_mail.outbox] == [["alice@example.org"]]  # one email, not two
     page = _text(client.get(f"/studio/{slug}/panel/"))
     assert "could not be sent" not in page and "sent again" in page
+    assert "could not be sent" not in _text(client.get(f"/studio/{slug}/"))
     assert list(Message.objects.order_by("pk").values_list("key", "status")) == [
         (f"invitation:{alice.pk}", "failed"), (f"invitation:{alice.pk}#1", "sent")]
 

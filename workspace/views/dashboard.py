@@ -19,6 +19,7 @@ from workspace.selectors import (
     item_verdicts,
     median_minutes_to_complete,
     member_role,
+    message_log,
     response_table,
     round_of,
     snapshots,
@@ -81,6 +82,7 @@ def dashboard(request, slug):
         "rule": ConsensusRule.objects.filter(study=study).first(), "stopping": stopping_status(study),
         "rows": rows, "consensus_count": sum(1 for r in rows if r["consensus"]),
         "stable_count": sum(1 for r in rows if r["stable"]), **_response_context(study, round_),
+        "failed_sends": message_log(study, failed_only=True).count() if role in WRITE else 0,
         **_realtime_context(study)})
 
 

@@ -24,13 +24,14 @@ from django.db import connection
 from surveys.models import Item, Response, Round, StakeholderGroup
 
 COLUMNS = ["expert", "round", "item", "dimension", "group", "value", "kind"]
-# The answer table alone: the round's submitted responses by a semi-join, the items by id.
-# Every value interpolated below is an integer from the database or a model constant.
+# The answer table alone, filtered by lists of response and item ids (every value interpolated
+# is an integer from the database). Lists, not joins: right after a round's answers are loaded,
+# the planner's statistics may not know the new ids, and a join then risks a nested loop over
+# a million answers times the responses; a filter by lists costs at worst one pass.
 ROUND_SQL = (
     "SELECT a.response_id, a.item_id, a.dimension, "
     "CASE WHEN a.no_opinion THEN NULL ELSE a.value END FROM surveys_answer a "
-    "WHERE a.response_id IN (SELECT r.id FROM surveys_response r "
-    "WHERE r.round_id = {round_id} AND r.status = '{status}') AND a.item_id IN ({items})"
+    "WHERE a.response_id IN ({responses}) AND a.item_id IN ({items})"
 )
 
 
@@ -45,17 +46,17 @@ def rounds_frames(
     specs = {pk: (code, kind) for pk, code, kind in items.values_list("pk", "code", "kind")}
     rated = [pk for pk, (_, kind) in specs.items() if kind in Item.RATED]
     parts = [(round_, list(specs))] + ([] if previous is None else [(previous, rated)])
-    queries = [ROUND_SQL.format(round_id=int(r.pk), status=Response.Status.SUBMITTED,
-                                items=",".join(str(int(pk)) for pk in ids))
-               for r, ids in parts if ids]
-    columns = _read(queries) if queries else None
-    if columns is None:
-        return _empty(), None if previous is None else _empty()
-    response, item, dimension, value = columns
     responses = np.array(Response.objects.filter(
         round_id__in=[r.pk for r, _ in parts], status=Response.Status.SUBMITTED,
     ).values_list("pk", "expert_id", "round_id", "expert__group_id"), dtype=np.int64).reshape(-1, 4)
     responses = responses[np.argsort(responses[:, 0])]
+    queries = [ROUND_SQL.format(responses=_ids(responses[responses[:, 2] == r.pk, 0]),
+                                items=_ids(ids))
+               for r, ids in parts if ids and np.any(responses[:, 2] == r.pk)]
+    columns = _read(queries) if queries else None
+    if columns is None:
+        return _empty(), None if previous is None else _empty()
+    response, item, dimension, value = columns
     at = np.searchsorted(responses[:, 0], response)
     expert, round_id, group = responses[at, 1], responses[at, 2], responses[at, 3]
     dim_codes, dim_names = pd.factorize(dimension, sort=True)
@@ -78,6 +79,10 @@ def rounds_frames(
     now, before = (slice(0, split), slice(split, None)) if current_first else (
         slice(len(frame) - split, None), slice(0, len(frame) - split))
     return (frame.iloc[now].reset_index(drop=True), frame.iloc[before].reset_index(drop=True))
+
+
+def _ids(ids) -> str:
+    return ",".join(str(int(pk)) for pk in ids)
 
 
 def _read(queries: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
