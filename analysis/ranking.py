@@ -63,8 +63,12 @@ def mean_ranks(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> pd.Dat
 
 def _complete_rankings(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     options = df.groupby(keys)["dimension"].transform("nunique")
-    answered = df.groupby([*keys, "expert"])["value"].transform("count")
-    complete = df.loc[answered.eq(options)].copy()
+    by_expert = df.groupby([*keys, "expert"])["value"]
+    answered = by_expert.transform("count")
+    kept = answered.eq(options)
+    if kept.all():  # the usual case: rank within the groups already formed
+        return df.assign(rank=by_expert.rank(method="average"))
+    complete = df.loc[kept].copy()
     complete["rank"] = complete.groupby([*keys, "expert"])["value"].rank(method="average")
     return complete
 

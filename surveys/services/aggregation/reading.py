@@ -1,21 +1,23 @@
-"""Reading a round's answers for the aggregation: one lean query, straight into pandas.
+"""Reading a round's answers for the aggregation: lean queries, straight into pandas.
 
 The aggregation reads a million answers or more, so this reader asks PostgreSQL for the four
 columns that vary per answer (response id, item id, dimension, value), from the answer table
-alone, and maps the few thousand responses to experts, rounds and groups in numpy. PostgreSQL
-streams the rows with COPY, read at the libpq level and parsed by pyarrow's CSV reader; SQLite
-(tests, the embedded default) runs the same query through the ordinary cursor.
+alone, one query per round (of the previous round only the rated items, which stability
+needs), and maps the few thousand responses to experts, rounds and groups in numpy.
+PostgreSQL streams the rows with COPY, the two rounds at once on two connections when no
+transaction is open, read at the libpq level and parsed by pyarrow's CSV reader; SQLite
+(tests, the embedded default) runs the same queries through the ordinary cursor.
 
-The frame is the one `surveys.selectors.answers_frame(categorical=True)` gives: the long format
-of `analysis` (plus `kind`), with categoricals whose categories are sorted, rows ordered by
-round, item id, dimension and expert id, so that sums over the same answers, read whole or by
-chunks of items, are bit for bit the same.
+The frames are the ones `surveys.selectors.answers_frame(categorical=True)` gives: the long
+format of `analysis` (plus `kind`), with categoricals whose categories are sorted and shared
+by both rounds, rows ordered by round, item id, dimension and expert id, so that sums over
+the same answers, read whole or by chunks of items, are bit for bit the same.
 """
 
 from __future__ import annotations
 
 import io
-import select
+import selectors
 
 import numpy as np
 import pandas as pd
@@ -56,25 +58,38 @@ def rounds_frames(
     columns = _read(queries) if queries else None
     if columns is None:
         return _empty(), None if previous is None else _empty()
-    response, item, dimension, value = columns
+    response, item, (dimension, dimensions), value = columns
+    # Responses, experts, rounds and groups are few: code them once per response, then gather.
     at = np.searchsorted(responses[:, 0], response)
-    expert, round_id, group = responses[at, 1], responses[at, 2], responses[at, 3]
-    dim_codes, dim_names = pd.factorize(dimension, sort=True)
-    order = _row_order(round_id, item, dim_codes, expert)
+    seen = np.flatnonzero(np.bincount(at, minlength=len(responses)))
+    compact = np.zeros(len(responses), dtype=np.int64)
+    compact[seen] = np.arange(len(seen))
+    at = compact[at]
+    expert, experts = pd.factorize(responses[seen, 1], sort=True)
+    round_id, round_ids = pd.factorize(responses[seen, 2], sort=True)
+    group, group_ids = pd.factorize(responses[seen, 3], sort=True)
+    item, item_ids_ = pd.factorize(item, sort=True)
+    # Rows ordered by round id, item id, dimension and expert id: one integer sort key.
+    key = np.zeros(len(at), dtype=np.int64)
+    for codes, size in ((round_id[at], len(round_ids)), (item, len(item_ids_)),
+                        (dimension, len(dimensions)), (expert[at], len(experts))):
+        key = key * size + codes
+    order = np.argsort(key, kind="stable")
+    at, item, dimension, value = at[order], item[order], dimension[order], value[order]
     groups = dict(StakeholderGroup.objects.filter(study_id=round_.study_id).values_list("pk", "code"))
+    number = {round_.pk: round_.number} | ({previous.pk: previous.number} if previous else {})
     frame = pd.DataFrame({
-        "expert": _labels(expert[order], lambda pk: f"E{pk}"),
-        "round": np.where(round_id[order] == round_.pk, round_.number,
-                          previous.number if previous else 0).astype("int64"),
-        "item": _labels(item[order], lambda pk: specs[pk][0]),
-        "dimension": _labels(dim_codes[order], lambda code: dim_names[code]),
-        "group": _labels(group[order], groups.__getitem__),
-        "value": value[order],
-        "kind": _labels(item[order], lambda pk: specs[pk][1]),
+        "expert": _labels(expert[at], [f"E{pk}" for pk in experts]),
+        "round": np.array([number[pk] for pk in round_ids], dtype=np.int64)[round_id[at]],
+        "item": _labels(item, [specs[pk][0] for pk in item_ids_]),
+        "dimension": _labels(dimension, list(dimensions)),
+        "group": _labels(group[at], [groups[pk] for pk in group_ids]),
+        "value": value,
+        "kind": _labels(item, [specs[pk][1] for pk in item_ids_]),
     })
     if previous is None:
         return frame, None
-    split = int(np.count_nonzero(round_id == round_.pk))
+    split = int(np.count_nonzero(frame["round"].to_numpy() == round_.number))
     current_first = previous.pk > round_.pk  # rows are ordered by round id
     now, before = (slice(0, split), slice(split, None)) if current_first else (
         slice(len(frame) - split, None), slice(0, len(frame) - split))
@@ -85,8 +100,9 @@ def _ids(ids) -> str:
     return ",".join(str(int(pk)) for pk in ids)
 
 
-def _read(queries: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """(response ids, item ids, dimensions, values) of the queries' rows; None when none."""
+def _read(queries: list[str]) -> tuple | None:
+    """(response ids, item ids, (dimension codes, sorted dimensions), values) of the queries'
+    rows; None when there are none."""
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(queries))
@@ -94,8 +110,8 @@ def _read(queries: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         if not rows:
             return None
         response, item, dimension, value = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
-        return (response.astype(np.int64), item.astype(np.int64), dimension.astype(str),
-                value.astype(np.float64))
+        return (response.astype(np.int64), item.astype(np.int64),
+                pd.factorize(dimension.astype(str), sort=True), value.astype(np.float64))
     import pyarrow as pa
     from pyarrow import csv
 
@@ -109,9 +125,11 @@ def _read(queries: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
                              "dimension": pa.string(), "value": pa.float64()},
                              strings_can_be_null=False))
     dimension = table.column("dimension").combine_chunks().dictionary_encode()
-    dimension_names = np.array(dimension.dictionary.to_pylist(), dtype=object)
+    names = np.array(dimension.dictionary.to_pylist(), dtype=object)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(names, kind="stable")] = np.arange(len(names))
     return (table.column("response").to_numpy(), table.column("item").to_numpy(),
-            dimension_names[dimension.indices.to_numpy()], table.column("value").to_numpy())
+            (rank[dimension.indices.to_numpy()], np.sort(names)), table.column("value").to_numpy())
 
 
 def copy_out(statements: list[str]) -> bytes:
@@ -145,6 +163,7 @@ def _copy_together(pgconns: list, statements: list[str]) -> bytes:
 
     buffers = [io.BytesIO() for _ in pgconns]
     copying: set[int] = set()
+    waiting = selectors.DefaultSelector()  # poll or epoll: any file descriptor number
     try:
         for pgconn, statement in zip(pgconns, statements, strict=True):
             pgconn.send_query(statement.encode())
@@ -153,6 +172,7 @@ def _copy_together(pgconns: list, statements: list[str]) -> bytes:
             if result is None or result.status != pq.ExecStatus.COPY_OUT:
                 raise RuntimeError(f"COPY failed: {result and result.get_error_message()}")
             copying.add(k)
+            waiting.register(pgconn.socket, selectors.EVENT_READ, k)
         while copying:
             for k in list(copying):
                 pgconn, write = pgconns[k], buffers[k].write
@@ -160,11 +180,12 @@ def _copy_together(pgconns: list, statements: list[str]) -> bytes:
                     write(row[1])
                 if row[0] < 0:
                     copying.discard(k)
+                    waiting.unregister(pgconn.socket)
             if copying:  # wait for any of the connections, then take in what arrived
-                select.select([pgconns[k].socket for k in copying], [], [])
-                for k in copying:
-                    pgconns[k].consume_input()
+                for selected, _ in waiting.select():
+                    pgconns[selected.data].consume_input()
     finally:
+        waiting.close()
         errors = [_finish(pgconn, k in copying) for k, pgconn in enumerate(pgconns)]
     if message := next((e for e in errors if e), None):
         raise RuntimeError(f"COPY failed: {message}")
@@ -186,24 +207,10 @@ def _finish(pgconn, copying: bool) -> str:
             errors.append(result.get_error_message())
 
 
-def _row_order(*keys: np.ndarray) -> np.ndarray:
-    """The permutation sorting rows by the keys, first key first (one int64 sort key)."""
-    ranks = [pd.factorize(key, sort=True) for key in keys]
-    sizes = [len(uniques) for _, uniques in ranks]
-    if float(np.prod(sizes, dtype=float)) >= 2**62:
-        return np.lexsort(tuple(reversed(keys)))
-    combined = np.zeros(len(keys[0]), dtype=np.int64)
-    for (codes, _), size in zip(ranks, sizes, strict=True):
-        combined = combined * size + codes
-    return np.argsort(combined, kind="stable")
-
-
-def _labels(ids: np.ndarray, label) -> pd.Categorical:
-    """Many repeated ids as a categorical of their labels (sorted categories), calling
-    `label` once per distinct id."""
-    codes, uniques = pd.factorize(ids)
-    names = np.array([label(u) for u in uniques], dtype=object)
-    label_codes, categories = pd.factorize(names, sort=True)  # labels may repeat (kinds)
+def _labels(codes: np.ndarray, labels: list) -> pd.Categorical:
+    """Codes of a few distinct ids (0 .. len(labels) - 1) as a categorical of their labels,
+    with sorted categories (labels may repeat, as kinds do)."""
+    label_codes, categories = pd.factorize(np.array(labels, dtype=object), sort=True)
     return pd.Categorical.from_codes(label_codes[codes], categories=categories)
 
 

@@ -100,12 +100,12 @@ def round_aggregate(
 def compute(
     *, run: AggregationRun, round_: Round, item_ids: list[int] | None = None
 ) -> list[dict]:
-    """Read the round's answers (or some items') in one query and compute their statistics."""
+    """Read the round's answers (or some items') in bulk and compute their statistics."""
     whole = item_ids is None  # a chunk reports through its AggregationChunk row instead
     if whole:
         progress(run, "reading", 5)
     items = _item_specs(round_, item_ids)
-    # One query for both rounds; of the previous round only what stability uses.
+    # In bulk, one query per round; of the previous round only what stability uses.
     frame, before = rounds_frames(round_=round_, previous=_previous_round(round_),
                                   item_ids=item_ids)
     frame["weight"] = expertise_weights(frame, study=round_.study)
@@ -171,24 +171,28 @@ def expertise_weights(frame: pd.DataFrame, *, study: Study) -> np.ndarray:
     item_theme = dict(Item.objects.filter(study=study).values_list("code", "theme_id"))
     if ratings.empty:
         return np.full(len(frame), np.nan)
-    experts = pd.Index("E" + ratings["expert"].astype(str)).unique()
-    themes = pd.Index(ratings["theme"]).unique()
+    labels = pd.Index("E" + ratings["expert"].astype(str))
+    experts, themes = labels.unique(), pd.Index(ratings["theme"]).unique()
     matrix = np.full((len(experts), len(themes)), np.nan)
-    matrix[experts.get_indexer("E" + ratings["expert"].astype(str)),
+    matrix[experts.get_indexer(labels),
            themes.get_indexer(ratings["theme"])] = ratings["level"].to_numpy(dtype="float64")
     rows = _positions(experts, frame["expert"])
-    cols = _positions(themes, frame["item"].map(item_theme))
+    cols = _positions(themes, frame["item"], item_theme)
     known = (rows >= 0) & (cols >= 0)
     return np.where(known, matrix[np.maximum(rows, 0), np.maximum(cols, 0)], np.nan)
 
 
-def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
-    """index.get_indexer(column), looking each category up once when the column is categorical."""
+def _positions(index: pd.Index, column: pd.Series, mapping: dict | None = None) -> np.ndarray:
+    """index.get_indexer(column), or of the column's values mapped through `mapping`; each
+    category is looked up once when the column is categorical."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
-        found = index.get_indexer(column.cat.categories)
+        categories = column.cat.categories
+        if mapping is not None:
+            categories = pd.Index([mapping.get(c) for c in categories], dtype=object)
+        found = index.get_indexer(categories)
         return np.where(codes >= 0, found[codes], -1)
-    return index.get_indexer(column)
+    return index.get_indexer(column if mapping is None else column.map(mapping))
 
 
 def test_pause(phase: str) -> None:

@@ -135,6 +135,8 @@ def finish(rows: pd.DataFrame, *, rule: Any) -> tuple[pd.DataFrame, dict[str, An
 
 def clean(value: Any) -> Any:
     """Turn numpy scalars, NA and NaN into JSON- and database-friendly values."""
+    if isinstance(value, float):  # the most common case first (numpy's float64 is a float)
+        return None if math.isnan(value) else float(value)
     if value is None or value is pd.NA:
         return None
     if isinstance(value, dict):
