@@ -7,11 +7,13 @@ import functools
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from surveys.charts import chart_svg, distribution_chart, range_chart
@@ -133,7 +135,30 @@ def _feedback(item: Item, key: str, agg: dict | None, own: float | None) -> dict
         chart = range_chart(low, high, median=median, q1=q1, q3=q3, own=own)
     return {"agg": agg, "own": own, "own_label": value_label(item, key, own) if own is not None
             else "", "outside": outside and item.kind != Item.Kind.RANKING, "chart": chart,
-            "svg": chart_svg(chart, str(_("Distribution of the previous round")))}
+            "svg": chart_svg(chart, gettext("Distribution of the previous round"))}
+
+
+def _number(value: float | None, places: int = 2) -> str:
+    """A figure as the floatformat filter shows it with -places: a whole number bare, any other
+    with `places` decimals, with the active language's decimal separator."""
+    if value is None:
+        return ""
+    exact = Decimal(repr(value))
+    if exact == exact.to_integral_value():
+        places = 0
+    return number_format(exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), places)
+
+
+def _title(item: Item, key: str, agg: dict, live: bool) -> str:
+    """The feedback's first line: whose figures, n, median, IQR and % agreement (built here, not
+    in the template: a page shows about seventy)."""
+    label = f"{item.option_text(key)} · " if item.kind == Item.Kind.RANKING else ""
+    whose = gettext("The panel now") if live else gettext("Previous round")
+    title = (f"{label}{whose}: n = {agg['n']} · {gettext('median')} {_number(agg['median'])} · "
+             f"IQR {_number(agg['q1'])}–{_number(agg['q3'])}")
+    if agg.get("pct_agree") is not None:
+        title += f" · {_number(agg['pct_agree'], 0)} % {gettext('agree')}"
+    return title
 
 
 def _panel_arguments(round_: Round) -> dict[int, list[dict]]:
@@ -250,6 +275,7 @@ def _item_view(item: Item, saved: Saved, feedback, expert: Expert, round_: Round
         fb = _feedback(item, key, aggs.get((item.pk, key)), own.get((item.pk, key)))
         if fb is not None:
             fb["live"] = live
+            fb["title"] = _title(item, key, fb["agg"], live)
         parts.append(Part(key=key, label=_part_label(item, key), name=name,
                           value=saved.values.get(item.pk, {}).get(key),
                           choices=_choices(item, key), feedback=fb))

@@ -163,6 +163,7 @@ def test_feedback_charts_keep_decimal_points_in_russian(django_capture_on_commit
     # Quartiles 1.5 and 2.5 put the band at x = 4 + (1.5 - 0.5) * 38.4 = 42.4.
     assert '<rect class="iqr" x="42.4" y="0" width="38.4" height="48"></rect>' in html
     assert not re.search(r'(x|y|width|height)="\d+,\d', html)
+    assert "IQR 1,50–2,50" in html  # while the text uses the Russian decimal comma
     translation.activate("en")
 
 
@@ -196,3 +197,16 @@ def test_arguments_stay_hidden_until_answered_when_the_study_asks(
 
     assert hidden.status_code == 404 and "Why 1" not in hidden.content.decode()
     assert shown.status_code == 200 and "Why 1" in shown.content.decode()
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_feedback_figures_read_as_the_floatformat_filter_showed_them(language):
+    from django.template.defaultfilters import floatformat
+
+    from surveys.questionnaire import _number
+
+    values = [0.0, 1.0, 3.5, 3.125, 2.675, 4.25, 62.5, 0.005, 99.995, 1234.5, 3.333333]
+    with translation.override(language):
+        assert [_number(v) for v in values] == [floatformat(v, -2) for v in values]
+        assert [_number(v, 0) for v in values] == [floatformat(v, 0) for v in values]
+    assert _number(None) == ""
