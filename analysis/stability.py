@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis import ranktests
 from analysis.frames import require_scale, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
@@ -82,27 +81,22 @@ def _paired_differences(
 
 
 def _wilcoxon_by_item(pair_key: np.ndarray, difference: np.ndarray, keys: int) -> np.ndarray:
-    """(statistic, p) per key: every key's non-zero differences ranked at once (see
-    analysis.ranktests); scipy itself for the keys of 50 pairs or fewer, where it may choose
-    an exact or a permutation test."""
+    # Wilcoxon has no vectorized form across unequal samples, so this loops once per item.
     tests = np.full((keys, 2), np.nan)
-    changed = difference != 0
-    key, moved = pair_key[changed].astype(np.int64), difference[changed]
-    ranks, ties, _ = ranktests.average_ranks(key, np.abs(moved), keys)
-    r_plus = np.bincount(key, weights=np.where(moved > 0, ranks, 0.0), minlength=keys)
-    r_minus = np.bincount(key, weights=np.where(moved < 0, ranks, 0.0), minlength=keys)
-    count = np.bincount(key, minlength=keys)
-    pairs = np.bincount(pair_key, minlength=keys)
-    order = None
-    for k in np.flatnonzero(count):  # no test where nothing changed (scipy: p = 1, a warning)
-        if pairs[k] > 50:
-            tests[k] = ranktests.wilcoxon(r_plus[k], r_minus[k], int(count[k]), ties[k])
-            continue
-        if order is None:
-            order = np.argsort(pair_key, kind="stable")
-            bounds = np.searchsorted(pair_key[order], np.arange(keys + 1))
-        tests[k] = _wilcoxon(difference[order[bounds[k]:bounds[k + 1]]])
+    order = np.argsort(pair_key, kind="stable")
+    bounds = np.searchsorted(pair_key[order], np.arange(keys + 1))
+    for k in range(keys):
+        if bounds[k + 1] > bounds[k]:
+            tests[k] = _wilcoxon(difference[order[bounds[k]:bounds[k + 1]]])
     return tests
+
+
+def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
+    # scipy returns p = 1 with a warning when nothing changed; no test was possible.
+    if not np.any(differences != 0):
+        return (np.nan, np.nan)
+    result = stats.wilcoxon(differences, zero_method="wilcox", alternative="two-sided")
+    return (float(result.statistic), float(result.pvalue))
 
 
 def _cv(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.ndarray:
