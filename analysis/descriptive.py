@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import SeriesGroupBy
 
-from analysis.frames import group_keys, require_scale, validate_long
+from analysis.frames import group_keys, group_numbers, require_scale, validate_long
 
 DEFAULT_BY: tuple[str, ...] = ("round", "item", "dimension")
 
@@ -49,7 +49,7 @@ def rated_summary(
     out = _location_and_spread(grouped)
     out["cv"] = _ratio(out["sd"], out["mean"])
     # Each row's group, numbered in the order of `out`: grouping once is most of the cost.
-    ids = grouped.ngroup().to_numpy()
+    ids = group_numbers(df, keys, grouped)
     # Comparisons with NaN are False, so no-opinion rows never count as agreeing.
     out["pct_agree"] = _percent(df["value"].ge(agree_min), ids, out["n"])
     out["pct_disagree"] = _percent(df["value"].le(disagree_max), ids, out["n"])

@@ -113,6 +113,27 @@ def group_keys(frame: pd.DataFrame, by: Sequence[str]) -> list[str]:
     return keys
 
 
+def group_numbers(frame: pd.DataFrame, keys: Sequence[str], grouped) -> np.ndarray:
+    """`grouped.ngroup()` (of `frame.groupby(keys, sort=True)`) as an integer array.
+
+    On categorical keys pandas numbers the observed groups with a dense rank, which sorts a
+    million rows; the same numbers come from the categories' codes in one pass (groups sort
+    by the categories' order, and only the observed ones are numbered). Other keys ask pandas.
+    """
+    columns = [frame[key] for key in keys]
+    sizes = [len(c.cat.categories) for c in columns if isinstance(c.dtype, pd.CategoricalDtype)]
+    if len(sizes) < len(columns) or not len(frame) or float(np.prod(sizes, dtype=float)) > 2**40:
+        return grouped.ngroup().to_numpy()
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for column, size in zip(columns, sizes, strict=True):
+        codes = column.cat.codes.to_numpy()
+        if (codes < 0).any():  # a missing key: pandas leaves the row out of every group
+            return grouped.ngroup().to_numpy()
+        combined = combined * size + codes
+    observed = np.bincount(combined) > 0
+    return (np.cumsum(observed) - 1)[combined]
+
+
 def require_scale(values: pd.Series, scale_min: int, scale_max: int) -> None:
     """Raise ValueError unless every non-missing value is an integer point of the scale."""
     if scale_min >= scale_max:

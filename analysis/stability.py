@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.frames import require_scale, validate_long
+from analysis import ranktests
+from analysis.frames import group_numbers, require_scale, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
 STABILITY_COLUMNS: tuple[str, ...] = (
@@ -39,11 +40,13 @@ def stability(
     if from_round == to_round:
         raise ValueError("from_round and to_round must differ")
     df = validate_long(frame)
-    df = df.loc[df["round"].isin([from_round, to_round])]
+    in_rounds = df["round"].isin([from_round, to_round])
+    if not in_rounds.all():  # (a copy of a million rows is worth skipping)
+        df = df.loc[in_rounds]
     require_scale(df["value"], scale_min, scale_max)
     # Each answer's (item, dimension), numbered in sorted order: the rest groups by it.
     by_key = df.groupby(KEYS, sort=True)
-    index, key = by_key.size().index, by_key.ngroup().to_numpy()
+    index, key = by_key.size().index, group_numbers(df, KEYS, by_key)
     values, rounds = df["value"].to_numpy(), df["round"].to_numpy()
     valid = ~np.isnan(values)
     pair_key, difference = _paired_differences(df, key, valid, from_round, to_round)
@@ -81,20 +84,30 @@ def _paired_differences(
 
 
 def _wilcoxon_by_item(pair_key: np.ndarray, difference: np.ndarray, keys: int) -> np.ndarray:
-    # Wilcoxon has no vectorized form across unequal samples, so this loops once per item.
+    """(statistic, p) per key: every key's non-zero differences ranked at once (see
+    analysis.ranktests); scipy itself for the keys of 50 pairs or fewer, where it may choose
+    an exact or a permutation test."""
     tests = np.full((keys, 2), np.nan)
-    order = np.argsort(pair_key, kind="stable")
-    bounds = np.searchsorted(pair_key[order], np.arange(keys + 1))
-    for k in range(keys):
-        if bounds[k + 1] > bounds[k]:
-            tests[k] = _wilcoxon(difference[order[bounds[k]:bounds[k + 1]]])
+    changed = difference != 0
+    key, moved = pair_key[changed].astype(np.int64), difference[changed]
+    ranks, ties, _ = ranktests.average_ranks(key, np.abs(moved), keys)
+    r_plus = np.bincount(key, weights=np.where(moved > 0, ranks, 0.0), minlength=keys)
+    r_minus = np.bincount(key, weights=np.where(moved < 0, ranks, 0.0), minlength=keys)
+    count = np.bincount(key, minlength=keys)
+    pairs = np.bincount(pair_key, minlength=keys)
+    order = None
+    for k in np.flatnonzero(count):  # no test where nothing changed (scipy: p = 1, a warning)
+        if pairs[k] > 50:
+            tests[k] = ranktests.wilcoxon(r_plus[k], r_minus[k], int(count[k]), ties[k])
+            continue
+        if order is None:
+            order = np.argsort(pair_key, kind="stable")
+            bounds = np.searchsorted(pair_key[order], np.arange(keys + 1))
+        tests[k] = _wilcoxon(difference[order[bounds[k]:bounds[k + 1]]])
     return tests
 
 
 def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
-    # scipy returns p = 1 with a warning when nothing changed; no test was possible.
-    if not np.any(differences != 0):
-        return (np.nan, np.nan)
     result = stats.wilcoxon(differences, zero_method="wilcox", alternative="two-sided")
     return (float(result.statistic), float(result.pvalue))
 

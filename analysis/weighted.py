@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.frames import group_keys, validate_long
+from analysis.frames import group_keys, group_numbers, validate_long
 
 DEFAULT_BY: tuple[str, ...] = ("round", "item", "dimension")
 WEIGHTED_COLUMNS: tuple[str, ...] = ("w_n", "w_total", "w_median", "w_pct_agree")
@@ -44,7 +44,7 @@ def weighted_summary(
         raise ValueError(f"column '{weight}' must be finite")
     # Each row's group, numbered in sorted key order: the rest groups by that one integer.
     by_key = df.groupby(keys, sort=True)
-    index, ids = by_key.size().index, by_key.ngroup().to_numpy()
+    index, ids = by_key.size().index, group_numbers(df, keys, by_key)
     ok = (df["value"].notna() & w.gt(0)).to_numpy()
     valid = pd.DataFrame({"group_id": ids[ok], "value": df["value"].to_numpy()[ok],
                           "w": w.to_numpy()[ok]})

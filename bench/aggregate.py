@@ -7,8 +7,8 @@ Builds a simulated panel with two answered rounds (bench/aggregate_panel.py) in 
 (--database or BENCH_DATABASE_URL, default agora_bench, recreated on each run). Then
 measures, on round 2, each in a fresh process so that its peak memory is its own:
 
-(a) floor: read the round's answers from PostgreSQL into pandas in one query (COPY, read as
-    the task reads) and compute per-item quartiles with one groupby;
+(a) floor: read the round's answers from PostgreSQL into pandas in one query (COPY at the
+    libpq level, parsed by pyarrow) and compute per-item quartiles with one groupby;
 (b) full: the aggregation task end to end (every statistic, the write, the run record), in
     one process; and (b') the chunked path, sent to a worker with two processes that compute
     two chunks of items in parallel (skipped with --broker '');
@@ -36,8 +36,8 @@ from aggregate_panel import DEFAULT_DATABASE, ROOT, build, setup_django  # noqa:
 
 
 def measure_floor(round_id: int) -> dict:
-    """(a) One query into pandas (streamed with COPY and read as the task reads), one groupby
-    for per-item quartiles."""
+    """(a) One query into pandas (streamed with COPY at the libpq level, parsed by pyarrow),
+    one groupby for per-item quartiles."""
     import pandas as pd
     import pyarrow as pa
     from django.db import connection

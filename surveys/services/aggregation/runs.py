@@ -166,20 +166,49 @@ def expertise_weights(frame: pd.DataFrame, *, study: Study) -> np.ndarray:
     """Each answer's weight: its expert's self-rated expertise on the item's theme (NaN if none)."""
     if frame.empty:
         return np.empty(0)
-    ratings = pd.DataFrame(list(ExpertiseRating.objects.filter(expert__study=study).values_list(
-        "expert_id", "theme_id", "level")), columns=["expert", "theme", "level"])
+    expert_ids, theme_ids, levels = _ratings(study)
     item_theme = dict(Item.objects.filter(study=study).values_list("code", "theme_id"))
-    if ratings.empty:
+    if not len(levels):
         return np.full(len(frame), np.nan)
-    labels = pd.Index("E" + ratings["expert"].astype(str))
-    experts, themes = labels.unique(), pd.Index(ratings["theme"]).unique()
-    matrix = np.full((len(experts), len(themes)), np.nan)
-    matrix[experts.get_indexer(labels),
-           themes.get_indexer(ratings["theme"])] = ratings["level"].to_numpy(dtype="float64")
+    # (expert, theme) is unique, so the matrix holds each rating once; a few thousand labels
+    # are built, not one per rating.
+    expert_pks, rows_of = np.unique(expert_ids, return_inverse=True)
+    theme_pks, cols_of = np.unique(theme_ids, return_inverse=True)
+    matrix = np.full((len(expert_pks), len(theme_pks)), np.nan)
+    matrix[rows_of, cols_of] = levels.astype("float64")
+    experts = pd.Index([f"E{pk}" for pk in expert_pks.tolist()])
     rows = _positions(experts, frame["expert"])
-    cols = _positions(themes, frame["item"], item_theme)
+    cols = _positions(pd.Index(theme_pks.tolist()), frame["item"], item_theme)
     known = (rows >= 0) & (cols >= 0)
     return np.where(known, matrix[np.maximum(rows, 0), np.maximum(cols, 0)], np.nan)
+
+
+def _ratings(study: Study) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(expert ids, theme ids, levels) of the study's expertise ratings, read in bulk (COPY on
+    PostgreSQL: a rating per expert and theme makes a hundred thousand rows in a large panel)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        import io
+
+        from pyarrow import csv
+
+        from surveys.models import Expert
+        from surveys.services.aggregation.reading import copy_out
+
+        sql = (f"SELECT r.expert_id, r.theme_id, r.level FROM {ExpertiseRating._meta.db_table} r "  # noqa: S608
+               f"JOIN {Expert._meta.db_table} e ON e.id = r.expert_id "
+               f"WHERE e.study_id = {int(study.pk)}")  # COPY takes no parameters; an integer
+        data = copy_out([f"COPY ({sql}) TO STDOUT (FORMAT csv)"])
+        if not data:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+        table = csv.read_csv(io.BytesIO(data), read_options=csv.ReadOptions(
+            column_names=["expert", "theme", "level"]))
+        return tuple(table.column(c).to_numpy().astype(np.int64)
+                     for c in ("expert", "theme", "level"))
+    rows = np.array(list(ExpertiseRating.objects.filter(expert__study=study).values_list(
+        "expert_id", "theme_id", "level")), dtype=np.int64).reshape(-1, 3)
+    return rows[:, 0], rows[:, 1], rows[:, 2]
 
 
 def _positions(index: pd.Index, column: pd.Series, mapping: dict | None = None) -> np.ndarray:

@@ -73,8 +73,8 @@ def item_statistics(
     scales = sorted({(items[c].scale_min, items[c].scale_max) for c in rated_codes})
     for scale in scales:
         codes = [c for c in rated_codes if (items[c].scale_min, items[c].scale_max) == scale]
-        part = frame.loc[frame["item"].isin(codes)]
-        before = None if previous is None else previous.loc[previous["item"].isin(codes)]
+        part = _rows(frame, frame["item"].isin(codes))
+        before = None if previous is None else _rows(previous, previous["item"].isin(codes))
         if not part.empty:
             parts.append(_rated(part, before, *scale, check=not trusted))
     estimates = frame.loc[frame["kind"].isin(ESTIMATES)]
@@ -167,14 +167,15 @@ def _rated(df: pd.DataFrame, before: pd.DataFrame | None, low: float, high: floa
            check: bool) -> pd.DataFrame:
     agree_min, disagree_max = top_boxes(low, high)
     scale = {"scale_min": int(low), "scale_max": int(high)}
+    grouped = _grouped(df)  # the answers of experts in a group, taken once for every summary
     out = _with_panel(df, lambda f, by: rated_summary(
-        f, agree_min=agree_min, disagree_max=disagree_max, by=by, **scale))
+        f, agree_min=agree_min, disagree_max=disagree_max, by=by, **scale), grouped=grouped)
     if (low, high) == (1, 9):
-        out = out.merge(_with_panel(df, lambda f, by: rand_ucla(f, by=by)).drop(columns="n"),
-                        on=KEYS, how="left")
+        ucla = _with_panel(df, lambda f, by: rand_ucla(f, by=by), grouped=grouped)
+        out = out.merge(ucla.drop(columns="n"), on=KEYS, how="left")
     if "weight" in df.columns:
         out = out.merge(_with_panel(df, lambda f, by: weighted_summary(
-            f, agree_min=agree_min, by=by)), on=KEYS, how="left")
+            f, agree_min=agree_min, by=by), grouped=grouped), on=KEYS, how="left")
     out = out.merge(_groups(df, out, midpoint=(low + high) / 2), on=KEYS, how="left")
     if before is not None and not before.empty:
         both = trusted_long(pd.concat([before.drop(columns=["kind", "weight"], errors="ignore"),
@@ -193,11 +194,14 @@ def _estimates(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rankings(df: pd.DataFrame) -> pd.DataFrame:
-    out = _with_panel(df, lambda f, by: estimate_summary(f, by=by))
-    means = _with_panel(df, lambda f, by: mean_ranks(f, by=[k for k in by if k != "dimension"]))
+    grouped = _grouped(df)
+    out = _with_panel(df, lambda f, by: estimate_summary(f, by=by), grouped=grouped)
+    means = _with_panel(df, lambda f, by: mean_ranks(f, by=[k for k in by if k != "dimension"]),
+                        grouped=grouped)
     out = out.merge(means.drop(columns="n"), on=KEYS, how="left")
     concordance = _with_panel(df, lambda f, by: kendall_w(
-        f, by=[k for k in by if k != "dimension"]).drop(columns="n_options"), dimension=False)
+        f, by=[k for k in by if k != "dimension"]).drop(columns="n_options"), dimension=False,
+        grouped=grouped)
     return out.merge(concordance, on=["item", "group"], how="left")
 
 
@@ -217,14 +221,26 @@ def _groups(df: pd.DataFrame, summary: pd.DataFrame, *, midpoint: float | None) 
     return tests.assign(group="")
 
 
-def _with_panel(df: pd.DataFrame, summarize, *, dimension: bool = True) -> pd.DataFrame:
-    """The summary for the whole panel (group '') and for each stakeholder group."""
+def _with_panel(df: pd.DataFrame, summarize, *, dimension: bool = True,
+                grouped: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The summary for the whole panel (group '') and for each stakeholder group (of the
+    rows `_grouped(df)` gives, passed in when several summaries share them)."""
     keys = ["item", "dimension"] if dimension else ["item"]
     parts = [summarize(df, keys).assign(group="")]
-    grouped = df.loc[df["group"].ne("")]
+    grouped = _grouped(df) if grouped is None else grouped
     if not grouped.empty:
         parts.append(summarize(grouped, [*keys, "group"]))
     return pd.concat(parts, ignore_index=True).drop(columns="round", errors="ignore")
+
+
+def _rows(df: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """df.loc[mask], without copying a million rows when every row is kept."""
+    return df if mask.all() else df.loc[mask]
+
+
+def _grouped(df: pd.DataFrame) -> pd.DataFrame:
+    """The answers of experts who belong to a stakeholder group."""
+    return df.loc[df["group"].ne("")]
 
 
 def _flag(value: Any) -> bool | None:
