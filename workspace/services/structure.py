@@ -48,6 +48,20 @@ def study_update(*, study: Study, actor, title_en: str, title_ru: str, descripti
     return study
 
 
+def _retitle(obj, *, texts: dict[str, str], limit: int, action: str, actor):
+    """Store new bilingual texts on a locked row and audit them with before and after."""
+    before = {name: getattr(obj, name) for name in texts}
+    after = {name: value.strip()[:limit] for name, value in texts.items()}
+    if before == after:
+        raise ServiceError(_("Nothing changed."))
+    for name, value in after.items():
+        setattr(obj, name, value)
+    obj.save(update_fields=list(after))
+    AuditEvent.objects.create(study=obj.study, actor=actor, action=action,
+                              detail={"code": obj.code, "before": before, "after": after})
+    return obj
+
+
 @transaction.atomic
 def group_rename(*, group: StakeholderGroup, name_en: str, name_ru: str,
                  actor) -> StakeholderGroup:
@@ -56,15 +70,8 @@ def group_rename(*, group: StakeholderGroup, name_en: str, name_ru: str,
         raise ServiceError(_("Give the group's name in English and Russian."),
                            field_errors=_blank(name_en=name_en, name_ru=name_ru))
     group = StakeholderGroup.objects.select_for_update().get(pk=group.pk)
-    before = {"name_en": group.name_en, "name_ru": group.name_ru}
-    after = {"name_en": name_en.strip()[:100], "name_ru": name_ru.strip()[:100]}
-    if before == after:
-        raise ServiceError(_("Nothing changed."))
-    group.name_en, group.name_ru = after["name_en"], after["name_ru"]
-    group.save(update_fields=["name_en", "name_ru"])
-    AuditEvent.objects.create(study=group.study, actor=actor, action="group_renamed",
-                              detail={"code": group.code, "before": before, "after": after})
-    return group
+    return _retitle(group, texts={"name_en": name_en, "name_ru": name_ru}, limit=100,
+                    action="group_renamed", actor=actor)
 
 
 @transaction.atomic
@@ -101,15 +108,8 @@ def theme_rename(*, theme: Theme, title_en: str, title_ru: str, actor) -> Theme:
         raise ServiceError(_("Give the theme's title in English and Russian."),
                            field_errors=_blank(title_en=title_en, title_ru=title_ru))
     theme = Theme.objects.select_for_update().get(pk=theme.pk)
-    before = {"title_en": theme.title_en, "title_ru": theme.title_ru}
-    after = {"title_en": title_en.strip()[:300], "title_ru": title_ru.strip()[:300]}
-    if before == after:
-        raise ServiceError(_("Nothing changed."))
-    theme.title_en, theme.title_ru = after["title_en"], after["title_ru"]
-    theme.save(update_fields=["title_en", "title_ru"])
-    AuditEvent.objects.create(study=theme.study, actor=actor, action="theme_renamed",
-                              detail={"code": theme.code, "before": before, "after": after})
-    return theme
+    return _retitle(theme, texts={"title_en": title_en, "title_ru": title_ru}, limit=300,
+                    action="theme_renamed", actor=actor)
 
 
 @transaction.atomic
