@@ -120,15 +120,38 @@ def group_numbers(frame: pd.DataFrame, keys: Sequence[str], grouped) -> np.ndarr
     million rows; the same numbers come from the categories' codes in one pass (groups sort
     by the categories' order, and only the observed ones are numbered). Other keys ask pandas.
     """
+    ids = _category_numbers(frame, keys)
+    return grouped.ngroup().to_numpy() if ids is None else ids
+
+
+def group_index(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Index, np.ndarray]:
+    """(the observed keys in sorted order, as `frame.groupby(keys, sort=True).size().index`;
+    each row's group number, as `group_numbers`), without grouping when the keys are
+    categorical."""
+    keys = list(keys)
+    ids = _category_numbers(frame, keys)
+    if ids is None or not len(ids):
+        grouped = frame.groupby(keys, sort=True)
+        return grouped.size().index, grouped.ngroup().to_numpy()
+    first = np.empty(int(ids.max()) + 1, dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)  # each group's first row
+    part = frame[keys].iloc[first]
+    if len(keys) == 1:
+        return pd.Index(part[keys[0]], name=keys[0]), ids
+    return pd.MultiIndex.from_frame(part), ids
+
+
+def _category_numbers(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | None:
+    """The group numbers from the categories' codes; None unless every key is categorical."""
     columns = [frame[key] for key in keys]
     sizes = [len(c.cat.categories) for c in columns if isinstance(c.dtype, pd.CategoricalDtype)]
     if len(sizes) < len(columns) or not len(frame) or float(np.prod(sizes, dtype=float)) > 2**40:
-        return grouped.ngroup().to_numpy()
+        return None
     combined = np.zeros(len(frame), dtype=np.int64)
     for column, size in zip(columns, sizes, strict=True):
         codes = column.cat.codes.to_numpy()
         if (codes < 0).any():  # a missing key: pandas leaves the row out of every group
-            return grouped.ngroup().to_numpy()
+            return None
         combined = combined * size + codes
     observed = np.bincount(combined) > 0
     return (np.cumsum(observed) - 1)[combined]

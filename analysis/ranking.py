@@ -30,8 +30,31 @@ def kendall_w(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> pd.Data
     """
     df = validate_long(frame)
     keys = group_keys(df, by)
-    n_options = df.groupby(keys, sort=True)["dimension"].nunique().rename("n_options")
+    return _kendall(df, _complete_rankings(df, keys), keys)
+
+
+def mean_ranks(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> pd.DataFrame:
+    """Return one row per `by` key and option with its mean within-expert rank and n rankers.
+
+    Only complete rankings count, so the mean ranks describe the same panel as kendall_w.
+    """
+    df = validate_long(frame)
+    keys = group_keys(df, by)
+    return _mean_ranks(_complete_rankings(df, keys), keys)
+
+
+def ranking_summary(
+    frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kendall_w(frame, by=by), mean_ranks(frame, by=by)), ranking each expert's answers once."""
+    df = validate_long(frame)
+    keys = group_keys(df, by)
     ranked = _complete_rankings(df, keys)
+    return _kendall(df, ranked, keys), _mean_ranks(ranked, keys)
+
+
+def _kendall(df: pd.DataFrame, ranked: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    n_options = df.groupby(keys, sort=True)["dimension"].nunique().rename("n_options")
     m = ranked.groupby(keys, sort=True)["expert"].nunique()
     out = pd.DataFrame({"n_options": n_options})
     out["n_experts"] = m.reindex(out.index, fill_value=0).astype("int64")
@@ -48,14 +71,7 @@ def kendall_w(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> pd.Data
     return out.loc[:, list(KENDALL_COLUMNS)].reset_index()
 
 
-def mean_ranks(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> pd.DataFrame:
-    """Return one row per `by` key and option with its mean within-expert rank and n rankers.
-
-    Only complete rankings count, so the mean ranks describe the same panel as kendall_w.
-    """
-    df = validate_long(frame)
-    keys = group_keys(df, by)
-    ranked = _complete_rankings(df, keys)
+def _mean_ranks(ranked: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     grouped = ranked.groupby([*keys, "dimension"], sort=True)["rank"]
     out = pd.DataFrame({"mean_rank": grouped.mean(), "n": grouped.count()})
     return out.reset_index()

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis import ranktests
-from analysis.frames import group_numbers, require_scale, validate_long
+from analysis.frames import group_index, require_scale, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
 STABILITY_COLUMNS: tuple[str, ...] = (
@@ -45,8 +45,7 @@ def stability(
         df = df.loc[in_rounds]
     require_scale(df["value"], scale_min, scale_max)
     # Each answer's (item, dimension), numbered in sorted order: the rest groups by it.
-    by_key = df.groupby(KEYS, sort=True)
-    index, key = by_key.size().index, group_numbers(df, KEYS, by_key)
+    index, key = group_index(df, KEYS)
     values, rounds = df["value"].to_numpy(), df["round"].to_numpy()
     valid = ~np.isnan(values)
     pair_key, difference = _paired_differences(df, key, valid, from_round, to_round)
@@ -78,9 +77,20 @@ def _paired_differences(
     answer = key.astype(np.int64) * max(len(labels), 1) + experts
     rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
     is_from, is_to = valid & (rounds == from_round), valid & (rounds == to_round)
-    _, at_from, at_to = np.intersect1d(answer[is_from], answer[is_to], assume_unique=True,
-                                       return_indices=True)
+    at_from, at_to = _common(answer[is_from], answer[is_to])
     return key[is_to][at_to], values[is_to][at_to] - values[is_from][at_from]
+
+
+def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions in `a` and in `b` of the values both hold (each unique), in increasing
+    order of value, as `np.intersect1d(..., return_indices=True)`; by binary search when both
+    are sorted already (a platform frame's rows are), which is several times faster."""
+    if len(a) < 2 or len(b) < 2 or not ((a[1:] > a[:-1]).all() and (b[1:] > b[:-1]).all()):
+        _, at_a, at_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+        return at_a, at_b
+    at_a = np.minimum(np.searchsorted(a, b), len(a) - 1)
+    found = a[at_a] == b
+    return at_a[found], np.flatnonzero(found)
 
 
 def _wilcoxon_by_item(pair_key: np.ndarray, difference: np.ndarray, keys: int) -> np.ndarray:

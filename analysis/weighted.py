@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.frames import group_keys, group_numbers, validate_long
+from analysis.frames import group_index, group_keys, validate_long
 
 DEFAULT_BY: tuple[str, ...] = ("round", "item", "dimension")
 WEIGHTED_COLUMNS: tuple[str, ...] = ("w_n", "w_total", "w_median", "w_pct_agree")
@@ -39,41 +39,54 @@ def weighted_summary(
     keys = group_keys(df, by)
     if weight not in df.columns:
         raise ValueError(f"weighted_summary needs a '{weight}' column")
-    w = pd.to_numeric(df[weight], errors="coerce").astype("float64")
+    w = pd.to_numeric(df[weight], errors="coerce").astype("float64").to_numpy()
     if np.isinf(w).any():
         raise ValueError(f"column '{weight}' must be finite")
-    # Each row's group, numbered in sorted key order: the rest groups by that one integer.
-    by_key = df.groupby(keys, sort=True)
-    index, ids = by_key.size().index, group_numbers(df, keys, by_key)
-    ok = (df["value"].notna() & w.gt(0)).to_numpy()
-    valid = pd.DataFrame({"group_id": ids[ok], "value": df["value"].to_numpy()[ok],
-                          "w": w.to_numpy()[ok]})
-    valid = valid.take(_by_group_and_value(valid["group_id"].to_numpy(), valid["value"].to_numpy()))
-    grouped = valid.groupby("group_id", sort=True)
-    every = pd.RangeIndex(len(index))
+    # Each row's group, numbered in sorted key order: the rest works on that one integer.
+    index, ids = group_index(df, keys)
+    keys_n = len(index)
+    values = df["value"].to_numpy(dtype="float64")
+    ok = ~np.isnan(values) & (w > 0)  # (a NaN weight is not > 0)
+    group_id, value, w = ids[ok], values[ok], w[ok]
+    order = _by_group_and_value(group_id, value)
+    group_id, value, w = group_id[order], value[order], w[order]
+    w_n = np.bincount(group_id, minlength=keys_n)
+    some = w_n > 0
+    w_total = np.where(some, np.bincount(group_id, weights=w, minlength=keys_n), np.nan)
+    agreeing = np.bincount(group_id, weights=np.where(value >= agree_min, w, 0.0),
+                           minlength=keys_n)
     out = pd.DataFrame(index=index)
-    out["w_n"] = grouped.size().reindex(every, fill_value=0).to_numpy(dtype="int64")
-    out["w_total"] = grouped["w"].sum().reindex(every).to_numpy()
-    out["w_median"] = _weighted_median(valid).reindex(every).to_numpy()
-    agree = valid["w"].where(valid["value"].ge(agree_min), 0.0)
-    agreeing = agree.groupby(valid["group_id"], sort=True).sum().reindex(every).to_numpy()
-    out["w_pct_agree"] = agreeing / out["w_total"].where(out["w_total"] > 0) * 100.0
-    out.loc[out["w_n"].eq(0), "w_total"] = np.nan
+    out["w_n"] = w_n.astype("int64")
+    out["w_total"] = w_total
+    out["w_median"] = _weighted_median(group_id, value, w, w_total)
+    out["w_pct_agree"] = np.where(some, agreeing, np.nan) / np.where(w_total > 0, w_total,
+                                                                     np.nan) * 100.0
     return out.loc[:, list(WEIGHTED_COLUMNS)].reset_index()
 
 
-def _weighted_median(valid: pd.DataFrame) -> pd.Series:
-    # `valid` is sorted by group and value, so cumulative weights run up each group's answers.
-    grouped = valid.groupby("group_id", sort=False)
-    cum = grouped["w"].cumsum()
-    half = grouped["w"].transform("sum") / 2.0
+def _weighted_median(group_id: np.ndarray, value: np.ndarray, w: np.ndarray,
+                     total: np.ndarray) -> np.ndarray:
+    """Per group, the weighted median of answers sorted by group, then value. Cumulative
+    weights run up each group's answers (whole-number weights, as the platform's 1-5
+    ratings, add up exactly; others within floating-point rounding)."""
+    keys_n = len(total)
+    median = np.full(keys_n, np.nan)
+    if not len(group_id):
+        return median
+    starts = np.searchsorted(group_id, np.arange(keys_n))
+    running = np.cumsum(w)
+    before = np.where(starts > 0, running[np.maximum(starts - 1, 0)], 0.0)
+    cum = running - before[group_id]
+    half = total[group_id] / 2.0
     exactly_half = np.isclose(cum, half, rtol=1e-12, atol=0.0)
     reached = (cum > half) | exactly_half
-    following = grouped["value"].shift(-1)
-    median = valid["value"].where(~exactly_half | following.isna(), (valid["value"] + following) / 2)
-    first = valid[["group_id"]].assign(median=median)[reached]
-    first = first.groupby("group_id", sort=True).head(1)
-    return first.set_index("group_id")["median"]
+    following = np.append(value[1:], np.nan)
+    following[np.r_[group_id[1:] != group_id[:-1], True]] = np.nan  # a group's last answer
+    middle = np.where(exactly_half & ~np.isnan(following), (value + following) / 2, value)
+    rows = np.flatnonzero(reached)
+    first = rows[np.r_[True, group_id[rows][1:] != group_id[rows][:-1]]]
+    median[group_id[first]] = middle[first]
+    return median
 
 
 def _by_group_and_value(group_id: np.ndarray, value: np.ndarray) -> np.ndarray:

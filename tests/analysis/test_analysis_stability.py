@@ -98,3 +98,34 @@ def test_scheibe_fifteen_percent_rule(movers, change, stable):
 def test_comparing_a_round_with_itself_is_rejected():
     with pytest.raises(ValueError, match="must differ"):
         stability(_two_rounds(MOVING), from_round=1, to_round=1)
+
+
+def test_sorted_platform_frames_pair_answers_as_shuffled_ones_do():
+    # The platform's frames come sorted by item and expert with categorical keys, and pairs
+    # are then found by binary search; a shuffled copy takes numpy's intersect1d.
+    frame = pd.concat([_two_rounds(MOVING), _two_rounds([(5, 4), (4, 4), (2, 1)], item="q2")])
+    frame = frame.sort_values(["round", "item", "expert"]).astype(
+        {"item": "category", "expert": "category"}).reset_index(drop=True)
+    shuffled = frame.sample(frac=1.0, random_state=3)
+
+    ordered = stability(frame, from_round=1, to_round=2)
+    mixed = stability(shuffled, from_round=1, to_round=2)
+
+    pd.testing.assert_frame_equal(ordered, mixed)
+    row = _row(ordered)
+    assert (row["n_pairs"], row["wilcoxon_statistic"], row["pct_changed"]) == (5, 2.0, 80.0)
+    assert _row(ordered, "q2")["n_pairs"] == 3  # differences -1, 0, -1
+
+
+def test_pairs_found_by_binary_search_match_intersect1d():
+    from analysis.stability import _common
+
+    rng = np.random.default_rng(7)
+    a = np.unique(rng.integers(0, 5000, 3000))
+    b = np.unique(rng.integers(0, 5000, 2500))
+    _, want_a, want_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+    got_a, got_b = _common(a, b)
+
+    assert len(want_a) > 0
+    np.testing.assert_array_equal(got_a, want_a)
+    np.testing.assert_array_equal(got_b, want_b)

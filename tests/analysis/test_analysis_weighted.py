@@ -86,3 +86,20 @@ def test_weights_by_group_and_a_nine_point_agreement_threshold():
 def test_a_missing_weight_column_is_refused():
     with pytest.raises(ValueError, match="needs a 'weight' column"):
         weighted_summary(answers([1], [1]).drop(columns="weight"))
+
+
+def test_categorical_keys_give_the_same_figures_as_text_keys():
+    # The platform's frames have categorical keys (grouped by their codes, not by pandas);
+    # the hand-worked cases above, with an unobserved category, must not change.
+    frame = pd.concat([answers([5, 1, 3], [1, 2, 1], item="x"),
+                       answers([1, 2, 4, 5], [1, 1, 1, 5], item="y"),
+                       answers([7, 9, 2], [1, 1, 2], item="z", group="RU")], ignore_index=True)
+    coded = frame.astype({"item": pd.CategoricalDtype(["w", "x", "y", "z"]),
+                          "group": "category", "dimension": "category"})
+
+    text = weighted_summary(frame, by=("item", "group"))
+    categorical = weighted_summary(coded, by=("item", "group"))
+
+    assert list(categorical["item"].astype(str)) == ["x", "y", "z"]
+    assert list(categorical["w_median"]) == [2, 5, 4.5]  # as worked above
+    pd.testing.assert_frame_equal(categorical.astype({"item": str, "group": str}), text)

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import io
 import selectors
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -52,68 +55,148 @@ ARRAYS_SQL = (
 )
 
 
-def rounds_frames(
+@contextmanager
+def rounds_reading(
     *, round_: Round, previous: Round | None, item_ids: list[int] | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The round's answers to its non-open items (or to `item_ids`), and the previous round's
-    answers to rated items only (what stability needs), as long frames sharing categories."""
+) -> Iterator[tuple[pd.DataFrame, Callable[[], pd.DataFrame | None]]]:
+    """Yield (the round's frame, a function returning the previous round's frame).
+
+    The round's frame holds its answers to its non-open items (or to `item_ids`); the
+    previous round's its answers to rated items only (what stability needs); both share
+    their categories. On PostgreSQL, outside a transaction, the previous round is read on a
+    second connection while the caller computes on the round's frame (after the round's own
+    read, which then has the server to itself). Leaving the block closes that connection.
+    """
     items = Item.objects.filter(study_id=round_.study_id).exclude(kind=Item.Kind.OPEN)
     if item_ids is not None:
         items = items.filter(pk__in=item_ids)
     specs = {pk: (code, kind) for pk, code, kind in items.values_list("pk", "code", "kind")}
     rated = [pk for pk, (_, kind) in specs.items() if kind in Item.RATED]
-    parts = [(round_, list(specs))] + ([] if previous is None else [(previous, rated)])
     responses = np.array(Response.objects.filter(
-        round_id__in=[r.pk for r, _ in parts], status=Response.Status.SUBMITTED,
+        round_id__in=[round_.pk] + ([] if previous is None else [previous.pk]),
+        status=Response.Status.SUBMITTED,
     ).values_list("pk", "expert_id", "round_id", "expert__group_id"), dtype=np.int64).reshape(-1, 4)
     responses = responses[np.argsort(responses[:, 0])]
-    queries = [_round_sql(responses[responses[:, 2] == r.pk, 0], ids)
-               for r, ids in parts if ids and np.any(responses[:, 2] == r.pk)]
-    columns = _read(queries) if queries else None
-    if columns is None:
-        return _empty(), None if previous is None else _empty()
-    response, item, (dimension, dimensions), value = columns
-    # Responses, experts, rounds and groups are few: code them once per response, then gather.
-    at = np.searchsorted(responses[:, 0], response)
-    seen = np.flatnonzero(np.bincount(at, minlength=len(responses)))
-    compact = np.zeros(len(responses), dtype=np.int64)
-    compact[seen] = np.arange(len(seen))
-    at = compact[at]
-    expert, experts = pd.factorize(responses[seen, 1], sort=True)
-    round_id, round_ids = pd.factorize(responses[seen, 2], sort=True)
-    group, group_ids = pd.factorize(responses[seen, 3], sort=True)
-    item, item_ids_ = pd.factorize(item, sort=True)
-    # Rows ordered by round id, item id, dimension and expert id: one integer sort key.
-    key = np.zeros(len(at), dtype=np.int64)
-    for codes, size in ((round_id[at], len(round_ids)), (item, len(item_ids_)),
-                        (dimension, len(dimensions)), (expert[at], len(experts))):
-        key = key * size + codes
-    order = np.argsort(key, kind="stable")
-    at, item, dimension, value = at[order], item[order], dimension[order], value[order]
     groups = dict(StakeholderGroup.objects.filter(study_id=round_.study_id).values_list("pk", "code"))
-    number = {round_.pk: round_.number} | ({previous.pk: previous.number} if previous else {})
-    frame = pd.DataFrame({
-        "expert": _labels(expert[at], [f"E{pk}" for pk in experts]),
-        "round": np.array([number[pk] for pk in round_ids], dtype=np.int64)[round_id[at]],
-        "item": _labels(item, [specs[pk][0] for pk in item_ids_]),
-        "dimension": _labels(dimension, list(dimensions)),
-        "group": _labels(group[at], [groups[pk] for pk in group_ids]),
-        "value": value,
-        "kind": _labels(item, [specs[pk][1] for pk in item_ids_]),
-    })
-    if previous is None:
-        return frame, None
-    split = int(np.count_nonzero(frame["round"].to_numpy() == round_.number))
-    current_first = previous.pk > round_.pk  # rows are ordered by round id
-    now, before = (slice(0, split), slice(split, None)) if current_first else (
-        slice(len(frame) - split, None), slice(0, len(frame) - split))
-    return (frame.iloc[now].reset_index(drop=True), frame.iloc[before].reset_index(drop=True))
+    labels = _Labels(responses, specs, groups)
+    now_sql = _round_sql(responses, round_, list(specs))
+    before_sql = None if previous is None else _round_sql(responses, previous, rated)
+    frame = labels.frame(_read([now_sql]) if now_sql else None, round_.number)
+    pending = None
+    if before_sql and now_sql and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        pending = _Pending(before_sql)  # the server prepares it while the caller computes
+    try:
+        if previous is None:
+            yield frame, lambda: None
+            return
+        taken: list[pd.DataFrame] = []
+
+        def before() -> pd.DataFrame:
+            if not taken:
+                columns = pending.columns() if pending else _read([before_sql]) if before_sql else None
+                taken.append(labels.frame(columns, previous.number))
+                _share_dimensions(frame, taken[0])
+            return taken[0]
+
+        yield frame, before
+    finally:
+        if pending:
+            pending.close()
 
 
-def _round_sql(responses: np.ndarray, items: list[int]) -> str:
+def _round_sql(responses: np.ndarray, round_: Round, items: list[int]) -> str | None:
+    """The query of the round's answers to `items` (None when it has none to read)."""
+    ids = responses[responses[:, 2] == round_.pk, 0]
+    if not items or not len(ids):
+        return None
     sql = ARRAYS_SQL if connection.vendor == "postgresql" else ROUND_SQL
-    return sql.format(low=int(responses.min()), high=int(responses.max()),
-                            responses=_ids(responses), items=_ids(items))
+    return sql.format(low=int(ids.min()), high=int(ids.max()), responses=_ids(ids),
+                      items=_ids(items))
+
+
+class _Labels:
+    """The categories both rounds' frames share: experts and groups from the responses of both
+    rounds, item codes and kinds from the items (sorted labels; unobserved ones are harmless,
+    as every grouping keeps only the observed keys)."""
+
+    def __init__(self, responses: np.ndarray, specs: dict, groups: dict) -> None:
+        self.responses = responses
+        self.expert, experts = pd.factorize(responses[:, 1], sort=True)
+        self.experts = [f"E{pk}" for pk in experts]
+        self.group, group_ids = pd.factorize(responses[:, 3], sort=True)
+        self.groups = [groups[pk] for pk in group_ids]
+        self.item_ids = np.array(sorted(specs), dtype=np.int64)
+        self.codes = [specs[pk][0] for pk in self.item_ids]
+        self.kinds = [specs[pk][1] for pk in self.item_ids]
+
+    def frame(self, columns: tuple | None, number: int) -> pd.DataFrame:
+        """A round's long frame, rows ordered by item id, dimension and expert id."""
+        if columns is None:
+            return _empty()
+        response, item_id, (dimension, dimensions), value = columns
+        at = np.searchsorted(self.responses[:, 0], response)
+        expert = self.expert[at]
+        item = np.searchsorted(self.item_ids, item_id)
+        # One integer sort key (the round is the same for every row).
+        key = np.zeros(len(at), dtype=np.int64)
+        for codes, size in ((item, len(self.item_ids)), (dimension, len(dimensions)),
+                            (expert, len(self.experts))):
+            key = key * size + codes
+        order = np.argsort(key, kind="stable")
+        at, item, dimension, value = at[order], item[order], dimension[order], value[order]
+        return pd.DataFrame({
+            "expert": _labels(self.expert[at], self.experts),
+            "round": np.full(len(at), number, dtype=np.int64),
+            "item": _labels(item, self.codes),
+            "dimension": _labels(dimension, list(dimensions)),
+            "group": _labels(self.group[at], self.groups),
+            "value": value,
+            "kind": _labels(item, self.kinds),
+        })
+
+
+def _share_dimensions(frame: pd.DataFrame, before: pd.DataFrame) -> None:
+    """Give both frames the same dimension categories (the sorted union), which they have
+    unless an item's dimensions changed between the rounds."""
+    if before.empty or frame.empty:
+        return
+    now, then = frame["dimension"].cat.categories, before["dimension"].cat.categories
+    if not now.equals(then):
+        union = now.union(then).sort_values()
+        frame["dimension"] = frame["dimension"].cat.set_categories(union)
+        before["dimension"] = before["dimension"].cat.set_categories(union)
+
+
+class _Pending:
+    """A query sent on a connection of its own, whose result a thread takes in as it arrives
+    (PostgreSQL stops sending when the socket's buffer is full, so unread it would wait)."""
+
+    def __init__(self, statement: str) -> None:
+        connection.ensure_connection()
+        self.other = connection.get_new_connection(connection.get_connection_params())
+        self.other.pgconn.send_query_params(statement.encode(), None, result_format=1)
+        self.results: list = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._take, daemon=True)
+        self.thread.start()
+
+    def _take(self) -> None:
+        try:
+            self.results = _collect([self.other.pgconn])
+        except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
+            self.error = error
+
+    def columns(self) -> tuple | None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return _columns([result for result in self.results if result.ntuples])
+
+    def close(self) -> None:
+        if self.thread.is_alive():  # left early (an error): stop the query, then the thread
+            self.other.pgconn.get_cancel().cancel()
+            self.thread.join()
+        self.other.close()
 
 
 def _ids(ids) -> str:
@@ -132,7 +215,11 @@ def _read(queries: list[str]) -> tuple | None:
         response, item, dimension, value = (np.array(c, dtype=object) for c in zip(*rows, strict=True))
         return (response.astype(np.int64), item.astype(np.int64),
                 pd.factorize(dimension.astype(str), sort=True), value.astype(np.float64))
-    results = [result for result in fetch_binary(queries) if result.ntuples]
+    return _columns([result for result in fetch_binary(queries) if result.ntuples])
+
+
+def _columns(results: list) -> tuple | None:
+    """The columns of _read from PostgreSQL's binary results (a row per item and dimension)."""
     if not results:
         return None
     cells = [(int.from_bytes(result.get_value(k, 0), "big", signed=True),
@@ -184,16 +271,21 @@ def fetch_binary(statements: list[str]) -> list:
 def _fetch_together(pgconns: list, statements: list[str]) -> list:
     """Send one statement per connection and collect each one's result as it completes; every
     connection is left with no result pending, also on an error."""
+    for pgconn, statement in zip(pgconns, statements, strict=True):
+        pgconn.send_query_params(statement.encode(), None, result_format=1)
+    return _collect(pgconns)
+
+
+def _collect(pgconns: list) -> list:
+    """Collect the result of the statement sent on each connection, as each one completes."""
     from psycopg import pq
 
     results: list = [None] * len(pgconns)
     errors: list[str] = []
-    pending: set[int] = set()
+    pending: set[int] = set(range(len(pgconns)))
     waiting = selectors.DefaultSelector()
     try:
-        for k, (pgconn, statement) in enumerate(zip(pgconns, statements, strict=True)):
-            pgconn.send_query_params(statement.encode(), None, result_format=1)
-            pending.add(k)
+        for k, pgconn in enumerate(pgconns):
             waiting.register(pgconn.socket, selectors.EVENT_READ, k)
         while pending:
             for k in list(pending):

@@ -32,7 +32,7 @@ from surveys.models import (
     Study,
 )
 from surveys.services.aggregation import statistics as stats
-from surveys.services.aggregation.reading import rounds_frames
+from surveys.services.aggregation.reading import rounds_reading
 
 log = logging.getLogger(__name__)
 Status = AggregationRun.Status
@@ -105,14 +105,18 @@ def compute(
     if whole:
         progress(run, "reading", 5)
     items = _item_specs(round_, item_ids)
-    # In bulk, one query per round; of the previous round only what stability uses.
-    frame, before = rounds_frames(round_=round_, previous=_previous_round(round_),
-                                  item_ids=item_ids)
-    frame["weight"] = expertise_weights(frame, study=round_.study)
-    if whole:
-        progress(run, "computing", 30, answers=len(frame))
-    test_pause("computing")
-    rows = stats.item_statistics(frame, items=items, previous=before, trusted=True)
+    # In bulk, one query per round; of the previous round only what stability uses, read
+    # while the round's own statistics are computed.
+    with rounds_reading(round_=round_, previous=_previous_round(round_),
+                        item_ids=item_ids) as (frame, previous_frame):
+        frame["weight"] = expertise_weights(frame, study=round_.study)
+        if whole:
+            progress(run, "computing", 30, answers=len(frame))
+        test_pause("computing")
+        rows = stats.item_statistics(frame, items=items, trusted=True)
+        before = previous_frame()
+    if before is not None:
+        rows = stats.with_stability(rows, frame, before, items=items, trusted=True)
     if whole:
         progress(run, "writing", 80)
     return stats.records(rows)

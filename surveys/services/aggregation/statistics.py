@@ -20,7 +20,7 @@ from analysis.consensus import consensus_table
 from analysis.descriptive import estimate_summary, rand_ucla, rated_summary
 from analysis.frames import trusted_long
 from analysis.groups import group_differences
-from analysis.ranking import kendall_w, mean_ranks
+from analysis.ranking import ranking_summary
 from analysis.stability import stability
 from analysis.weighted import weighted_summary
 
@@ -61,22 +61,19 @@ def item_statistics(
     """One row per item, dimension and group ('' = panel) with every per-item statistic.
 
     `frame` holds one round's answers (long format, plus `weight` for the expertise-weighted
-    figures); `previous` the previous round's, for stability. `trusted` skips re-checking
-    frames whose source guarantees the long format (the platform's database).
+    figures); `previous` the previous round's, for stability (see `with_stability`, which
+    adds it to rows computed without it). `trusted` skips re-checking frames whose source
+    guarantees the long format (the platform's database).
     """
     if frame.empty:
         return pd.DataFrame(columns=[*KEYS, "kind", *FIELDS])
     kinds = {code: spec.kind for code, spec in items.items()}
     frame = trusted_long(frame.assign(kind=frame["item"].map(kinds)), check=not trusted)
     parts = []
-    rated_codes = [code for code, spec in items.items() if spec.kind in RATED]
-    scales = sorted({(items[c].scale_min, items[c].scale_max) for c in rated_codes})
-    for scale in scales:
-        codes = [c for c in rated_codes if (items[c].scale_min, items[c].scale_max) == scale]
+    for scale, codes in _scales(items):
         part = _rows(frame, frame["item"].isin(codes))
-        before = None if previous is None else _rows(previous, previous["item"].isin(codes))
         if not part.empty:
-            parts.append(_rated(part, before, *scale, check=not trusted))
+            parts.append(_rated(part, *scale))
     estimates = frame.loc[frame["kind"].isin(ESTIMATES)]
     if not estimates.empty:
         parts.append(_estimates(estimates))
@@ -87,7 +84,41 @@ def item_statistics(
         return pd.DataFrame(columns=[*KEYS, "kind", *FIELDS])
     out = pd.concat(parts, ignore_index=True)
     out["kind"] = out["item"].map(kinds)
-    return out.sort_values(KEYS, kind="stable").reset_index(drop=True)
+    out = out.sort_values(KEYS, kind="stable").reset_index(drop=True)
+    return out if previous is None else with_stability(
+        out, frame, previous, items=items, trusted=trusted)
+
+
+def with_stability(
+    rows: pd.DataFrame, frame: pd.DataFrame, previous: pd.DataFrame, *,
+    items: Mapping[str, ItemSpec], trusted: bool = False,
+) -> pd.DataFrame:
+    """`rows` (of `item_statistics` on `frame`) with the stability of the rated items' panel
+    rows against the previous round's answers."""
+    moved = []
+    for scale, codes in _scales(items):
+        before = _rows(previous, previous["item"].isin(codes))
+        now = _rows(frame, frame["item"].isin(codes))
+        if before.empty or now.empty:
+            continue
+        both = trusted_long(pd.concat([before.drop(columns=["kind", "weight"], errors="ignore"),
+                                       now.drop(columns=["kind", "weight"], errors="ignore")],
+                                      ignore_index=True), check=not trusted)
+        scale_ = {"scale_min": int(scale[0]), "scale_max": int(scale[1])}
+        moved.append(stability(both, from_round=int(before["round"].iloc[0]),
+                               to_round=int(now["round"].iloc[0]), **scale_))
+    if not moved or rows.empty:
+        return rows
+    moved = pd.concat(moved, ignore_index=True).rename(columns={"n_pairs": "stability_pairs"})
+    return rows.merge(moved.assign(group=""), on=KEYS, how="left")
+
+
+def _scales(items: Mapping[str, ItemSpec]) -> list[tuple[tuple, list[str]]]:
+    """The rated items' codes by scale (scale_min, scale_max), in scale order."""
+    rated = [code for code, spec in items.items() if spec.kind in RATED]
+    scales = sorted({(items[c].scale_min, items[c].scale_max) for c in rated})
+    return [(scale, [c for c in rated if (items[c].scale_min, items[c].scale_max) == scale])
+            for scale in scales]
 
 
 def panel_statistics(rows: pd.DataFrame) -> dict[str, Any]:
@@ -163,8 +194,7 @@ def records(rows: pd.DataFrame) -> list[dict[str, Any]]:
 # Kinds of items -------------------------------------------------------------------------
 
 
-def _rated(df: pd.DataFrame, before: pd.DataFrame | None, low: float, high: float, *,
-           check: bool) -> pd.DataFrame:
+def _rated(df: pd.DataFrame, low: float, high: float) -> pd.DataFrame:
     agree_min, disagree_max = top_boxes(low, high)
     scale = {"scale_min": int(low), "scale_max": int(high)}
     grouped = _grouped(df)  # the answers of experts in a group, taken once for every summary
@@ -176,16 +206,7 @@ def _rated(df: pd.DataFrame, before: pd.DataFrame | None, low: float, high: floa
     if "weight" in df.columns:
         out = out.merge(_with_panel(df, lambda f, by: weighted_summary(
             f, agree_min=agree_min, by=by), grouped=grouped), on=KEYS, how="left")
-    out = out.merge(_groups(df, out, midpoint=(low + high) / 2), on=KEYS, how="left")
-    if before is not None and not before.empty:
-        both = trusted_long(pd.concat([before.drop(columns=["kind", "weight"], errors="ignore"),
-                                       df.drop(columns=["kind", "weight"], errors="ignore")],
-                                      ignore_index=True), check=check)
-        moved = stability(both, from_round=int(before["round"].iloc[0]),
-                          to_round=int(df["round"].iloc[0]), **scale)
-        moved = moved.rename(columns={"n_pairs": "stability_pairs", "stable": "stable"})
-        out = out.merge(moved.assign(group=""), on=KEYS, how="left")
-    return out
+    return out.merge(_groups(df, out, midpoint=(low + high) / 2), on=KEYS, how="left")
 
 
 def _estimates(df: pd.DataFrame) -> pd.DataFrame:
@@ -196,12 +217,14 @@ def _estimates(df: pd.DataFrame) -> pd.DataFrame:
 def _rankings(df: pd.DataFrame) -> pd.DataFrame:
     grouped = _grouped(df)
     out = _with_panel(df, lambda f, by: estimate_summary(f, by=by), grouped=grouped)
-    means = _with_panel(df, lambda f, by: mean_ranks(f, by=[k for k in by if k != "dimension"]),
-                        grouped=grouped)
+    # Each expert's ranking is ranked once for both Kendall's W and the mean ranks.
+    parts = [ranking_summary(df, by=["item"]), ranking_summary(grouped, by=["item", "group"])
+             ] if not grouped.empty else [ranking_summary(df, by=["item"])]
+    means = pd.concat([p[1].assign(group="") if k == 0 else p[1] for k, p in enumerate(parts)],
+                      ignore_index=True).drop(columns="round", errors="ignore")
+    concordance = pd.concat([p[0].assign(group="") if k == 0 else p[0] for k, p in enumerate(parts)],
+                            ignore_index=True).drop(columns=["round", "n_options"], errors="ignore")
     out = out.merge(means.drop(columns="n"), on=KEYS, how="left")
-    concordance = _with_panel(df, lambda f, by: kendall_w(
-        f, by=[k for k in by if k != "dimension"]).drop(columns="n_options"), dimension=False,
-        grouped=grouped)
     return out.merge(concordance, on=["item", "group"], how="left")
 
 
@@ -240,7 +263,7 @@ def _rows(df: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
 
 def _grouped(df: pd.DataFrame) -> pd.DataFrame:
     """The answers of experts who belong to a stakeholder group."""
-    return df.loc[df["group"].ne("")]
+    return _rows(df, df["group"].ne(""))
 
 
 def _flag(value: Any) -> bool | None:
