@@ -63,9 +63,9 @@ def rounds_reading(
 
     The round's frame holds its answers to its non-open items (or to `item_ids`); the
     previous round's its answers to rated items only (what stability needs); both share
-    their categories. On PostgreSQL, outside a transaction, the previous round is read on a
-    second connection while the caller computes on the round's frame (after the round's own
-    read, which then has the server to itself). Leaving the block closes that connection.
+    their categories. On PostgreSQL, outside a transaction, the round is read in two halves on
+    two connections at once, then the previous round on a second connection while the
+    caller computes on the round's frame. Leaving the block closes that connection.
     """
     items = Item.objects.filter(study_id=round_.study_id).exclude(kind=Item.Kind.OPEN)
     if item_ids is not None:
@@ -79,12 +79,14 @@ def rounds_reading(
     responses = responses[np.argsort(responses[:, 0])]
     groups = dict(StakeholderGroup.objects.filter(study_id=round_.study_id).values_list("pk", "code"))
     labels = _Labels(responses, specs, groups)
-    now_sql = _round_sql(responses, round_, list(specs))
+    apart = connection.vendor == "postgresql" and not connection.in_atomic_block
+    # The round's items in two halves, read at once on two connections (the server prepares
+    # each on a core of its own), then the previous round on one while the caller computes.
+    halves = [list(specs)[::2], list(specs)[1::2]] if apart and len(specs) > 1 else [list(specs)]
+    now_sql = [sql for half in halves if (sql := _round_sql(responses, round_, half))]
     before_sql = None if previous is None else _round_sql(responses, previous, rated)
-    frame = labels.frame(_read([now_sql]) if now_sql else None, round_.number)
-    pending = None
-    if before_sql and now_sql and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        pending = _Pending(before_sql)  # the server prepares it while the caller computes
+    frame = labels.frame(_read(now_sql) if now_sql else None, round_.number)
+    pending = _Pending(before_sql) if before_sql and now_sql and apart else None
     try:
         if previous is None:
             yield frame, lambda: None
