@@ -13,7 +13,7 @@ from analysis.descriptive import (
 )
 from analysis.frames import LONG_COLUMNS, read_long, validate_long
 from analysis.groups import group_differences
-from analysis.ranking import kendall_w, mean_ranks
+from analysis.ranking import kendall_w, mean_ranks, ranking_summary
 from analysis.stability import stability
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "kendall_w",
     "mean_ranks",
     "rand_ucla",
+    "ranking_summary",
     "rated_summary",
     "read_long",
     "stability",

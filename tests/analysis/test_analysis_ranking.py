@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import kendall_w, mean_ranks
+from analysis import kendall_w, mean_ranks, ranking_summary
 
 OPTIONS = ("a", "b", "c", "d")
 
@@ -95,3 +95,15 @@ def test_mean_ranks_use_within_expert_average_ranks():
     # a (1+2+1.5)/3, b (2.5+1+1.5)/3, c (2.5+3+3)/3, d 4.
     assert list(result["mean_rank"]) == pytest.approx([1.5, 5 / 3, 8.5 / 3, 4.0])
     assert list(result["n"]) == [3, 3, 3, 3]
+
+
+def test_ranking_summary_gives_kendalls_w_and_the_mean_ranks_from_one_ranking():
+    frame = pd.concat([_rankings(UNTIED), _rankings(TIED, round_=2)])
+
+    concordance, means = ranking_summary(frame)
+
+    assert list(concordance["kendall_w"]) == pytest.approx([7 / 9, 73 / 84])  # as worked above
+    assert list(means.loc[means["round"].eq(2), "mean_rank"]) == pytest.approx(
+        [1.5, 5 / 3, 8.5 / 3, 4.0])
+    pd.testing.assert_frame_equal(concordance, kendall_w(frame))
+    pd.testing.assert_frame_equal(means, mean_ranks(frame))
