@@ -88,6 +88,17 @@ def _prepare(args, env: dict[str, str], data_path: Path) -> None:
 
     django.setup()
     from surveys.models import Item
+
+    study = essay_round_1_answered(args.experts)
+    items = [{"code": i.code, "kind": i.kind, "keys": i.answer_keys(),
+              "low": (i.bounds() or (0, 0))[0], "high": (i.bounds() or (0, 0))[1]}
+             for i in Item.objects.filter(study=study)]
+    data_path.write_text(json.dumps({"experts": [], "items": items}))
+
+
+def essay_round_1_answered(experts: int):
+    """Load the essay study (Django set up) and let `experts` simulated experts submit round 1;
+    returns the study. bench/expert_costs.py builds its study with this too."""
     from surveys.services.rounds import round_create, round_open
     from surveys.services.simulation import panel_simulate
     from surveys.services.studies import study_file_read, study_load
@@ -95,12 +106,9 @@ def _prepare(args, env: dict[str, str], data_path: Path) -> None:
     study = study_load(data=study_file_read(STUDY_FILE))
     first = round_open(round_=round_create(study=study))
     started = time.monotonic()
-    panel_simulate(round_=first, n=args.experts, seed=1)
-    print(f"round 1 answered by {args.experts} simulated experts in {time.monotonic() - started:.0f} s")
-    items = [{"code": i.code, "kind": i.kind, "keys": i.answer_keys(),
-              "low": (i.bounds() or (0, 0))[0], "high": (i.bounds() or (0, 0))[1]}
-             for i in Item.objects.filter(study=study)]
-    data_path.write_text(json.dumps({"experts": [], "items": items}))
+    panel_simulate(round_=first, n=experts, seed=1)
+    print(f"round 1 answered by {experts} simulated experts in {time.monotonic() - started:.0f} s")
+    return study
 
 
 def _signed_in(data_path: Path, n: int) -> None:
@@ -130,7 +138,9 @@ def _signed_in(data_path: Path, n: int) -> None:
     data_path.write_text(json.dumps(data | {"experts": experts}))
 
 
-def _close_round_1_and_open_round_2(timeout: float = 120) -> None:
+def essay_round_2_open(timeout: float = 120) -> None:
+    """Close the essay study's round 1, wait until it is aggregated (by the worker, or at once
+    with tasks in-process) and open round 2."""
     from surveys.models import Round, Study
     from surveys.services.rounds import round_close, round_create, round_open
 
@@ -326,7 +336,7 @@ def main() -> None:
     _prepare(args, env, data_path)
     stack = Stack(env, out, args.web_workers)
     try:
-        _close_round_1_and_open_round_2()
+        essay_round_2_open()
         alone, acks = {}, []
         for step in STEPS:
             rows, step_acks = _locust(args, stack, data_path, out, step, mode=step, seconds=args.seconds,

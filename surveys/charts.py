@@ -28,12 +28,15 @@ def distribution_chart(distribution: dict, *, median, q1, q3, own) -> dict:
     return chart
 
 
+def _range_x(low: float, high: float, value: float) -> float:
+    return round(PAD + (value - low) / ((high - low) or 1) * (WIDTH - 2 * PAD), 1)
+
+
 def range_chart(low: float, high: float, *, median, q1, q3, own) -> dict:
     """A number line from low to high with the quartile band, the median and the own answer."""
-    span = (high - low) or 1
 
     def x_of(value: float) -> float:
-        return round(PAD + (value - low) / span * (WIDTH - 2 * PAD), 1)
+        return _range_x(low, high, value)
 
     chart = {"width": WIDTH, "height": 40, "line_y": 20, "low": low, "high": high,
              "x0": PAD, "x1": WIDTH - PAD}
@@ -85,3 +88,27 @@ def chart_svg(chart: dict, label: str) -> str:
             out.append(f'<circle class="own" cx="{_n(chart["own_x"])}" cy="{y}" r="4"></circle>')
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308 - numbers and the escaped label only
+
+
+OWN_DOT = '<circle class="own" cx="{x}" cy="{y}" r="4"></circle></svg>'
+
+
+class MarkableChart:
+    """A feedback chart's SVG, built once (it is the same for every expert), that `svg(own)`
+    gives with one expert's own answer marked: their bar of a distribution, or a dot on the
+    range. The markup is chart_svg's for the chart drawn with that own answer."""
+
+    def __init__(self, chart: dict, label: str):
+        self._chart = chart
+        self._plain = chart_svg(chart, label)
+        self._bars = {bar["value"]: chart_svg(chart | {"bars": [
+            b | {"own": b is bar} for b in chart["bars"]]}, label) for bar in chart.get("bars", [])}
+
+    def svg(self, own: float | None) -> str:
+        if own is None:
+            return self._plain
+        if "bars" in self._chart:
+            return self._bars.get(round(own), self._plain)
+        x = _range_x(self._chart["low"], self._chart["high"], own)
+        dot = OWN_DOT.format(x=_n(x), y=self._chart["line_y"])
+        return mark_safe(self._plain.removesuffix("</svg>") + dot)  # noqa: S308 - numbers only

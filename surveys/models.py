@@ -108,6 +108,8 @@ class Theme(models.Model):
     title_en = models.CharField(max_length=300)
     title_ru = models.CharField(max_length=300, blank=True)
     position = models.PositiveIntegerField(default=0)
+    # Any change shows on the questionnaire at once: per-process caches are keyed by it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position"]
@@ -150,6 +152,8 @@ class Item(models.Model):
     unit_ru = models.CharField(max_length=50, blank=True)
     leaning = models.JSONField(default=dict, blank=True)
     position = models.PositiveIntegerField(default=0)
+    # Any change shows on the questionnaire at once: per-process caches are keyed by it.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["theme__position", "position"]

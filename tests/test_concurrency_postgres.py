@@ -12,14 +12,18 @@ from surveys.services.responses import ItemAnswer, response_submit
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _race(expert, round_, n: int, version: int | None) -> list[str]:
+def _race(expert, round_, n: int, version: int | None, *, read: bool = False) -> list[str]:
+    """n submits at once; with `read`, each passes the response it read before, as the
+    questionnaire's views do."""
     barrier = threading.Barrier(n)
     outcomes: list[str] = []
 
     def submit(value: int) -> None:
         try:
+            response = Response.objects.get(expert=expert, round=round_) if read else None
             barrier.wait()
             response_submit(expert=expert, round_=round_, expected_version=version,
+                            response=response,
                             answers={"agree": ItemAnswer(values={"": float(value)})})
             outcomes.append("ok")
         except StaleVersion:
@@ -50,3 +54,14 @@ def test_simultaneous_saves_on_the_same_version_let_exactly_one_through(round1, 
     assert sorted(set(outcomes)) == ["ok", "stale"]
     assert outcomes.count("ok") == 1
     assert Response.objects.get(expert=alice, round=round1).version == 1
+
+
+def test_simultaneous_saves_of_a_response_read_before_let_exactly_one_through(round1, alice):
+    response_submit(expert=alice, round_=round1, answers={"agree": ItemAnswer(values={"": 3})})
+
+    outcomes = _race(alice, round1, 20, 1, read=True)
+
+    assert sorted(set(outcomes)) == ["ok", "stale"]
+    assert outcomes.count("ok") == 1
+    response = Response.objects.get(expert=alice, round=round1)
+    assert response.version == 2 and response.revisions.count() == 2

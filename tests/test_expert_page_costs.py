@@ -1,5 +1,7 @@
-"""What an autosave and a page view cost: only the posted item is read and rendered, and the
-panel's feedback of a closed round is read once per process, round and language."""
+"""What an autosave and a page view cost: only the posted item is read and rendered, the
+panel's feedback of a closed round is read once per process, round and language, and the
+round's items once per process until they change. The queries of each request are counted
+exactly (a transaction's BEGIN and COMMIT, or a test's SAVEPOINT and RELEASE, count as two)."""
 
 import re
 
@@ -9,7 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from surveys.models import Answer
+from surveys.models import Answer, Item, Theme
 from surveys.services.aggregation import aggregation_request
 from surveys.services.panel import expert_create, expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft, response_submit
@@ -53,44 +55,63 @@ def _autosave(client: Client, code: str, value: str, version: int = 0):
                                         str(version)}, HTTP_HX_REQUEST="true")
 
 
-def _page_queries(slug: str, n_items: int, capture) -> int:
-    """Queries to render round 2 of a study of n agreement items for an expert with a draft."""
+def _page_queries(slug: str, n_items: int, capture) -> tuple[int, int]:
+    """Queries to render round 2 of a study of n agreement items for an expert with a draft:
+    the first time in this process, and again."""
     study, panel = _study_in_round_two(slug, n_items, capture)
     response_save_draft(expert=panel[0], round_=study.rounds.get(number=2), answers={
         item.code: ItemAnswer(values={"": 3}) for item in study.items.all()})
     client = _signed_in(panel[0])
+    with CaptureQueriesContext(connection) as first:
+        client.get("/q/")
     with CaptureQueriesContext(connection) as queries:
         html = client.get("/q/").content.decode()
     assert html.count('class="feedback"') == n_items
     assert html.count("2 arguments from the panel") == n_items
     assert html.count(" checked>") == n_items  # the draft's answers
-    return len(queries)
+    return len(first), len(queries)
 
 
 def test_the_questionnaires_queries_do_not_grow_with_its_items(django_capture_on_commit_callbacks):
     small = _page_queries("q10", 10, django_capture_on_commit_callbacks)
     large = _page_queries("q100", 100, django_capture_on_commit_callbacks)
 
-    assert small == large
+    # The session; the expert, study, round, response and cache keys; both rounds' answers;
+    # the reasons.
+    assert small[1] == large[1] == 4
+    # The first page of the round in this process also reads the round's items and the
+    # previous round's figures and arguments.
+    assert small[0] == large[0] == 10
 
 
-def _autosave_queries(slug: str, n_items: int, capture) -> tuple[int, str]:
+def _autosave_queries(slug: str, n_items: int, capture) -> tuple[int, int, str]:
+    """Queries of an expert's first autosave in round 2 and of the next one, and its HTML."""
     study, panel = _study_in_round_two(slug, n_items, capture)
     client = _signed_in(panel[0])
+    client.get("/q/")  # the expert opens the page first (and the process reads the round)
+    with CaptureQueriesContext(connection) as first:
+        assert _autosave(client, "i1-0", "4").status_code == 200
     with CaptureQueriesContext(connection) as queries:
-        response = _autosave(client, "i0-0", "4")
+        response = _autosave(client, "i0-0", "4", version=1)
     assert response.status_code == 200
-    return len(queries), response.content.decode()
+    return len(first), len(queries), response.content.decode()
 
 
 def test_an_autosave_reads_and_renders_only_the_posted_item(django_capture_on_commit_callbacks):
-    small, small_html = _autosave_queries("s10", 10, django_capture_on_commit_callbacks)
-    large, large_html = _autosave_queries("s100", 100, django_capture_on_commit_callbacks)
+    small_first, small, small_html = _autosave_queries("s10", 10, django_capture_on_commit_callbacks)
+    large_first, large, large_html = _autosave_queries("s100", 100,
+                                                       django_capture_on_commit_callbacks)
 
-    assert small == large
+    # The session; the expert, study, round, response and cache keys; in one transaction the
+    # version checked and raised, the item's answer and reason deleted, its answer stored; the
+    # answers of both rounds for the progress and the feedback.
+    assert small == large == 9
+    # The first save reads the expert and the round apart and creates the response (with
+    # a savepoint of its own: a concurrent request may have created it).
+    assert small_first == large_first == 16
     # The posted item's feedback (median of 1 2 3 is 2) and the progress of all 100 items.
     assert 'id="fb-i0-0-_"' in large_html and "median 2" in large_html
-    assert "Answered 1 of 100" in large_html
+    assert "Answered 2 of 100" in large_html  # i1-0 and i0-0
     assert len(re.findall(r'id="fb-', large_html)) == 1
     assert "Why 1" not in large_html  # the panel's arguments stay on the page, not re-sent
     assert len(large_html) < 20_000
@@ -163,7 +184,8 @@ def test_feedback_charts_keep_decimal_points_in_russian(django_capture_on_commit
     # Quartiles 1.5 and 2.5 put the band at x = 4 + (1.5 - 0.5) * 38.4 = 42.4.
     assert '<rect class="iqr" x="42.4" y="0" width="38.4" height="48"></rect>' in html
     assert not re.search(r'(x|y|width|height)="\d+,\d', html)
-    assert "IQR 1,50–2,50" in html  # while the text uses the Russian decimal comma
+    # while the text is in Russian, with the Russian decimal comma
+    assert "медиана 2 · МКР 1,50–2,50" in html
     translation.activate("en")
 
 
@@ -203,10 +225,120 @@ def test_arguments_stay_hidden_until_answered_when_the_study_asks(
 def test_feedback_figures_read_as_the_floatformat_filter_showed_them(language):
     from django.template.defaultfilters import floatformat
 
-    from surveys.questionnaire import _number
+    from surveys.feedback import _number
 
     values = [0.0, 1.0, 3.5, 3.125, 2.675, 4.25, 62.5, 0.005, 99.995, 1234.5, 3.333333]
     with translation.override(language):
         assert [_number(v) for v in values] == [floatformat(v, -2) for v in values]
         assert [_number(v, 0) for v in values] == [floatformat(v, 0) for v in values]
     assert _number(None) == ""
+
+
+def test_a_submit_costs_the_same_queries_for_10_items_or_100(django_capture_on_commit_callbacks):
+    def submit_queries(slug: str, n_items: int) -> int:
+        study, panel = _study_in_round_two(slug, n_items, django_capture_on_commit_callbacks)
+        client = _signed_in(panel[0])
+        client.get("/q/")
+        _autosave(client, "i0-0", "2")  # the draft the expert submits
+        data = {"action": "submit", "version": "1"} | {
+            f"a-{item.code}": "3" for item in study.items.all()} | {"a-i0-0.why": "Because."}
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post("/q/", data)
+        assert response.status_code == 302 and "submitted=1" in response["Location"]
+        return len(queries)
+
+    # The session; the expert, round and response; in one transaction the version checked and
+    # raised with the status, the items' answers and reasons deleted and stored, the revision
+    # (reading both back).
+    assert submit_queries("u10", 10) == submit_queries("u100", 100) == 12
+
+
+def _item_reads(client: Client, path: str = "/q/") -> tuple[int, str]:
+    """Queries that read the round's items while opening the page, and the page."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    reads = [q for q in queries if q["sql"].startswith('SELECT "surveys_item"."id"')]
+    return len(reads), response.content.decode()
+
+
+def test_the_rounds_items_are_read_once_per_process_until_they_change(
+        django_capture_on_commit_callbacks):
+    study, panel = _study_in_round_two("items", 4, django_capture_on_commit_callbacks)
+    client = _signed_in(panel[0])
+    first, _html = _item_reads(client)
+    again, _html = _item_reads(client)
+
+    item = Item.objects.get(study=study, code="i0-1")
+    item.text_en = "A corrected proposition"
+    item.save()  # as the admin and the study loader save it
+    after_edit, html = _item_reads(client)
+
+    # The first page also reads the previous round's items, for the panel's arguments.
+    assert (first, again, after_edit) == (2, 0, 1)
+    assert html.count("</span> A corrected proposition</legend>") == 1
+    assert html.count("</span> A proposition</legend>") == 3
+    autosave = _autosave(client, "i0-0", "").content.decode()
+    assert "i0-1: A corrected proposition" in autosave  # the progress box's list
+
+
+def test_a_renamed_theme_and_a_changed_round_show_at_once(django_capture_on_commit_callbacks):
+    from workspace.services.structure import theme_rename
+
+    study, panel = _study_in_round_two("theme", 4, django_capture_on_commit_callbacks)
+    client = _signed_in(panel[0])
+    assert "1. T</h2>" in client.get("/q/").content.decode()
+
+    theme_rename(theme=Theme.objects.get(study=study, code="t0"), title_en="Missile defence",
+                 title_ru="ПРО", actor=None)
+    renamed = client.get("/q/").content.decode()
+    round_two = study.rounds.get(number=2)
+    round_two.items.remove(Item.objects.get(study=study, code="i1-1"))
+    without = client.get("/q/").content.decode()
+    round_two.items.add(Item.objects.get(study=study, code="i1-1"))
+    back = client.get("/q/").content.decode()
+
+    assert "1. Missile defence</h2>" in renamed
+    assert 'id="item-i1-1"' not in without and "Answered 0 of 3" in without
+    assert 'id="item-i1-1"' in back and "Answered 0 of 4" in back
+
+
+def test_the_items_are_built_in_the_experts_language(django_capture_on_commit_callbacks):
+    study, panel = _study_in_round_two("lang", 2, django_capture_on_commit_callbacks)
+    client = _signed_in(panel[0])
+
+    english = client.get("/q/").content.decode()
+    client.post("/q/language/", {"language": "ru", "next": "/q/"})
+    russian = client.get("/q/").content.decode()
+    autosave = _autosave(client, "i0-0", "4").content.decode()
+    client.post("/q/language/", {"language": "en", "next": "/q/"})
+    english_again = client.get("/q/").content.decode()
+
+    assert english.count("A proposition</legend>") == 2 and "Strongly disagree</span>" in english
+    assert "Утверждение" in russian and "A proposition" not in russian
+    assert "Полное несогласие</span>" in russian and "Ваш предыдущий ответ" in russian
+    assert "Предыдущий тур" in autosave and "Ваш предыдущий ответ" in autosave
+    assert english_again.count("A proposition</legend>") == 2 and "Утверждение" not in english_again
+    assert "Your previous answer" in english_again and "Ваш" not in english_again
+    translation.activate("en")
+
+
+def test_item_texts_labels_and_sources_are_escaped(django_capture_on_commit_callbacks):
+    data = small_study_data("escape")
+    agree, _dims, prob = data["themes"][0]["items"]
+    agree["source"] = {"paragraph": 3, "anchor": '"Quoted" <em>words</em> & more'}
+    rank = data["themes"][1]["items"][1]
+    rank["options"][0]["text"] = {"en": "<i>A</i> & B", "ru": "<i>А</i>"}
+    data["themes"][1]["items"][0] = {"code": "num", "kind": "numeric", "min": 0, "max": 10,
+                                     "unit": {"en": "<b>km</b>", "ru": "км"},
+                                     "text": {"en": "How far?", "ru": "Как далеко?"}}
+    study = study_load(data=data)
+    round_open(round_=round_create(study=study))
+    expert = expert_create(study=study, name="E", email="e@example.org", group_code="RU")
+
+    html = _signed_in(expert).get("/q/").content.decode()
+
+    assert "“&quot;Quoted&quot; &lt;em&gt;words&lt;/em&gt; &amp; more…”" in html
+    assert 'data-label="&lt;i&gt;A&lt;/i&gt; &amp; B"' in html
+    assert "&lt;b&gt;km&lt;/b&gt; (0-10)</label>" in html
+    assert "<em>words" not in html and "<i>A</i>" not in html and "<b>km" not in html

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
-from surveys.models import Answer, ExpertiseRating, Rationale, Response, Round
+from surveys.models import Answer, ExpertiseRating, Rationale, Response, ResponseRevision, Round
 from surveys.services.responses import (
     ItemAnswer,
     questionnaire_save,
@@ -157,6 +157,55 @@ def test_the_current_version_is_accepted(round1, alice):
                                    answers={"agree": ItemAnswer(values={"": 1})})
 
     assert response.version == 2
+
+
+def test_a_response_read_before_the_save_is_claimed_by_its_version(round1, alice):
+    """As the questionnaire saves: with the response it read and the page's version, one
+    UPDATE checks and raises the version; the first save's time stays."""
+    response_save_draft(expert=alice, round_=round1, answers=full_answers(), expected_version=0)
+    read = Response.objects.get(expert=alice, round=round1)
+    first_save = read.started_at
+
+    response = questionnaire_save(expert=alice, round_=round1, expected_version=1, response=read,
+                                  answers={"agree": ItemAnswer(values={"": 1})})
+
+    stored = Response.objects.get(pk=read.pk)
+    assert response.version == stored.version == 2
+    assert stored.started_at == response.started_at == first_save is not None
+    assert ("agree", "", 1.0, "", False) in saved(alice, round1)
+
+
+def test_a_response_read_before_another_tab_saved_is_stale(round1, alice):
+    response_save_draft(expert=alice, round_=round1, answers=full_answers(), expected_version=0)
+    read = Response.objects.get(expert=alice, round=round1)
+    response_save_draft(expert=alice, round_=round1, expected_version=1,  # another tab
+                        answers={"prob": ItemAnswer(values={"": 90})})
+
+    with pytest.raises(StaleVersion) as caught:
+        questionnaire_save(expert=alice, round_=round1, expected_version=1, response=read,
+                           answers={"agree": ItemAnswer(values={"": 1})})
+
+    assert caught.value.status == 409 and "changed elsewhere" in caught.value.message
+    assert Response.objects.get(pk=read.pk).version == 2
+    assert ("agree", "", 4.0, "", False) in saved(alice, round1)
+
+
+def test_a_claimed_submit_marks_the_response_and_numbers_its_revisions(round1, alice):
+    response_save_draft(expert=alice, round_=round1, answers=full_answers(), expected_version=0)
+    read = Response.objects.get(expert=alice, round=round1)
+
+    submitted = questionnaire_save(expert=alice, round_=round1, expected_version=1,
+                                   response=read, submit=True, answers={})
+    revised = questionnaire_save(expert=alice, round_=round1, expected_version=2,
+                                 response=Response.objects.get(pk=read.pk),
+                                 answers={"agree": ItemAnswer(values={"": 2})})
+
+    stored = Response.objects.get(pk=read.pk)
+    assert submitted.status == stored.status == Response.Status.SUBMITTED
+    assert stored.submitted_at == submitted.submitted_at is not None
+    assert revised.version == stored.version == 3
+    assert list(ResponseRevision.objects.filter(response=stored).order_by("number")
+                .values_list("number", "version")) == [(1, 2), (2, 3)]
 
 
 def test_expert_cannot_submit_after_round_closes(round1, alice, django_capture_on_commit_callbacks):

@@ -5,9 +5,12 @@ An answer payload maps item codes to {"values": {dimension: number|None}, "no_op
 """
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,7 +101,7 @@ def _rows(response: Response, item: Item, answer: ItemAnswer) -> list[Answer]:
             for key, value in answer.values.items() if value is not None]
 
 
-def _revision_add(response: Response) -> ResponseRevision:
+def _revision_add(response: Response) -> None:
     """Keep a copy of the response as it now stands (after a submit or a later change)."""
     answers = [
         {"item": item, "dimension": dimension, "value": value, "text": text, "no_opinion": no_opinion}
@@ -108,19 +111,62 @@ def _revision_add(response: Response) -> ResponseRevision:
     ]
     rationales = [{"item": item, "text": text} for item, text in response.rationales.order_by(
         "item__code").values_list("item__code", "text")]
-    last = response.revisions.order_by("-number").values_list("number", flat=True).first() or 0
-    return ResponseRevision.objects.create(
-        response=response, number=last + 1, version=response.version, answers=answers,
-        rationales=rationales, created_at=timezone.now())
+    # The next number is found by the INSERT itself (the response's row is locked).
+    last = response.revisions.order_by("-number").values("number")[:1]
+    ResponseRevision.objects.create(
+        response=response, number=Coalesce(Subquery(last), 0) + 1, version=response.version,
+        answers=answers, rationales=rationales, created_at=timezone.now())
+
+
+def _claimed_response(*, expert: Expert, round_: Round, expected_version: int | None,
+                      read: Response | None, submit: bool) -> Response:
+    """The expert's response to the round, locked, its version checked and raised by one (and
+    marked submitted with `submit`); a stale version raises StaleVersion.
+
+    With the response the caller read before the transaction and the version the page had,
+    one UPDATE locks the row, checks the version and raises it: when the version still matches,
+    nothing changed the row since it was read (every change raises it).
+    """
+    now = timezone.now()
+    marks = {"status": Response.Status.SUBMITTED, "submitted_at": now} if submit else {}
+    if read is not None and expected_version is not None:
+        claimed = Response.objects.filter(
+            pk=read.pk, version=expected_version, status=read.status).update(
+            version=F("version") + 1, started_at=Coalesce(F("started_at"), Value(now)),
+            updated_at=now, **marks)
+        if claimed:
+            read.version, read.started_at = expected_version + 1, read.started_at or now
+            read.updated_at = now
+            for name, value in marks.items():
+                setattr(read, name, value)
+            return read
+    response = _locked_response(expert, round_)
+    if expected_version is not None and expected_version != response.version:
+        raise StaleVersion(_(
+            "These answers were changed elsewhere (another tab or device) since this page "
+            "was loaded. Reload to see the latest version."
+        ))
+    response.version += 1
+    # started_at: the first save of this response, for the organizer's dashboard (#4).
+    response.started_at = response.started_at or now
+    for name, value in marks.items():
+        setattr(response, name, value)
+    response.save(update_fields=["version", "updated_at", "started_at", *marks])
+    return response
 
 
 def _answers_store(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
-    expected_version: int | None, final: bool,
+    expected_version: int | None, final: bool, items: Iterable[Item] | None = None,
+    response: Response | None = None,
 ) -> Response:
-    """Validate and store the given items' answers; a stale version changes nothing."""
+    """Validate and store the given items' answers (and with `final`, mark the response
+    submitted); a stale version changes nothing. `items` are round items the caller has read
+    (at least those answered), `response` the response it has read."""
     _open_round_for(expert, round_)
-    items = {item.code: item for item in round_.items.filter(code__in=answers)}
+    if items is None:
+        items = round_.items.filter(code__in=answers)
+    items = {item.code: item for item in items if item.code in answers}
     errors: dict[str, str] = {}
     for code, answer in answers.items():
         if code not in items:
@@ -131,15 +177,12 @@ def _answers_store(
         raise ServiceError(_("Some answers need correcting."), field_errors=errors)
     # Always inside the callers' own atomic block: no savepoint of its own.
     with transaction.atomic(savepoint=False):
-        response = _locked_response(expert, round_)
-        if expected_version is not None and expected_version != response.version:
-            raise StaleVersion(_(
-                "These answers were changed elsewhere (another tab or device) since this page "
-                "was loaded. Reload to see the latest version."
-            ))
+        response = _claimed_response(expert=expert, round_=round_, read=response,
+                                     expected_version=expected_version, submit=final)
         touched = [items[code] for code in answers]
-        Answer.objects.filter(response=response, item__in=touched).delete()
-        Rationale.objects.filter(response=response, item__in=touched).delete()
+        if touched:
+            Answer.objects.filter(response=response, item__in=touched).delete()
+            Rationale.objects.filter(response=response, item__in=touched).delete()
         rows, rationales = [], []
         for code, answer in answers.items():
             rows += _rows(response, items[code], answer)
@@ -148,60 +191,68 @@ def _answers_store(
                                             text=answer.rationale.strip()))
         Answer.objects.bulk_create(rows)
         Rationale.objects.bulk_create(rationales)
-        response.version += 1
-        # started_at: the first save of this response, for the organizer's dashboard (#4).
-        response.started_at = response.started_at or timezone.now()
-        response.save(update_fields=["version", "updated_at", "started_at"])
     return response
 
 
 def response_save_draft(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
-    expected_version: int | None = None,
+    expected_version: int | None = None, items: Iterable[Item] | None = None,
+    response: Response | None = None,
 ) -> Response:
     """Validate and store the given items' answers; a stale version changes nothing.
 
     A submitted response changes only by a new revision (its history is kept), and only while
-    the round is open.
+    the round is open. `items` (the round's, some or all) and `response` (the expert's, as read
+    before) save reading them again.
     """
     with transaction.atomic():
-        response = _answers_store(expert=expert, round_=round_, answers=answers,
-                                  expected_version=expected_version, final=False)
-        if response.status == Response.Status.SUBMITTED and answers:
-            _revision_add(response)
-            live_touch(round_=round_)  # a revised answer changes Real-Time statistics
+        return _draft_store(expert=expert, round_=round_, answers=answers, items=items,
+                            expected_version=expected_version, response=response)
+
+
+def _draft_store(*, round_: Round, answers: dict[str, ItemAnswer], **kwargs) -> Response:
+    response = _answers_store(round_=round_, answers=answers, final=False, **kwargs)
+    if response.status == Response.Status.SUBMITTED and answers:
+        _revision_add(response)
+        live_touch(round_=round_)  # a revised answer changes Real-Time statistics
     return response
 
 
 def response_submit(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer] | None = None,
-    expected_version: int | None = None,
+    expected_version: int | None = None, items: Iterable[Item] | None = None,
+    response: Response | None = None,
 ) -> Response:
     """Save the last answers and mark the response submitted; resubmitting revises it. Every
     submit is kept as a revision."""
     with transaction.atomic():
-        response = _answers_store(expert=expert, round_=round_, answers=answers or {},
-                                  expected_version=expected_version, final=True)
-        response.status = Response.Status.SUBMITTED
-        response.submitted_at = timezone.now()
-        response.save(update_fields=["status", "submitted_at", "updated_at"])
-        _revision_add(response)
-        live_touch(round_=round_)
+        return _submit_store(expert=expert, round_=round_, answers=answers or {}, items=items,
+                             expected_version=expected_version, response=response)
+
+
+def _submit_store(*, round_: Round, **kwargs) -> Response:
+    response = _answers_store(round_=round_, final=True, **kwargs)
+    _revision_add(response)
+    live_touch(round_=round_)
     return response
 
 
 def questionnaire_save(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
     expertise: dict[int, int] | None = None, submit: bool = False,
-    expected_version: int | None = None,
+    expected_version: int | None = None, items: Iterable[Item] | None = None,
+    response: Response | None = None,
 ) -> Response:
-    """Store a posted questionnaire page (answers and expertise) at once; all or nothing."""
+    """Store a posted questionnaire page (answers and expertise) at once; all or nothing.
+    `items` (the round's, some or all) and `response` (the expert's, as read before the
+    transaction) save reading them again."""
     from surveys.services.panel import expertise_save
 
+    # One transaction, no savepoints inside: an error anywhere rolls all of it back.
     with transaction.atomic():
-        save = response_submit if submit else response_save_draft
-        response = save(expert=expert, round_=round_, answers=answers,
-                        expected_version=expected_version)
+        store = _submit_store if submit else _draft_store
+        response = store(expert=expert, round_=round_, answers=answers, items=items,
+                         expected_version=expected_version, response=response)
         if expertise:
             expertise_save(expert=expert, levels=expertise)
     return response

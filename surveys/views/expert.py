@@ -13,8 +13,13 @@ from django.views.decorators.http import require_POST
 from surveys.errors import ServiceError
 from surveys.forms import parse_answers, parse_expertise, unanswered_after
 from surveys.models import Expert
-from surveys.questionnaire import item_view, questionnaire_context
-from surveys.selectors import answered_item_codes, round_current, round_items
+from surveys.questionnaire import UNREAD, item_view, questionnaire_context
+from surveys.selectors import (
+    answered_item_codes,
+    expert_round_response,
+    round_current,
+    round_items_shared,
+)
 from surveys.services.panel import expert_for_token, expert_set_language
 from surveys.services.responses import questionnaire_save
 
@@ -62,17 +67,27 @@ def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
     return _with_language(redirect("questionnaire"), expert.language)
 
 
-def _page(request, expert, round_, *, errors=None, message="", confirm=False, status=200):
-    context = questionnaire_context(expert, round_, errors=errors)
+def _session_round(request: HttpRequest):
+    """The signed-in expert, the round they answer and their response to it (one query once
+    the response exists); all None without a session."""
+    expert_id = request.session.get(SESSION_KEY)
+    return expert_round_response(expert_id) if expert_id is not None else (None, None, None)
+
+
+def _page(request, expert, round_, *, errors=None, message="", confirm=False, status=200,
+          response=UNREAD):
+    context = questionnaire_context(expert, round_, errors=errors, response=response)
     context |= {"expert": expert, "study": expert.study, "message": message,
                 "confirm": confirm and context["is_open"], "levels": range(1, 6)}
     return render(request, "surveys/questionnaire.html", context, status=status)
 
 
-def _save(request, expert, round_, *, submit: bool, items=None):
-    """Parse the posted fields and call the service; returns (the response, 200) or (a dict of
-    errors, the status)."""
-    answers, errors = parse_answers(request.POST, round_items(round_) if items is None else items)
+def _save(request, expert, round_, *, submit: bool, items, answers=None, response=None):
+    """Parse the posted fields (unless parsed already) and call the service; returns (the
+    response, 200) or (a dict of errors, the status)."""
+    errors = {}
+    if answers is None:
+        answers, errors = parse_answers(request.POST, items)
     levels = {}
     if any(name.startswith("x-") for name in request.POST):
         levels, expertise_errors = parse_expertise(request.POST, list(expert.study.themes.all()))
@@ -83,7 +98,8 @@ def _save(request, expert, round_, *, submit: bool, items=None):
     try:
         response = questionnaire_save(
             expert=expert, round_=round_, answers=answers, expertise=levels, submit=submit,
-            expected_version=int(version) if version.isdigit() else None)
+            expected_version=int(version) if version.isdigit() else None, items=items,
+            response=response)
     except ServiceError as exc:
         return {"__all__": exc.message, **exc.field_errors}, exc.status
     return response, 200
@@ -92,28 +108,30 @@ def _save(request, expert, round_, *, submit: bool, items=None):
 @never_cache
 def questionnaire_page(request: HttpRequest) -> HttpResponse:
     """Show the current round's questionnaire; a POST saves a draft or submits."""
-    expert = _session_expert(request)
+    expert, round_, response = _session_round(request)
     if expert is None:
         return _no_session(request)
-    round_ = round_current(expert.study)
     if request.method != "POST":
         message = _("Your answers are saved.") if request.GET.get("saved") else ""
         if request.GET.get("submitted"):
             message = _("Thank you: your answers are submitted. You may revise them until the "
                         "round closes.")
-        return _page(request, expert, round_, message=message,
+        return _page(request, expert, round_, message=message, response=response,
                      confirm=bool(request.GET.get("confirm")))
     if round_ is None:
         return _page(request, expert, round_, status=409,
                      errors={"__all__": _("There is no round to answer.")})
     submit = request.POST.get("action") == "submit"
     confirmed = request.POST.get("confirm") == "1"
-    if submit and not confirmed:
-        # Nothing left unanswered: submit at once; otherwise save and ask to confirm.
-        items = round_items(round_)
-        answers, _errors = parse_answers(request.POST, items)
-        confirmed = not unanswered_after(answers, answered_item_codes(expert, round_), items)
-    result, status = _save(request, expert, round_, submit=submit and confirmed)
+    items = round_items_shared(round_)
+    answers, errors = parse_answers(request.POST, items)
+    if submit and not confirmed and not errors:
+        # Nothing left unanswered: submit at once; otherwise save and ask to confirm. The
+        # saved answers are read only if the posted ones leave something unanswered.
+        confirmed = not unanswered_after(answers, set(), items) or not unanswered_after(
+            answers, answered_item_codes(expert, round_), items)
+    result, status = _save(request, expert, round_, submit=submit and confirmed, items=items,
+                           answers=None if errors else answers, response=response)
     if status != 200:
         errors = result
         if status == 400 and "__all__" not in errors:
@@ -129,18 +147,17 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
     """Save the posted item(s) as a draft and answer with the small fragments htmx swaps in."""
-    expert = _session_expert(request)
+    expert, round_, response = _session_round(request)
     if expert is None:
         return _no_session(request)
-    round_ = round_current(expert.study)
     if round_ is None:
         return render(request, "surveys/_autosave.html", {
             "failed": True, "message": _("There is no round to answer.")}, status=409)
-    # Only the posted items are read, saved and rendered: an autosave costs the same for a
-    # round of 5 items or 500, and never reads the rest of the questionnaire.
+    # Only the posted items are read (the round's items are kept in this process), saved and
+    # rendered: an autosave costs the same for a round of 5 items or 500.
     codes = {name[2:].partition(".")[0] for name in request.POST if name.startswith("a-")}
-    items = list(round_.items.filter(code__in=codes))
-    saved, status = _save(request, expert, round_, submit=False, items=items)
+    items = [item for item in round_items_shared(round_) if item.code in codes]
+    saved, status = _save(request, expert, round_, submit=False, items=items, response=response)
     if status == 200:
         return render(request, "surveys/_autosave.html", {
             "failed": False, "saved_at": timezone.now(),

@@ -56,7 +56,9 @@ def _retitle(obj, *, texts: dict[str, str], limit: int, action: str, actor):
         raise ServiceError(_("Nothing changed."))
     for name, value in after.items():
         setattr(obj, name, value)
-    obj.save(update_fields=list(after))
+    # A theme's updated_at keys the questionnaire's cached items: its new title shows at once.
+    stamp = ["updated_at"] if hasattr(obj, "updated_at") else []
+    obj.save(update_fields=[*after, *stamp])
     AuditEvent.objects.create(study=obj.study, actor=actor, action=action,
                               detail={"code": obj.code, "before": before, "after": after})
     return obj

@@ -1,0 +1,262 @@
+"""The panel's feedback on the questionnaire: figures, titles, charts and arguments.
+
+What is the same for every expert (the previous round's figures, arguments and charts) is kept
+in this process, keyed by everything it depends on (the item's version, the previous round's
+finished aggregation run, the language): a change or a new aggregation is a new key, never a
+stale page. Each expert's own answer is marked in per request.
+"""
+
+import functools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
+from surveys.charts import MarkableChart, distribution_chart, range_chart
+from surveys.models import Aggregate, AggregationRun, Answer, Expert, Item, Rationale, Round, Study
+from surveys.selectors import live_aggregates
+
+SCALES = {
+    "": [_("Strongly disagree"), _("Disagree"), _("Neither agree nor disagree"), _("Agree"),
+         _("Strongly agree")],
+    "desirability": [_("Very undesirable"), _("Undesirable"), _("Neither"), _("Desirable"),
+                     _("Very desirable")],
+    "feasibility": [_("Definitely infeasible"), _("Probably infeasible"), _("Uncertain"),
+                    _("Probably feasible"), _("Definitely feasible")],
+    "importance": [_("Very unimportant"), _("Unimportant"), _("Moderately important"),
+                   _("Important"), _("Very important")],
+}
+DIMENSION_LABELS = {"desirability": _("Desirability"), "feasibility": _("Feasibility"),
+                    "importance": _("Importance")}
+
+
+def value_label(item: Item, key: str, value: float | None) -> str:
+    """How a value reads to people: a scale label, a place in a ranking, or the number."""
+    if value is None:
+        return str(_("no opinion"))
+    if item.kind in Item.RATED:
+        return f"{scale_choices(key)[int(value) - 1][1]} ({value:g})"
+    if item.kind == Item.Kind.PROBABILITY:
+        return f"{value:g} %"
+    return f"{value:g}"
+
+
+def scale_choices(key: str) -> list[tuple[int, str]]:
+    """A rating scale's values and labels in the active language."""
+    return _scale_choices(key, get_language())
+
+
+@functools.lru_cache(maxsize=32)
+def _scale_choices(key: str, language: str) -> list[tuple[int, str]]:
+    """A rating scale's choices in the active language (translated once, not per item)."""
+    return [(k + 1, str(label)) for k, label in enumerate(SCALES.get(key, SCALES[""]))]
+
+
+def _position(item: Item, values: dict) -> str:
+    if not values:
+        return str(_("no opinion"))
+    if item.kind == Item.Kind.RANKING:
+        first = min(values, key=values.get)
+        return str(_("ranked first: %(option)s") % {"option": item.option_text(first)})
+    return "; ".join(
+        (f"{DIMENSION_LABELS[k]}: " if k in DIMENSION_LABELS else "") + value_label(item, k, v)
+        for k, v in values.items())
+
+
+def _figures(agg) -> dict:
+    """What the feedback shows of an aggregate row (a model instance or a cached dict)."""
+    if isinstance(agg, dict):
+        return agg
+    return {"n": agg.n, "median": agg.median, "q1": agg.q1, "q3": agg.q3,
+            "pct_agree": agg.pct_agree, "distribution": agg.distribution}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the feedback shows of one aggregate that is the same for every expert: the figures,
+    the title and the chart (into which each expert's own answer is marked)."""
+
+    agg: dict
+    title: str
+    chart: MarkableChart
+
+
+def _figures_build(item: Item, key: str, agg: dict, live: bool) -> Figures:
+    q1, q3, median = agg["q1"], agg["q3"], agg["median"]
+    if item.kind in Item.RATED:
+        chart = distribution_chart(agg["distribution"], median=median, q1=q1, q3=q3, own=None)
+    else:
+        low, high = item.bounds()
+        chart = range_chart(low, high, median=median, q1=q1, q3=q3, own=None)
+    return Figures(agg=agg, title=_title(item, key, agg, live),
+                   chart=MarkableChart(chart, gettext("Distribution of the previous round")))
+
+
+def part_feedback(item: Item, key: str, figures: Figures | None, own: float | None,
+              live: bool) -> dict | None:
+    if figures is None:
+        return None
+    agg = figures.agg
+    q1, q3 = agg["q1"], agg["q3"]
+    outside = own is not None and q1 is not None and not q1 <= own <= q3
+    return {"agg": agg, "own": own, "own_label": value_label(item, key, own) if own is not None
+            else "", "outside": outside and item.kind != Item.Kind.RANKING, "live": live,
+            "title": figures.title, "svg": figures.chart.svg(own)}
+
+
+def _number(value: float | None, places: int = 2) -> str:
+    """A figure as the floatformat filter shows it with -places: a whole number bare, any other
+    with `places` decimals, with the active language's decimal separator."""
+    if value is None:
+        return ""
+    exact = Decimal(repr(value))
+    if exact == exact.to_integral_value():
+        places = 0
+    return number_format(exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), places)
+
+
+def _title(item: Item, key: str, agg: dict, live: bool) -> str:
+    """The feedback's first line: whose figures, n, median, IQR and % agreement (built here, not
+    in the template: a page shows about seventy)."""
+    label = f"{item.option_text(key)} · " if item.kind == Item.Kind.RANKING else ""
+    whose = gettext("The panel now") if live else gettext("Previous round")
+    iqr = pgettext("interquartile range, short", "IQR")
+    title = (f"{label}{whose}: n = {agg['n']} · {gettext('median')} {_number(agg['median'])} · "
+             f"{iqr} {_number(agg['q1'])}–{_number(agg['q3'])}")
+    if agg.get("pct_agree") is not None:
+        title += f" · {_number(agg['pct_agree'], 0)} % {gettext('agree')}"
+    return title
+
+
+def _panel_arguments(round_: Round) -> dict[int, list[dict]]:
+    """The submitted rationales of a round per item, each with its author's position on the item
+    (in the active language) and the author's id, which only serves to leave out one's own."""
+    items = round_.items.in_bulk()
+    positions: dict = defaultdict(dict)
+    for a in Answer.objects.filter(response__round=round_, response__status="submitted",
+                                   value__isnull=False).values("response_id", "item_id",
+                                                               "dimension", "value"):
+        positions[(a["response_id"], a["item_id"])][a["dimension"]] = a["value"]
+    arguments = defaultdict(list)
+    for response_id, expert_id, item_id, text in Rationale.objects.filter(
+            response__round=round_, response__status="submitted").order_by("pk").values_list(
+            "response_id", "response__expert_id", "item_id", "text"):
+        position = _position(items[item_id], positions.get((response_id, item_id), {}))
+        arguments[item_id].append({
+            "author": expert_id, "position": position, "text": text,
+            "html": format_html('<li><span class="position">{}</span> {}</li>', position, text)})
+    return dict(arguments)
+
+
+def _panel_feedback_build(round_: Round) -> tuple[dict, dict]:
+    aggs = {(a.item_id, a.dimension): _figures(a)
+            for a in Aggregate.objects.filter(round=round_, group="")}
+    return aggs, _panel_arguments(round_)
+
+
+@functools.lru_cache(maxsize=16)
+def _panel_feedback_of(round_id: int, run_id: int, language: str) -> tuple[dict, dict]:
+    return _panel_feedback_build(Round.objects.get(pk=round_id))
+
+
+def _authors(arguments: dict[int, list[dict]]) -> dict[int, set[int]]:
+    """Per item id, the experts who gave an argument (one each at most)."""
+    return {item_id: {a["author"] for a in items} for item_id, items in arguments.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _panel_authors_of(round_id: int, run_id: int, language: str) -> dict[int, set[int]]:
+    return _authors(_panel_feedback_of(round_id, run_id, language)[1])
+
+
+def _panel_feedback(round_: Round) -> tuple[dict, dict]:
+    """A round's figures (keyed by item id and dimension) and arguments, the same for every
+    expert. An aggregated round cannot change any more, so they are kept in this process per
+    round, finished aggregation run and language (a re-aggregation is a new run: a new key):
+    opening the page then reads no other expert's answers, and nothing is unpickled."""
+    run = (round_.aggregation_runs.filter(status=AggregationRun.Status.DONE)
+           .order_by("-version").values_list("pk", flat=True).first())
+    if round_.status != Round.Status.AGGREGATED or run is None:
+        return _panel_feedback_build(round_)
+    return _panel_feedback_of(round_.pk, run, get_language())
+
+
+class _Memo(dict):
+    """A per-process cache whose keys hold every version their values depend on (an entry is
+    never stale), emptied when full to bound its size."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get_or_build(self, key, build):
+        value = self.get(key)
+        if value is None:
+            if len(self) >= self.size:
+                self.clear()
+            value = self[key] = build()
+        return value
+
+
+# Per (item version, previous round, its aggregation run, language): the item's Figures by key.
+_figures_memo = _Memo(4096)
+
+
+def _item_figures(item: Item, aggs: dict, source: tuple | None, live: bool,
+                  language: str) -> dict[str, Figures]:
+    """The item's Figures per answer key; kept in this process when `source` (previous round
+    and its finished run) says the aggregates can no longer change."""
+    def build() -> dict[str, Figures]:
+        return {key: _figures_build(item, key, aggs[(item.pk, key)], live)
+                for key in item.answer_keys() if (item.pk, key) in aggs}
+
+    if source is None:
+        return build()
+    return _figures_memo.get_or_build((item.pk, item.updated_at, *source, language), build)
+
+
+def caches_clear() -> None:
+    """Forget the panel's feedback kept in this process."""
+    _panel_feedback_of.cache_clear()
+    _panel_authors_of.cache_clear()
+    _figures_memo.clear()
+
+
+@dataclass
+class Feedback:
+    """The panel's feedback on a round's items: the figures per item id and key, the expert's
+    own answers they are shown with, and the arguments and their authors per item id."""
+
+    figures: dict = field(default_factory=dict)
+    own: dict = field(default_factory=dict)
+    arguments: dict = field(default_factory=dict)
+    live: bool = False
+    authors: dict = field(default_factory=dict)
+
+
+def feedback_source(expert: Expert, round_: Round, items: list[Item], saved) -> Feedback:
+    """Classic: the previous round, with the expert's answer there as "yours". Real-Time: the
+    panel's current statistics and arguments, with the expert's own saved answer as "yours"."""
+    if round_.study.mode == Study.Mode.REALTIME:
+        _aggs, arguments = _panel_feedback(round_)
+        live = {k: _figures(a) for k, a in live_aggregates(round_.study).items()}
+        figures = {item.pk: _item_figures(item, live, None, True, get_language()) for item in items}
+        own = {(item_id, key): value for item_id, values in saved.values.items()
+               for key, value in values.items()}
+        return Feedback(figures, own, arguments, live=True, authors=_authors(arguments))
+    if round_.previous_id is None:
+        return Feedback()
+    language = get_language()
+    if round_.previous_run is None:  # not aggregated (yet): read, never kept
+        aggs, arguments = _panel_feedback_build(Round.objects.get(pk=round_.previous_id))
+        source, authors = None, _authors(arguments)
+    else:
+        source = (round_.previous_id, round_.previous_run)
+        aggs, arguments = _panel_feedback_of(*source, language)
+        authors = _panel_authors_of(*source, language)
+    figures = {item.pk: _item_figures(item, aggs, source, False, language) for item in items}
+    return Feedback(figures, saved.previous, arguments, authors=authors)

@@ -1,0 +1,293 @@
+"""The questionnaire's items as HTML, built in Python rather than by template loops: a page
+shows dozens of items, and rendering them with the template engine was most of its CPU.
+
+What is the same for every expert (an item's texts, labels, scales, field names and links) is
+built once per process, item version, language and script prefix; a request only fills in the
+expert's own answers, errors and feedback. Every text is escaped here; translated messages are
+inserted as the template's translate tags inserted them.
+"""
+
+import functools
+import html
+from dataclasses import dataclass
+
+from django.template.defaultfilters import truncatewords
+from django.urls import get_script_prefix, reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext, ngettext
+
+from surveys.feedback import DIMENSION_LABELS, scale_choices
+from surveys.models import Item
+
+MAX_STATICS = 4096
+
+
+def escape(text) -> str:
+    """django.utils.html.escape's text (without its lazy-string wrapper, a page calls it often)."""
+    return html.escape(str(text))
+
+
+@dataclass(frozen=True)
+class PartStatic:
+    """One part's markup before its input(s), its choices (each unchosen and chosen), the
+    probability slider's markup before its value, and the opening of its feedback box."""
+
+    head: str
+    fb_open: str
+    choices: tuple[tuple[int, str, str], ...] = ()
+    slider: str = ""
+
+
+@dataclass(frozen=True)
+class ItemStatic:
+    """An item's markup that is the same for every expert, in pieces around what is not."""
+
+    head: str
+    hx: str
+    legend: str
+    parts: tuple[PartStatic, ...]
+    todo: str
+    field: str = ""
+    noop: str = ""
+    noop_checked: str = ""
+    arguments: tuple[str, str] = ("", "")
+    gated: str = ""
+    why: str = ""
+
+
+_statics: dict[tuple, ItemStatic] = {}
+
+
+def item_statics_clear() -> None:
+    _statics.clear()
+
+
+def _static(item: Item, language: str) -> ItemStatic:
+    key = (item.pk, item.updated_at, language, get_script_prefix())
+    static = _statics.get(key)
+    if static is None:
+        if len(_statics) >= MAX_STATICS:
+            _statics.clear()
+        static = _statics[key] = _build(item)
+    return static
+
+
+def _g(value: float | None) -> str:
+    """A number as the stringformat:"g" filter shows it ("" for none)."""
+    try:
+        return "%g" % value  # noqa: UP031 - the filter's own formatting
+    except TypeError:
+        return ""
+
+
+def _build(item: Item) -> ItemStatic:
+    code = escape(item.code)
+    keys = item.answer_keys()
+    names = [f"a-{item.code}.{key}" if key else f"a-{item.code}" for key in keys]
+    field_names = ",".join([*(names if item.kind != Item.Kind.OPEN else []), f"a-{item.code}.none",
+                            f"a-{item.code}.why", f"a-{item.code}.text", "version"])
+    source = ""
+    if item.source_paragraph:
+        source = gettext("From the essay, paragraph %(p)s") % {"p": escape(item.source_paragraph)}
+        source = f'<p class="source">{source}'
+        if item.source_anchor:
+            source += f": “{escape(item.source_anchor)}…”"
+        source += "</p>"
+    static = {
+        "head": f'" id="item-{code}" data-item="{code}"\n  ',
+        "hx": (f'hx-post="{escape(reverse("questionnaire_autosave"))}" hx-trigger="input '
+               f'delay:1000ms, change delay:1000ms" hx-params="{escape(field_names)}" '
+               'hx-target="find .save-state" hx-sync="#questionnaire:queue all"'),
+        "legend": (f'>\n  <legend><span class="code">{code}</span> {escape(item.text)}</legend>\n'
+                   f"  {source}\n  "),
+        "todo": (f'<li><a href="#item-{code}">{code}: {escape(truncatewords(item.text, 10))}'
+                 "</a></li>"),
+    }
+    parts = []
+    if item.kind == Item.Kind.OPEN:
+        static["field"] = (f'\n    <label for="f-{code}-text">{gettext("Your answer")}</label>\n'
+                           f'    <textarea id="f-{code}-text" name="a-{code}.text" rows="4" '
+                           'maxlength="5000">')
+    for key, name in zip(keys, map(escape, names), strict=True):
+        if item.kind == Item.Kind.OPEN:
+            break
+        fb_id = escape(f"fb-{item.code}-{key or '_'}")
+        if item.kind == Item.Kind.RANKING:
+            label = escape(item.option_text(key))
+            parts.append(PartStatic(
+                head=(f'\n        <div class="part" data-option="{escape(key)}" '
+                      f'data-label="{label}">\n          <label for="f-{name}">{label}</label>\n'
+                      f'          <select id="f-{name}" name="{name}">\n            <option '
+                      f'value="">{gettext("place")} …</option>\n            '),
+                choices=tuple((k, f'<option value="{k}">{k}</option>',
+                               f'<option value="{k}" selected>{k}</option>')
+                              for k in range(1, len(item.options) + 1)),
+                fb_open=f'<div id="{fb_id}">'))
+        elif item.kind in Item.RATED:
+            label = str(DIMENSION_LABELS.get(key, key)) if item.kind == Item.Kind.DIMENSIONS else ""
+            legend = (f"<legend>{escape(label)}</legend>" if label else
+                      f'<legend class="sr-only">{gettext("Your rating")}</legend>')
+            radio = ('<label><input type="radio" name="' + name + '" value="{}"{}> '
+                     "<span>{}</span></label>")
+            parts.append(PartStatic(
+                head=(f'\n    <div class="part">\n      <fieldset class="scale-set">\n'
+                      f'        {legend}\n        <div class="scale">'),
+                choices=tuple((value, radio.format(value, "", escape(text)),
+                               radio.format(value, " checked", escape(text)))
+                              for value, text in scale_choices(key)),
+                fb_open=f'<div id="{fb_id}">'))
+        else:
+            low, high = map(_g, item.bounds())
+            if item.kind == Item.Kind.PROBABILITY:
+                label = gettext("Probability, %% (0-100)").replace("%%", "%")
+            elif item.kind == Item.Kind.YEAR:
+                label = gettext("Year (%(low)s-%(high)s)") % {"low": low, "high": high}
+            else:
+                label = f"{escape(item.unit)} ({low}-{high})"
+            step = "any" if item.kind == Item.Kind.PROBABILITY else "1"
+            parts.append(PartStatic(
+                head=(f'\n    <div class="part">\n      <label for="f-{name}">{label}</label>\n'
+                      f'      <input id="f-{name}" type="number" inputmode="decimal" '
+                      f'name="{name}" min="{low}" max="{high}" step="{step}" value="'),
+                slider=(f'<input type="range" class="slider" min="0" max="100" step="1" hidden '
+                        f'data-slider-for="f-{name}" aria-label="'
+                        f'{gettext("Probability slider")}" value="')
+                if item.kind == Item.Kind.PROBABILITY else "",
+                fb_open=f'<div id="{fb_id}">'))
+    if item.kind != Item.Kind.OPEN:
+        noop = ('\n    <label class="noop"><input type="checkbox" name="a-' + code +
+                '.none" value="1"{}> ' + gettext("No opinion / outside my expertise") + "</label>\n  ")
+        url = escape(reverse("questionnaire_arguments", args=[item.code]))
+        static |= {
+            "noop": noop.format(""), "noop_checked": noop.format(" checked"),
+            "arguments": (
+                f'\n  <details class="rationales" hx-get="{url}" hx-trigger="toggle once" '
+                'hx-target="find .arguments" hx-swap="innerHTML" hx-params="none"><summary>',
+                f'</summary>\n    <div class="arguments"><a href="{url}">' +
+                gettext("Read the panel's arguments") + "</a></div>\n  </details>\n  "),
+            "gated": ('\n  <p class="muted gated">' + gettext(
+                "The panel's answers from the previous round appear once you have answered this "
+                "item.") + "</p>\n  "),
+            "why": (f'\n  <label for="f-{code}-why">'
+                    f'{gettext("Your reasoning (optional, shared anonymously with the panel)")}'
+                    f'</label>\n  <textarea id="f-{code}-why" name="a-{code}.why" rows="2" '
+                    'maxlength="5000">'),
+        }
+    if item.kind == Item.Kind.RANKING:
+        help_id = f"rank-help-{code}"
+        static["field"] = (
+            f'\n    <div class="ranking" data-ranking>\n      <p class="muted" id="{help_id}">'
+            f'{gettext("Put the options in order, 1 = most preferred.")} <span class="js-only">'
+            f'{gettext("Drag them, or use the Up and Down buttons.")}</span></p>\n      '
+            f'<ol class="rank-list js-only" aria-describedby="{help_id}"></ol>\n      '
+            '<div class="rank-selects">\n      ')
+    return ItemStatic(parts=tuple(parts), **static)
+
+
+def todo_html(items: list[Item]) -> SafeString:
+    """The progress box's list of unanswered items: a link to each, with its text's start."""
+    language = get_language()
+    return SafeString("".join(_static(item, language).todo for item in items))
+
+
+def _error(message) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+
+
+def _chosen(part: PartStatic, value: float | None) -> str:
+    return "".join(chosen if value == k else plain for k, plain, chosen in part.choices)
+
+
+@functools.lru_cache(maxsize=8)
+def _messages(language: str) -> dict[str, str]:
+    """The feedback's messages in a language, translated once (a page shows about seventy)."""
+    return {
+        "live": gettext("Your answer"),
+        "previous": gettext("Your previous answer"),
+        "nudge": ('<p class="nudge">' + gettext(
+            "Your previous answer lay outside the middle half of the panel (the IQR). You are "
+            "welcome to keep it; if you do, please tell the panel why in your reasoning.") + "</p>"),
+    }
+
+
+def feedback_html(fb: dict, language: str | None = None) -> SafeString:
+    """The panel's feedback on one part: title, chart, the expert's own answer and a nudge."""
+    messages = _messages(language or get_language())
+    own = ""
+    if fb["own_label"]:
+        whose = messages["live" if fb["live"] else "previous"]
+        own = f'<p class="own-answer">{whose}: <strong>{escape(fb["own_label"])}</strong></p>'
+    nudge = messages["nudge"] if fb["outside"] else ""
+    # Every text is escaped above; the SVG has numbers and an escaped label only.
+    return SafeString(
+        f'\n<div class="feedback">\n  <p class="fb-title">{escape(fb["title"])}</p>\n  '
+        f'{fb["svg"]}\n  {own}\n  {nudge}\n</div>\n')
+
+
+def _feedback_box(view, part, static: PartStatic, language: str) -> str:
+    inner = feedback_html(part.feedback, language) if view.has_feedback and part.feedback else ""
+    return f"{static.fb_open}{inner}</div>"
+
+
+def _ranking(view, static: ItemStatic, out: list[str], language: str) -> None:
+    out.append(static.field)
+    for part, ps in zip(view.parts, static.parts, strict=True):
+        out += [ps.head, _chosen(ps, part.value), "\n          </select>\n          ",
+                _error(part.error), "\n        </div>\n      "]
+    out.append("\n      </div>\n      ")
+    out += [_feedback_box(view, part, ps, language)
+            for part, ps in zip(view.parts, static.parts, strict=True)]
+    out.append("\n    </div>\n  ")
+
+
+def _parts(view, static: ItemStatic, out: list[str], language: str) -> None:
+    rated = view.item.kind in Item.RATED
+    for part, ps in zip(view.parts, static.parts, strict=True):
+        out.append(ps.head)
+        if rated:
+            out += ["\n".join(chosen if part.value == k else plain for k, plain, chosen in ps.choices),
+                    "</div>\n      </fieldset>\n      "]
+        else:
+            value = "" if part.value is None else _g(part.value)
+            out += [value, '">\n      ']
+            if ps.slider:
+                out += [ps.slider, value or "50", '">']
+        out += ["\n      ", _error(part.error), "\n      ", _feedback_box(view, part, ps, language),
+                "\n    </div>\n    "]
+    out.append("\n  ")
+
+
+def items_html(views, *, is_open: bool) -> SafeString:
+    """Items of the questionnaire (ItemViews) as the page shows them."""
+    language = get_language()
+    return SafeString("".join(item_html(view, is_open=is_open, language=language)
+                              for view in views))
+
+
+def item_html(view, *, is_open: bool, language: str | None = None) -> SafeString:
+    """One item of the questionnaire (an ItemView) as the page shows it."""
+    language = language or get_language()
+    static = _static(view.item, language)
+    kind = view.item.kind
+    out = ['\n<fieldset class="item', " invalid" if view.error else "", static.head,
+           static.hx if is_open else "", static.legend, _error(view.error), "\n  "]
+    if kind == Item.Kind.OPEN:
+        out += [static.field, escape(view.text), "</textarea>\n  "]
+    elif kind == Item.Kind.RANKING:
+        _ranking(view, static, out, language)
+    else:
+        _parts(view, static, out, language)
+    if kind != Item.Kind.OPEN:
+        out.append(static.noop_checked if view.no_opinion else static.noop)
+        if view.has_feedback and view.arguments:
+            n = view.arguments
+            summary = ngettext("%(n)s argument from the panel", "%(n)s arguments from the panel",
+                               n) % {"n": n}
+            out += [static.arguments[0], summary, static.arguments[1]]
+        elif not view.has_feedback and view.parts[0].feedback:
+            out.append(static.gated)
+        out += [static.why, escape(view.rationale), "</textarea>\n  "]
+    out.append('\n  <p class="save-line"><span class="save-state" aria-live="polite"></span></p>\n'
+               "</fieldset>\n")
+    # Every text is escaped; translated messages go in as the translate tag put them.
+    return SafeString("".join(out))
