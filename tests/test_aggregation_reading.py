@@ -82,3 +82,4 @@ def test_an_error_while_the_previous_round_is_read_closes_its_connection(round2,
     with connection.cursor() as cursor:  # and Django's own connection still works
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+

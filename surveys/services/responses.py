@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
 from surveys.models import Answer, Expert, Item, Rationale, Response, ResponseRevision, Round
 from surveys.services.aggregation.live import live_touch
+from surveys.services.bulk import rows_insert
 
 MAX_TEXT = 5000
 
@@ -189,8 +190,8 @@ def _answers_store(
             if answer.rationale.strip():
                 rationales.append(Rationale(response=response, item=items[code],
                                             text=answer.rationale.strip()))
-        Answer.objects.bulk_create(rows)
-        Rationale.objects.bulk_create(rationales)
+        rows_insert(Answer, rows)
+        rows_insert(Rationale, rationales)
     return response
 
 

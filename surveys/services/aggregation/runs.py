@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from surveys.models import (
 )
 from surveys.services.aggregation import statistics as stats
 from surveys.services.aggregation.reading import rounds_reading
+from surveys.services.bulk import rows_insert
 
 log = logging.getLogger(__name__)
 Status = AggregationRun.Status
@@ -138,7 +139,7 @@ def snapshot_write(*, run: AggregationRun, rows: list[dict]) -> int:
         frame, panel = stats.finish(pd.DataFrame(rows), rule=consensus_rule(round_.study))
         objects = _aggregates(run, round_, frame)
         Aggregate.objects.filter(round=round_).delete()
-        _insert(objects)
+        rows_insert(Aggregate, objects)
         now = timezone.now()
         AggregationRun.objects.filter(pk=run.pk).update(
             status=Status.DONE, rows=len(objects), progress=100, phase="", finished_at=now,
@@ -151,26 +152,6 @@ def snapshot_write(*, run: AggregationRun, rows: list[dict]) -> int:
                 "round": round_.number, "version": run.version, "rows": len(objects)})
     test_pause("written")
     return len(objects)
-
-
-def _insert(objects: list[Aggregate]) -> None:
-    """Insert a snapshot's rows: by COPY on PostgreSQL (psycopg adapts the values; Django's
-    per-value preparation of an INSERT costs about ten times as much), else bulk_create."""
-    if connection.vendor != "postgresql" or not objects:
-        Aggregate.objects.bulk_create(objects, batch_size=2000)
-        return
-    from psycopg.types.json import Jsonb
-
-    fields = [f for f in Aggregate._meta.concrete_fields if not f.primary_key]
-    json = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    names = [f.attname for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(Aggregate._meta.db_table)
-    with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in objects:
-            copy.write_row([Jsonb(getattr(row, n)) if n in json else getattr(row, n)
-                            for n in names])
 
 
 def run_fail(*, run: AggregationRun, error: BaseException) -> None:
