@@ -252,3 +252,14 @@ def test_median_change_in_round_two_is_the_difference_from_round_one(
     assert agg(round2, "agree").median_change == pytest.approx(3 - 4)
     assert agg(round2, "agree", "RU").median_change == pytest.approx(2.5 - 1.5)
     assert agg(round2, "agree", "WE").median_change == pytest.approx(5 - 5)
+
+
+def test_round_errors_read_in_the_organizers_language(study, round1):
+    from django.utils import translation
+
+    with translation.override("ru"), pytest.raises(
+            ServiceError, match="Тур 1 — в состоянии «открыт», а не черновик"):
+        round_open(round_=round1)
+    with translation.override("ru"), pytest.raises(
+            ServiceError, match="Сначала нужно закрыть тур 1"):
+        round_create(study=study)

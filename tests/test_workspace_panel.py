@@ -155,3 +155,14 @@ def test_erasing_an_expert_keeps_the_answers_under_a_pseudonym(round1, organizer
     assert "alice" not in dump.lower()
     with pytest.raises(ServiceError, match="already been erased"):
         expert_erase(expert=erased, actor=organizer)
+
+
+def test_panel_errors_read_in_the_organizers_language(study, organizer):
+    from django.utils import translation
+
+    expert_add(study=study, name="Carol", email="carol@example.org", group="WE", language="en",
+               actor=organizer)
+    with translation.override("ru"), pytest.raises(
+            ServiceError, match="Эксперт с адресом carol@example.org уже есть в этой панели"):
+        expert_add(study=study, name="Carol", email="carol@example.org", group="WE",
+                   language="en", actor=organizer)

@@ -26,9 +26,11 @@ def expert_create(
         group = study.groups.get(code=group_code)
     except StakeholderGroup.DoesNotExist:
         codes = ", ".join(study.groups.values_list("code", flat=True))
-        raise ServiceError(f"Unknown stakeholder group {group_code!r}; expected one of {codes}.") from None
+        raise ServiceError(_("Unknown stakeholder group %(code)s; expected one of %(codes)s.")
+                           % {"code": repr(group_code), "codes": codes}) from None
     if study.experts.filter(email__iexact=email).exists():
-        raise ServiceError(f"An expert with the email {email} is already on this panel.")
+        raise ServiceError(_("An expert with the email %(email)s is already on this panel.")
+                           % {"email": email})
     expert = Expert.objects.create(
         study=study, name=name, email=email.lower(), group=group,
         language=language or study.default_language,
