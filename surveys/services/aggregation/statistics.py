@@ -218,12 +218,14 @@ def _rankings(df: pd.DataFrame) -> pd.DataFrame:
     grouped = _grouped(df)
     out = _with_panel(df, lambda f, by: estimate_summary(f, by=by), grouped=grouped)
     # Each expert's ranking is ranked once for both Kendall's W and the mean ranks.
-    parts = [ranking_summary(df, by=["item"]), ranking_summary(grouped, by=["item", "group"])
-             ] if not grouped.empty else [ranking_summary(df, by=["item"])]
-    means = pd.concat([p[1].assign(group="") if k == 0 else p[1] for k, p in enumerate(parts)],
-                      ignore_index=True).drop(columns="round", errors="ignore")
-    concordance = pd.concat([p[0].assign(group="") if k == 0 else p[0] for k, p in enumerate(parts)],
-                            ignore_index=True).drop(columns=["round", "n_options"], errors="ignore")
+    concordance, means = ranking_summary(df, by=["item"])
+    parts = [(concordance.assign(group=""), means.assign(group=""))]
+    if not grouped.empty:
+        parts.append(ranking_summary(grouped, by=["item", "group"]))
+    concordance = pd.concat([c for c, _ in parts], ignore_index=True).drop(
+        columns=["round", "n_options"], errors="ignore")
+    means = pd.concat([m for _, m in parts], ignore_index=True).drop(columns="round",
+                                                                     errors="ignore")
     out = out.merge(means.drop(columns="n"), on=KEYS, how="left")
     return out.merge(concordance, on=["item", "group"], how="left")
 
