@@ -49,6 +49,9 @@ def _args() -> argparse.Namespace:
     parser.add_argument("--database", default="",
                         help="a postgres:// URL (recreated; its name must contain 'bench'); "
                              "default: embedded SQLite in a temporary file")
+    parser.add_argument("--profile", choices=STEPS,
+                        help="instead of the table, profile N requests of this kind (cProfile) "
+                             "and print the 30 functions with the most time of their own")
     return parser.parse_args()
 
 
@@ -157,6 +160,18 @@ def _queries(expert: Expert, items, step: str) -> tuple[int, int]:
     return len(queries), len(response.content)
 
 
+def _profile(experts: list[Expert], items, step: str, n: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(_cpu_ms, experts, items, step, n)
+    stats = pstats.Stats(profiler)
+    print(f"{n} {step} requests, the 30 functions with the most time of their own:")
+    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
     args = _args()
     with tempfile.TemporaryDirectory(prefix="agora-costs-") as workdir:
@@ -181,6 +196,10 @@ def main() -> None:
                 started = time.process_time()
                 getattr(expert, step)(items)
                 cold.setdefault(step, (time.process_time() - started) * 1000)
+        if args.profile:
+            _profile(experts, items, args.profile, args.requests)
+            connection.close()
+            return
         print(f"{args.requests} requests of each kind over {len(experts)} experts "
               f"({', '.join(sorted({e.language for e in experts}))}); CPU ms per request:\n")
         print("| request | median | mean | min | max | first in process | queries | bytes |")

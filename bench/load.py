@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # Django's settings and our apps, when run as bench/load.py
 STUDY_FILE = ROOT / "surveys" / "studies" / "trenin_2011.yaml"
 STEPS = ("trivial", "open", "autosave", "submit")
+FLOORS = ("session", "write")  # bench/floor_urls.py, with --floors
 
 
 def _args() -> argparse.Namespace:
@@ -57,6 +58,13 @@ def _args() -> argparse.Namespace:
                              "for several flows (default: 2,6 and then 10,30)")
     parser.add_argument("--ramp", type=int, default=30,
                         help="seconds over which the flow's experts arrive; measured after that")
+    parser.add_argument("--floors", action="store_true",
+                        help="also measure the floors of bench/floor_urls.py after the trivial view: "
+                             "a view that only reads the session, and one that also writes a row")
+    parser.add_argument("--steps", default=",".join(STEPS),
+                        help="the steps measured alone, comma-separated (default: all)")
+    parser.add_argument("--flows", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the paced flows after the steps (default: yes)")
     parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     parser.add_argument("--out", default=str(ROOT / "test-artifacts" / "bench"))
     return parser.parse_args()
@@ -157,12 +165,14 @@ def essay_round_2_open(timeout: float = 120) -> None:
 class Stack:
     """gunicorn and a Celery worker, started as platform/Procfile starts them."""
 
-    def __init__(self, env: dict[str, str], out: Path, web_workers: int):
+    def __init__(self, env: dict[str, str], out: Path, web_workers: int, *, floors: bool = False):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # A longer worker timeout than production's 30 s: on a busy machine booting takes a while.
         web_env = env | {"PORT": str(self.port), "WEB_CONCURRENCY": str(web_workers),
                          "GUNICORN_TIMEOUT": "120"}
+        if floors:  # production's settings with the floor views in front
+            web_env |= {"DJANGO_SETTINGS_MODULE": "floor_settings", "PYTHONPATH": str(ROOT / "bench")}
         self.logs = [open(out / name, "w") for name in ("web.log", "worker.log")]  # noqa: SIM115
         self.procs = [
             subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "platform/gunicorn.conf.py",
@@ -334,18 +344,21 @@ def main() -> None:
     load_before = f"{os.getloadavg()[0]:.1f}"
     _recreate_database(args.database_url)
     _prepare(args, env, data_path)
-    stack = Stack(env, out, args.web_workers)
+    stack = Stack(env, out, args.web_workers, floors=args.floors)
+    steps = [s for s in args.steps.split(",") if s]
+    if args.floors:
+        steps[1:1] = FLOORS
     try:
         essay_round_2_open()
         alone, acks = {}, []
-        for step in STEPS:
+        for step in steps:
             rows, step_acks = _locust(args, stack, data_path, out, step, mode=step, seconds=args.seconds,
                                       users=args.saturate)
             alone |= _figures(rows, (step,))
             acks.append(step_acks)
             print(f"{step}: {alone.get(step)}", flush=True)
         flows = {}
-        for think in args.think or ["2,6", "10,30"]:
+        for think in (args.think or ["2,6", "10,30"]) if args.flows else []:
             rows, flow_acks = _locust(args, stack, data_path, out, f"flow-{think.replace(',', '-')}",
                                       mode="flow", seconds=args.flow_seconds, users=args.experts,
                                       think=think, ramp=args.ramp)

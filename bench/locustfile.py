@@ -4,7 +4,8 @@ Driven by environment variables that bench/load.py sets:
   BENCH_DATA   JSON: {"experts": [{"k", "cookie", "csrf", "version"}], "items": [{"code", "kind",
                "keys", "low", "high"}]}: each expert's signed-in session (the runner makes it, as
                opening the personal link would) and the study's items
-  BENCH_MODE   open | autosave | submit | flow (the Expert user; the Trivial user needs none)
+  BENCH_MODE   open | autosave | submit | flow, or a floor of bench/floor_urls.py: session |
+               write (the Expert user; the Trivial user needs none)
   BENCH_THINK  "low,high" seconds between an expert's steps (flow); 0 = back to back
   BENCH_ACKS   where to write, at the end, per expert: the answers the server acknowledged and
                those of a request still in flight when the run stopped (it may or may not count)
@@ -87,6 +88,15 @@ class Expert(FastHttpUser):
                 self.open()
                 return
             self.version = found.group(1)
+
+    def session(self):
+        self.client.get("/floor/session/", name="session", headers=self.headers)
+
+    def write(self):
+        with self.client.get("/floor/write/", name="write", headers=self.headers,
+                             catch_response=True) as response:
+            if response.text != "1\n":
+                response.failure(f"the floor wrote {response.text!r} rows")
 
     def submit(self):
         answers = {item["code"]: item_fields(item, self.rng) for item in DATA["items"]}

@@ -22,6 +22,13 @@ from tests.conftest import small_study_data
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _session_in_the_database(settings):
+    """The counts below include reading the session from the database, as the embedded default
+    does; with Redis as the cache it is read from there, one query less (tests/test_sessions.py)."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
 def _study_in_round_two(slug: str, n_items: int, capture):
     """A study of n agreement items whose round 1 three experts answered (1, 2, 3, with a
     reason each); round 2 is open. Returns the study and the three experts."""
