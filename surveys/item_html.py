@@ -62,8 +62,10 @@ def item_statics_clear() -> None:
     _statics.clear()
 
 
-def _static(item: Item, language: str) -> ItemStatic:
-    key = (item.pk, item.updated_at, language, get_script_prefix())
+def _static(item: Item, language: str, prefix: str | None = None) -> ItemStatic:
+    """The item's markup that is the same for every expert; `prefix` is the URL prefix (read
+    here unless given: a list of items reads it once)."""
+    key = (item.pk, item.updated_at, language, prefix or get_script_prefix())
     static = _statics.get(key)
     if static is None:
         if len(_statics) >= MAX_STATICS:
@@ -186,8 +188,8 @@ def _build(item: Item) -> ItemStatic:
 
 def todo_html(items: list[Item]) -> SafeString:
     """The progress box's list of unanswered items: a link to each, with its text's start."""
-    language = get_language()
-    return SafeString("".join(_static(item, language).todo for item in items))
+    language, prefix = get_language(), get_script_prefix()
+    return SafeString("".join(_static(item, language, prefix).todo for item in items))
 
 
 def _error(message) -> str:
@@ -259,15 +261,16 @@ def _parts(view, static: ItemStatic, out: list[str], language: str) -> None:
 
 def items_html(views, *, is_open: bool) -> SafeString:
     """Items of the questionnaire (ItemViews) as the page shows them."""
-    language = get_language()
-    return SafeString("".join(item_html(view, is_open=is_open, language=language)
+    language, prefix = get_language(), get_script_prefix()
+    return SafeString("".join(item_html(view, is_open=is_open, language=language, prefix=prefix)
                               for view in views))
 
 
-def item_html(view, *, is_open: bool, language: str | None = None) -> SafeString:
+def item_html(view, *, is_open: bool, language: str | None = None,
+              prefix: str | None = None) -> SafeString:
     """One item of the questionnaire (an ItemView) as the page shows it."""
     language = language or get_language()
-    static = _static(view.item, language)
+    static = _static(view.item, language, prefix)
     kind = view.item.kind
     out = ['\n<fieldset class="item', " invalid" if view.error else "", static.head,
            static.hx if is_open else "", static.legend, _error(view.error), "\n  "]

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from surveys.models import AggregationRun, Answer, Expert, Round
 from surveys.services.aggregation import round_aggregate
-from surveys.services.panel import member_add
+from surveys.services.panel import expert_issue_token, member_add
 from surveys.services.studies import study_load
 from tests.conftest import small_study_data
 from tests.workspace_helpers import submit
@@ -171,6 +171,7 @@ def test_beat_runs_the_due_work_and_under_a_controlled_clock_it_reminds_once_the
     Round.objects.filter(pk=round1.pk).update(closes_at=closes)
     mail.reminder_schedule(round_=round1, hours_before=[24], actor=None)
     submit(alice, round1, agree=3)
+    expert_issue_token(expert=bob)  # invited: Bob holds a personal link
     clock = {"now": closes - timedelta(hours=25)}
     monkeypatch.setattr(timezone, "now", lambda: clock["now"])
     with django_capture_on_commit_callbacks(execute=True):

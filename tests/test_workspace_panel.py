@@ -4,10 +4,11 @@ import re
 
 import pytest
 from django.core import mail as django_mail
+from django.utils import translation
 
 from surveys.errors import ServiceError
 from surveys.models import Answer, AuditEvent, Expert
-from surveys.services.panel import expert_for_token
+from surveys.services.panel import expert_for_token, expert_issue_token
 from tests.workspace_helpers import (
     english,  # noqa: F401 - a fixture
     submit,
@@ -118,8 +119,10 @@ def test_a_failed_send_is_recorded_and_can_be_sent_again(study, organizer, alice
 def test_reminders_by_hand_go_only_to_those_who_have_not_submitted_and_never_twice(
         round1, organizer, alice, bob, django_capture_on_commit_callbacks):
     submit(alice, round1, agree=4)
+    expert_issue_token(expert=bob)  # invited: Bob holds a personal link
     carol = expert_add(study=round1.study, name="Carol", email="carol@example.org", group="WE",
                        language="en", actor=organizer)
+    expert_issue_token(expert=carol)
     expert_withdraw(expert=carol, actor=organizer)
     with django_capture_on_commit_callbacks(execute=True):
         sent = mail.reminder_send_now(round_=round1, actor=organizer, nonce="form-1")
@@ -127,6 +130,28 @@ def test_reminders_by_hand_go_only_to_those_who_have_not_submitted_and_never_twi
     assert [m.expert for m in sent] == [bob] and replay == []
     assert [m.to for m in django_mail.outbox] == [["bob@example.org"]]
     assert django_mail.outbox[0].subject == "Напоминание: раунд 1 исследования «Малое исследование»"
+
+
+def test_reminders_skip_experts_never_invited_or_whose_link_was_revoked(
+        round1, organizer, alice, bob, django_capture_on_commit_callbacks):
+    from api.services.panel import expert_revoke_token
+
+    # Alice was never invited (the organizer holds her back); Bob was, then his link revoked.
+    expert_issue_token(expert=bob)
+    expert_revoke_token(expert=bob, actor=organizer)
+    assert mail.reminder_send_now(round_=round1, actor=organizer, nonce="form-1") == []
+    assert django_mail.outbox == []
+
+    # Invited now, Bob is reminded; his link revoked before the worker sends, nothing goes.
+    expert_issue_token(expert=bob)
+    [queued] = mail.reminder_send_now(round_=round1, actor=organizer, nonce="form-2")
+    expert_revoke_token(expert=bob, actor=organizer)
+    assert mail.message_send(message_id=queued.pk) == "failed"
+    assert django_mail.outbox == [] and Expert.objects.get(pk=bob.pk).token_hash is None
+    queued.refresh_from_db()
+    assert queued.error == "link revoked before sending"
+    with translation.override("ru"):
+        assert queued.error_text() == "ссылка отозвана до отправки"
 
 
 def test_withdrawn_expert_loses_the_link_and_gets_no_queued_mail(study, organizer, alice):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from surveys.errors import ServiceError
 from surveys.models import AggregationRun, AuditEvent, Item, Round
+from surveys.services.panel import expert_issue_token
 from surveys.services.rounds import round_create
 from tests.workspace_helpers import (
     close_and_aggregate,
@@ -194,6 +195,7 @@ def test_scheduled_reminders_fire_once_at_72_and_24_hours_before_closing(
     Round.objects.filter(pk=round1.pk).update(closes_at=closes)
     mail.reminder_schedule(round_=round1, hours_before=[72, 24], actor=organizer)
     submit(alice, round1, agree=3)
+    expert_issue_token(expert=bob)  # invited: Bob holds a personal link
     with django_capture_on_commit_callbacks(execute=True):
         assert mail.reminders_due(now=closes - timedelta(hours=73)) == 0
         assert mail.reminders_due(now=closes - timedelta(hours=72)) == 1

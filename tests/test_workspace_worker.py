@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from surveys.models import Round
-from surveys.services.panel import expert_create, expert_for_token
+from surveys.services.panel import expert_create, expert_for_token, expert_issue_token
 from surveys.services.rounds import round_create, round_open
 from surveys.services.studies import study_load
 from tests.conftest import small_study_data, wait_for
@@ -44,7 +44,9 @@ def test_beat_tick_closes_a_round_past_its_deadline_and_fires_a_due_reminder(cel
     study, (ann, _ben) = _study()
     late = round_open(round_=round_create(study=study))
     Round.objects.filter(pk=late.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
-    other, (carl, _dora) = _study()
+    other, (carl, dora) = _study()
+    for expert in (carl, dora):  # invited: they hold a personal link
+        expert_issue_token(expert=expert)
     live = round_open(round_=round_create(study=other),
                       closes_at=timezone.now() + timedelta(hours=10))
     mail.reminder_schedule(round_=live, hours_before=[24], actor=None)

@@ -154,8 +154,18 @@ class Message(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["study", "status"])]
 
+    # Why the platform itself did not send a message (stored in English in `error`, as the API
+    # gives it; the workspace shows it in the organizer's language).
+    WITHDRAWN = "withdrawn before sending"
+    REVOKED = "link revoked before sending"
+    NOT_SENT = {WITHDRAWN: _("withdrawn before sending"), REVOKED: _("link revoked before sending")}
+
     def __str__(self) -> str:
         return f"{self.kind} {self.key} {self.status}"
+
+    def error_text(self) -> str:
+        """The error as the organizer reads it: the platform's own reasons translated."""
+        return self.NOT_SENT.get(self.error, self.error)
 
 
 class ItemOrigin(models.Model):

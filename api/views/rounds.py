@@ -19,7 +19,8 @@ from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from surveys.errors import ServiceError
 from surveys.models import Aggregate, Round
 from surveys.selectors import response_rates
-from surveys.services.rounds import round_close, round_create
+from surveys.services.rounds import round_close
+from workspace.services import planning
 from workspace.services.rounds import round_start
 
 
@@ -50,7 +51,10 @@ class RoundList(_RoundView):
     def get(self, request, slug):
         return self.paginated(self.filter_queryset(self.get_queryset()), RoundSerializer)
 
-    @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer, **WRITE_ERRORS})
+    @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer, **WRITE_ERRORS},
+                   description="Create the next round as a draft. A later round records where "
+                               "each item comes from, as `rounds/plan/` does: the last round's "
+                               "items carried over (or kept despite consensus), others added.")
     def post(self, request, slug):
         data = RoundCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -61,8 +65,8 @@ class RoundList(_RoundView):
             unknown = sorted(set(codes) - set(found))
             if unknown:
                 raise ServiceError(_("Unknown items."), field_errors={"items": ", ".join(unknown)})
-            items = [found[code] for code in codes]
-        round_ = round_create(study=self.study, items=items, actor=request.user)
+            items = [found[code] for code in dict.fromkeys(codes)]
+        round_ = planning.round_next(study=self.study, items=items, actor=request.user)
         return Response(RoundSerializer(round_).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.core import mail as django_mail
 
 from surveys.models import Answer, Expert
+from surveys.services.panel import expert_issue_token
 from tests.api.conftest import bearer
 from tests.workspace_helpers import submit
 from workspace.models import Message
@@ -72,6 +73,7 @@ def test_reminders_go_to_those_who_have_not_submitted(api, study, round1, organi
                                                       django_capture_on_commit_callbacks):
     headers = bearer(organizer)
     submit(alice, round1, agree=4)
+    expert_issue_token(expert=bob)  # invited: Bob holds a personal link
     with django_capture_on_commit_callbacks(execute=True):
         sent = api.post(S + "rounds/1/remind/", {"key": "r-1"}, format="json", **headers)
         replay = api.post(S + "rounds/1/remind/", {"key": "r-1"}, format="json", **headers)

@@ -58,6 +58,25 @@ def test_the_next_round_is_planned_from_the_last_with_provenance(api, aggregated
     assert items["agree"][0]["relation"] == "kept"  # kept despite consensus
 
 
+def test_a_round_created_directly_records_where_its_items_come_from(api, aggregated):
+    headers = aggregated["headers"]
+    made = api.post(S + "items/", {"theme": "two", "code": "new-q", "kind": "agreement", "text": {
+        "en": "A new question", "ru": "Новый вопрос"}}, format="json", **headers)
+    assert made.status_code == 201
+    created = api.post(S + "rounds/", {"items": ["dims", "agree", "new-q", "dims"]}, format="json",
+                       **headers)
+    assert created.status_code == 201 and created.json()["number"] == 2
+
+    items = {row["code"]: row["origins"] for row in
+             api.get(S + "rounds/2/items/", **headers).json()}
+    assert set(items) == {"dims", "agree", "new-q"}
+    assert items["dims"] == [{"relation": "carried", "source_item": "dims", "source_round": 1,
+                              "note": ""}]
+    assert items["agree"][0]["relation"] == "kept"  # asked again despite consensus
+    assert items["new-q"] == [{"relation": "added", "source_item": None, "source_round": None,
+                               "note": ""}]
+
+
 def test_a_draft_is_reworded_split_merged_added_to_and_trimmed(api, aggregated):
     headers = aggregated["headers"]
     api.post(S + "rounds/plan/", {"carry": ["agree", "dims", "year", "prob"]}, format="json",

@@ -80,10 +80,12 @@ def invitations_send(*, study: Study, actor, experts: list[Expert] | None = None
 
 
 def non_responders(round_: Round):
-    """Active experts of the round's study who have not submitted the round."""
+    """Whom a reminder of the round goes to: active experts of its study holding a personal
+    link (invited, and not revoked since) who have not submitted the round. An expert never
+    invited, or whose link was revoked, gets no reminder: its fresh link would invite them."""
     submitted = Response.objects.filter(round=round_, status=Response.Status.SUBMITTED
                                         ).values_list("expert_id", flat=True)
-    return _invitable(round_.study).exclude(pk__in=submitted)
+    return _invitable(round_.study).filter(token_hash__isnull=False).exclude(pk__in=submitted)
 
 
 def _fire(reminder: Reminder, actor) -> list[Message]:
@@ -191,9 +193,11 @@ def message_send(*, message_id: int) -> str:
     if not claimed:
         return message.status
     expert = message.expert
-    if expert.withdrawn_at is not None:
-        Message.objects.filter(pk=message.pk).update(status=Status.FAILED,
-                                                     error="withdrawn before sending")
+    why_not = (Message.WITHDRAWN if expert.withdrawn_at is not None else
+               Message.REVOKED if message.kind == Message.Kind.REMINDER
+               and expert.token_hash is None else "")
+    if why_not:
+        Message.objects.filter(pk=message.pk).update(status=Status.FAILED, error=why_not)
         return Status.FAILED
     try:
         subject, body = message_render(message, _link(expert))

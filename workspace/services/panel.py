@@ -146,7 +146,7 @@ def expert_withdraw(*, expert: Expert, actor, reason: str = "") -> Expert:
     expert.token_hash = None
     expert.save(update_fields=["withdrawn_at", "token_hash"])
     Message.objects.filter(expert=expert, status=Message.Status.PENDING).update(
-        status=Message.Status.FAILED, error="withdrawn before sending")
+        status=Message.Status.FAILED, error=Message.WITHDRAWN)
     AuditEvent.objects.create(study=expert.study, actor=actor, action="expert_withdrawn",
                               detail={"expert": expert.pk, "reason": reason.strip()[:500],
                                       "before": {"withdrawn": False}, "after": {"withdrawn": True}})

@@ -19,8 +19,9 @@ Relation = ItemOrigin.Relation
 
 
 @transaction.atomic
-def round_plan_next(*, study: Study, include: list[int], actor) -> Round:
-    """Create the next round as a draft from the last round's items the organizer kept."""
+def round_plan_next(*, study: Study, include: list[int], actor, add: list[Item] = ()) -> Round:
+    """Create the next round as a draft from the last round's items the organizer kept, and
+    `add`, items of the study the last round did not ask (recorded as added)."""
     last = study.rounds.order_by("-number").first()
     if last is None:
         raise ServiceError(_("Round 1 asks the study's items; there is nothing to plan from yet."))
@@ -28,18 +29,37 @@ def round_plan_next(*, study: Study, include: list[int], actor) -> Round:
     unknown = set(include) - set(asked)
     if unknown:
         raise ServiceError(_("Only items of round %(n)s can be carried over.") % {"n": last.number})
+    if any(item.study_id != study.pk or item.pk in asked for item in add):
+        raise ServiceError(_("Unknown item."))
     chosen = [asked[pk] for pk in include]
-    round_ = round_create(study=study, items=chosen, actor=actor)
+    round_ = round_create(study=study, items=[*chosen, *add], actor=actor)
     verdicts = item_verdicts(last)
     for item in chosen:
         relation = Relation.KEPT if verdicts.get(item.pk, {}).get("consensus") else Relation.CARRIED
         ItemOrigin.objects.create(item=item, round=round_, relation=relation, source_item=item,
                                   source_round=last, created_by=actor)
+    for item in add:
+        ItemOrigin.objects.create(item=item, round=round_, relation=Relation.ADDED, created_by=actor)
     dropped = sorted(asked[pk].code for pk in set(asked) - set(include))
     AuditEvent.objects.create(study=study, actor=actor, action="round_planned", detail={
         "round": round_.number, "from_round": last.number,
-        "carried": sorted(i.code for i in chosen), "dropped": dropped})
+        "carried": sorted(i.code for i in chosen), "dropped": dropped,
+        **({"added": sorted(i.code for i in add)} if add else {})})
     return round_
+
+
+def round_next(*, study: Study, items: list[Item] | None = None, actor) -> Round:
+    """The next round as a draft asking `items` (default: the last round's, or the study's
+    for round 1). A later round records where each item comes from, as planning does: the last
+    round's items carried over (or kept despite consensus), the others added."""
+    last = study.rounds.order_by("-number").first()
+    if last is None:
+        return round_create(study=study, items=items, actor=actor)
+    asked = set(last.items.values_list("pk", flat=True))
+    if items is None:
+        return round_plan_next(study=study, include=sorted(asked), actor=actor)
+    return round_plan_next(study=study, include=[i.pk for i in items if i.pk in asked],
+                           add=[i for i in items if i.pk not in asked], actor=actor)
 
 
 def _draft(round_: Round) -> Round:
