@@ -105,5 +105,7 @@ def env_cache(name: str, broker_url: str = "") -> dict:
     location = raw or (broker_url if urlsplit(broker_url).scheme in {"redis", "rediss"} else "")
     if not location:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "agora"}
+    # Short socket timeouts: an unreachable Redis costs a request two seconds, not a hang.
     return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
-            "KEY_PREFIX": "agora-cache"}
+            "KEY_PREFIX": "agora-cache",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}

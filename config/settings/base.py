@@ -242,10 +242,10 @@ TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
 # its tables): Redis from CACHE_URL, else the Redis broker, else this process's memory.
 CACHES = {"default": env_cache("CACHE_URL", CELERY_BROKER_URL)}
 # Sessions live in the database; with Redis as the cache, each is also kept there and read from
-# there (a database query less on each of an expert's requests). Never with this process's memory:
-# another web process would not see a session ended here.
-SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db"
-                  if CACHES["default"]["BACKEND"].endswith("RedisCache")
+# there (a database query less on each of an expert's requests; the database alone while Redis
+# is down, config/sessions.py). Never with this process's memory: another web process would not
+# see a session ended here.
+SESSION_ENGINE = ("config.sessions" if CACHES["default"]["BACKEND"].endswith("RedisCache")
                   else "django.contrib.sessions.backends.db")
 # Wrong invitation or API tokens allowed per client and window before 429 answers.
 TOKEN_RATE_LIMIT = env_int("TOKEN_RATE_LIMIT", 10, minimum=1)
