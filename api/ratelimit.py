@@ -3,17 +3,22 @@
 Counted per client address in the cache (Redis in production) under keys of their own, apart
 from the staff-login failures that django-axes keeps in its tables. After TOKEN_RATE_LIMIT wrong
 tokens within TOKEN_RATE_WINDOW seconds, every token attempt from that client gets 429 until the
-window ends; valid tokens from other clients are unaffected.
+window ends; valid tokens from other clients are unaffected. While the cache cannot be reached
+nothing is counted and nobody is blocked (logged): a token of 256 random bits is not guessed in
+an outage, and experts can still open their links.
 """
 
 import functools
 import ipaddress
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
 
 # Tests give every test a namespace of its own, so counters never leak between tests or runs.
 NAMESPACE = "v1"
@@ -43,17 +48,24 @@ def _key(request: HttpRequest, scope: str) -> str:
 
 def token_blocked(request: HttpRequest, scope: str = "token") -> bool:
     """Whether this client has sent too many wrong tokens in the current window."""
-    return (cache.get(_key(request, scope)) or 0) >= settings.TOKEN_RATE_LIMIT
+    try:
+        return (cache.get(_key(request, scope)) or 0) >= settings.TOKEN_RATE_LIMIT
+    except Exception:  # noqa: BLE001 - the cache is unreachable: see the module's docstring
+        log.warning("rate-limit cache unavailable; token attempts are not limited")
+        return False
 
 
 def token_failed(request: HttpRequest, scope: str = "token") -> None:
     """Count one wrong token from this client; the window starts at its first failure."""
     key = _key(request, scope)
-    cache.add(key, 0, timeout=settings.TOKEN_RATE_WINDOW)
     try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=settings.TOKEN_RATE_WINDOW)
+        cache.add(key, 0, timeout=settings.TOKEN_RATE_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=settings.TOKEN_RATE_WINDOW)
+    except Exception:  # noqa: BLE001 - the cache is unreachable: see the module's docstring
+        log.warning("rate-limit cache unavailable; a wrong token was not counted")
 
 
 def too_many_page(request: HttpRequest) -> HttpResponse:

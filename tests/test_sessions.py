@@ -1,6 +1,7 @@
 """Where an expert's session lives: in the database, and also in Redis when Redis is the cache
 (one query less on each of the expert's requests, and the database alone while Redis is down);
-never in one process's memory, where another web process would not see a session that ended."""
+never in one process's memory, where another web process would not see a session that ended.
+With Redis down, links still open (the token rate limit counts nothing then)."""
 
 import uuid
 
@@ -48,14 +49,19 @@ def signed_in(settings):
     need_service(answers("127.0.0.1", 6379), "Redis on 127.0.0.1:6379")
     settings.CACHES = _redis("redis://127.0.0.1:6379/13")
     settings.SESSION_ENGINE = CACHED_DB
+    client = Client()
+    client.get(f"/e/{_link_token()}/")
+    assert client.get("/q/").status_code == 200
+    return client
+
+
+def _link_token() -> str:
+    """The personal link token of an expert of an open round."""
     study = study_load(data=small_study_data("sessions"))
     round_open(round_=round_create(study=study))
     expert = expert_create(study=study, name="Ana", email="ana@example.org", group_code="RU",
                            language="en")
-    client = Client()
-    client.get(f"/e/{expert_issue_token(expert=expert)}/")
-    assert client.get("/q/").status_code == 200
-    return client
+    return expert_issue_token(expert=expert)
 
 
 def _session_queries(client: Client, path: str = "/q/") -> int:
@@ -85,3 +91,16 @@ def test_with_redis_unreachable_a_signed_in_expert_goes_on_answering(signed_in, 
     assert saved.status_code == 200 and "Saved" in saved.content.decode()
     assert Answer.objects.get(item__code="agree").value == 4
     assert "session cache unavailable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_with_redis_unreachable_links_open_and_a_wrong_one_gets_its_page(settings, caplog):
+    settings.CACHES = _redis(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    settings.SESSION_ENGINE = CACHED_DB
+    client = Client()
+
+    opened = client.get(f"/e/{_link_token()}/")
+    assert opened.status_code == 302 and _session_queries(client) == 1
+    wrong = Client().get(f"/e/{'x' * 43}/")
+    assert wrong.status_code == 404 and "This link is not valid" in wrong.content.decode()
+    assert "rate-limit cache unavailable; a wrong token was not counted" in caplog.text
