@@ -16,7 +16,9 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_DIR = ROOT.parent / "shared" / "seed"
+# The essay the study comes from is not part of the product: tests that compare the study with
+# it read it from AGORA_ESSAY_DIR, else from ../shared/seed beside the clone (as in CI).
+SEED_DIR = Path(os.environ.get("AGORA_ESSAY_DIR") or ROOT.parent / "shared" / "seed")
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 (ROOT / "test-artifacts").mkdir(exist_ok=True)
 
@@ -28,6 +30,15 @@ def need_service(available: bool, what: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not available")
     pytest.skip(f"{what} is not available")
+
+
+def essay_paragraphs() -> list[str]:
+    """The essay's non-empty lines (paragraph N of a study file is element N-1); skips the test
+    with the reason when the essay is not beside the clone, fails instead under REQUIRE_SERVICES=1."""
+    essays = [p for p in sorted(SEED_DIR.glob("*.txt"))
+              if "Missile Defense" in p.read_text(encoding="utf-8")] if SEED_DIR.is_dir() else []
+    need_service(bool(essays), f"the essay (a .txt file in AGORA_ESSAY_DIR or {SEED_DIR})")
+    return [line for line in essays[0].read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def on_postgres() -> bool:

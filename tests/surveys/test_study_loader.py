@@ -12,24 +12,14 @@ from django.core.management import CommandError, call_command
 from surveys.errors import StudyFileError
 from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
 from surveys.services.studies import study_file_read, study_load
-from tests.conftest import small_study_data
+from tests.conftest import ROOT, essay_paragraphs, small_study_data
 
-ROOT = Path(__file__).resolve().parents[1]
 STUDY_FILE = ROOT / "surveys" / "studies" / "trenin_2011.yaml"
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
 
 
 def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count()
             for model in (Study, StakeholderGroup, Theme, Item, AuditEvent)}
-
-
-def _essay_paragraphs() -> list[str]:
-    """The seed essay's non-empty lines; paragraph N of a study file is element N-1."""
-    essays = [p for p in sorted(SEED_DIR.glob("*.txt"))
-              if "Missile Defense" in p.read_text(encoding="utf-8")]
-    assert essays, f"no seed essay in {SEED_DIR}"
-    return [line for line in essays[0].read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _words(text: str) -> list[str]:
@@ -87,7 +77,7 @@ def test_shipped_essay_study_loads_with_every_kind_of_item():
 
 
 def test_every_anchor_appears_verbatim_in_its_essay_paragraph():
-    paragraphs = _essay_paragraphs()
+    paragraphs = essay_paragraphs()
     for item in _shipped_items():
         source = item["source"]
         assert 1 <= source["paragraph"] <= len(paragraphs), item["code"]
@@ -103,7 +93,7 @@ def _copied_runs(text: str, essay_runs: set[tuple[str, ...]]) -> list[str]:
 
 
 def _essay_runs() -> set[tuple[str, ...]]:
-    essay = _words(" ".join(_essay_paragraphs()))
+    essay = _words(" ".join(essay_paragraphs()))
     return {tuple(essay[k:k + 12]) for k in range(len(essay) - 11)}
 
 
@@ -117,7 +107,7 @@ def test_no_proposition_copies_twelve_words_in_a_row_from_the_essay():
 def test_the_copy_check_notices_a_sentence_lifted_from_the_essay():
     # Guards the check above: essay words inside a proposition of our own must be caught,
     # typographic apostrophes and case notwithstanding.
-    lifted = " ".join(_essay_paragraphs()[15].split()[:14]).upper()
+    lifted = " ".join(essay_paragraphs()[15].split()[:14]).upper()
     assert _copied_runs(f"We hold that {lifted}, and more.", _essay_runs())
     assert not _copied_runs("Russia and the United States should build missile defense "
                             "together within ten years, said nobody in particular.", _essay_runs())

@@ -13,7 +13,7 @@ from surveys.services.panel import member_add
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
 from tests.conftest import ROOT, need_service, small_study_data
-from tests.test_reports import answer_round
+from tests.surveys.test_reports import answer_round
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
