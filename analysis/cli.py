@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TextIO
 import pandas as pd
 
 from analysis.agreement import LEVELS, panel_agreement
-from analysis.descriptive import rand_ucla, rated_summary
+from analysis.descriptive import boxes, rand_ucla, rated_summary
 from analysis.frames import read_long
 from analysis.groups import group_differences
 from analysis.ranking import kendall_w
@@ -196,11 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _apply_defaults(args: argparse.Namespace) -> None:
     rand = getattr(args, "rand", False)
-    defaults = {"scale_min": 1, "scale_max": 9 if rand else 5,
-                "agree_min": 7 if rand else 4, "disagree_max": 3 if rand else 2}
+    defaults = {"scale_min": 1, "scale_max": 9 if rand else 5}
     for name, value in defaults.items():
         if getattr(args, name, value) is None:
             setattr(args, name, value)
+    if hasattr(args, "scale_min"):
+        top_min, bottom_max = boxes(args.scale_min, args.scale_max)
+        for name, value in (("agree_min", top_min), ("disagree_max", bottom_max)):
+            if getattr(args, name, value) is None:
+                setattr(args, name, value)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,

@@ -12,6 +12,11 @@ A rule is a mapping (or an object with ``as_dict()``) with a ``kind``:
 
 A row with no valid answer never has consensus (False). A rule whose statistic the summary
 lacks for a row (RAND/UCLA on a 5-point item) gives NA for that row.
+
+A rule may carry a ``direction``: "agree" (consensus on agreement: the top boxes), "disagree"
+(on rejection: the bottom boxes) or "either" (the default). `verdicts` turns a rule into the
+three-way verdict every page, report and export shows: "agree", "disagree", "none", or None
+(no verdict: the rule does not apply, or nobody gave a valid answer).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.descriptive import apmo_cutoff
+from analysis.descriptive import apmo_cutoff, boxes
 
 # The definitions shown beside the study's own rule (von der Gracht 2012 reviews them).
 DEFINITIONS: dict[str, dict[str, Any]] = {
@@ -40,10 +45,62 @@ _STATISTIC = {kind: column for kind, (column, _) in _THRESHOLDS.items()} | {
     "apmo": "pct_agree", "rand_ucla": "di"}
 
 
-def study_rule(*, agree_pct: float, iqr_max: float) -> dict[str, Any]:
+DIRECTIONS = ("agree", "disagree", "either")
+AGREE, DISAGREE, NONE = "agree", "disagree", "none"
+
+
+def study_rule(*, agree_pct: float, iqr_max: float, direction: str = "either") -> dict[str, Any]:
     """The rule 'agreement >= agree_pct and IQR <= iqr_max' as a rule mapping."""
     return {"kind": "all", "rules": [{"kind": "agree_pct", "min": agree_pct},
-                                     {"kind": "iqr", "max": iqr_max}]}
+                                     {"kind": "iqr", "max": iqr_max}], "direction": direction}
+
+
+def verdicts(summary: pd.DataFrame, rule: Any, *, apmo: float | None = None) -> pd.Series:
+    """Per summary row: "agree", "disagree", "none", or None (no verdict).
+
+    "agree" when the rule is met with % agree (the top boxes) as its agreement and the median
+    lies in the top boxes; "disagree" likewise with % disagree and the bottom boxes; only the
+    sides the rule's `direction` allows count. The boxes come from the rows' `scale_min` and
+    `scale_max` columns (1-5 without them, see analysis.descriptive.boxes). No verdict where
+    the rule's statistic is missing (RAND/UCLA on a 5-point item) or n is 0.
+    """
+    spec = _as_mapping(rule)
+    direction = spec.get("direction", "either")
+    if direction not in DIRECTIONS:
+        raise ValueError(f"a rule's direction is one of {', '.join(DIRECTIONS)} (got {direction!r})")
+    top, bottom = _box_columns(summary)
+    median = _column(summary, "median")
+    out = pd.Series(NONE, index=summary.index, dtype=object)
+    applies = pd.Series(False, index=summary.index)
+    for side, in_boxes in ((AGREE, median.ge(top)), (DISAGREE, median.le(bottom))):
+        sided = summary if side == AGREE else summary.assign(
+            pct_agree=_column(summary, "pct_disagree"))
+        met = rule_met(sided, spec, apmo=apmo)
+        applies |= met.notna().to_numpy()
+        if direction in (side, "either"):
+            out[(met.fillna(False).astype(bool) & in_boxes).to_numpy()] = side
+    answered = summary["n"].gt(0) if "n" in summary.columns else pd.Series(True, summary.index)
+    out[(~applies | ~answered).to_numpy()] = None
+    return out.rename("verdict")
+
+
+def item_verdict(dimension_verdicts: list[str | None]) -> str | None:
+    """An item's verdict from its dimensions': the one they all share, "none" when they differ,
+    None when no dimension has a verdict."""
+    given = [v for v in dimension_verdicts if v is not None and not pd.isna(v)]
+    if not given:
+        return None
+    return given[0] if all(v == given[0] for v in given) else NONE
+
+
+def _box_columns(summary: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    low = _column(summary, "scale_min").fillna(1.0)
+    high = _column(summary, "scale_max").fillna(5.0)
+    pairs = {pair: boxes(*pair) for pair in set(zip(low, high, strict=True))}
+    top = [pairs[pair][0] for pair in zip(low, high, strict=True)]
+    bottom = [pairs[pair][1] for pair in zip(low, high, strict=True)]
+    return (pd.Series(top, index=summary.index, dtype="float64"),
+            pd.Series(bottom, index=summary.index, dtype="float64"))
 
 
 def rule_met(summary: pd.DataFrame, rule: Any, *, apmo: float | None = None) -> pd.Series:

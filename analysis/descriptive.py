@@ -32,16 +32,34 @@ _RAND_SCALE = (1, 9)
 _RAND_MIDPOINT = 5.0
 
 
+def boxes(scale_min: float, scale_max: float) -> tuple[float, float]:
+    """(top_min, bottom_max): the top boxes are the values >= top_min, the bottom boxes those
+    <= bottom_max: 4-5 / 1-2 on a 5-point scale, 7-9 / 1-3 on a 9-point scale, the top and
+    bottom 40 % of the range on any other. The one definition every figure uses."""
+    if (scale_min, scale_max) == (1, 5):
+        return 4.0, 2.0
+    if (scale_min, scale_max) == (1, 9):
+        return 7.0, 3.0
+    width = scale_max - scale_min
+    return scale_max - 0.4 * width, scale_min + 0.4 * width
+
+
 def rated_summary(
     frame: pd.DataFrame,
     *,
     scale_min: int = 1,
     scale_max: int = 5,
-    agree_min: float = 4,
-    disagree_max: float = 2,
+    agree_min: float | None = None,
+    disagree_max: float | None = None,
     by: Sequence[str] = DEFAULT_BY,
 ) -> pd.DataFrame:
-    """Return one row per `by` key with the spread, agreement and consensus of rated answers."""
+    """Return one row per `by` key with the spread, agreement and consensus of rated answers.
+
+    % agree and % disagree count the top and bottom boxes of the scale (`boxes`) unless
+    `agree_min` / `disagree_max` say otherwise."""
+    top_min, bottom_max = boxes(scale_min, scale_max)
+    agree_min = top_min if agree_min is None else agree_min
+    disagree_max = bottom_max if disagree_max is None else disagree_max
     df = validate_long(frame)
     keys = group_keys(df, by)
     require_scale(df["value"], scale_min, scale_max)
@@ -71,10 +89,13 @@ def estimate_summary(frame: pd.DataFrame, *, by: Sequence[str] = DEFAULT_BY) -> 
 def consensus_met(
     summary: pd.DataFrame, *, agree_pct: float = 75.0, iqr_max: float = 1.0
 ) -> pd.Series:
-    """Return, per summary row, whether pct_agree >= agree_pct and iqr <= iqr_max with n > 0."""
+    """Return, per summary row, whether pct_agree >= agree_pct and iqr <= iqr_max with n > 0
+    (analysis.consensus.rule_met under that rule, NA read as not met)."""
+    from analysis.consensus import rule_met, study_rule
+
     _require_columns(summary, ("n", "pct_agree", "iqr"), "consensus_met")
-    met = summary["pct_agree"].ge(agree_pct) & summary["iqr"].le(iqr_max) & summary["n"].gt(0)
-    return met.rename("consensus")
+    met = rule_met(summary, study_rule(agree_pct=agree_pct, iqr_max=iqr_max))
+    return met.fillna(False).astype(bool).rename("consensus")
 
 
 def apmo_cutoff(summary: pd.DataFrame) -> float:

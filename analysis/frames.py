@@ -25,6 +25,9 @@ import pandas as pd
 REQUIRED_COLUMNS: tuple[str, ...] = ("expert", "round", "item", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("dimension", "group")
 LONG_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# The item kinds answered on a rating scale (the `kind` column): agreement and Policy-Delphi
+# dimensions. Consensus verdicts and stability apply to these only.
+RATED_KINDS: tuple[str, ...] = ("agreement", "dimensions")
 ANSWER_KEY: tuple[str, ...] = ("expert", "round", "item", "dimension")
 
 # Only the value column may spell "no opinion"; an item or expert literally called "NA"

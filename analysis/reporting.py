@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.consensus import rule_met, study_rule
 from analysis.descriptive import apmo_cutoff, rated_summary
 from analysis.frames import validate_long
 
@@ -20,7 +21,7 @@ DEFINITIONS: tuple[str, ...] = ("rule", "agreement", "iqr", "sd", "tastle_wierma
 
 
 def convergence(frame: pd.DataFrame, *, scale_min: int = 1, scale_max: int = 5,
-                agree_min: float = 4) -> pd.DataFrame:
+                agree_min: float | None = None) -> pd.DataFrame:
     """Per round, item and dimension: n, median, IQR, SD, % agreement and Tastle-Wierman."""
     out = rated_summary(frame, scale_min=scale_min, scale_max=scale_max, agree_min=agree_min,
                         by=("round", *KEYS))
@@ -37,15 +38,18 @@ def consensus_definitions(summary: pd.DataFrame, *, agree_pct: float = 75.0, iqr
     the round's APMO cut-off. `unanimous` says whether all definitions give the same verdict.
     """
     out = summary.loc[:, ["round", *KEYS]].copy()
-    valid = summary["n"].gt(0)
-    out["agreement"] = summary["pct_agree"].ge(agree_pct) & valid
-    out["iqr"] = summary["iqr"].le(iqr_max) & valid
-    out["rule"] = out["agreement"] & out["iqr"]
-    out["sd"] = summary["sd"].le(sd_max) & valid
-    out["tastle_wierman"] = summary["tastle_wierman"].ge(tw_min) & valid
+    rules = {"agreement": {"kind": "agree_pct", "min": agree_pct},
+             "iqr": {"kind": "iqr", "max": iqr_max},
+             "rule": study_rule(agree_pct=agree_pct, iqr_max=iqr_max),
+             "sd": {"kind": "sd", "max": sd_max},
+             "tastle_wierman": {"kind": "tastle_wierman", "min": tw_min}}
+    for name, rule in rules.items():
+        out[name] = rule_met(summary, rule).fillna(False).astype(bool)
     cutoffs = {r: apmo_cutoff(part) for r, part in summary.groupby("round")}
     out["apmo_cutoff"] = summary["round"].map(cutoffs)
-    out["apmo"] = summary["pct_agree"].ge(out["apmo_cutoff"]) & valid
+    out["apmo"] = pd.concat([rule_met(part, {"kind": "apmo"}, apmo=cutoffs[r])
+                             for r, part in summary.groupby("round")]).reindex(
+        summary.index).fillna(False).astype(bool)
     verdicts = out.loc[:, list(DEFINITIONS)]
     out["unanimous"] = verdicts.all(axis=1) | ~verdicts.any(axis=1)
     return out

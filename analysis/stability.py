@@ -24,6 +24,31 @@ STABILITY_COLUMNS: tuple[str, ...] = (
 STABLE_BELOW_PCT = 15.0
 
 
+# Scheibe's rule as a stability rule mapping (the default of `stability`).
+SCHEIBE = {"kind": "distribution", "change_below_pct": STABLE_BELOW_PCT}
+
+
+def stable_under(table: pd.DataFrame, rule: dict | None = None) -> pd.Series:
+    """Per row of a stability table (n_pairs, wilcoxon_p, distribution_change): whether it is
+    stable under the rule, None where nobody answered both rounds.
+
+    `{"kind": "wilcoxon", "p_above": 0.05}`: the signed-rank test finds no change (p above the
+    bound; no expert moving at all is stable); `{"kind": "distribution", "change_below_pct": 15}`:
+    the distribution moved less than that (Scheibe et al. 1975; the default).
+    """
+    rule = rule or SCHEIBE
+    if rule["kind"] == "wilcoxon":
+        p = pd.to_numeric(table["wilcoxon_p"], errors="coerce")
+        met = p.isna() | p.gt(rule["p_above"])
+    elif rule["kind"] == "distribution":
+        met = pd.to_numeric(table["distribution_change"], errors="coerce").lt(
+            rule["change_below_pct"])
+    else:
+        raise ValueError(f"unknown stability rule kind {rule['kind']!r}")
+    paired = pd.to_numeric(table["n_pairs"], errors="coerce").fillna(0).gt(0)
+    return met.astype(object).where(paired, None).rename("stable")
+
+
 def stability(
     frame: pd.DataFrame,
     *,
@@ -31,11 +56,13 @@ def stability(
     to_round: int,
     scale_min: int = 1,
     scale_max: int = 5,
+    rule: dict | None = None,
 ) -> pd.DataFrame:
     """Return one row per (item, dimension) answered in either round measuring change between them.
 
     wilcoxon_statistic is scipy's two-sided statistic (the smaller of the signed-rank sums)
-    with zero differences dropped; statistic and p are NaN when no pair changed.
+    with zero differences dropped; statistic and p are NaN when no pair changed. `stable` is
+    the verdict under `rule` (see `stable_under`; Scheibe's 15 % rule by default).
     """
     if from_round == to_round:
         raise ValueError("from_round and to_round must differ")
@@ -60,7 +87,7 @@ def stability(
     before, after = valid & (rounds == from_round), valid & (rounds == to_round)
     out["cv_change"] = _cv(values, key, after, len(index)) - _cv(values, key, before, len(index))
     out["distribution_change"] = _distribution_change(values, key, before, after, len(index))
-    out["stable"] = out["distribution_change"].lt(STABLE_BELOW_PCT)
+    out["stable"] = stable_under(out, rule)
     return out.loc[:, list(STABILITY_COLUMNS)].reset_index()
 
 

@@ -35,7 +35,7 @@ class MemberInline(admin.TabularInline):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
-    list_display = ["slug", "title_en", "status", "consensus_agree_pct", "consensus_iqr_max"]
+    list_display = ["slug", "title_en", "status"]
     inlines = [GroupInline, ThemeInline, MemberInline]
 
 
@@ -84,8 +84,8 @@ class RoundAdmin(admin.ModelAdmin):
 @admin.register(Aggregate)
 class AggregateAdmin(admin.ModelAdmin):
     list_display = ["round", "item", "dimension", "group", "n", "median", "iqr", "pct_agree",
-                    "consensus"]
-    list_filter = ["round", "group", "consensus"]
+                    "pct_disagree", "verdict", "stable"]
+    list_filter = ["round", "group", "verdict"]
 
     def has_add_permission(self, request):
         return False

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from analysis.frames import RATED_KINDS
+
 
 def _localized(obj: models.Model, field: str) -> str:
     """Return the field in the active language, falling back to English."""
@@ -40,8 +42,6 @@ class Study(models.Model):
         help_text=_("Real-Time: one live round that experts revisit any time, with statistics "
                     "refreshed after every submission and dated snapshots taken by the organizer."),
     )
-    consensus_agree_pct = models.FloatField(default=75.0)
-    consensus_iqr_max = models.FloatField(default=1.0)
     answer_before_feedback = models.BooleanField(
         default=False,
         help_text=_("Against anchoring: an item's feedback opens once the expert has answered it "
@@ -133,7 +133,7 @@ class Item(models.Model):
         RANKING = "ranking", _("Ranking")
         OPEN = "open", _("Open text")
 
-    RATED = {Kind.AGREEMENT, Kind.DIMENSIONS}
+    RATED = frozenset(RATED_KINDS)  # the one definition, shared with the statistics
     ESTIMATES = {Kind.PROBABILITY, Kind.YEAR, Kind.NUMERIC}
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="items")
@@ -333,6 +333,14 @@ class ResponseRevision(models.Model):
         return f"response {self.response_id} revision {self.number}"
 
 
+class Verdict(models.TextChoices):
+    """A consensus verdict (analysis.consensus.verdicts); no verdict is stored as ''."""
+
+    AGREE = "agree", _("consensus: agree")
+    DISAGREE = "disagree", _("consensus: disagree")
+    NONE = "none", _("no consensus")
+
+
 class Aggregate(models.Model):
     """The snapshot of one round's answers on an item and dimension, for the panel or a group."""
 
@@ -349,8 +357,12 @@ class Aggregate(models.Model):
     mean = models.FloatField(null=True)
     sd = models.FloatField(null=True)
     pct_agree = models.FloatField(null=True)
+    pct_disagree = models.FloatField(null=True)
     distribution = models.JSONField(default=dict)
-    consensus = models.BooleanField(null=True)
+    # The verdict under the rule its run records (AggregationRun.rule): '' = no verdict.
+    verdict = models.CharField(max_length=8, choices=Verdict, blank=True, default="")
+    # Stable against the round before under the same rule; null: no verdict (round 1, no pairs).
+    stable = models.BooleanField(null=True)
     median_change = models.FloatField(null=True)
     extra = models.JSONField(default=dict)
     # The computation (round, version) that wrote this row; null only for pre-versioning rows.
@@ -406,6 +418,10 @@ class AggregationRun(models.Model):
     seconds = models.FloatField(null=True, blank=True)
     panel = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # The rules the verdicts were computed under (ConsensusRule.snapshot()) and their revision;
+    # revision null: no rule was registered, the default rule applied.
+    rule = models.JSONField(default=dict, blank=True)
+    rule_revision = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["round", "version"]

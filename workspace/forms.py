@@ -107,7 +107,9 @@ class ItemForm(forms.Form):
 class RuleForm(forms.Form):
     definition = forms.ChoiceField(label=_("Consensus definition"),
                                    choices=ConsensusRule.Definition.choices, widget=forms.RadioSelect)
-    agree_pct = forms.FloatField(label=_("Agreement threshold X (percent in the top boxes, at least)"))
+    direction = forms.ChoiceField(label=_("Consensus on"), choices=ConsensusRule.Direction.choices,
+                                  widget=forms.RadioSelect)
+    agree_pct = forms.FloatField(label=_("Threshold X (percent in the top or bottom boxes, at least)"))
     iqr_max = forms.FloatField(label=_("IQR threshold Y (at most)"))
     stability = forms.ChoiceField(label=_("Stability definition"),
                                   choices=ConsensusRule.Stability.choices, widget=forms.RadioSelect)

@@ -29,7 +29,13 @@ class ConsensusRule(models.Model):
         CONVERGED = "converged", _("Every item has reached consensus or stability")
 
     study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="consensus_rule")
+    class Direction(models.TextChoices):
+        EITHER = "either", _("Agreement or rejection")
+        AGREE = "agree", _("Agreement only (top boxes)")
+        DISAGREE = "disagree", _("Rejection only (bottom boxes)")
+
     definition = models.CharField(max_length=12, choices=Definition, default=Definition.COMBINED)
+    direction = models.CharField(max_length=8, choices=Direction, default=Direction.EITHER)
     agree_pct = models.FloatField(default=75.0)
     iqr_max = models.FloatField(default=1.0)
     stability = models.CharField(max_length=12, choices=Stability, default=Stability.WILCOXON)
@@ -56,8 +62,8 @@ class ConsensusRule(models.Model):
             self.Definition.COMBINED: {"kind": "all", "rules": [agree, iqr]},
             self.Definition.RAND_UCLA: {"kind": "rand_ucla"},
         }[self.definition]
-        return {**spec, "definition": self.definition, "agree_pct": self.agree_pct,
-                "iqr_max": self.iqr_max}
+        return {**spec, "direction": self.direction, "definition": self.definition,
+                "agree_pct": self.agree_pct, "iqr_max": self.iqr_max}
 
     def stability_dict(self) -> dict:
         if self.stability == self.Stability.WILCOXON:

@@ -1,34 +1,31 @@
-"""Reads for the workspace: access, verdicts per item, the dashboard's figures, lineage."""
+"""Reads for the workspace: access, staff, sends, the registered rules as text, lineage.
 
-from statistics import median
+The figures a study publishes (participation, verdicts, stability, stopping) are in
+surveys.figures.
+"""
 
-import pandas as pd
-from django.db.models import Exists, F, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from analysis.consensus import rule_met, study_rule
-from analysis.stability import stability
+from surveys.figures import CONSENSUS, item_verdicts, verdict_counts
 from surveys.models import (
-    Aggregate,
-    AggregationRun,
+    Answer,
     Expert,
     Item,
     Response,
-    ResponseRevision,
     Round,
     StakeholderGroup,
     Study,
     StudyMember,
     Theme,
 )
-from surveys.selectors import answers_frame, study_for_member
+from surveys.selectors import round_items, round_previous, study_for_member
 from workspace.models import ConsensusRule, ItemOrigin, Message
 
 WRITE = (StudyMember.Role.OWNER, StudyMember.Role.ORGANIZER)
 READ = (*WRITE, StudyMember.Role.ANALYST)
-RATED = (Item.Kind.AGREEMENT, Item.Kind.DIMENSIONS)
 
 
 def study_for_organizer(*, user, slug: str) -> Study:
@@ -95,185 +92,6 @@ def members(study: Study):
     order = {StudyMember.Role.OWNER: 0, StudyMember.Role.ORGANIZER: 1, StudyMember.Role.ANALYST: 2}
     rows = list(study.members.select_related("user"))
     return sorted(rows, key=lambda m: (order.get(m.role, 3), m.user.get_username()))
-
-
-def rule_of(study: Study):
-    """The registered rule, or the study's own thresholds when none is registered yet."""
-    rule = ConsensusRule.objects.filter(study=study).first()
-    if rule is not None:
-        return rule
-    return study_rule(agree_pct=study.consensus_agree_pct, iqr_max=study.consensus_iqr_max)
-
-
-def _combine(values: list) -> bool | None:
-    """All dimensions together: False if any is False, True if all are True, else unknown."""
-    flags = [None if v is None or pd.isna(v) else bool(v) for v in values]
-    if any(flag is False for flag in flags):
-        return False
-    return True if flags and all(flags) else None
-
-
-def item_verdicts(round_: Round) -> dict[int, dict]:
-    """Per item of an aggregated round: consensus and stability under the registered rules.
-
-    An item has consensus (or is stable) when every dimension has; None means the rule does not
-    apply (an estimate under an agreement rule, a first round for stability).
-    """
-    rows = list(Aggregate.objects.filter(round=round_, group="").values(
-        "item_id", "dimension", "n", "pct_agree", "iqr", "sd", "extra"))
-    if not rows:
-        return {}
-    summary = pd.DataFrame([{**{k: r[k] for k in ("item_id", "dimension", "n")},
-                             "pct_agree": r["pct_agree"], "iqr": r["iqr"], "sd": r["sd"],
-                             "di": (r["extra"] or {}).get("di")} for r in rows])
-    rule = rule_of(round_.study)
-    summary["consensus"] = rule_met(summary, rule).astype(object).where(
-        lambda s: s.notna(), None)
-    stable = _stored_stability(rows, rule)
-    if stable is None:  # a snapshot written before the aggregation stored stability
-        stable = _stability(round_, rule)
-    out: dict[int, dict] = {}
-    for item_id, part in summary.groupby("item_id"):
-        consensus = _combine(list(part["consensus"]))
-        flags = [stable.get((item_id, dim)) for dim in part["dimension"]]
-        out[int(item_id)] = {"consensus": consensus, "stable": _combine(flags)}
-    return out
-
-
-def _stability_rule(rule) -> dict:
-    return rule.stability_dict() if isinstance(rule, ConsensusRule) else {
-        "kind": "wilcoxon", "p_above": 0.05}
-
-
-def _verdict(pairs, wilcoxon_p, distribution_change, definition: dict) -> bool | None:
-    if not pairs:
-        return None
-    if definition["kind"] == "wilcoxon":
-        # No expert moved at all: nothing to test, and nothing changed.
-        return True if wilcoxon_p is None or pd.isna(wilcoxon_p) else bool(
-            wilcoxon_p > definition["p_above"])
-    return bool(distribution_change < definition["change_below_pct"])
-
-
-def _stored_stability(rows: list[dict], rule) -> dict[tuple[int, str], bool | None] | None:
-    """Stability under the rule from the figures the aggregation stored on the panel rows
-    (paired with the round before); None when no row has them (a first round, or an old
-    snapshot), so the caller computes them from the answers."""
-    stored = [r for r in rows if "stability_pairs" in (r["extra"] or {})]
-    if not stored:
-        return None
-    definition = _stability_rule(rule)
-    return {(r["item_id"], r["dimension"]): _verdict(
-        r["extra"]["stability_pairs"], r["extra"].get("wilcoxon_p"),
-        r["extra"].get("distribution_change"), definition) for r in stored}
-
-
-def _stability(round_: Round, rule) -> dict[tuple[int, str], bool | None]:
-    previous = Round.objects.filter(study_id=round_.study_id, number=round_.number - 1).first()
-    if previous is None:
-        return {}
-    frame = answers_frame(round_ids=[previous.pk, round_.pk])
-    frame = frame[frame["kind"].isin(list(RATED))]
-    if frame.empty:
-        return {}
-    table = stability(frame, from_round=previous.number, to_round=round_.number)
-    definition = _stability_rule(rule)
-    codes = dict(Item.objects.filter(study_id=round_.study_id).values_list("code", "pk"))
-    return {(codes[row.item], row.dimension): _verdict(
-        row.n_pairs, row.wilcoxon_p, row.distribution_change, definition)
-        for row in table.itertuples()}
-
-
-def stopping_status(study: Study) -> dict:
-    """Whether the registered stopping rule says the study can stop after its last aggregated round."""
-    rule = ConsensusRule.objects.filter(study=study).first()
-    last = study.rounds.filter(status=Round.Status.AGGREGATED).order_by("-number").first()
-    if rule is None or last is None:
-        return {"known": False}
-    verdicts = item_verdicts(last)
-    rated = [v for v in verdicts.values() if v["consensus"] is not None or v["stable"] is not None]
-    settled = sum(1 for v in rated if v["consensus"] or v["stable"])
-    reached_max = last.number >= rule.max_rounds
-    converged = bool(rated) and settled == len(rated)
-    stop = reached_max or (rule.stopping == ConsensusRule.Stopping.CONVERGED and converged)
-    return {"known": True, "round": last.number, "settled": settled, "rated": len(rated),
-            "reached_max": reached_max, "converged": converged, "stop": stop}
-
-
-def _invited(study: Study):
-    return study.experts.filter(withdrawn_at__isnull=True, token_issued_at__isnull=False)
-
-
-def response_table(round_: Round) -> list[dict]:
-    """Per stakeholder group and for the whole panel: invited, started, submitted, %, attrition,
-    and the median minutes to complete.
-
-    Started: the expert saved a first answer in this round (`Response.started_at`), or the
-    response is submitted (a Real-Time snapshot carries submitted responses forward).
-    Attrition: of the experts who submitted the previous round, those who have not submitted
-    this one.
-    """
-    study = round_.study
-    previous = Round.objects.filter(study=study, number=round_.number - 1).first()
-    responses = {expert: (status, started, submitted) for expert, status, started, submitted in
-                 _with_first_submit(Response.objects.filter(round=round_)).values_list(
-                     "expert_id", "status", "started_at", "first_submit")}
-    before = set(Response.objects.filter(round=previous, status=Response.Status.SUBMITTED)
-                 .values_list("expert_id", flat=True)) if previous else set()
-    invited = list(_invited(study).values_list("pk", "group_id"))
-    rows = []
-    for group in [*study.groups.all(), None]:
-        ids = {pk for pk, g in invited if group is None or g == group.pk}
-        mine = [responses[pk] for pk in ids if pk in responses]
-        started = sum(1 for status, began, _s in mine
-                      if began is not None or status == Response.Status.SUBMITTED)
-        submitted = sum(1 for status, _b, _s in mine if status == Response.Status.SUBMITTED)
-        prior = before & ids
-        lost = sum(1 for pk in prior if responses.get(pk, ("",))[0] != Response.Status.SUBMITTED)
-        rows.append({"group": group, "invited": len(ids), "started": started,
-                     "submitted": submitted, "rate": _pct(submitted, len(ids)),
-                     "previous": len(prior) if previous else None,
-                     "lost": lost if previous else None,
-                     "attrition": _pct(lost, len(prior)) if previous else None,
-                     "median_minutes": _median_minutes(mine)})
-    return rows
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _with_first_submit(responses):
-    """Annotate `first_submit`: when the expert first submitted the response.
-
-    `submitted_at` moves on every revision, so the first submit is the response's first
-    revision (one is written per submit and per later change of a submitted response);
-    `submitted_at` only for a response without revisions (submitted before they were kept).
-    """
-    first = ResponseRevision.objects.filter(response=OuterRef("pk")).order_by("number")
-    return responses.annotate(first_submit=Coalesce(
-        Subquery(first.values("created_at")[:1]), F("submitted_at")))
-
-
-def _median_minutes(responses) -> float | None:
-    """Median of first submit - started_at in minutes over (status, started_at, first_submit)
-    triples of submitted responses that have both times (in order)."""
-    spans = [(done - began).total_seconds() / 60 for status, began, done in responses
-             if status == Response.Status.SUBMITTED and began is not None and done is not None
-             and done >= began]
-    return round(median(spans), 1) if spans else None
-
-
-def median_minutes_to_complete(round_: Round) -> float | None:
-    """Median minutes from an expert's first saved answer to their first submit, over the
-    round's submitted responses (later revisions do not lengthen it; responses started before
-    `started_at` existed are left out)."""
-    return _median_minutes(_with_first_submit(Response.objects.filter(round=round_)).values_list(
-        "status", "started_at", "first_submit"))
-
-
-def aggregation_progress(round_: Round) -> AggregationRun | None:
-    return round_.aggregation_runs.order_by("-version").first()
 
 
 def message_log(study: Study, *, failed_only: bool = False):
@@ -361,17 +179,24 @@ def rule_lines(snapshot: dict) -> list[str]:
                                                                       "stopping"))
     pct, iqr = _number(consensus.get("agree_pct")), _number(consensus.get("iqr_max"))
     definition = consensus.get("definition") or consensus.get("kind")
+    boxes = {
+        "either": _("the top boxes (agreement) or the bottom boxes (rejection)"),
+        "agree": _("the top boxes (agreement)"),
+        "disagree": _("the bottom boxes (rejection)"),
+    }.get(consensus.get("direction", "either"), "?")
     texts = {
-        "agreement": _("Consensus: at least %(pct)s %% of valid answers in the top boxes."),
-        "iqr": _("Consensus: an interquartile range of at most %(iqr)s."),
-        "combined": _("Consensus: at least %(pct)s %% of valid answers in the top boxes and an "
+        "agreement": _("Consensus: at least %(pct)s %% of valid answers in %(boxes)s, with the "
+                       "median there."),
+        "iqr": _("Consensus: an interquartile range of at most %(iqr)s, with the median in "
+                 "%(boxes)s."),
+        "combined": _("Consensus: at least %(pct)s %% of valid answers in %(boxes)s and an "
                       "interquartile range of at most %(iqr)s."),
         "rand_ucla": _("Consensus: RAND/UCLA, no disagreement (DI at most 1) on a 9-point "
-                       "scale."),
+                       "scale, with the median in %(boxes)s."),
     }
     first = texts.get(definition, _("Consensus: %(rule)s.") % {"rule": definition})
     if definition in texts:
-        first = first % {"pct": pct, "iqr": iqr}
+        first = first % {"pct": pct, "iqr": iqr, "boxes": boxes}
     if stability.get("kind") == "wilcoxon":
         second = _("Stability: Wilcoxon signed-rank p above %(p)s between rounds.") % {
             "p": _number(stability.get("p_above"))}
@@ -392,11 +217,47 @@ def snapshots(study: Study, *, limit: int = 50) -> list[dict]:
     rows = []
     for r in study.rounds.filter(status__in=[Round.Status.CLOSED, Round.Status.AGGREGATED]
                                  ).order_by("-number")[:limit]:
-        verdicts = item_verdicts(r) if r.status == Round.Status.AGGREGATED else {}
         rows.append({"round": r, "taken_at": r.closed_at,
                      "aggregated": r.status == Round.Status.AGGREGATED,
-                     "items": len(verdicts),
-                     "consensus": sum(1 for v in verdicts.values() if v["consensus"]),
-                     "stable": sum(1 for v in verdicts.values() if v["stable"]),
-                     "first": r.number == 1})
+                     "counts": verdict_counts(r), "first": r.number == 1})
     return rows
+
+
+def shown_round(study: Study, number: int | None) -> Round | None:
+    """The round the dashboard shows: the given one (None if there is none), else the open
+    one, else the latest."""
+    rounds = study.rounds.order_by("-number")
+    if number is not None:
+        return rounds.filter(number=number).first()
+    return rounds.filter(status=Round.Status.OPEN).first() or rounds.first()
+
+
+def plan_proposal(study: Study) -> dict:
+    """What the rounds page proposes for the next round: the last round's items with their
+    verdicts; `carry` marks those the next round would ask again (no consensus yet, and not an
+    open question). The organizer may keep an item despite consensus."""
+    last = study.rounds.order_by("-number").first()
+    if last is None or last.status != Round.Status.AGGREGATED:
+        return {"from_round": last.number if last else None, "ready": False, "items": []}
+    verdicts = item_verdicts(last)
+    items = []
+    for item in round_items(last):
+        verdict = verdicts.get(item.pk, {})
+        items.append({"item": item, "verdict": verdict.get("verdict"),
+                      "stable": verdict.get("stable"),
+                      "carry": verdict.get("verdict") not in CONSENSUS
+                      and item.kind != Item.Kind.OPEN})
+    return {"from_round": last.number, "ready": True, "items": items}
+
+
+def open_answers(round_: Round, *, limit: int = 300) -> list[dict]:
+    """The previous round's submitted answers to open questions, to plan new items from (the
+    text and the item only: nothing of who wrote it)."""
+    previous = round_previous(round_)
+    if previous is None:
+        return []
+    rows = (Answer.objects.filter(response__round=previous, item__kind=Item.Kind.OPEN,
+                                  response__status=Response.Status.SUBMITTED)
+            .exclude(text="").order_by("item__position", "pk")
+            .values_list("item__code", "text")[:limit])
+    return [{"item": code, "text": text} for code, text in rows]

@@ -85,7 +85,7 @@ class EraseInputSerializer(serializers.Serializer):
 class RuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConsensusRule
-        fields = ["definition", "agree_pct", "iqr_max", "stability", "stability_p",
+        fields = ["definition", "direction", "agree_pct", "iqr_max", "stability", "stability_p",
                   "stability_pct", "stopping", "max_rounds", "revision", "registered_at",
                   "locked_at"]
         read_only_fields = fields
@@ -110,6 +110,7 @@ class RuleInputSerializer(serializers.Serializer):
     """Fields left out keep their registered (or default) value."""
 
     definition = serializers.ChoiceField(choices=ConsensusRule.Definition.choices, required=False)
+    direction = serializers.ChoiceField(choices=ConsensusRule.Direction.choices, required=False)
     agree_pct = serializers.FloatField(required=False)
     iqr_max = serializers.FloatField(required=False)
     stability = serializers.ChoiceField(choices=ConsensusRule.Stability.choices, required=False)

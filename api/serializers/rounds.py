@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from api.serializers.studies import RateSerializer
+
 TEXT_MAX = 5000
 
 
@@ -20,9 +22,13 @@ class ReopenSerializer(serializers.Serializer):
     closes_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+VERDICT_HELP = ('"agree" or "disagree" (consensus on agreement or rejection), "none" (no '
+                'consensus) or null (no verdict: the rule does not apply).')
+
+
 class PlanItemSerializer(serializers.Serializer):
     code = serializers.CharField()
-    consensus = serializers.BooleanField(allow_null=True)
+    verdict = serializers.CharField(allow_null=True, help_text=VERDICT_HELP)
     stable = serializers.BooleanField(allow_null=True)
     carry = serializers.BooleanField(help_text="Proposed: carried over (no consensus yet).")
 
@@ -85,19 +91,6 @@ class MergeSerializer(NewTextSerializer):
                                   max_length=20, help_text="Codes of the draft's items to merge.")
 
 
-class DashboardRowSerializer(serializers.Serializer):
-    group = serializers.CharField(allow_blank=True, help_text='Group code; "" for the panel.')
-    invited = serializers.IntegerField()
-    started = serializers.IntegerField()
-    submitted = serializers.IntegerField()
-    rate = serializers.FloatField(allow_null=True, help_text="Percent submitted.")
-    previous = serializers.IntegerField(allow_null=True, help_text=(
-        "Submitted the previous round."))
-    lost = serializers.IntegerField(allow_null=True)
-    attrition = serializers.FloatField(allow_null=True, help_text="Percent of `previous` lost.")
-    median_minutes = serializers.FloatField(allow_null=True)
-
-
 class RunSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     status = serializers.CharField()
@@ -108,18 +101,34 @@ class RunSerializer(serializers.Serializer):
 
 class VerdictSerializer(serializers.Serializer):
     item = serializers.CharField()
-    consensus = serializers.BooleanField(allow_null=True)
+    verdict = serializers.CharField(allow_null=True, help_text=VERDICT_HELP)
     stable = serializers.BooleanField(allow_null=True)
+    dimensions = serializers.DictField(child=serializers.CharField(allow_null=True), help_text=(
+        "Each dimension's verdict (Policy-Delphi items)."))
+
+
+class CountsSerializer(serializers.Serializer):
+    items = serializers.IntegerField(help_text="Items with a verdict.")
+    agree = serializers.IntegerField()
+    disagree = serializers.IntegerField()
+    none = serializers.IntegerField()
+    consensus = serializers.IntegerField(help_text="agree + disagree.")
+    stable = serializers.IntegerField()
+    stability_items = serializers.IntegerField(help_text="Items with a stability verdict.")
+    rule_revision = serializers.IntegerField(allow_null=True)
 
 
 class DashboardSerializer(serializers.Serializer):
     round = serializers.IntegerField(allow_null=True)
     status = serializers.CharField(allow_null=True)
-    rates = DashboardRowSerializer(many=True)
+    rates = RateSerializer(many=True)
     median_minutes = serializers.FloatField(allow_null=True)
     aggregation = RunSerializer(allow_null=True)
-    verdicts = VerdictSerializer(many=True, help_text="Per item, under the registered rules "
-                                                      "(aggregated rounds).")
+    verdicts = VerdictSerializer(many=True, help_text="Per item, as the aggregation stored "
+                                                      "them (aggregated rounds).")
+    counts = CountsSerializer(allow_null=True)
+    rule_revision = serializers.IntegerField(allow_null=True, help_text=(
+        "The revision of the registered rules the verdicts are under (null: none registered)."))
     stopping = serializers.DictField(help_text="What the stopping rule says.")
 
 
@@ -127,9 +136,7 @@ class SnapshotSerializer(serializers.Serializer):
     round = serializers.IntegerField(source="round.number")
     taken_at = serializers.DateTimeField(allow_null=True)
     aggregated = serializers.BooleanField()
-    items = serializers.IntegerField()
-    consensus = serializers.IntegerField()
-    stable = serializers.IntegerField()
+    counts = CountsSerializer()
 
 
 class SnapshotInputSerializer(serializers.Serializer):

@@ -85,11 +85,23 @@ class AggregateSerializer(serializers.ModelSerializer):
 
 
 class RateSerializer(serializers.Serializer):
-    group = serializers.CharField(help_text="Stakeholder group code.")
-    panel = serializers.IntegerField()
+    """A round's participation for a stakeholder group or the panel (surveys.figures;
+    docs/definitions.md)."""
+
+    group = serializers.CharField(allow_blank=True, help_text='Group code; "" for the panel.')
+    panel = serializers.IntegerField(help_text="The round's panel.")
+    invited = serializers.IntegerField()
     started = serializers.IntegerField()
     submitted = serializers.IntegerField()
-    rate = serializers.FloatField(allow_null=True, help_text="Percent submitted.")
+    rate = serializers.FloatField(allow_null=True, help_text="Percent of the panel submitted.")
+    previous = serializers.IntegerField(allow_null=True, help_text=(
+        "Submitted the previous round."))
+    lost = serializers.IntegerField(allow_null=True)
+    attrition = serializers.FloatField(allow_null=True, help_text=(
+        "Percent of `previous` lost; so far only, until the round closes (`final`)."))
+    final = serializers.BooleanField(help_text="The round has closed.")
+    median_minutes = serializers.FloatField(allow_null=True, help_text=(
+        "Median minutes from the first saved answer to the first submit."))
 
 
 class MemberSerializer(serializers.ModelSerializer):

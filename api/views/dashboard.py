@@ -20,11 +20,12 @@ from api.serializers.rounds import (
     SnapshotSerializer,
 )
 from api.serializers.studies import RoundSerializer
-from api.services.organizer import dashboard, shown_round
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
+from surveys.figures import round_figures, stopping_status
 from surveys.models import AuditEvent, Round, Study
+from surveys.selectors import aggregation_progress
 from workspace.models import ConsensusRule
-from workspace.selectors import snapshots
+from workspace.selectors import shown_round, snapshots
 from workspace.services import rounds as round_services
 from workspace.services.rules import rule_register, rules_locked
 
@@ -52,10 +53,25 @@ class Dashboard(StudyView):
         round_ = shown_round(self.study, number)
         if number is not None and round_ is None:
             raise Http404
-        body = dashboard(self.study, round_)
-        run = body["aggregation"]
-        body["aggregation"] = RunSerializer(run).data if run is not None else None
-        return Response(DashboardSerializer(body).data)
+        return Response(DashboardSerializer(_dashboard(self.study, round_)).data)
+
+
+def _dashboard(study: Study, round_: Round | None) -> dict:
+    """The dashboard page's figures (surveys.figures.round_figures) in the API's shape."""
+    if round_ is None:
+        return {"round": None, "status": None, "rates": [], "median_minutes": None,
+                "aggregation": None, "verdicts": [], "counts": None, "rule_revision": None,
+                "stopping": stopping_status(study)}
+    figures = round_figures(round_)
+    run = aggregation_progress(round_)
+    return {"round": round_.number, "status": round_.status,
+            "rates": [{**row, "group": row["group"].code if row["group"] else ""}
+                      for row in figures["participation"]],
+            "median_minutes": figures["panel"]["median_minutes"],
+            "aggregation": RunSerializer(run).data if run is not None else None,
+            "verdicts": [{**v, "item": v["item"].code} for v in figures["verdicts"]],
+            "counts": figures["counts"], "rule_revision": figures["counts"]["rule_revision"],
+            "stopping": figures["stopping"]}
 
 
 class Rules(StudyView):

@@ -23,13 +23,12 @@ from api.serializers.rounds import (
     SplitSerializer,
 )
 from api.serializers.studies import ItemSerializer, RoundSerializer
-from api.services.organizer import open_answers, plan_proposal
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, errors, one
 from api.views.me import round_questions
 from surveys.errors import ServiceError
 from surveys.models import Expert, Item, Round
 from workspace.models import Reminder
-from workspace.selectors import origins_for_round
+from workspace.selectors import open_answers, origins_for_round, plan_proposal
 from workspace.services import mail, planning
 from workspace.services import rounds as round_services
 
@@ -63,7 +62,9 @@ class RoundPlan(_Round):
                    description="What the rounds page proposes: the last round's items with "
                                "consensus and stability; `carry` marks those without consensus.")
     def get(self, request, slug):
-        return Response(PlanSerializer(plan_proposal(self.study)).data)
+        plan = plan_proposal(self.study)
+        items = [{**row, "code": row["item"].code} for row in plan["items"]]
+        return Response(PlanSerializer({**plan, "items": items}).data)
 
     @extend_schema(request=PlanInputSerializer, responses={201: RoundSerializer, **WRITE_ERRORS},
                    description="Create the next round as a draft asking the carried items (each "

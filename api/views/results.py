@@ -10,8 +10,9 @@ from rest_framework.response import Response
 from api.serializers.studies import AggregateSerializer, RateSerializer, RoundSerializer
 from api.views.base import READ_ERRORS, StudyView
 from surveys.exports import FORMATS, export_bytes, export_filename
+from surveys.figures import participation
 from surveys.models import Aggregate, Study
-from surveys.selectors import response_rates, round_current
+from surveys.selectors import round_current
 
 REPORT = inline_serializer("Report", fields={
     "rounds": RoundSerializer(many=True),
@@ -39,7 +40,8 @@ class Report(StudyView):
             Aggregate.objects.filter(round=latest, group="").select_related("item")
             .order_by("item__theme__position", "item__position", "dimension"))
         rates = [] if current is None else [
-            {**rate, "group": rate["group"].code} for rate in response_rates(current)]
+            {**rate, "group": rate["group"].code if rate["group"] else ""}
+            for rate in participation(current)]
         return Response({
             "rounds": RoundSerializer(rounds, many=True).data,
             "current_round": current.number if current else None,

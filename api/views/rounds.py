@@ -17,8 +17,8 @@ from api.serializers.studies import (
 from api.services.panel import round_delete
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from surveys.errors import ServiceError
+from surveys.figures import participation
 from surveys.models import Aggregate, Round
-from surveys.selectors import response_rates
 from surveys.services.rounds import round_close
 from workspace.services import planning
 from workspace.services.rounds import round_start
@@ -141,6 +141,6 @@ class RateList(_RoundView):
 
     @extend_schema(responses={200: RateSerializer(many=True), **READ_ERRORS})
     def get(self, request, slug, number):
-        rates = [{**rate, "group": rate["group"].code}
-                 for rate in response_rates(self.get_round(number))]
+        rates = [{**rate, "group": rate["group"].code if rate["group"] else ""}
+                 for rate in participation(self.get_round(number))]
         return Response(RateSerializer(rates, many=True).data)

@@ -9,10 +9,17 @@ from django.db import transaction
 
 from surveys.errors import StudyFileError
 from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
+from workspace.models import ConsensusRule
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 GROUP_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
 LANGS = ("en", "ru")
+# What a study file's `consensus` block may hold: the registered rules' fields.
+RULE_CHOICES = {"definition": ConsensusRule.Definition.values,
+                "direction": ConsensusRule.Direction.values,
+                "stability": ConsensusRule.Stability.values,
+                "stopping": ConsensusRule.Stopping.values}
+RULE_KEYS = {*RULE_CHOICES, "agree_pct", "iqr_max", "stability_p", "stability_pct", "max_rounds"}
 DIMENSIONS = ("desirability", "feasibility", "importance")
 KINDS = {kind.value for kind in Item.Kind}
 
@@ -101,7 +108,7 @@ def study_file_check(data: Any) -> list[str]:
     c.text(data, "description", "(top)", required=False)
     consensus = data.get("consensus", {})
     if not isinstance(consensus, dict):
-        c.add("consensus", "expected {agree_pct: 75, iqr_max: 1}")
+        c.add("consensus", "expected {agree_pct: 75, iqr_max: 1, direction: either}")
     else:
         pct = consensus.get("agree_pct", 75)
         if c.number(pct, "consensus.agree_pct") and not 0 < pct <= 100:
@@ -109,6 +116,12 @@ def study_file_check(data: Any) -> list[str]:
         iqr = consensus.get("iqr_max", 1)
         if c.number(iqr, "consensus.iqr_max") and iqr < 0:
             c.add("consensus.iqr_max", "expected a number >= 0")
+        for key, allowed in RULE_CHOICES.items():
+            if key in consensus and consensus[key] not in allowed:
+                c.add(f"consensus.{key}", "expected one of " + ", ".join(allowed))
+        unknown = sorted(set(consensus) - RULE_KEYS)
+        if unknown:
+            c.add("consensus", "unknown key(s): " + ", ".join(map(str, unknown)))
     if data.get("default_language", "en") not in LANGS:
         c.add("default_language", "expected en or ru")
     if data.get("mode", "classic") not in {"classic", "realtime"}:
@@ -212,7 +225,6 @@ def study_load(*, data: dict, actor=None) -> Study:
     problems = study_file_check(data) or _answered_item_changes(data)
     if problems:
         raise StudyFileError(problems)
-    consensus = data.get("consensus", {})
     description = data.get("description") or {"en": "", "ru": ""}
     study, created = Study.objects.update_or_create(
         slug=data["slug"],
@@ -224,8 +236,6 @@ def study_load(*, data: dict, actor=None) -> Study:
             "source": data.get("source", ""),
             "languages": data.get("languages", list(LANGS)),
             "default_language": data.get("default_language", "en"),
-            "consensus_agree_pct": float(consensus.get("agree_pct", 75)),
-            "consensus_iqr_max": float(consensus.get("iqr_max", 1)),
             "answer_before_feedback": bool(data.get("answer_before_feedback", False)),
             "mode": data.get("mode", "classic"),
         },
@@ -254,4 +264,20 @@ def study_load(*, data: dict, actor=None) -> Study:
         study=study, actor=actor, action="study_created" if created else "study_updated",
         detail={"items": sum(len(t["items"]) for t in data["themes"])},
     )
+    if "consensus" in data:
+        _rules_from_file(study=study, consensus=data["consensus"], actor=actor)
     return study
+
+
+def _rules_from_file(*, study: Study, consensus: dict, actor) -> None:
+    """A file's `consensus` block registers the rules through the workspace's own service
+    (unchanged rules register nothing); once round 1 has opened they can only change on the
+    rules page, with a written reason."""
+    from workspace.services.rules import rule_register, rules_differ, rules_locked
+
+    if not rules_differ(study=study, values=consensus):
+        return
+    if rules_locked(study):
+        raise StudyFileError(["consensus: the rules are locked since round 1 opened; change "
+                              "them on the rules page with a written reason"])
+    rule_register(study=study, actor=actor, **consensus)

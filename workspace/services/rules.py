@@ -6,9 +6,10 @@ from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Round, Study
+from surveys.services.aggregation import aggregation_request
 from workspace.models import ConsensusRule, ConsensusRuleChange
 
-FIELDS = ("definition", "agree_pct", "iqr_max", "stability", "stability_p", "stability_pct",
+FIELDS = ("definition", "direction", "agree_pct", "iqr_max", "stability", "stability_p", "stability_pct",
           "stopping", "max_rounds")
 MIN_REASON = 10
 
@@ -18,10 +19,22 @@ def rules_locked(study: Study) -> bool:
     return study.rounds.exclude(status=Round.Status.DRAFT).exists()
 
 
+def rules_differ(*, study: Study, values: dict) -> bool:
+    """Whether registering `values` would change the study's rules (or register the first)."""
+    rule = ConsensusRule.objects.filter(study=study).first()
+    if rule is None:
+        return True
+    return any(getattr(rule, field) != value for field, value in values.items()
+               if field in FIELDS)
+
+
 def _check(values: dict) -> dict[str, str]:
     errors = {}
     if values["definition"] not in ConsensusRule.Definition.values:
         errors["definition"] = _("Choose a consensus definition.")
+    if values["direction"] not in ConsensusRule.Direction.values:
+        errors["direction"] = _("Choose what the consensus may be on: agreement, rejection or "
+                                "either.")
     if values["stability"] not in ConsensusRule.Stability.values:
         errors["stability"] = _("Choose a stability definition.")
     if values["stopping"] not in ConsensusRule.Stopping.values:
@@ -73,18 +86,21 @@ def rule_register(*, study: Study, actor, reason: str = "", **values) -> Consens
     change = ConsensusRuleChange.objects.create(
         rule=rule, revision=rule.revision, changed_by=actor, after_lock=locked, reason=reason,
         before=before, after=rule.snapshot())
-    # Keep the study's own thresholds in step (the study file and the API show them); the
-    # aggregation reads the registered rule itself (surveys...aggregation.runs.consensus_rule).
-    if rule.definition in {ConsensusRule.Definition.AGREEMENT, ConsensusRule.Definition.IQR,
-                           ConsensusRule.Definition.COMBINED}:
-        Study.objects.filter(pk=study.pk).update(consensus_agree_pct=rule.agree_pct,
-                                                 consensus_iqr_max=rule.iqr_max)
     AuditEvent.objects.create(
         study=study, actor=actor,
         action="rules_changed_after_lock" if locked else "rules_registered",
         detail={"revision": change.revision, "reason": reason, "before": before,
                 "after": change.after})
+    if locked:
+        _reaggregate(study=study, actor=actor)
     return rule
+
+
+def _reaggregate(*, study: Study, actor) -> None:
+    """A new snapshot version of every aggregated round under the changed rules (enqueued once
+    the change commits): verdicts are only ever computed by the aggregation, never by a page."""
+    for round_ in study.rounds.filter(status=Round.Status.AGGREGATED):
+        aggregation_request(round_=round_, actor=actor)
 
 
 def rule_required(*, study: Study) -> ConsensusRule:

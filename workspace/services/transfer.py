@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError, StudyFileError
+from surveys.figures import rule_in_force
 from surveys.models import Study, StudyMember
 from surveys.services.panel import member_add
 from surveys.services.studies import (
@@ -23,7 +24,7 @@ from surveys.services.studies import (
     study_load,
 )
 from workspace.services.builder import item_data, item_locked, options_format, options_parse
-from workspace.services.rules import rules_locked
+from workspace.services.rules import FIELDS, rules_differ, rules_locked
 
 MAX_BYTES = 2_000_000
 CSV_COLUMNS = ("theme", "code", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
@@ -51,7 +52,7 @@ def study_data(study: Study) -> dict:
         "version": 1, "slug": study.slug, "title": {"en": study.title_en, "ru": study.title_ru},
         "source": study.source, "default_language": study.default_language,
         "answer_before_feedback": study.answer_before_feedback,
-        "consensus": {"agree_pct": study.consensus_agree_pct, "iqr_max": study.consensus_iqr_max},
+        "consensus": {field: getattr(rule_in_force(study), field) for field in FIELDS},
         "stakeholder_groups": [{"code": g.code, "name": {"en": g.name_en, "ru": g.name_ru}}
                                for g in study.groups.order_by("position")],
         "themes": themes,
@@ -106,9 +107,8 @@ def _guard(report: ImportReport, study: Study | None) -> ImportReport:
                 report.problems.append(f"themes[{t}].items[{i}]: " + _(
                     "item %(code)r has been asked already; reword it when planning the next "
                     "round") % {"code": item["code"]})
-    consensus = report.data.get("consensus", {})
-    wanted = (float(consensus.get("agree_pct", 75)), float(consensus.get("iqr_max", 1)))
-    if rules_locked(study) and wanted != (study.consensus_agree_pct, study.consensus_iqr_max):
+    consensus = report.data.get("consensus")
+    if consensus and rules_locked(study) and rules_differ(study=study, values=consensus):
         report.problems.append("consensus: " + _("the rules are locked since round 1 opened; "
                                                  "change them on the rules page with a reason"))
     return report

@@ -9,7 +9,6 @@
 from surveys.services.aggregation.live import live_recompute, live_schedule, live_snapshot, live_touch
 from surveys.services.aggregation.runs import (
     aggregation_request,
-    consensus_rule,
     round_aggregate,
     snapshot_write,
 )
@@ -17,7 +16,6 @@ from surveys.services.aggregation.statistics import item_statistics, panel_stati
 
 __all__ = [
     "aggregation_request",
-    "consensus_rule",
     "item_statistics",
     "live_recompute",
     "live_schedule",

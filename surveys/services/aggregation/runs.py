@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from analysis.consensus import study_rule
+from surveys.figures import rule_in_force
 from surveys.models import (
     Aggregate,
     AggregationRun,
@@ -38,15 +37,6 @@ from surveys.services.bulk import rows_insert
 log = logging.getLogger(__name__)
 Status = AggregationRun.Status
 CLAIMABLE = [Status.PENDING, Status.RUNNING, Status.FAILED]
-
-
-def consensus_rule(study: Study) -> dict[str, Any]:
-    """The study's consensus rule as a rule mapping (see analysis.consensus): the rule registered
-    in the workspace (workspace.models.ConsensusRule) if any, else the study's own thresholds."""
-    try:
-        return study.consensus_rule.as_dict()
-    except ObjectDoesNotExist:
-        return study_rule(agree_pct=study.consensus_agree_pct, iqr_max=study.consensus_iqr_max)
 
 
 def aggregation_request(
@@ -136,14 +126,18 @@ def snapshot_write(*, run: AggregationRun, rows: list[dict]) -> int:
             AggregationRun.objects.filter(pk=run.pk).update(status=Status.SUPERSEDED,
                                                             finished_at=timezone.now())
             return 0
-        frame, panel = stats.finish(pd.DataFrame(rows), rule=consensus_rule(round_.study))
+        # The rules in force now, read under the round's lock, and stored with the verdicts.
+        rule = rule_in_force(round_.study)
+        frame, panel = stats.finish(pd.DataFrame(rows), rule=rule.as_dict(),
+                                    stability_rule=rule.stability_dict())
         objects = _aggregates(run, round_, frame)
         Aggregate.objects.filter(round=round_).delete()
         rows_insert(Aggregate, objects)
         now = timezone.now()
         AggregationRun.objects.filter(pk=run.pk).update(
             status=Status.DONE, rows=len(objects), progress=100, phase="", finished_at=now,
-            seconds=(now - started).total_seconds(), panel=panel, error="")
+            seconds=(now - started).total_seconds(), panel=panel, error="",
+            rule=rule.snapshot(), rule_revision=rule.revision if rule.pk else None)
         if run.kind == AggregationRun.Kind.ROUND:
             round_.status = Round.Status.AGGREGATED
             round_.aggregated_at = now
@@ -315,14 +309,14 @@ def _aggregates(run: AggregationRun, round_: Round, frame: pd.DataFrame) -> list
     for rec in stats.records(frame):
         key = (rec["item"], rec["dimension"], rec["group"])
         median, earlier = rec.get("median"), before.get(key)
-        extra = {k: v for k, v in rec.items()
-                 if k not in {*stats.KEYS, *stats.FIELDS, "kind", "consensus"}}
+        extra = {k: v for k, v in rec.items() if k not in {*stats.KEYS, *stats.FIELDS, "kind"}}
         objects.append(Aggregate(
             round=round_, run=run, item_id=items[rec["item"]], dimension=rec["dimension"],
             group=rec["group"], n=int(rec["n"] or 0), no_opinion=int(rec["no_opinion"] or 0),
             median=median, q1=rec.get("q1"), q3=rec.get("q3"), iqr=rec.get("iqr"),
             mean=rec.get("mean"), sd=rec.get("sd"), pct_agree=rec.get("pct_agree"),
-            distribution=rec.get("distribution") or {}, consensus=rec.get("consensus"),
+            pct_disagree=rec.get("pct_disagree"), distribution=rec.get("distribution") or {},
+            verdict=rec.get("verdict") or "", stable=rec.get("stable"),
             median_change=None if earlier is None or median is None else median - earlier,
             extra={k: v for k, v in extra.items() if v is not None},
         ))

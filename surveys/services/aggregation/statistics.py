@@ -16,21 +16,21 @@ import numpy as np
 import pandas as pd
 
 from analysis.agreement import fleiss_kappa_counts, krippendorff_alpha_counts
-from analysis.consensus import consensus_table
-from analysis.descriptive import estimate_summary, rand_ucla, rated_summary
-from analysis.frames import trusted_long
+from analysis.consensus import consensus_table, verdicts
+from analysis.descriptive import boxes, estimate_summary, rand_ucla, rated_summary
+from analysis.frames import RATED_KINDS, trusted_long
 from analysis.groups import group_differences
 from analysis.ranking import ranking_summary
-from analysis.stability import stability
+from analysis.stability import stability, stable_under
 from analysis.weighted import weighted_summary
 
 KEYS = ["item", "dimension", "group"]
-RATED = ("agreement", "dimensions")
+RATED = RATED_KINDS
 ESTIMATES = ("probability", "year", "numeric")
 RANKING = "ranking"
 # Columns stored in Aggregate's own fields; every other statistic goes to Aggregate.extra.
 FIELDS = ["n", "no_opinion", "median", "q1", "q3", "iqr", "mean", "sd", "pct_agree",
-          "distribution"]
+          "pct_disagree", "distribution", "verdict", "stable"]
 # Groups differ when their test's p is below this (two-sided, unadjusted for many items).
 GROUPS_ALPHA = 0.05
 
@@ -42,16 +42,6 @@ class ItemSpec:
     kind: str
     scale_min: float | None = None
     scale_max: float | None = None
-
-
-def top_boxes(scale_min: float, scale_max: float) -> tuple[float, float]:
-    """(agree_min, disagree_max): 4-5 / 1-2 of 5, 7-9 / 1-3 of 9, the top and bottom 40 % else."""
-    if (scale_min, scale_max) == (1, 5):
-        return 4.0, 2.0
-    if (scale_min, scale_max) == (1, 9):
-        return 7.0, 3.0
-    width = scale_max - scale_min
-    return scale_max - 0.4 * width, scale_min + 0.4 * width
 
 
 def item_statistics(
@@ -109,7 +99,9 @@ def with_stability(
                                to_round=int(now["round"].iloc[0]), **scale_))
     if not moved or rows.empty:
         return rows
-    moved = pd.concat(moved, ignore_index=True).rename(columns={"n_pairs": "stability_pairs"})
+    # The verdict is the study's rule's (`finish`), not the library's default.
+    moved = pd.concat(moved, ignore_index=True).rename(columns={"n_pairs": "stability_pairs"}).drop(
+        columns="stable")
     return rows.merge(moved.assign(group=""), on=KEYS, how="left")
 
 
@@ -139,25 +131,33 @@ def panel_statistics(rows: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def finish(rows: pd.DataFrame, *, rule: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Add the consensus verdicts (the study's rule and every definition) to assembled rows.
+def finish(rows: pd.DataFrame, *, rule: Any, stability_rule: dict | None = None,
+           ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Add the verdicts under the study's rules (and every other consensus definition) to
+    assembled rows.
 
-    Returns the rows with `consensus` (the study's rule; None for items that are not rated)
-    and `consensus_rules` (a dict per row), and the round-wide figures: the APMO cut-off per
-    group and the panel's agreement (`panel_statistics`).
+    Returns the rows with `verdict` (analysis.consensus.verdicts; '' = no verdict, always for
+    items that are not rated), `stable` (analysis.stability.stable_under on the panel rows
+    paired with the round before) and `consensus_rules` (a dict per row), and the round-wide
+    figures: the APMO cut-off per group and the panel's agreement (`panel_statistics`).
     """
     rows = rows.copy()
-    rows["consensus"] = None
+    rows["verdict"] = ""
+    rows["stable"] = None
     rows["consensus_rules"] = None
     rated = rows["kind"].isin(RATED) if len(rows) else pd.Series([], dtype=bool)
     cutoffs: dict[str, Any] = {}
+    if "stability_pairs" in rows.columns:
+        paired = rows["stability_pairs"].notna()
+        table = rows.loc[paired].rename(columns={"stability_pairs": "n_pairs"})
+        rows.loc[paired, "stable"] = list(stable_under(table, stability_rule))
     if rated.any():
         table = consensus_table(rows.loc[rated], rule=rule)
-        verdicts = table.drop(columns=["study", "apmo_cutoff"])
-        rows.loc[rated, "consensus"] = [_flag(v) for v in table["study"]]
+        others = table.drop(columns=["study", "apmo_cutoff"])
+        rows.loc[rated, "verdict"] = [v or "" for v in verdicts(rows.loc[rated], rule)]
         rows.loc[rated, "consensus_rules"] = [
             {name: _flag(value) for name, value in record.items()}
-            for record in verdicts.to_dict("records")]
+            for record in others.to_dict("records")]
         rows.loc[rated, "apmo_cutoff"] = table["apmo_cutoff"]
         per_group = rows.loc[rated].groupby("group")["apmo_cutoff"].first()
         cutoffs = {str(group): _number(value) for group, value in per_group.items()}
@@ -195,11 +195,11 @@ def records(rows: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _rated(df: pd.DataFrame, low: float, high: float) -> pd.DataFrame:
-    agree_min, disagree_max = top_boxes(low, high)
+    agree_min, _ = boxes(low, high)
     scale = {"scale_min": int(low), "scale_max": int(high)}
     grouped = _grouped(df)  # the answers of experts in a group, taken once for every summary
-    out = _with_panel(df, lambda f, by: rated_summary(
-        f, agree_min=agree_min, disagree_max=disagree_max, by=by, **scale), grouped=grouped)
+    out = _with_panel(df, lambda f, by: rated_summary(f, by=by, **scale), grouped=grouped)
+    out = out.assign(**scale)  # the boxes of the verdicts (analysis.consensus.verdicts)
     if (low, high) == (1, 9):
         ucla = _with_panel(df, lambda f, by: rand_ucla(f, by=by), grouped=grouped)
         out = out.merge(ucla.drop(columns="n"), on=KEYS, how="left")
