@@ -18,6 +18,7 @@ import pandas as pd
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from surveys.figures import rule_in_force
 from surveys.models import Aggregate, Answer, ExpertiseRating, Item, Rationale, Response, Round, Study
 from surveys.pseudonyms import pseudonym_map
 
@@ -146,12 +147,13 @@ def study_definition(study: Study) -> dict:
             items.append(entry)
         themes.append({"code": theme.code, "title": text(theme, "title"), "items": items})
     description = text(study, "description")
+    rule = rule_in_force(study)
     return {
         "version": 1, "slug": study.slug, "title": text(study, "title"),
         **({"description": description} if all(description.values()) else {}),
         "source": study.source,
         "languages": study.languages, "default_language": study.default_language,
-        "consensus": {"agree_pct": study.consensus_agree_pct, "iqr_max": study.consensus_iqr_max},
+        "consensus": {field: getattr(rule, field) for field in rule.REGISTERED},
         "answer_before_feedback": study.answer_before_feedback,
         "stakeholder_groups": [{"code": g.code, "name": text(g, "name")} for g in study.groups.all()],
         "themes": themes,
@@ -174,7 +176,7 @@ def _jsonable(value: Any) -> Any:
 
 def _aggregate_records(study: Study) -> list[dict]:
     fields = ["n", "no_opinion", "median", "q1", "q3", "iqr", "mean", "sd", "pct_agree",
-              "distribution", "consensus", "median_change", "extra"]
+              "pct_disagree", "distribution", "verdict", "stable", "median_change", "extra"]
     rows = (Aggregate.objects.filter(round__study=study)
             .order_by("round__number", "item__theme__position", "item__position", "dimension", "group")
             .values("round__number", "item__code", "dimension", "group", *fields))

@@ -311,38 +311,6 @@ def _labels(ids: np.ndarray, label, categorical: bool):
     return pd.Categorical.from_codes(label_codes[codes], categories=categories)
 
 
-def response_rates(round_: Round) -> list[dict]:
-    """Per stakeholder group: panel size, drafts started and submitted responses."""
-    groups = round_.study.groups.annotate(
-        panel=Count("experts", filter=Q(experts__withdrawn_at__isnull=True), distinct=True),
-        submitted=Count("experts__responses", distinct=True, filter=Q(
-            experts__responses__round=round_,
-            experts__responses__status=Response.Status.SUBMITTED)),
-        started=Count("experts__responses", distinct=True,
-                      filter=Q(experts__responses__round=round_)),
-    )
-    return [
-        {"group": g, "panel": g.panel, "started": g.started, "submitted": g.submitted,
-         "rate": round(100 * g.submitted / g.panel, 1) if g.panel else None}
-        for g in groups
-    ]
-
-
-def aggregates_for_round(round_: Round, *, group: str = "") -> dict[tuple[int, str], Aggregate]:
-    """The round's snapshot keyed by (item id, dimension)."""
-    return {
-        (a.item_id, a.dimension): a
-        for a in Aggregate.objects.filter(round=round_, group=group)
-    }
-
-
-def expert_response(expert: Expert, round_: Round | None) -> Response | None:
-    if round_ is None:
-        return None
-    return (Response.objects.filter(expert=expert, round=round_)
-            .prefetch_related("answers", "rationales").first())
-
-
 def response_revisions(response: Response) -> QuerySet[ResponseRevision]:
     """The history of a submitted response, oldest first."""
     return response.revisions.order_by("number")

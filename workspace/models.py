@@ -28,6 +28,11 @@ class ConsensusRule(models.Model):
         MAX_ROUNDS = "max_rounds", _("A maximum number of rounds")
         CONVERGED = "converged", _("Every item has reached consensus or stability")
 
+    # What an organizer registers (the rest is bookkeeping): the rules page, the API and the
+    # study file's `consensus` block all take these.
+    REGISTERED = ("definition", "direction", "agree_pct", "iqr_max", "stability", "stability_p",
+                  "stability_pct", "stopping", "max_rounds")
+
     study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="consensus_rule")
     class Direction(models.TextChoices):
         EITHER = "either", _("Agreement or rejection")

@@ -11,8 +11,8 @@ class StudySerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
         fields = ["slug", "title_en", "title_ru", "description_en", "description_ru", "source",
-                  "languages", "default_language", "status", "mode", "consensus_agree_pct",
-                  "consensus_iqr_max", "answer_before_feedback", "created_at", "role"]
+                  "languages", "default_language", "status", "mode", "answer_before_feedback",
+                  "created_at", "role"]
         read_only_fields = fields
 
     def get_role(self, study: Study) -> str:
@@ -28,7 +28,8 @@ class StudyFileSerializer(serializers.Serializer):
     title = serializers.DictField(child=serializers.CharField())
     description = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     source = serializers.CharField(required=False, allow_blank=True)
-    consensus = serializers.DictField(child=serializers.FloatField(), required=False)
+    consensus = serializers.DictField(required=False, help_text=(
+        "The consensus, stability and stopping rules to register (fields of GET rules/)."))
     answer_before_feedback = serializers.BooleanField(required=False)
     stakeholder_groups = serializers.ListField(child=serializers.DictField())
     themes = serializers.ListField(child=serializers.DictField())
@@ -80,7 +81,8 @@ class AggregateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Aggregate
         fields = ["item", "dimension", "group", "n", "no_opinion", "median", "q1", "q3", "iqr",
-                  "mean", "sd", "pct_agree", "distribution", "consensus", "median_change", "extra"]
+                  "mean", "sd", "pct_agree", "pct_disagree", "distribution", "verdict", "stable",
+                  "median_change", "extra"]
         read_only_fields = fields
 
 

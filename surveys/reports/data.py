@@ -11,10 +11,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import analysis
-from surveys.models import Aggregate, Answer, AuditEvent, Item, Rationale, Response, Round, Study
-from surveys.selectors import answers_frame, response_rates
+from analysis.descriptive import boxes
+from surveys.figures import participation, participation_total, round_figures, verdict_counts
+from surveys.models import Aggregate, Answer, Item, Rationale, Response, Round, Study, Verdict
+from surveys.selectors import answers_frame
 
-AGREE_MIN, DISAGREE_MAX = 4, 2
+AGREE_MIN, DISAGREE_MAX = boxes(1, 5)  # the agreement scale's top and bottom boxes
 
 
 @dataclass
@@ -63,24 +65,13 @@ def consensus_table(round_: Round, items: dict[str, Item]) -> list[ResultRow]:
 
 
 def methods_summary(study: Study, round_: Round) -> dict:
-    """Rounds, response per round, the consensus definition and when it was registered, and
-    the items reaching consensus per round, as reporting guidelines ask."""
-    registered = (AuditEvent.objects.filter(study=study, action__in=["consensus_registered",
-                                                                     "study_created"])
-                  .order_by("created_at").values_list("created_at", flat=True).first())
+    """Rounds, response per round and the items reaching each verdict per round (the figures
+    the dashboard shows: surveys.figures), as reporting guidelines ask."""
     rounds = []
     for r in study.rounds.filter(number__lte=round_.number).order_by("number"):
-        rates = response_rates(r)
-        panel = sum(g["panel"] for g in rates)
-        submitted = sum(g["submitted"] for g in rates)
-        snapshot = Aggregate.objects.filter(round=r, group="", consensus__isnull=False)
-        rounds.append({
-            "round": r, "items": r.items.count(), "panel": panel, "submitted": submitted,
-            "rate": round(100 * submitted / panel, 1) if panel else None,
-            "rated": snapshot.count(), "consensus": snapshot.filter(consensus=True).count(),
-        })
-    return {"rounds": rounds, "agree_pct": study.consensus_agree_pct,
-            "iqr_max": study.consensus_iqr_max, "registered_at": registered or study.created_at}
+        rounds.append({"round": r, "items": r.items.count(), **participation_total(r),
+                       "counts": verdict_counts(r)})
+    return {"rounds": rounds}
 
 
 def convergence_rows(study: Study, round_: Round, items: dict[str, Item]) -> list[dict]:
@@ -141,7 +132,7 @@ def dissent_register(round_: Round, items: dict[str, Item]) -> list[Dissent]:
     1-2, whichever is smaller but not empty; the disagreeing side on a tie), its size by
     stakeholder group and its rationales."""
     without = {(a.item.code, a.dimension) for a in Aggregate.objects.filter(
-        round=round_, group="", consensus=False).select_related("item")}
+        round=round_, group="", verdict=Verdict.NONE).select_related("item")}
     answers = Answer.objects.filter(
         response__round=round_, response__status=Response.Status.SUBMITTED,
         item__kind__in=list(Item.RATED), no_opinion=False, value__isnull=False).values_list(
@@ -195,7 +186,8 @@ def report_data(round_: Round) -> dict:
     return {
         "study": study, "round": round_, "methods": methods_summary(study, round_),
         "rules": registered_rules(study),
-        "results": consensus_table(round_, items), "rates": response_rates(round_),
+        "results": consensus_table(round_, items), "rates": participation(round_),
+        "figures": round_figures(round_), "rated_kinds": sorted(Item.RATED),
         "convergence": convergence_rows(study, round_, items),
         "comparison": group_comparison(round_, items),
         "dimension_points": dimension_points(round_, items),

@@ -16,6 +16,7 @@ import pandas as pd
 from django.utils import translation
 
 from surveys.exports import export_long, export_texts, neutralize, neutralize_frame
+from surveys.figures import round_figures
 from surveys.models import Item, Study
 
 NO_OPINION_TEXT = "no opinion"
@@ -96,7 +97,34 @@ def workbook_rows(study: Study) -> dict[str, list[list]]:
     rules = rules_rows(study)
     if rules:
         sheets["Rules"] = rules
+    sheets["Participation"], sheets["Verdicts"] = figures_rows(study)
     return sheets
+
+
+PARTICIPATION_COLUMNS = ["round", "group", "panel", "invited", "started", "submitted", "rate",
+                         "previous", "lost", "attrition", "final", "median_minutes"]
+VERDICT_COLUMNS = ["round", "item", "dimension", "verdict", "stable", "rule_revision"]
+
+
+def figures_rows(study: Study) -> tuple[list[list], list[list]]:
+    """The published figures of every round (surveys.figures): participation per group and
+    for the panel (group ""), and each item's and dimension's verdict and stability under the
+    rule revision its snapshot records."""
+    participation, verdicts = [PARTICIPATION_COLUMNS], [VERDICT_COLUMNS]
+    for round_ in study.rounds.order_by("number"):
+        figures = round_figures(round_)
+        for row in figures["participation"]:
+            row = {**row, "round": round_.number, "group": row["group"].code if row["group"] else ""}
+            participation.append([row[c] for c in PARTICIPATION_COLUMNS])
+        revision = figures["counts"]["rule_revision"]
+        for row in figures["verdicts"]:
+            code = row["item"].code
+            verdicts.append([round_.number, code, "", row["verdict"], row["stable"], revision])
+            if len(row["dimensions"]) > 1 or any(row["dimensions"]):
+                verdicts += [[round_.number, code, d, v, None, revision]
+                             for d, v in row["dimensions"].items()]
+    return ([[neutralize(c) for c in r] for r in participation],
+            [[neutralize(c) for c in r] for r in verdicts])
 
 
 def rules_rows(study: Study) -> list[list]:

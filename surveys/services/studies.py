@@ -19,7 +19,7 @@ RULE_CHOICES = {"definition": ConsensusRule.Definition.values,
                 "direction": ConsensusRule.Direction.values,
                 "stability": ConsensusRule.Stability.values,
                 "stopping": ConsensusRule.Stopping.values}
-RULE_KEYS = {*RULE_CHOICES, "agree_pct", "iqr_max", "stability_p", "stability_pct", "max_rounds"}
+RULE_KEYS = set(ConsensusRule.REGISTERED)
 DIMENSIONS = ("desirability", "feasibility", "importance")
 KINDS = {kind.value for kind in Item.Kind}
 

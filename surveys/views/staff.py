@@ -4,9 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from surveys.figures import participation
 from surveys.models import Aggregate, StudyMember
 from surveys.reports.data import registered_rules
-from surveys.selectors import response_rates, round_current, studies_for_user, study_for_member
+from surveys.selectors import round_current, studies_for_user, study_for_member
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -30,7 +31,7 @@ def study_overview(request: HttpRequest, slug: str) -> HttpResponse:
                                             "dimension"))
     return render(request, "surveys/study.html", {
         "study": study, "role": role, "rounds": rounds, "current": current,
-        "rates": response_rates(current) if current else [], "latest": latest,
+        "rates": participation(current) if current else [], "latest": latest,
         "results": results, "groups": list(study.groups.all()),
         "rules": registered_rules(study),
     })

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
+from surveys.figures import CONSENSUS, item_verdicts
 from surveys.models import AuditEvent, Item, Round, Study
 from surveys.services.rounds import round_create
 from workspace.models import ItemOrigin
-from workspace.selectors import item_verdicts
 from workspace.services.builder import item_data, item_save
 
 Relation = ItemOrigin.Relation
@@ -35,7 +35,8 @@ def round_plan_next(*, study: Study, include: list[int], actor, add: list[Item] 
     round_ = round_create(study=study, items=[*chosen, *add], actor=actor)
     verdicts = item_verdicts(last)
     for item in chosen:
-        relation = Relation.KEPT if verdicts.get(item.pk, {}).get("consensus") else Relation.CARRIED
+        reached = verdicts.get(item.pk, {}).get("verdict") in CONSENSUS
+        relation = Relation.KEPT if reached else Relation.CARRIED
         ItemOrigin.objects.create(item=item, round=round_, relation=relation, source_item=item,
                                   source_round=last, created_by=actor)
     for item in add:

@@ -9,8 +9,7 @@ from surveys.models import AuditEvent, Round, Study
 from surveys.services.aggregation import aggregation_request
 from workspace.models import ConsensusRule, ConsensusRuleChange
 
-FIELDS = ("definition", "direction", "agree_pct", "iqr_max", "stability", "stability_p", "stability_pct",
-          "stopping", "max_rounds")
+FIELDS = ConsensusRule.REGISTERED
 MIN_REASON = 10
 
 

@@ -5,25 +5,23 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from surveys.charts import distribution_chart
+from surveys.figures import round_figures, stopping_status
 from surveys.models import Aggregate, AuditEvent, Item, Round, Study, StudyMember
+from surveys.selectors import aggregation_progress
 from workspace import forms
 from workspace.models import ConsensusRule
 from workspace.selectors import (
     WRITE,
-    aggregation_progress,
-    item_verdicts,
-    median_minutes_to_complete,
     member_role,
     message_log,
-    response_table,
-    round_of,
+    shown_round,
     snapshots,
-    stopping_status,
     study_for_organizer,
     study_for_reader,
 )
@@ -35,53 +33,51 @@ BAR_WIDTH = 160
 
 
 def _response_context(study, round_) -> dict:
-    table = response_table(round_) if round_ else []
+    figures = round_figures(round_) if round_ else {}
+    table = figures.get("participation", [])
     for row in table:
         row["bar"] = round(BAR_WIDTH * (row["rate"] or 0) / 100, 1)
-    return {"round": round_, "table": table, "bar_width": BAR_WIDTH,
-            "median_minutes": median_minutes_to_complete(round_) if round_ else None,
+    return {"round": round_, "figures": figures, "table": table, "bar_width": BAR_WIDTH,
+            "median_minutes": table[-1]["median_minutes"] if table else None,
             "run": aggregation_progress(round_) if round_ else None,
             "live": round_ is not None and round_.status in (Round.Status.OPEN, Round.Status.CLOSED)}
 
 
-def _shown_round(study, request):
-    number = request.GET.get("round", "")
-    if number.isdigit():
-        return round_of(study, int(number))
-    rounds = study.rounds.order_by("-number")
-    return rounds.filter(status=Round.Status.OPEN).first() or rounds.first()
-
-
-def _verdict_rows(round_) -> list[dict]:
-    if round_ is None or round_.status != Round.Status.AGGREGATED:
+def _verdict_rows(figures: dict) -> list[dict]:
+    """The figures' per-item verdicts with the panel's statistics and distribution charts."""
+    if not figures.get("verdicts"):
         return []
-    verdicts = item_verdicts(round_)
     aggs = {}
-    for a in Aggregate.objects.filter(round=round_, group="").order_by("dimension"):
+    for a in Aggregate.objects.filter(round=figures["round"], group="").order_by("dimension"):
         aggs.setdefault(a.item_id, []).append(a)
     rows = []
-    for item in round_.items.select_related("theme").order_by("theme__position", "position"):
+    for row in figures["verdicts"]:
+        item = row["item"]
         charts = [{"dimension": a.dimension, "agg": a,
                    "chart": distribution_chart(a.distribution, median=a.median, q1=a.q1, q3=a.q3,
                                                own=None)}
                   for a in aggs.get(item.pk, []) if item.kind in Item.RATED]
-        rows.append({"item": item, **verdicts.get(item.pk, {"consensus": None, "stable": None}),
-                     "aggs": aggs.get(item.pk, []), "charts": charts})
+        rows.append({**row, "aggs": aggs.get(item.pk, []), "charts": charts})
     return rows
 
 
 @login_required
 def dashboard(request, slug):
     study = study_for_reader(user=request.user, slug=slug)
-    round_ = _shown_round(study, request)
-    rows = _verdict_rows(round_)
+    number = request.GET.get("round", "")
+    round_ = shown_round(study, int(number) if number.isdigit() else None)
+    if number.isdigit() and round_ is None:
+        raise Http404
+    context = _response_context(study, round_)
     role = member_role(study, request.user)
     return render(request, "workspace/dashboard.html", {
         "study": study, "role": StudyMember.Role(role).label, "writer": role in WRITE,
+        "owner": role == StudyMember.Role.OWNER,
         "reader_only": role not in WRITE, "rounds": list(study.rounds.order_by("number")),
-        "rule": ConsensusRule.objects.filter(study=study).first(), "stopping": stopping_status(study),
-        "rows": rows, "consensus_count": sum(1 for r in rows if r["consensus"]),
-        "stable_count": sum(1 for r in rows if r["stable"]), **_response_context(study, round_),
+        "rule": ConsensusRule.objects.filter(study=study).first(),
+        "rounds_opened": rules_locked(study),
+        "stopping": stopping_status(study), "rows": _verdict_rows(context["figures"]),
+        **context,
         "failed_sends": message_log(study, failed_only=True).count() if role in WRITE else 0,
         **_realtime_context(study)})
 
@@ -112,8 +108,10 @@ def snapshot_take(request, slug):
 def dashboard_live(request, slug):
     """The live part of the dashboard (response and aggregation progress), polled by htmx."""
     study = study_for_reader(user=request.user, slug=slug)
-    return render(request, "workspace/_live.html",
-                  {"study": study, **_response_context(study, _shown_round(study, request))})
+    number = request.GET.get("round", "")
+    round_ = shown_round(study, int(number) if number.isdigit() else None)
+    return render(request, "workspace/_live.html", {"study": study,
+                                                    **_response_context(study, round_)})
 
 
 @login_required

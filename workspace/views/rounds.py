@@ -7,15 +7,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from surveys.models import Answer, Item, Round
+from surveys.selectors import aggregation_progress
 from surveys.services.rounds import round_close, round_create
 from workspace import forms
 from workspace.models import Reminder
 from workspace.selectors import (
-    aggregation_progress,
     item_history,
     item_of,
-    item_verdicts,
     origins_for_round,
+    plan_proposal,
     round_of,
     study_for_organizer,
 )
@@ -29,14 +29,7 @@ def rounds_page(request, slug):
     study = study_for_organizer(user=request.user, slug=slug)
     rounds = list(study.rounds.prefetch_related("items", "reminders").order_by("number"))
     last = rounds[-1] if rounds else None
-    plan = []
-    if last is not None and last.status == Round.Status.AGGREGATED:
-        verdicts = item_verdicts(last)
-        for item in last.items.select_related("theme").order_by("theme__position", "position"):
-            verdict = verdicts.get(item.pk, {})
-            # Carry what has not reached consensus; drop what has (the organizer may keep it).
-            keep = not verdict.get("consensus") and item.kind != Item.Kind.OPEN
-            plan.append({"item": item, "verdict": verdict, "keep": keep})
+    plan = plan_proposal(study)["items"]
     return render(request, "workspace/rounds.html", {
         "study": study, "rounds": rounds, "last": last, "plan": plan,
         "start_form": forms.RoundStartForm(), "extend_form": forms.ExtendForm(),

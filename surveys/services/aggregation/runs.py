@@ -30,6 +30,7 @@ from surveys.models import (
     Round,
     Study,
 )
+from surveys.selectors import round_previous
 from surveys.services.aggregation import statistics as stats
 from surveys.services.aggregation.reading import rounds_reading
 from surveys.services.bulk import rows_insert
@@ -98,7 +99,7 @@ def compute(
     items = _item_specs(round_, item_ids)
     # In bulk, one query per round; of the previous round only what stability uses, read
     # while the round's own statistics are computed.
-    with rounds_reading(round_=round_, previous=_previous_round(round_),
+    with rounds_reading(round_=round_, previous=round_previous(round_),
                         item_ids=item_ids) as (frame, previous_frame):
         frame["weight"] = expertise_weights(frame, study=round_.study)
         if whole:
@@ -295,13 +296,9 @@ def _item_specs(round_: Round, item_ids: list[int] | None) -> dict[str, stats.It
     return specs
 
 
-def _previous_round(round_: Round) -> Round | None:
-    return Round.objects.filter(study_id=round_.study_id, number=round_.number - 1).first()
-
-
 def _aggregates(run: AggregationRun, round_: Round, frame: pd.DataFrame) -> list[Aggregate]:
     items = dict(round_.items.values_list("code", "pk"))
-    previous = _previous_round(round_)
+    previous = round_previous(round_)
     before = {} if previous is None else {
         (i, d, g): m for i, d, g, m in Aggregate.objects.filter(round=previous).values_list(
             "item__code", "dimension", "group", "median")}
