@@ -153,7 +153,7 @@ def study_definition(study: Study) -> dict:
         **({"description": description} if all(description.values()) else {}),
         "source": study.source,
         "languages": study.languages, "default_language": study.default_language,
-        "consensus": {field: getattr(rule, field) for field in rule.REGISTERED},
+        "consensus": rule.registered_values(),
         "answer_before_feedback": study.answer_before_feedback,
         "stakeholder_groups": [{"code": g.code, "name": text(g, "name")} for g in study.groups.all()],
         "themes": themes,

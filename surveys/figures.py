@@ -143,7 +143,8 @@ def verdict_counts(round_: Round) -> dict:
     run = round_rule(round_) if verdicts else None
     counts = {
         "items": len(given), "agree": given.count(AGREE), "disagree": given.count(DISAGREE),
-        "none": given.count(NONE), "stable": sum(1 for v in verdicts.values() if v["stable"]),
+        "none": given.count(NONE), "no_verdict": len(verdicts) - len(given),
+        "stable": sum(1 for v in verdicts.values() if v["stable"]),
         "stability_items": sum(1 for v in verdicts.values() if v["stable"] is not None),
         "rule_revision": run.rule_revision if run else None,
     }

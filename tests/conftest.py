@@ -180,12 +180,12 @@ def wait_for(predicate, *, timeout: float = 30.0, what: str = "the condition"):
 
 
 def small_study_data(slug: str = "small") -> dict:
-    """A study file with one item of every kind, in two themes and three groups."""
+    """A study file with one item of every kind, in two themes and three groups (and no
+    `consensus` block: tests register the rules they need)."""
     text = {"en": "English text", "ru": "Русский текст"}
     return {
         "version": 1, "slug": slug, "title": {"en": "Small study", "ru": "Малое исследование"},
         "source": "Test source",
-        "consensus": {"agree_pct": 75, "iqr_max": 1},
         "stakeholder_groups": [
             {"code": "RU", "name": {"en": "Russia", "ru": "Россия"}},
             {"code": "US", "name": {"en": "United States", "ru": "США"}},

@@ -22,6 +22,15 @@ def submit(expert, round_, **values):
     return response_submit(expert=expert, round_=round_, answers=answers)
 
 
+def aggregate_pending(study) -> None:
+    """Write the snapshot versions requested but not run (tests on `db` never commit, so the
+    tasks a rule change enqueues on commit never run): what the worker does."""
+    from surveys.services.aggregation import round_aggregate
+
+    for round_ in study.rounds.filter(status=Round.Status.AGGREGATED):
+        round_aggregate(round_id=round_.pk)
+
+
 def close_and_aggregate(round_) -> Round:
     """Close the round and aggregate it here (tests on `db` never commit, so no task runs)."""
     round_close(round_=round_)

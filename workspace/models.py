@@ -57,6 +57,11 @@ class ConsensusRule(models.Model):
     def __str__(self) -> str:
         return f"{self.study.slug} rule r{self.revision}"
 
+    def registered_values(self) -> dict:
+        """The registered fields as plain values (a study file's `consensus` block)."""
+        return {field: str(value) if isinstance(value, str) else value
+                for field, value in ((f, getattr(self, f)) for f in self.REGISTERED)}
+
     def as_dict(self) -> dict:
         """The consensus rule as analysis.consensus reads it, with the organizer's terms beside."""
         agree = {"kind": "agree_pct", "min": self.agree_pct}

@@ -101,6 +101,7 @@ def workbook_rows(study: Study) -> dict[str, list[list]]:
     return sheets
 
 
+PANEL = "(panel)"  # not a group code (those are upper-case letters and digits)
 PARTICIPATION_COLUMNS = ["round", "group", "panel", "invited", "started", "submitted", "rate",
                          "previous", "lost", "attrition", "final", "median_minutes"]
 VERDICT_COLUMNS = ["round", "item", "dimension", "verdict", "stable", "rule_revision"]
@@ -108,13 +109,14 @@ VERDICT_COLUMNS = ["round", "item", "dimension", "verdict", "stable", "rule_revi
 
 def figures_rows(study: Study) -> tuple[list[list], list[list]]:
     """The published figures of every round (surveys.figures): participation per group and
-    for the panel (group ""), and each item's and dimension's verdict and stability under the
+    for the panel (group "(panel)"), and each item's and dimension's verdict and stability under the
     rule revision its snapshot records."""
     participation, verdicts = [PARTICIPATION_COLUMNS], [VERDICT_COLUMNS]
     for round_ in study.rounds.order_by("number"):
         figures = round_figures(round_)
         for row in figures["participation"]:
-            row = {**row, "round": round_.number, "group": row["group"].code if row["group"] else ""}
+            group = row["group"].code if row["group"] else PANEL
+            row = {**row, "round": round_.number, "group": group}
             participation.append([row[c] for c in PARTICIPATION_COLUMNS])
         revision = figures["counts"]["rule_revision"]
         for row in figures["verdicts"]:

@@ -22,10 +22,12 @@ def test_response_per_group_as_the_dashboard_counts_it(api, study, round1, organ
     body = api.get(S + "dashboard/", **bearer(analyst)).json()
     assert (body["round"], body["status"], body["verdicts"]) == (1, "open", [])
     rows = {row["group"]: row for row in body["rates"]}
-    figures = {g: (r["invited"], r["started"], r["submitted"], r["rate"]) for g, r in rows.items()}
-    # RU: 2 invited, both started, 1 of 2 submitted = 50 %; the panel: 1 of 3 = 33.3 %.
-    assert figures == {"RU": (2, 2, 1, 50.0), "US": (1, 0, 0, 0.0), "WE": (0, 0, 0, None),
-                       "": (3, 2, 1, 33.3)}
+    figures = {g: (r["panel"], r["invited"], r["started"], r["submitted"], r["rate"])
+               for g, r in rows.items()}
+    # RU: 2 invited, both started, 1 of 2 submitted = 50 %; Dee is on the panel though never
+    # invited: the panel, 1 of 4 = 25 %.
+    assert figures == {"RU": (2, 2, 2, 1, 50.0), "US": (1, 1, 0, 0, 0.0),
+                       "WE": (1, 0, 0, 0, 0.0), "": (4, 3, 2, 1, 25.0)}
     assert rows[""]["previous"] is None and rows[""]["attrition"] is None  # round 1
     assert api.get(S + "dashboard/", {"round": 1}, **bearer(organizer)).json() == body
     assert api.get(S + "dashboard/", {"round": 7}, **bearer(organizer)).status_code == 404
@@ -51,13 +53,15 @@ def test_verdicts_and_attrition_after_round_1(api, study, organizer,
     round_2 = round_start(round_=round_create(study=study, actor=organizer), actor=organizer)
     submit(experts[0], round_2, agree=4)
     shown = api.get(S + "dashboard/", {"round": 1}, **bearer(organizer)).json()
-    verdicts = {v["item"]: v["consensus"] for v in shown["verdicts"]}
-    assert verdicts["agree"] is True  # 4 5 4: 100 % agree, IQR 0.5
+    verdicts = {v["item"]: v["verdict"] for v in shown["verdicts"]}
+    assert verdicts["agree"] == "agree"  # 4 5 4: 100 % agree, IQR 0.5
+    assert shown["counts"]["agree"] == 1 and shown["rule_revision"] == 1
     assert shown["aggregation"]["status"] == "done"
     now = api.get(S + "dashboard/", **bearer(organizer)).json()
     panel = next(r for r in now["rates"] if r["group"] == "")
-    # 3 submitted round 1; 2 of them have not submitted round 2: attrition 66.7 %.
+    # 3 submitted round 1; 2 of them have not submitted round 2: attrition 66.7 % so far.
     assert (now["round"], panel["previous"], panel["lost"], panel["attrition"]) == (2, 3, 2, 66.7)
+    assert panel["final"] is False
 
 
 def test_a_real_time_study_takes_snapshots_through_the_api(api, organizer):

@@ -39,8 +39,8 @@ def test_the_next_round_is_planned_from_the_last_with_provenance(api, aggregated
     plan = api.get(S + "rounds/plan/", **headers).json()
     assert plan["from_round"] == 1 and plan["ready"] is True
     rows = {row["code"]: row for row in plan["items"]}
-    assert (rows["agree"]["consensus"], rows["agree"]["carry"]) == (True, False)
-    assert (rows["dims"]["consensus"], rows["dims"]["carry"]) == (False, True)
+    assert (rows["agree"]["verdict"], rows["agree"]["carry"]) == ("agree", False)
+    assert (rows["dims"]["verdict"], rows["dims"]["carry"]) == ("none", True)
     assert rows["open"]["carry"] is False
     assert api.get(S + "rounds/plan/", **bearer(analyst)).status_code == 200
     assert api.post(S + "rounds/plan/", {"carry": ["dims"]}, format="json",

@@ -63,7 +63,7 @@ def test_an_organizer_runs_a_round_through_the_api(api, study, organizer, alice,
     assert api.get(S + "rounds/1/aggregates/", {"group": "RU"}, **headers).json()["count"] == 1
     assert api.post(S + "rounds/1/close/", **headers).status_code == 400  # not open any more
     rates = api.get(S + "rounds/1/rates/", **headers).json()
-    assert {r["group"]: r["submitted"] for r in rates} == {"RU": 1, "US": 0, "WE": 0}
+    assert {r["group"]: r["submitted"] for r in rates} == {"RU": 1, "US": 0, "WE": 0, "": 1}
     report = api.get(S + "report/", **headers).json()
     assert report["latest_aggregated_round"] == 1 and report["results"][0]["item"] == "agree"
 

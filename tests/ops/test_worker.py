@@ -60,7 +60,7 @@ def test_worker_aggregates_a_closed_round_with_hand_worked_figures(closed_round)
     assert a.mean == pytest.approx(3.2)
     assert a.sd == pytest.approx(2.7 ** 0.5)
     assert a.pct_agree == pytest.approx(60.0)
-    assert a.consensus is False
+    assert a.verdict == "none"
     prob = Aggregate.objects.get(round=closed_round, item__code="prob", group="", dimension="")
     # Sorted 10 20 40 50 50 90: median between 40 and 50 = 45; q1 at 1.25 -> 20 + 0.25*20 = 25;
     # q3 at 3.75 -> 50 + 0.75*0 = 50.

@@ -17,7 +17,7 @@ from surveys.tasks import aggregate_round
 pytestmark = pytest.mark.django_db
 
 SNAPSHOT_FIELDS = ["item__code", "dimension", "group", "n", "no_opinion", "median", "q1", "q3",
-                   "iqr", "mean", "sd", "pct_agree", "distribution", "consensus",
+                   "iqr", "mean", "sd", "pct_agree", "pct_disagree", "distribution", "verdict", "stable",
                    "median_change", "extra"]
 
 

@@ -60,7 +60,7 @@ def test_a_rated_item_has_every_statistic_with_no_opinion_left_out():
     assert (a["w_median"], a["w_n"]) == (4, 5)
     assert a["w_pct_agree"] == pytest.approx(700 / 9)
     # 60 % < 75 % and IQR 2 > 1: no consensus under the study rule, nor under these.
-    assert a["consensus"] is False
+    assert a["verdict"] == "none"
     assert a["consensus_rules"]["agree_70"] is False and a["consensus_rules"]["iqr_1"] is False
     ru, we = got[("a", "", "RU")], got[("a", "", "WE")]
     assert (ru["n"], ru["median"], ru["mean"]) == (2, 1.5, 1.5)
@@ -98,7 +98,15 @@ def test_stability_against_the_previous_round():
     # differences (ranks 1.5 and 1.5, all positive): W- = 0.
     assert (a["stability_pairs"], a["pct_changed"], a["wilcoxon_statistic"]) == (5, 40, 0)
     # Shares before 1:.2 2:.2 4:.4 5:.2, after 2:.4 4:.2 5:.4: half the absolute change = 40 %.
-    assert a["distribution_change"] == pytest.approx(40.0) and a["stable"] is False
+    assert a["distribution_change"] == pytest.approx(40.0)
+    # The verdict is the study's rule's, added with the consensus verdicts: 40 % >= 15 % moves;
+    # the Wilcoxon p of two equal differences (0.5) is above 0.05: stable under that rule.
+    rows = item_statistics(after, items={"a": AGREE}, previous=before)
+    scheibe = rows_by_key(finish(rows, rule=RULE, stability_rule={
+        "kind": "distribution", "change_below_pct": 15})[0])[("a", "", "")]
+    wilcoxon = rows_by_key(finish(rows, rule=RULE, stability_rule={
+        "kind": "wilcoxon", "p_above": 0.05})[0])[("a", "", "")]
+    assert (scheibe["stable"], wilcoxon["stable"]) == (False, True)
     # CV before sqrt(2.7)/3.2 = 0.51350, after sqrt(9.2/4)/3.6 = 0.42127.
     assert a["cv_change"] == pytest.approx(math.sqrt(2.3) / 3.6 - math.sqrt(2.7) / 3.2)
 
@@ -174,4 +182,4 @@ def test_apmo_consensus_uses_the_rounds_own_cutoff():
     assert got[("x", "", "")]["consensus_rules"]["apmo"] is True
     assert got[("y", "", "")]["consensus_rules"]["apmo"] is False
     # x sorted 3 3 5 5 5 5 5 5 5 5: q1 at position 2.25 -> 5, q3 5, IQR 0; 80 % >= 75 %.
-    assert got[("x", "", "")]["consensus"] is True
+    assert got[("x", "", "")]["verdict"] == "agree"

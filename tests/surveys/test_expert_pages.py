@@ -272,9 +272,10 @@ def test_an_analyst_sees_response_rates_by_group(client, round1, analyst, alice,
     response = client.get("/studies/small/")
 
     assert response.status_code == 200
-    rates = {r["group"].code: (r["panel"], r["started"], r["submitted"], r["rate"])
-             for r in response.context["rates"]}
-    assert rates == {"RU": (1, 1, 1, 100.0), "US": (1, 1, 0, 0.0), "WE": (0, 0, 0, None)}
+    rates = {r["group"].code if r["group"] else "": (r["panel"], r["started"], r["submitted"],
+                                                      r["rate"]) for r in response.context["rates"]}
+    assert rates == {"RU": (1, 1, 1, 100.0), "US": (1, 1, 0, 0.0), "WE": (0, 0, 0, None),
+                     "": (2, 2, 1, 50.0)}
     html = response.content.decode()
     assert "<td>Russia</td><td>1</td><td>1</td><td>1</td><td>100.0</td>" in html
     assert "<td>United States</td><td>1</td><td>1</td><td>0</td><td>0.0</td>" in html

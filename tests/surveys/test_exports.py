@@ -109,7 +109,7 @@ def test_neutralizing_covers_headers_and_every_dangerous_first_character():
 def test_xlsx_has_a_sheet_per_round_and_a_codebook_and_reads_back_equal(answered, alice, bob):
     book = load_workbook(io.BytesIO(export_bytes(answered, "xlsx")))
     written = workbook_rows(answered)
-    assert book.sheetnames == ["Round 1", "Codebook", "Texts"]
+    assert book.sheetnames == ["Round 1", "Codebook", "Texts", "Participation", "Verdicts"]
     for title, rows in written.items():
         assert [list(r) for r in book[title].iter_rows(values_only=True)] == rows
     header, *body = written["Round 1"]

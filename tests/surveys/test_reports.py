@@ -55,12 +55,16 @@ def reported(study, round1, django_capture_on_commit_callbacks):
 def test_report_figures_match_hand_worked_values(reported):
     data = report_data(reported)
     [methods] = data["methods"]["rounds"]
-    # All six submitted; rated rows: agree (60 % agree, IQR 2: no), desirability (4 4 5 5:
-    # 100 %, IQR 1: yes), feasibility (0 %: no).
+    # All six submitted; rated rows: agree (60 % agree, IQR 2: none), desirability (4 4 5 5:
+    # 100 % agree, IQR 1: agree), feasibility (1 1 2 2: 100 % disagree, median 1.5, IQR 1:
+    # disagree). Items: agree none; dims none (its dimensions differ).
     assert (methods["panel"], methods["submitted"], methods["rate"]) == (6, 6, 100.0)
-    assert (methods["consensus"], methods["rated"]) == (1, 3)
-    assert data["methods"]["agree_pct"] == 75 and data["methods"]["iqr_max"] == 1
+    counts = methods["counts"]
+    assert (counts["items"], counts["agree"], counts["disagree"], counts["none"]) == (2, 0, 0, 2)
+    assert counts["rule_revision"] is None  # no rule registered: the default rule, said so
     rows = {r.label: r.aggregate for r in data["results"]}
+    assert [rows[k].verdict for k in ("agree", "dims/desirability", "dims/feasibility")] == [
+        "none", "agree", "disagree"]
     assert (rows["agree"].n, rows["agree"].median, rows["agree"].iqr) == (5, 4, 2)
     assert (rows["dims/desirability"].q1, rows["dims/desirability"].q3) == (4, 5)
     comparison = {r["label"]: r for r in data["comparison"]["rows"]}

@@ -150,7 +150,7 @@ def test_agreement_aggregate_matches_hand_worked_figures(round1, django_capture_
     assert a.sd == pytest.approx(math.sqrt(2.7))
     assert a.pct_agree == pytest.approx(60.0)  # 4, 4, 5 of five
     assert {int(k): v for k, v in a.distribution.items()} == {1: 1, 2: 1, 3: 0, 4: 2, 5: 1}
-    assert a.consensus is False  # 60 % < 75 % and IQR 2 > 1
+    assert a.verdict == "none"  # 60 % < 75 % and IQR 2 > 1
     assert a.median_change is None  # no earlier round
     ru, us, we = agg(round_, "agree", "RU"), agg(round_, "agree", "US"), agg(round_, "agree", "WE")
     assert (ru.n, ru.median, ru.mean) == (2, 1.5, 1.5)
@@ -168,7 +168,7 @@ def test_consensus_is_met_when_agreement_is_high_and_the_iqr_narrow(
 
     # Sorted 4 4 4 5 5: median 4, q1 (pos 1) 4, q3 (pos 3) 5, IQR 1 <= 1; 100 % agree >= 75 %.
     assert (a.median, a.q1, a.q3, a.iqr, a.pct_agree) == (4, 4, 5, 1, 100)
-    assert a.consensus is True
+    assert a.verdict == "agree"
 
 
 def test_estimates_get_quartiles_by_linear_interpolation(round1, django_capture_on_commit_callbacks):
@@ -183,7 +183,7 @@ def test_estimates_get_quartiles_by_linear_interpolation(round1, django_capture_
     # q1 = 10 + 0.75*10 = 17.5; median = 20 + 0.5*20 = 30; q3 = 40 + 0.25*50 = 52.5.
     assert (prob.n, prob.q1, prob.median, prob.q3) == (4, 17.5, 30, 52.5)
     assert prob.iqr == pytest.approx(35) and prob.mean == pytest.approx(40)
-    assert prob.pct_agree is None and prob.consensus is None
+    assert prob.pct_agree is None and prob.verdict == ""
     year = agg(round_, "year")
     # Sorted 2020 2030 2040 2060: q1 = 2020 + 0.75*10 = 2027.5, median 2035, q3 = 2040 + 0.25*20.
     assert (year.q1, year.median, year.q3) == (2027.5, 2035, 2045)

@@ -4,22 +4,18 @@ from datetime import timedelta
 
 import pytest
 
+from surveys.figures import item_verdicts, participation, participation_total, stopping_status
 from surveys.models import Aggregate, Response, Round
 from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft
 from surveys.services.rounds import round_create
 from tests.workspace_helpers import (
+    aggregate_pending,
     close_and_aggregate,
     english,  # noqa: F401 - a fixture
     make_experts,
     register_rules,
     submit,
-)
-from workspace.selectors import (
-    item_verdicts,
-    median_minutes_to_complete,
-    response_table,
-    stopping_status,
 )
 from workspace.services import planning
 from workspace.services.rounds import round_start
@@ -51,12 +47,14 @@ def test_response_by_group_with_attrition_from_the_previous_round(two_rounds):
     submit(p1, round2, agree=2)
     response_save_draft(expert=p2, round_=round2, answers={"agree": ItemAnswer(values={"": 3})})
     submit(p3, round2, agree=4)
-    rows = {(r["group"].code if r["group"] else "all"): r for r in response_table(round2)}
-    pick = ("invited", "started", "submitted", "rate", "previous", "lost", "attrition")
-    assert [rows["RU"][k] for k in pick] == [2, 2, 1, 50.0, 2, 1, 50.0]
-    assert [rows["US"][k] for k in pick] == [2, 1, 1, 50.0, 2, 1, 50.0]
-    assert [rows["WE"][k] for k in pick] == [0, 0, 0, None, 0, 0, None]
-    assert [rows["all"][k] for k in pick] == [4, 3, 2, 50.0, 4, 2, 50.0]
+    rows = {(r["group"].code if r["group"] else "all"): r for r in participation(round2)}
+    # P5 (WE) is on the panel but was never invited: in the panel, the denominator, not invited.
+    pick = ("panel", "invited", "started", "submitted", "rate", "previous", "lost", "attrition",
+            "final")
+    assert [rows["RU"][k] for k in pick] == [2, 2, 2, 1, 50.0, 2, 1, 50.0, False]
+    assert [rows["US"][k] for k in pick] == [2, 2, 1, 1, 50.0, 2, 1, 50.0, False]
+    assert [rows["WE"][k] for k in pick] == [1, 0, 0, 0, 0.0, 0, 0, None, False]
+    assert [rows["all"][k] for k in pick] == [5, 4, 3, 2, 40.0, 4, 2, 50.0, False]
 
 
 def test_the_first_saved_answer_starts_a_response_and_later_saves_keep_that_time(two_rounds):
@@ -84,16 +82,16 @@ def test_median_time_to_complete_counts_from_the_first_saved_answer_per_group(tw
         response.revisions.update(created_at=nine + timedelta(minutes=done))  # the one submit
     # P1 10 minutes, P3 90, P4 20; P2 has not submitted. Whole panel: median of 10, 20, 90 = 20;
     # Russia: P1 alone, 10; United States: (90 + 20) / 2 = 55.
-    assert median_minutes_to_complete(round2) == 20.0
-    rows = {(r["group"].code if r["group"] else "all"): r for r in response_table(round2)}
+    assert participation_total(round2)["median_minutes"] == 20.0
+    rows = {(r["group"].code if r["group"] else "all"): r for r in participation(round2)}
     assert [rows[g]["median_minutes"] for g in ("RU", "US", "WE", "all")] == [10.0, 55.0, None, 20.0]
     assert [rows[g]["started"] for g in ("RU", "US", "all")] == [2, 2, 4]
     # A submitted response without a start time (carried forward by a Real-Time snapshot, or
     # saved before started_at existed) counts as started but not in the time to complete.
     Response.objects.filter(expert=p4, round=round2).update(started_at=None)
-    assert median_minutes_to_complete(round2) == 50.0  # 10 and 90
+    assert participation_total(round2)["median_minutes"] == 50.0  # 10 and 90
     assert {r["group"].code if r["group"] else "all": r["started"]
-            for r in response_table(round2)}["US"] == 2
+            for r in participation(round2)}["US"] == 2
 
 
 def test_stability_under_both_definitions_with_hand_worked_values(two_rounds, study, organizer):
@@ -108,15 +106,18 @@ def test_stability_under_both_definitions_with_hand_worked_values(two_rounds, st
     assert item_verdicts(round2)[agree.pk]["stable"] is True
     register_rules(study, organizer, stability="distribution", stability_pct=15,
                    reason="Scheibe's rule suits a small panel better than a test.")
+    assert item_verdicts(round2)[agree.pk]["stable"] is True  # until the new snapshot is written
+    aggregate_pending(study)
     assert item_verdicts(round2)[agree.pk]["stable"] is False
     # Round 2: 2 3 4 4 -> 50 % agree, no consensus; not stable: the study goes on (round 2 of 3).
     status = stopping_status(study)
     assert (status["settled"], status["rated"], status["stop"]) == (0, 1, False)
     register_rules(study, organizer, max_rounds=2, reason="Funding ends after the second round.")
+    aggregate_pending(study)
     assert stopping_status(study)["stop"] is True
 
 
-def test_stability_read_from_the_snapshot_matches_stability_computed_from_the_answers(
+def test_a_rule_change_after_the_lock_writes_new_snapshot_versions_under_the_new_rule(
         two_rounds, study, organizer):
     (p1, p2, p3, p4, _p5), _round1, round2 = two_rounds
     for expert, value in zip((p1, p2, p3, p4), [2, 3, 4, 4], strict=True):
@@ -126,14 +127,17 @@ def test_stability_read_from_the_snapshot_matches_stability_computed_from_the_an
     panel = Aggregate.objects.get(round=round2, item=agree, group="")
     # The aggregation stored the pairs and the 25 % change (see the hand-worked test above).
     assert (panel.extra["stability_pairs"], panel.extra["distribution_change"]) == (4, 25.0)
+    assert panel.run.rule_revision == 1
     stored = {}
-    for pct in (30, 20):
+    for revision, pct in ((2, 30), (3, 20)):
         register_rules(study, organizer, stability="distribution", stability_pct=pct,
                        reason=f"A {pct} % threshold, as the protocol's appendix says.")
+        aggregate_pending(study)
+        panel = Aggregate.objects.get(round=round2, item=agree, group="")
+        assert (panel.run.rule_revision, panel.run.rule["stability"]) == (
+            revision, {"kind": "distribution", "change_below_pct": pct})
         stored[pct] = item_verdicts(round2)[agree.pk]["stable"]
     assert stored == {30: True, 20: False}
-    # An older snapshot without the stored figures: computed from the answers, same verdicts.
-    Aggregate.objects.filter(round=round2).update(extra={})
-    assert item_verdicts(round2)[agree.pk]["stable"] is False  # 25 % >= 20 %
-    register_rules(study, organizer, stability_pct=30, reason="Back to 30 %, as first agreed.")
-    assert item_verdicts(round2)[agree.pk]["stable"] is True
+    # Both closed rounds were recomputed, each in a version of its own.
+    assert sorted(round2.aggregation_runs.values_list("version", "rule_revision")) == [
+        (1, 1), (2, 2), (3, 3)]

@@ -78,8 +78,8 @@ def test_organizers_see_every_page_and_only_owners_read_the_audit_log(
 
 def test_registering_rules_through_the_form_then_changing_them_needs_a_reason(study, organizer):
     client = _client(organizer)
-    form = {"definition": "combined", "agree_pct": "70", "iqr_max": "1", "stability": "wilcoxon",
-            "stability_p": "0.05", "stability_pct": "15", "stopping": "max_rounds",
+    form = {"definition": "combined", "direction": "either", "agree_pct": "70", "iqr_max": "1",
+            "stability": "wilcoxon", "stability_p": "0.05", "stability_pct": "15", "stopping": "max_rounds",
             "max_rounds": "3", "reason": ""}
     assert client.post(f"/studio/{study.slug}/rules/", form).status_code == 302
     assert ConsensusRule.objects.get(study=study).agree_pct == 70
@@ -166,7 +166,7 @@ def test_dashboard_planning_draft_and_history_pages_after_round_1(round1, organi
     slug = round1.study.slug
     dashboard = client.get(f"/studio/{slug}/?round=1").content.decode()
     # agree: 4 and 5 -> 100 % agree, IQR 0.5: consensus under the default rule.
-    assert "1 of 6 items reached consensus; 0 are stable" in dashboard and "<svg" in dashboard
+    assert 'data-agree="1" data-disagree="0" data-none="0"' in dashboard and "<svg" in dashboard
     plan = client.get(f"/studio/{slug}/rounds/").content.decode()
     assert "Plan round 2 from round 1" in plan
     agree = round1.study.items.get(code="agree")

@@ -7,23 +7,22 @@ import pytest
 from django.utils import translation
 from pypdf import PdfReader
 
-from analysis.consensus import study_rule
+from surveys.figures import item_verdicts, rule_in_force
 from surveys.models import Aggregate, Round
 from surveys.reports.data import report_data
 from surveys.reports.jobs import job_key
 from surveys.reports.office import workbook_rows
 from surveys.reports.render import html_to_pdf, report_html
-from surveys.services.aggregation import aggregation_request, round_aggregate
-from surveys.services.aggregation.runs import consensus_rule
 from surveys.services.rounds import round_create
 from tests.workspace_helpers import (
+    aggregate_pending,
     close_and_aggregate,
     english,  # noqa: F401 - a fixture
     make_experts,
     register_rules,
     submit,
 )
-from workspace.selectors import item_verdicts, rules_for_report
+from workspace.selectors import rules_for_report
 from workspace.services.rounds import round_start
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -52,40 +51,43 @@ def answered(study, organizer):
     return close_and_aggregate(round_)
 
 
-def test_without_a_registered_rule_the_study_thresholds_decide(study):
-    assert consensus_rule(study) == study_rule(agree_pct=75, iqr_max=1)
+def test_without_a_registered_rule_the_default_rule_applies_and_says_so(study):
+    rule = rule_in_force(study)
+    assert rule.pk is None and rule.as_dict()["kind"] == "all"
+    assert (rule.agree_pct, rule.iqr_max, rule.direction) == (75, 1, "either")
 
 
 def test_the_registered_verdict_follows_the_registered_agreement_rule(answered, study):
     row = panel_row(answered)
     assert (row.n, row.pct_agree, row.q1, row.q3, row.iqr) == (5, 60, 2, 5, 3)
-    # Agreement only, at least 60 %: 60 % is enough, whatever the IQR. The study's thresholds
-    # (60 % and IQR <= 1, kept in step) would say no, because IQR 3 > 1.
-    assert row.consensus is True
-    assert consensus_rule(study)["kind"] == "agree_pct"
-    assert panel_row(answered, group="RU").consensus is False  # 1 and 2: nobody agrees
-    assert item_verdicts(answered)[row.item_id]["consensus"] is True  # the dashboard agrees
+    # Agreement only, at least 60 %: 60 % in the top boxes with the median (4) there is
+    # enough, whatever the IQR.
+    assert row.verdict == "agree" and row.run.rule_revision == 1
+    assert rule_in_force(study).as_dict()["kind"] == "agree_pct"
+    # Russia answered 1 and 2: everyone in the bottom boxes, consensus on rejection.
+    assert panel_row(answered, group="RU").verdict == "disagree"
+    assert item_verdicts(answered)[row.item_id]["verdict"] == "agree"  # the dashboard agrees
 
 
-def test_a_changed_rule_reaches_the_next_snapshot_of_the_round(answered, study, organizer):
+def test_a_changed_rule_reaches_a_new_snapshot_of_the_round(answered, study, organizer):
     register_rules(study, organizer, definition="combined", reason=REASON)  # 60 % and IQR <= 1
-    aggregation_request(round_=answered, enqueue=False)
-    round_aggregate(round_id=answered.pk, version=2)
-    assert panel_row(answered).consensus is False  # IQR 3 > 1
+    assert panel_row(answered).verdict == "agree"  # the snapshot under revision 1 stands
+    aggregate_pending(study)
+    assert panel_row(answered).verdict == "none"  # IQR 3 > 1
     register_rules(study, organizer, definition="iqr", iqr_max=3, reason=REASON + " Again.")
-    aggregation_request(round_=answered, enqueue=False)
-    round_aggregate(round_id=answered.pk, version=3)
-    assert panel_row(answered).consensus is True  # IQR 3 <= 3
+    aggregate_pending(study)
+    row = panel_row(answered)
+    assert (row.verdict, row.run.version, row.run.rule_revision) == ("agree", 3, 3)  # IQR 3 <= 3
 
 
 def test_rand_ucla_does_not_apply_to_a_five_point_item(answered, study, organizer):
     register_rules(study, organizer, definition="rand_ucla", reason=REASON)
-    aggregation_request(round_=answered, enqueue=False)
-    round_aggregate(round_id=answered.pk, version=2)
+    aggregate_pending(study)
     row = panel_row(answered)
-    # RAND/UCLA needs a 9-point scale: no verdict (None), while the side-by-side definitions
-    # are still there (60 % < 70 %).
-    assert row.consensus is None and row.extra["consensus_rules"]["agree_70"] is False
+    # RAND/UCLA needs a 9-point scale: no verdict, while the side-by-side definitions are
+    # still there (60 % < 70 %).
+    assert row.verdict == "" and row.extra["consensus_rules"]["agree_70"] is False
+    assert item_verdicts(answered)[row.item_id]["verdict"] is None
 
 
 @pytest.fixture
@@ -98,16 +100,17 @@ def test_rules_for_report_describes_the_rules_and_the_change_with_its_reason(cha
     rules = rules_for_report(study)
     assert rules["revision"] == 2 and not rules["registered_late"]
     assert rules["lines"] == [
-        "Consensus: at least 60 % of valid answers in the top boxes and an interquartile range "
-        "of at most 1.",
+        "Consensus: at least 60 % of valid answers in the top boxes (agreement) or the bottom "
+        "boxes (rejection) and an interquartile range of at most 1.",
         "Stability: Wilcoxon signed-rank p above 0.05 between rounds.",
         "Stopping: after at most 3 rounds."]
     [change] = rules["changes_after_lock"]
     assert change["reason"] == REASON
     assert change["changed"] == [(
-        "Consensus: at least 60 % of valid answers in the top boxes.",
-        "Consensus: at least 60 % of valid answers in the top boxes and an interquartile range "
-        "of at most 1.")]
+        "Consensus: at least 60 % of valid answers in the top boxes (agreement) or the bottom "
+        "boxes (rejection), with the median there.",
+        "Consensus: at least 60 % of valid answers in the top boxes (agreement) or the bottom "
+        "boxes (rejection) and an interquartile range of at most 1.")]
 
 
 def test_every_report_prints_the_registered_rules_and_the_change_with_its_reason(
@@ -148,7 +151,8 @@ def test_rules_registered_after_round_1_opened_say_so_in_the_report(study, organ
                    reason="The study was opened from the command line before registering.")
     rules = rules_for_report(study)
     assert rules["registered_late"] and rules["changes_after_lock"][0]["changed"][0] == (
-        "", "Consensus: an interquartile range of at most 1.5.")
+        "", "Consensus: an interquartile range of at most 1.5, with the median in the top boxes "
+        "(agreement) or the bottom boxes (rejection).")
     html = report_html(round_, standalone=True)
     assert "after round 1 had opened" in html and "before round 1" not in html
     assert "opened from the command line" in html
@@ -157,11 +161,12 @@ def test_rules_registered_after_round_1_opened_say_so_in_the_report(study, organ
 def test_the_study_overview_states_the_registered_rule(client, study, organizer):
     before = client
     before.force_login(organizer)
-    assert "Consensus rule: at least 75 % agreement (4-5) and IQR at most 1." in before.get(
+    assert "No consensus rules registered yet." in before.get(
         f"/studies/{study.slug}/").content.decode()
 
     register_rules(study, organizer, definition="agreement", agree_pct=60, iqr_max=1)
     html = client.get(f"/studies/{study.slug}/").content.decode()
 
-    assert "Consensus: at least 60 % of valid answers in the top boxes." in html
-    assert "IQR at most 1." not in html
+    assert ("Consensus: at least 60 % of valid answers in the top boxes (agreement) or the bottom "
+            "boxes (rejection), with the median there.") in html
+    assert "interquartile range" not in html

@@ -7,6 +7,7 @@ from django.core import mail as django_mail
 from django.utils import timezone
 
 from surveys.errors import ServiceError
+from surveys.figures import item_verdicts
 from surveys.models import AggregationRun, AuditEvent, Item, Round
 from surveys.services.panel import expert_issue_token
 from surveys.services.rounds import round_create
@@ -18,7 +19,7 @@ from tests.workspace_helpers import (
     submit,
 )
 from workspace.models import ItemOrigin, Message
-from workspace.selectors import item_history, item_verdicts
+from workspace.selectors import item_history
 from workspace.services import mail, planning
 from workspace.services.rounds import (
     round_close_if_due,
@@ -65,8 +66,9 @@ def test_verdicts_follow_the_registered_rule_with_hand_worked_figures(aggregated
     by_code = {codes[pk]: v for pk, v in verdicts.items()}
     # agree: 60 % < 75 and IQR 2 > 1. dims: desirability 5/5 = 100 %, IQR 5 - 4 = 1; feasibility
     # sorted 2 4 4 5 5: 4/5 = 80 %, Q1 4, Q3 5, IQR 1 -> both dimensions meet the rule.
-    assert by_code["agree"] == {"consensus": False, "stable": None}
-    assert by_code["dims"] == {"consensus": True, "stable": None}
+    assert by_code["agree"] == {"verdict": "none", "stable": None, "dimensions": {"": "none"}}
+    assert by_code["dims"] == {"verdict": "agree", "stable": None, "dimensions": {
+        "desirability": "agree", "feasibility": "agree"}}
     assert "open" not in by_code  # open text has no statistics
 
 

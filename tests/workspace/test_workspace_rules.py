@@ -5,7 +5,8 @@ import pytest
 
 from analysis.consensus import rule_met
 from surveys.errors import ServiceError
-from surveys.models import AuditEvent, Study
+from surveys.figures import rule_in_force
+from surveys.models import AuditEvent
 from surveys.services.rounds import round_create
 from tests.workspace_helpers import (
     english,  # noqa: F401 - a fixture
@@ -18,7 +19,7 @@ from workspace.services.rounds import round_start
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
-def test_organizer_registers_rules_and_the_study_thresholds_follow(study, organizer):
+def test_organizer_registers_rules_in_their_one_home(study, organizer):
     rule = register_rules(study, organizer, definition="combined", agree_pct=80, iqr_max=1.5,
                           stability="distribution", stability_pct=15, stopping="converged",
                           max_rounds=4)
@@ -26,8 +27,7 @@ def test_organizer_registers_rules_and_the_study_thresholds_follow(study, organi
     assert rule.as_dict()["kind"] == "all"
     assert rule.stability_dict() == {"kind": "distribution", "change_below_pct": 15}
     assert rule.stopping_dict() == {"kind": "converged", "max_rounds": 4}
-    study.refresh_from_db()
-    assert (study.consensus_agree_pct, study.consensus_iqr_max) == (80, 1.5)
+    assert rule_in_force(study) == rule and rule.direction == "either"
     event = AuditEvent.objects.get(study=study, action="rules_registered")
     assert event.actor == organizer and event.detail["after"]["consensus"]["agree_pct"] == 80
 
@@ -83,7 +83,7 @@ def test_rules_with_impossible_values_are_refused_field_by_field(study, organize
                        definition="majority")
     assert set(error.value.field_errors) == {"agree_pct", "iqr_max", "max_rounds", "definition"}
     assert not ConsensusRule.objects.filter(study=study).exists()
-    assert Study.objects.get(pk=study.pk).consensus_agree_pct == 75
+    assert rule_in_force(study).pk is None
 
 
 def test_registering_the_same_rules_again_changes_nothing(study, organizer):

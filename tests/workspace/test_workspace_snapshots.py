@@ -4,12 +4,13 @@ measured between consecutive snapshots (hand-worked)."""
 import pytest
 from django.test import Client
 
+from surveys.figures import item_verdicts
 from surveys.models import AuditEvent, Round
 from surveys.services.rounds import round_create
 from surveys.services.studies import study_load
 from tests.conftest import small_study_data
 from tests.workspace_helpers import english, make_experts, register_rules, submit  # noqa: F401
-from workspace.selectors import item_verdicts, snapshots
+from workspace.selectors import snapshots
 from workspace.services.rounds import round_start
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -68,7 +69,8 @@ def test_the_organizer_takes_dated_snapshots_and_sees_stability_between_them(
     assert item_verdicts(first)[agree]["stable"] is None  # nothing before the first snapshot
     rows = snapshots(study)
     assert [r["round"].number for r in rows] == [2, 1]
-    assert [(r["items"], r["consensus"], r["stable"]) for r in rows] == [(1, 0, 1), (1, 0, 0)]
+    assert [(r["counts"]["items"], r["counts"]["consensus"], r["counts"]["stable"])
+            for r in rows] == [(1, 0, 1), (1, 0, 0)]
     page = client.get(f"/studio/{study.slug}/").content.decode()
     assert 'data-round="2"' in page and 'data-round="1"' in page
     assert f'{second.closed_at:%Y-%m-%d %H:%M}' in page

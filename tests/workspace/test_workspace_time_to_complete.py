@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from surveys.figures import participation, participation_total
 from surveys.models import Response
 from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft
@@ -18,7 +19,6 @@ from tests.workspace_helpers import (
     make_experts,
     submit,
 )
-from workspace.selectors import median_minutes_to_complete, response_table
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -86,8 +86,8 @@ def test_revisions_after_the_first_submit_do_not_lengthen_the_time_to_complete(
     assert [r.revisions.count() for r in (responses[p1.pk], responses[p2.pk],
                                           responses[p3.pk])] == [2, 2, 2]
     # First submits: 10, 30, 50 -> median 30 (the last submits would give 100, 30, 60 -> 60).
-    assert median_minutes_to_complete(round1) == 30.0
-    rows = {(r["group"].code if r["group"] else "all"): r for r in response_table(round1)}
+    assert participation_total(round1)["median_minutes"] == 30.0
+    rows = {(r["group"].code if r["group"] else "all"): r for r in participation(round1)}
     # Russia: P1 10 and P2 30 -> 20 (not (100 + 30) / 2 = 65); United States: P3 50 (not 60).
     assert [rows[g]["median_minutes"] for g in ("RU", "US", "WE", "all")] == [
         20.0, 50.0, None, 30.0]
@@ -111,4 +111,4 @@ def test_a_response_without_revisions_falls_back_to_its_submit_time(round1, pane
     submit(p2, round1, agree=3)
     Response.objects.get(expert=p2, round=round1).revisions.all().delete()
     # P1 12 (its revision), P2 40 (submitted_at): median 26.
-    assert median_minutes_to_complete(round1) == 26.0
+    assert participation_total(round1)["median_minutes"] == 26.0

@@ -24,7 +24,7 @@ from surveys.services.studies import (
     study_load,
 )
 from workspace.services.builder import item_data, item_locked, options_format, options_parse
-from workspace.services.rules import FIELDS, rules_differ, rules_locked
+from workspace.services.rules import rules_differ, rules_locked
 
 MAX_BYTES = 2_000_000
 CSV_COLUMNS = ("theme", "code", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
@@ -52,7 +52,7 @@ def study_data(study: Study) -> dict:
         "version": 1, "slug": study.slug, "title": {"en": study.title_en, "ru": study.title_ru},
         "source": study.source, "default_language": study.default_language,
         "answer_before_feedback": study.answer_before_feedback,
-        "consensus": {field: getattr(rule_in_force(study), field) for field in FIELDS},
+        "consensus": rule_in_force(study).registered_values(),
         "stakeholder_groups": [{"code": g.code, "name": {"en": g.name_en, "ru": g.name_ru}}
                                for g in study.groups.order_by("position")],
         "themes": themes,
