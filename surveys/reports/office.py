@@ -121,7 +121,7 @@ def figures_rows(study: Study) -> tuple[list[list], list[list]]:
         revision = figures["counts"]["rule_revision"]
         for row in figures["verdicts"]:
             code = row["item"].code
-            verdicts.append([round_.number, code, "", row["verdict"], row["stable"], revision])
+            verdicts.append([round_.number, code, None, row["verdict"], row["stable"], revision])
             if len(row["dimensions"]) > 1 or any(row["dimensions"]):
                 verdicts += [[round_.number, code, d, v, None, revision]
                              for d, v in row["dimensions"].items()]
