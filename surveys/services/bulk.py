@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.db import connection, models
 
 
@@ -22,7 +20,6 @@ def rows_insert(model: type[models.Model], objects: list[models.Model]) -> None:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN"
-    started = time.monotonic()
     # wrap_database_errors: psycopg's errors raised as Django's (IntegrityError, ...).
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(
             sql) as copy:
@@ -30,6 +27,3 @@ def rows_insert(model: type[models.Model], objects: list[models.Model]) -> None:
             # pre_save: what bulk_create would store (auto_now dates, the field's own value).
             copy.write_row([Jsonb(value) if is_json else value for is_json, value in zip(
                 json, (f.pre_save(row, True) for f in fields), strict=True)])
-    if connection.queries_logged:  # counted like any statement (DEBUG, query-counting tests)
-        connection.queries_log.append(
-            {"sql": f"{sql} -- {len(objects)} rows", "time": f"{time.monotonic() - started:.3f}"})
