@@ -106,11 +106,15 @@ def _tasks_in_process_unless_committed(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_panel_feedback():
-    """Database ids come back after a rollback, so a round's cached feedback must not outlive
-    the test that made it."""
-    from surveys.questionnaire import panel_feedback_forget
+    """Database ids come back after a rollback, so the questionnaire's per-process caches (a
+    round's items, its panel feedback, the items' markup) must not outlive the test that made them."""
+    from surveys.feedback import caches_clear
+    from surveys.item_html import item_statics_clear
+    from surveys.selectors import round_items_cache_clear
 
-    panel_feedback_forget()
+    caches_clear()
+    round_items_cache_clear()
+    item_statics_clear()
 
 
 @pytest.fixture(autouse=True)
