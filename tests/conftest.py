@@ -120,9 +120,9 @@ def _fresh_panel_feedback():
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(monkeypatch):
     """Token rate-limit counters of this test's own (the cache may be a Redis shared by runs)."""
-    import api.ratelimit
+    import throttle.tokens
 
-    monkeypatch.setattr(api.ratelimit, "NAMESPACE", uuid.uuid4().hex)
+    monkeypatch.setattr(throttle.tokens, "NAMESPACE", uuid.uuid4().hex)
 
 
 @pytest.fixture(scope="session", autouse=True)

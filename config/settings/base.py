@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "surveys",
     "workspace",
     "api",
+    "ops",
+    "throttle",
 ]
 
 MIDDLEWARE = [
@@ -233,7 +235,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "api.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "throttle.tokens.client_ip"
 # Proxies in front of the web process that append to X-Forwarded-For (nginx in production: 1).
 TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
 
