@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from django.db import connection, models
 
+M = TypeVar("M", bound=models.Model)
 
-def rows_insert(model: type[models.Model], objects: list[models.Model]) -> None:
+
+def rows_insert(model: type[M], objects: Sequence[M]) -> None:
     """Insert new rows (their primary keys are not set on the objects): by COPY on PostgreSQL,
     where psycopg adapts the values (Django's per-value preparation of an INSERT costs several
     times as much: 0.23 s against 0.03 s for a snapshot's 678 rows), else by bulk_create.
     Works inside a transaction like any statement."""
     if connection.vendor != "postgresql" or not objects:
-        model.objects.bulk_create(objects, batch_size=2000)
+        model._default_manager.bulk_create(objects, batch_size=2000)
         return
     from psycopg.types.json import Jsonb
 
