@@ -9,7 +9,6 @@ retry leaves exactly one snapshot.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -34,7 +33,6 @@ from surveys.services.aggregation import statistics as stats
 from surveys.services.aggregation.reading import rounds_reading
 from surveys.services.bulk import rows_insert
 
-log = logging.getLogger(__name__)
 Status = AggregationRun.Status
 CLAIMABLE = [Status.PENDING, Status.RUNNING, Status.FAILED]
 
