@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: demo test install install-dev migrate serve serve-demo lint messages clean
+.PHONY: demo test install install-dev migrate serve serve-demo lint typecheck messages clean
 
 $(VENV)/.base: requirements/base.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -50,6 +50,10 @@ test: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+
+# mypy with django-stubs over the services and selectors (the list is in pyproject.toml).
+typecheck: install-dev
+	$(VENV)/bin/mypy
 
 messages: install
 	cd surveys && ../$(PY) ../manage.py makemessages -l ru --no-obsolete && ../$(PY) ../manage.py compilemessages

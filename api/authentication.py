@@ -1,6 +1,6 @@
 """How API callers prove who they are: staff by a personal token, experts by their link token.
 
-Both count wrong tokens per client (api.ratelimit) and answer 429 once a client has sent too
+Both count wrong tokens per client (throttle.tokens) and answer 429 once a client has sent too
 many; the counters are separate from the staff-login lockout of django-axes.
 """
 
@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from api.ratelimit import token_blocked, token_failed
 from api.services.tokens import api_token_user
 from surveys.models import Expert
 from surveys.services.panel import expert_for_token
+from throttle.tokens import token_blocked, token_failed
 
 INVITATION_HEADER = "HTTP_X_INVITATION_TOKEN"
 

@@ -1,7 +1,7 @@
 """What the API keeps of its own: personal API tokens and idempotency keys (response revisions
 are the surveys app's: surveys.models.ResponseRevision).
 
-Token-based rate-limit counters live in the cache (api.ratelimit), not here.
+Token-based rate-limit counters live in the cache (throttle.tokens), not here.
 """
 
 from django.conf import settings

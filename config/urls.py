@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.urls import account_urlpatterns
-from surveys.views import health
+from ops import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

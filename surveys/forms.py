@@ -11,8 +11,6 @@ from django.utils.translation import gettext as _
 from surveys.models import Item, Theme
 from surveys.services.responses import ItemAnswer
 
-SUFFIXES = {"none", "why", "text"}
-
 
 def _number(raw: str) -> float | None:
     raw = raw.strip().replace(",", ".")

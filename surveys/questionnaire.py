@@ -18,25 +18,13 @@ from surveys.feedback import (  # noqa: F401 - SCALES, DIMENSION_LABELS: importe
     DIMENSION_LABELS,
     SCALES,
     Feedback,
-    caches_clear,
     feedback_source,
     part_feedback,
     value_label,
 )
-from surveys.item_html import feedback_html, item_statics_clear
+from surveys.item_html import feedback_html
 from surveys.models import Answer, Expert, Item, Response, Round, Study
-from surveys.selectors import round_items_cache_clear, round_items_shared, round_with_keys
-
-
-def questionnaire_caches_clear() -> None:
-    """Forget every per-process cache of the questionnaire (tests: ids come back after a
-    rollback)."""
-    caches_clear()
-    round_items_cache_clear()
-    item_statics_clear()
-
-
-panel_feedback_forget = questionnaire_caches_clear
+from surveys.selectors import round_items_shared, round_with_keys
 
 
 @dataclass

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from api.ratelimit import token_rate_limited
 from surveys.views import expert, reports, staff
+from throttle.tokens import token_rate_limited
 
 urlpatterns = [
     path("", staff.home, name="home"),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("studies/<slug:slug>/reports/<int:number>/", reports.report_page, name="report_page"),
     path("studies/<slug:slug>/reports/<int:number>/download/<str:fmt>/", reports.report_download,
          name="report_download"),
-    # Wrong tokens are counted per client: too many get 429 (api.ratelimit).
+    # Wrong tokens are counted per client: too many get 429 (throttle.tokens).
     path("e/<str:token>/", token_rate_limited(expert.expert_entry), name="expert_entry"),
     path("q/", expert.questionnaire_page, name="questionnaire"),
     path("q/autosave/", expert.questionnaire_autosave, name="questionnaire_autosave"),

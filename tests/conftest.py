@@ -106,19 +106,53 @@ def _tasks_in_process_unless_committed(request):
 
 @pytest.fixture(autouse=True)
 def _fresh_panel_feedback():
-    """Database ids come back after a rollback, so a round's cached feedback must not outlive
-    the test that made it."""
-    from surveys.questionnaire import panel_feedback_forget
+    """Database ids come back after a rollback, so the questionnaire's per-process caches (a
+    round's items, its panel feedback, the items' markup) must not outlive the test that made them."""
+    from surveys.feedback import caches_clear
+    from surveys.item_html import item_statics_clear
+    from surveys.selectors import round_items_cache_clear
 
-    panel_feedback_forget()
+    caches_clear()
+    round_items_cache_clear()
+    item_statics_clear()
 
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits(monkeypatch):
     """Token rate-limit counters of this test's own (the cache may be a Redis shared by runs)."""
-    import api.ratelimit
+    import throttle.tokens
 
-    monkeypatch.setattr(api.ratelimit, "NAMESPACE", uuid.uuid4().hex)
+    monkeypatch.setattr(throttle.tokens, "NAMESPACE", uuid.uuid4().hex)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _copy_counted_like_any_statement():
+    """On PostgreSQL new rows go in by COPY (surveys.services.bulk), through psycopg's cursor
+    where Django does not log it: while queries are being counted (CaptureQueriesContext) a
+    COPY is logged here like any statement, so the counts are the same on both databases."""
+    if not on_postgres():
+        yield
+        return
+    from contextlib import contextmanager
+
+    import psycopg
+    from django.db import connections
+
+    original = psycopg.Cursor.copy
+
+    @contextmanager
+    def copy(cursor, statement, *args, **kwargs):
+        started = time.monotonic()
+        with original(cursor, statement, *args, **kwargs) as copying:
+            yield copying
+        for connection in connections.all(initialized_only=True):
+            if connection.connection is cursor.connection and connection.queries_logged:
+                connection.queries_log.append({"sql": f"{statement} -- {cursor.rowcount} rows",
+                                               "time": f"{time.monotonic() - started:.3f}"})
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(psycopg.Cursor, "copy", copy)
+        yield
 
 
 def _database_url() -> str:

@@ -10,6 +10,7 @@ database ids, so an archive imports into a database that has other studies; a ro
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Any
 
@@ -84,7 +85,8 @@ def _natural(obj, key_fields, keys: _Keys) -> tuple:
     for name in key_fields:
         field = obj._meta.get_field(name)
         value = getattr(obj, field.attname)
-        parts += keys.of(field, value) if isinstance(field, models.ForeignKey) else [value]
+        # A null reference is None in the key, as in the archived row.
+        parts += (keys.of(field, value) or [None]) if isinstance(field, models.ForeignKey) else [value]
     return tuple(parts)
 
 
@@ -127,7 +129,7 @@ def study_export_archive(*, study: Study) -> dict:
             keys.by_pk.setdefault(label, {})[obj.pk] = (
                 _natural(obj, key_fields, keys) if key_fields else (n,))
             records.append(record)
-        tables[label] = sorted(records, key=lambda r, k=key_fields: _sort_key(r, k))
+        tables[label] = sorted(records, key=functools.partial(_sort_key, key_fields=key_fields))
     return {"format": FORMAT, "version": VERSION, "study": study.slug, "tables": tables}
 
 
@@ -178,7 +180,8 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
     target = slug or archive["study"]
     if Study.objects.filter(slug=target).exists():
         raise ArchiveError(f"A study with the slug {target!r} exists; import under another slug.")
-    keys, pks = _Keys(), {}  # natural key by new pk, and new pk by natural key
+    keys = _Keys()  # natural key by new pk
+    pks: dict[str, dict[tuple, Any]] = {}  # new pk by natural key
     created_users: list[str] = []
     study = None
     for label, _path, key_fields in SPECS:
@@ -224,6 +227,8 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
                 getattr(obj, m2m.name).set([related[tuple(ref)] for ref in record.get(m2m.name, [])])
         if label == "surveys.study":
             study = created[0]
+    if study is None:
+        raise ArchiveError("The archive has no study.")
     return study, created_users
 
 

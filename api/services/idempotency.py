@@ -3,7 +3,7 @@
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -46,7 +46,8 @@ def idempotent_call(
                 raise IdempotencyConflict(_(
                     "This Idempotency-Key was already used for a different request; use a new "
                     "key for new answers.")) from None
-            return record.status_code, record.body, True
+            # Claimed in the transaction of the work: a committed key has its outcome.
+            return cast(int, record.status_code), record.body, True
         status, body = call()
         record.status_code, record.body = status, body
         record.save(update_fields=["status_code", "body"])

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "surveys",
     "workspace",
     "api",
+    "ops",
+    "throttle",
 ]
 
 MIDDLEWARE = [
@@ -175,7 +177,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Aggregation (surveys/services/aggregation): time limits per task (kept below the broker's
 # visibility timeout), the round size above which items are split across workers, and the
-# Real-Time debounce window. AGGREGATION_TEST_PAUSE ("phase:seconds") is for fault tests only.
+# Real-Time debounce window.
 AGGREGATION_SOFT_TIME_LIMIT = env_int("AGGREGATION_SOFT_TIME_LIMIT", 540, minimum=1)
 AGGREGATION_TIME_LIMIT = env_int("AGGREGATION_TIME_LIMIT", 600, minimum=2)
 # Above this many answers a round is split into chunks of about this many, computed by several
@@ -183,7 +185,6 @@ AGGREGATION_TIME_LIMIT = env_int("AGGREGATION_TIME_LIMIT", 600, minimum=2)
 # 2-core machine one task is as fast; see the benchmark in the README).
 AGGREGATION_CHUNK_ANSWERS = env_int("AGGREGATION_CHUNK_ANSWERS", 2_000_000, minimum=1)
 LIVE_DEBOUNCE_SECONDS = env_int("LIVE_DEBOUNCE_MS", 1000) / 1000
-AGGREGATION_TEST_PAUSE = env_str("AGGREGATION_TEST_PAUSE", "")
 if AGGREGATION_SOFT_TIME_LIMIT >= AGGREGATION_TIME_LIMIT:
     raise ImproperlyConfigured("AGGREGATION_SOFT_TIME_LIMIT must be below AGGREGATION_TIME_LIMIT")
 
@@ -234,7 +235,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "api.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "throttle.tokens.client_ip"
 # Proxies in front of the web process that append to X-Forwarded-For (nginx in production: 1).
 TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
 

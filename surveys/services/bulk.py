@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
+from typing import TypeVar
 
 from django.db import connection, models
 
+M = TypeVar("M", bound=models.Model)
 
-def rows_insert(model: type[models.Model], objects: list[models.Model]) -> None:
+
+def rows_insert(model: type[M], objects: Sequence[M]) -> None:
     """Insert new rows (their primary keys are not set on the objects): by COPY on PostgreSQL,
     where psycopg adapts the values (Django's per-value preparation of an INSERT costs several
     times as much: 0.23 s against 0.03 s for a snapshot's 678 rows), else by bulk_create.
     Works inside a transaction like any statement."""
     if connection.vendor != "postgresql" or not objects:
-        model.objects.bulk_create(objects, batch_size=2000)
+        model._default_manager.bulk_create(objects, batch_size=2000)
         return
     from psycopg.types.json import Jsonb
 
@@ -22,7 +25,6 @@ def rows_insert(model: type[models.Model], objects: list[models.Model]) -> None:
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN"
-    started = time.monotonic()
     # wrap_database_errors: psycopg's errors raised as Django's (IntegrityError, ...).
     with connection.cursor() as cursor, connection.wrap_database_errors, cursor.cursor.copy(
             sql) as copy:
@@ -30,6 +32,3 @@ def rows_insert(model: type[models.Model], objects: list[models.Model]) -> None:
             # pre_save: what bulk_create would store (auto_now dates, the field's own value).
             copy.write_row([Jsonb(value) if is_json else value for is_json, value in zip(
                 json, (f.pre_save(row, True) for f in fields), strict=True)])
-    if connection.queries_logged:  # counted like any statement (DEBUG, query-counting tests)
-        connection.queries_log.append(
-            {"sql": f"{sql} -- {len(objects)} rows", "time": f"{time.monotonic() - started:.3f}"})

@@ -35,7 +35,10 @@ def _check_value(item: Item, key: str, value: float | None) -> str | None:
         return None
     if not math.isfinite(value):
         return _("Enter a number.")
-    low, high = item.bounds()
+    bounds = item.bounds()
+    if bounds is None:  # open text: it has no answer keys, so no value reaches here
+        return None
+    low, high = bounds
     if not low <= value <= high:
         return _("Enter a value from %(low)s to %(high)s.") % {"low": f"{low:g}", "high": f"{high:g}"}
     if item.kind != Item.Kind.PROBABILITY and value != int(value):
@@ -167,28 +170,28 @@ def _answers_store(
     _open_round_for(expert, round_)
     if items is None:
         items = round_.items.filter(code__in=answers)
-    items = {item.code: item for item in items if item.code in answers}
+    by_code = {item.code: item for item in items if item.code in answers}
     errors: dict[str, str] = {}
     for code, answer in answers.items():
-        if code not in items:
+        if code not in by_code:
             errors[code] = _("Item %(code)s is not part of this round.") % {"code": code}
         else:
-            errors.update(_check_item(items[code], answer, final=final))
+            errors.update(_check_item(by_code[code], answer, final=final))
     if errors:
         raise ServiceError(_("Some answers need correcting."), field_errors=errors)
     # Always inside the callers' own atomic block: no savepoint of its own.
     with transaction.atomic(savepoint=False):
         response = _claimed_response(expert=expert, round_=round_, read=response,
                                      expected_version=expected_version, submit=final)
-        touched = [items[code] for code in answers]
+        touched = [by_code[code] for code in answers]
         if touched:
             Answer.objects.filter(response=response, item__in=touched).delete()
             Rationale.objects.filter(response=response, item__in=touched).delete()
         rows, rationales = [], []
         for code, answer in answers.items():
-            rows += _rows(response, items[code], answer)
+            rows += _rows(response, by_code[code], answer)
             if answer.rationale.strip():
-                rationales.append(Rationale(response=response, item=items[code],
+                rationales.append(Rationale(response=response, item=by_code[code],
                                             text=answer.rationale.strip()))
         rows_insert(Answer, rows)
         rows_insert(Rationale, rationales)

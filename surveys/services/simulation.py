@@ -21,6 +21,9 @@ RATIONALES = {
     "high": ["The strategic logic is sound and both sides would gain.",
              "Recent practice already points in this direction."],
 }
+# How far one simulated answer strays from its starting point, by kind (else a fraction of a
+# 1-5 scale; numeric items use a twentieth of their range).
+SPREAD: dict[str, float] = {Item.Kind.PROBABILITY: 12.0, Item.Kind.YEAR: 4.0}
 
 
 def sim_experts(*, study: Study, n: int) -> list[Expert]:
@@ -45,10 +48,18 @@ def _leaning(item: Item, group: str, key: str, default: float) -> float:
     return float(lean) if not isinstance(lean, list) else default
 
 
+def _bounds(item: Item) -> tuple[float, float]:
+    """The range of an item the simulation gives values to (every kind but open text)."""
+    bounds = item.bounds()
+    if bounds is None:
+        raise ValueError(f"{item.code} takes no value")
+    return bounds
+
+
 def _value(item: Item, key: str, start: float, previous: float | None,
            median: float | None, rng: np.random.Generator) -> float:
-    low, high = item.bounds()
-    spread = {Item.Kind.PROBABILITY: 12.0, Item.Kind.YEAR: 4.0}.get(item.kind, 0.45)
+    low, high = _bounds(item)
+    spread = SPREAD.get(item.kind, 0.45)
     if item.kind == Item.Kind.NUMERIC:
         spread = (high - low) / 20
     centre = start if previous is None else previous
@@ -59,7 +70,7 @@ def _value(item: Item, key: str, start: float, previous: float | None,
     return float(value)
 
 
-def _ranking(item: Item, group: str, rng: np.random.Generator) -> dict[str, float]:
+def _ranking(item: Item, group: str, rng: np.random.Generator) -> dict[str, float | None]:
     codes = [o["code"] for o in item.options]
     order = item.leaning.get(group) if isinstance(item.leaning.get(group), list) else codes
     order = [c for c in order if c in codes] + [c for c in codes if c not in order]
@@ -73,7 +84,7 @@ def _ranking(item: Item, group: str, rng: np.random.Generator) -> dict[str, floa
 def _rationale(item: Item, values: dict, rng: np.random.Generator) -> str:
     if rng.random() > 0.3 or not values:
         return ""
-    low, high = item.bounds()
+    low, high = _bounds(item)
     share = (np.mean(list(values.values())) - low) / ((high - low) or 1)
     band = "low" if share < 0.4 else "high" if share > 0.6 else "mid"
     return str(rng.choice(RATIONALES[band]))
@@ -94,7 +105,7 @@ def _answers(expert: Expert, items: list[Item], history: dict, medians: dict,
         if item.kind == Item.Kind.RANKING:
             values = _ranking(item, group, rng)
         else:
-            low, high = item.bounds()
+            low, high = _bounds(item)
             values = {}
             for key in item.answer_keys():
                 start = _leaning(item, group, key, (low + high) / 2) + rng.normal(0, 0.5)

@@ -2,7 +2,7 @@
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 from django.db import transaction
@@ -44,7 +44,7 @@ class _Checker:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 self.add(f"{where}.{key}.{lang}", "missing or empty text")
 
-    def number(self, value: Any, where: str) -> bool:
+    def number(self, value: Any, where: str) -> TypeGuard[int | float]:
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.add(where, f"expected a number, got {value!r}")
             return False

@@ -42,16 +42,16 @@ def test_wrong_api_tokens_get_429(api, organizer):
 
 
 def test_the_window_ends(client, monkeypatch, settings):
-    from api import ratelimit
+    from throttle.tokens import token_blocked
 
     settings.TOKEN_RATE_WINDOW = 1
     for n in range(settings.TOKEN_RATE_LIMIT):
         client.get(f"/e/wrong-{n}/", REMOTE_ADDR=ATTACKER)
-    assert ratelimit.token_blocked(_request(ATTACKER))
+    assert token_blocked(_request(ATTACKER))
     import time
 
     time.sleep(1.5)
-    assert not ratelimit.token_blocked(_request(ATTACKER))
+    assert not token_blocked(_request(ATTACKER))
 
 
 def _request(address: str):
@@ -77,7 +77,7 @@ def test_token_failures_do_not_lock_staff_out_and_staff_failures_do_not_block_to
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(settings):
-    from api.ratelimit import client_ip
+    from throttle.tokens import client_ip
 
     request = _request("127.0.0.1")
     request.META["HTTP_X_FORWARDED_FOR"] = "10.9.9.9, 203.0.113.7"  # forged entry, then nginx's
@@ -87,7 +87,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(settings):
 
 
 def test_a_request_made_in_code_has_no_address(organizer, client):
-    from api.ratelimit import client_ip
+    from throttle.tokens import client_ip
 
     request = _request("127.0.0.1")
     del request.META["REMOTE_ADDR"]

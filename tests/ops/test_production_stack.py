@@ -5,6 +5,7 @@ The study part drives it as a deployment would: experts over HTTP, organizers cl
 the management command (several studies at once), aggregation by whichever worker takes it.
 """
 
+import fnmatch
 import os
 import secrets
 import statistics
@@ -98,11 +99,10 @@ def test_production_settings_refuse_unsafe_values(changes, message):
 
 @pytest.mark.parametrize("task,queue", [
     ("surveys.tasks.aggregate_round", "agora.aggregation"),
-    ("surveys.tasks.send_invitation", "agora.email"),
-    ("api.tasks.email_reminders", "agora.email"),
-    ("surveys.reports.tasks.build_pdf", "agora.reports"),
-    ("analysis.tasks.export_study", "agora.reports"),
-    ("surveys.tasks.purge_sessions", "agora"),
+    ("surveys.tasks.aggregate_live", "agora.aggregation"),
+    ("workspace.tasks.send_message", "agora.email"),
+    ("surveys.tasks.report_render", "agora.reports"),
+    ("workspace.tasks.due_work", "agora"),
 ])
 def test_tasks_are_routed_to_the_queue_of_their_kind(task, queue):
     app = Celery("routing", set_as_current=False)
@@ -111,6 +111,15 @@ def test_tasks_are_routed_to_the_queue_of_their_kind(task, queue):
 
     assert app.amqp.router.route({}, task)["queue"].name == queue
     assert queue in queue_names("agora")
+
+
+def test_every_route_pattern_matches_a_task_that_exists():
+    from config.celery_app import app
+
+    app.loader.import_default_modules()
+    ours = [name for name in app.tasks if not name.startswith("celery.")]
+    for pattern in task_routes("agora"):
+        assert fnmatch.filter(ours, pattern), f"{pattern} routes no task (tasks: {sorted(ours)})"
 
 
 # 300 experts, three rounds, two workers ---------------------------------------------------

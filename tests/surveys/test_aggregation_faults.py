@@ -2,8 +2,8 @@
 
 Each test starts its own `celery worker` processes on a Redis key prefix of its own
 (CELERY_BROKER_KEYPREFIX), so their 2-second visibility timeout and 1-second redelivery
-sweep never touch another run's messages. AGGREGATION_TEST_PAUSE ("phase:seconds", a
-test-only setting) holds the task at a phase long enough to kill the worker there.
+sweep never touch another run's messages. A worker started with a pause ("phase:seconds",
+see tests/paused_worker.py) holds the task at a phase long enough to kill the worker there.
 """
 
 import os
@@ -55,15 +55,14 @@ class Workers:
 
         env = {**os.environ, "DATABASE_URL": _database_url(), "PYTHONUNBUFFERED": "1",
                "CELERY_TASK_DEFAULT_QUEUE": self.base, "CELERY_BROKER_KEYPREFIX": self.prefix,
-               "CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_RESTORE_INTERVAL": "1",
-               "AGGREGATION_TEST_PAUSE": pause}
+               "CELERY_VISIBILITY_TIMEOUT": "2", "CELERY_RESTORE_INTERVAL": "1"}
         if limits:
             env |= {"AGGREGATION_SOFT_TIME_LIMIT": str(limits[0]),
                     "AGGREGATION_TIME_LIMIT": str(limits[1])}
         log_path = ROOT / "test-artifacts" / f"fault-worker-{label}.log"
         with open(log_path, "w") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker",
+                [sys.executable, str(ROOT / "tests" / "paused_worker.py"), pause, "-A", "config", "worker",
                  "-Q", ",".join(queue_names(self.base)), "--pool", pool, "--concurrency", "1",
                  "--loglevel", "INFO", "--without-gossip", "--without-mingle",
                  "-n", f"{self.base}-{label}@%h"],

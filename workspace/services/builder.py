@@ -83,7 +83,8 @@ def theme_save(*, study: Study, code: str, title_en: str, title_ru: str, actor) 
 def item_problems(study: Study, data: dict, *, editing: Item | None = None) -> list[str]:
     """Every problem of one item in study-file shape, located by field."""
     checker = _Checker()
-    seen = set(study.items.exclude(pk=getattr(editing, "pk", None)).values_list("code", flat=True))
+    others = study.items.all() if editing is None else study.items.exclude(pk=editing.pk)
+    seen = set(others.values_list("code", flat=True))
     groups = set(study.groups.values_list("code", flat=True))
     _check_item(checker, data, "item", groups, seen)
     return checker.problems

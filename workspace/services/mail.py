@@ -155,7 +155,8 @@ def reminders_due(*, now=None) -> int:
         fired_at__isnull=True, hours_before__isnull=False, round__status=Round.Status.OPEN,
         round__closes_at__gt=now).select_related("round", "round__study")
     for reminder in candidates:
-        if reminder.round.closes_at - timedelta(hours=reminder.hours_before) > now:
+        closes_at, hours = reminder.round.closes_at, reminder.hours_before  # both set (the filter)
+        if closes_at is None or hours is None or closes_at - timedelta(hours=hours) > now:
             continue
         with transaction.atomic():
             claimed = Reminder.objects.filter(pk=reminder.pk, fired_at__isnull=True).update(
@@ -225,6 +226,8 @@ def message_retry(*, message: Message, actor) -> Message:
     attempt = retries.count() + 1
     retry = _queue(expert=message.expert, kind=message.kind, key=f"{message.key}#{attempt}",
                    actor=actor, round_=message.round, reminder=message.reminder)
+    if retry is None:  # a concurrent retry queued this key first
+        raise ServiceError(_("This message has been sent again already."))
     AuditEvent.objects.create(study=message.study, actor=actor, action="message_retried",
                               detail={"message": message.pk})
     return retry

@@ -5,6 +5,8 @@ item 7 of round 1", "reworded", "split", "merged", "added". An item asked before
 edited in place (its answers keep their meaning); rewording makes a new item.
 """
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -19,7 +21,7 @@ Relation = ItemOrigin.Relation
 
 
 @transaction.atomic
-def round_plan_next(*, study: Study, include: list[int], actor, add: list[Item] = ()) -> Round:
+def round_plan_next(*, study: Study, include: list[int], actor, add: Sequence[Item] = ()) -> Round:
     """Create the next round as a draft from the last round's items the organizer kept, and
     `add`, items of the study the last round did not ask (recorded as added)."""
     last = study.rounds.order_by("-number").first()

@@ -98,11 +98,6 @@ def round_reopen(*, round_: Round, closes_at: datetime | None, actor) -> Round:
 
 
 @transaction.atomic
-def round_close_now(*, round_: Round, actor) -> Round:
-    return round_close(round_=round_, actor=actor)
-
-
-@transaction.atomic
 def snapshot_take(*, study: Study, live_number: int, actor) -> Round:
     """Take a dated snapshot of a Real-Time study's live round `live_number`; returns the new
     live round. A second click (or a replayed form) names a round already snapshotted and

@@ -59,8 +59,7 @@ def rule_register(*, study: Study, actor, reason: str = "", **values) -> Consens
     """
     Study.objects.select_for_update().filter(pk=study.pk).first()
     rule = ConsensusRule.objects.filter(study=study).first()
-    current = {f: getattr(rule, f) for f in FIELDS} if rule else {
-        f: ConsensusRule._meta.get_field(f).default for f in FIELDS}
+    current = {f: getattr(rule or ConsensusRule(), f) for f in FIELDS}  # else the defaults
     values = {**current, **{k: v for k, v in values.items() if k in FIELDS}}
     errors = _check(values)
     if errors:

@@ -40,6 +40,12 @@ class ImportReport:
     items_new: list[str] = field(default_factory=list)
     items_changed: list[str] = field(default_factory=list)
 
+    def parsed(self) -> dict:
+        """The file as a mapping: only a report whose file parsed as one gets this far."""
+        if self.data is None:
+            raise ValueError("the file was not parsed")
+        return self.data
+
 
 def study_data(study: Study) -> dict:
     """The study in study-file shape (loading it back changes nothing)."""
@@ -84,7 +90,7 @@ def _changes(report: ImportReport, study: Study | None) -> ImportReport:
     before = {}
     if study is not None:
         before = {d["code"]: d for t in study_data(study)["themes"] for d in t["items"]}
-    for theme in report.data["themes"]:
+    for theme in report.parsed()["themes"]:
         for item in theme["items"]:
             old = before.get(item["code"])
             if old is None:
@@ -101,13 +107,13 @@ def _guard(report: ImportReport, study: Study | None) -> ImportReport:
     if study is None:
         return report
     asked = {i.code for i in study.items.all() if item_locked(i)}
-    for t, theme in enumerate(report.data["themes"]):
+    for t, theme in enumerate(report.parsed()["themes"]):
         for i, item in enumerate(theme["items"]):
             if item["code"] in asked and item["code"] in report.items_changed:
                 report.problems.append(f"themes[{t}].items[{i}]: " + _(
                     "item %(code)r has been asked already; reword it when planning the next "
                     "round") % {"code": item["code"]})
-    consensus = report.data.get("consensus")
+    consensus = report.parsed().get("consensus")
     if consensus and rules_locked(study) and rules_differ(study=study, values=consensus):
         report.problems.append("consensus: " + _("the rules are locked since round 1 opened; "
                                                  "change them on the rules page with a reason"))
@@ -123,6 +129,7 @@ def study_yaml_check(*, content: bytes, study: Study | None = None) -> ImportRep
     report.problems = study_file_check(data)
     if report.problems:
         return report
+    data = report.parsed()
     if study is not None and data["slug"] != study.slug:
         report.problems.append("slug: " + _("the file is for %(other)r, not this study (%(slug)r)")
                                % {"other": data["slug"], "slug": study.slug})
@@ -140,7 +147,7 @@ def study_yaml_import(*, content: bytes, actor, study: Study | None = None) -> S
     report = study_yaml_check(content=content, study=study)
     if report.problems:
         raise StudyFileError(report.problems)
-    loaded = study_load(data=report.data, actor=actor)
+    loaded = study_load(data=report.parsed(), actor=actor)
     if study is None:
         member_add(study=loaded, user=actor, role=StudyMember.Role.OWNER)
     return loaded
@@ -206,7 +213,8 @@ def _row_item(row: dict, where: str, problems: list[str]) -> dict:
 
 def items_csv_check(*, study: Study, content: bytes) -> ImportReport:
     """Check an item list against the study: new codes add items, known codes update them."""
-    report = ImportReport(data=study_data(study))
+    data = study_data(study)
+    report = ImportReport(data=data)
     if len(content) > MAX_BYTES:
         report.problems.append(_("(file): larger than 2 MB"))
         return report
@@ -223,9 +231,9 @@ def items_csv_check(*, study: Study, content: bytes) -> ImportReport:
             "columns": ", ".join(missing)})
         return report
     reader.fieldnames = header
-    themes = {t["code"]: t for t in report.data["themes"]}
-    groups = {g["code"] for g in report.data["stakeholder_groups"]}
-    checker, seen = _Checker(), set()
+    themes = {t["code"]: t for t in data["themes"]}
+    groups = {g["code"] for g in data["stakeholder_groups"]}
+    checker, seen = _Checker(), set[str]()
     for index, raw in enumerate(reader):
         where = _("line %(n)s") % {"n": index + 2}
         row = {c: _uncell((raw.get(c) or "").strip()) for c in CSV_COLUMNS}
@@ -244,7 +252,7 @@ def items_csv_check(*, study: Study, content: bytes) -> ImportReport:
     if not seen and not report.problems:
         report.problems.append(_("The file has no items."))
     if not report.problems:
-        report.problems = study_file_check(report.data) or _answered_item_changes(report.data)
+        report.problems = study_file_check(data) or _answered_item_changes(data)
     return _guard(report, study) if not report.problems else report
 
 
@@ -255,5 +263,5 @@ def items_csv_import(*, study: Study, content: bytes, actor) -> ImportReport:
         raise StudyFileError(report.problems)
     if not report.items_new and not report.items_changed:
         raise ServiceError(_("The file changes nothing."))
-    study_load(data=report.data, actor=actor)
+    study_load(data=report.parsed(), actor=actor)
     return report

@@ -9,8 +9,6 @@ retry leaves exactly one snapshot.
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -35,7 +33,6 @@ from surveys.services.aggregation import statistics as stats
 from surveys.services.aggregation.reading import rounds_reading
 from surveys.services.bulk import rows_insert
 
-log = logging.getLogger(__name__)
 Status = AggregationRun.Status
 CLAIMABLE = [Status.PENDING, Status.RUNNING, Status.FAILED]
 
@@ -104,7 +101,6 @@ def compute(
         frame["weight"] = expertise_weights(frame, study=round_.study)
         if whole:
             progress(run, "computing", 30, answers=len(frame))
-        test_pause("computing")
         rows = stats.item_statistics(frame, items=items, trusted=True)
         before = previous_frame()
     if before is not None:
@@ -145,7 +141,6 @@ def snapshot_write(*, run: AggregationRun, rows: list[dict]) -> int:
             round_.save(update_fields=["status", "aggregated_at"])
             AuditEvent.objects.create(study=round_.study, action="round_aggregated", detail={
                 "round": round_.number, "version": run.version, "rows": len(objects)})
-    test_pause("written")
     return len(objects)
 
 
@@ -222,15 +217,6 @@ def _positions(index: pd.Index, column: pd.Series, mapping: dict | None = None) 
         found = index.get_indexer(categories)
         return np.where(codes >= 0, found[codes], -1)
     return index.get_indexer(column if mapping is None else column.map(mapping))
-
-
-def test_pause(phase: str) -> None:
-    """Test-only: sleep at a phase named by AGGREGATION_TEST_PAUSE ("phase:seconds"), so a
-    fault test can kill a worker mid-task. Empty (the default) in every real deployment."""
-    setting = settings.AGGREGATION_TEST_PAUSE
-    if setting and setting.partition(":")[0] == phase:
-        log.warning("AGGREGATION_TEST_PAUSE: pausing at %s", setting)
-        time.sleep(float(setting.partition(":")[2] or 0))
 
 
 # Helpers ------------------------------------------------------------------------------

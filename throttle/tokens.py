@@ -69,7 +69,7 @@ def token_failed(request: HttpRequest, scope: str = "token") -> None:
 
 
 def too_many_page(request: HttpRequest) -> HttpResponse:
-    response = render(request, "api/too_many.html", {
+    response = render(request, "throttle/too_many.html", {
         "title": _("Too many attempts"),
         "message": _("Too many invalid links were opened from your connection. Please wait a "
                      "minute and open the personal link from your invitation again."),

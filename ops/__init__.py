@@ -1,0 +1,1 @@
+"""Operations: the health checks that monitoring and load balancers call (/livez, /healthz)."""

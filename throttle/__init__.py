@@ -1,0 +1,1 @@
+"""Per-client limits on wrong tokens (invitation links and API tokens) and the client's address."""
