@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _apply_defaults(args: argparse.Namespace) -> None:
     rand = getattr(args, "rand", False)
-    defaults = {"scale_min": 1, "scale_max": 9 if rand else 5}
+    defaults: dict[str, float] = {"scale_min": 1, "scale_max": 9 if rand else 5}
     for name, value in defaults.items():
         if getattr(args, name, value) is None:
             setattr(args, name, value)

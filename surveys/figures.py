@@ -53,9 +53,11 @@ def participation(round_: Round) -> list[dict]:
     minutes to complete. `final` says whether the round has closed (attrition "so far" until
     then)."""
     panel = list(round_panel(round_).values_list("pk", "group_id", "token_issued_at"))
+    # django-stubs cannot see the `first_submit` annotation: [misc] on values_list.
+    annotated = _with_first_submit(Response.objects.filter(round=round_))
     responses = {expert: (status, started, first) for expert, status, started, first in
-                 _with_first_submit(Response.objects.filter(round=round_)).values_list(
-                     "expert_id", "status", "started_at", "first_submit")}
+                 annotated.values_list("expert_id", "status", "started_at",  # type: ignore[misc]
+                                       "first_submit")}
     previous = round_previous(round_)
     before = set() if previous is None else set(
         Response.objects.filter(round=previous, status=Response.Status.SUBMITTED,
@@ -141,14 +143,14 @@ def verdict_counts(round_: Round) -> dict:
     verdicts = item_verdicts(round_) if round_.status == Round.Status.AGGREGATED else {}
     given = [v["verdict"] for v in verdicts.values() if v["verdict"] is not None]
     run = round_rule(round_) if verdicts else None
-    counts = {
-        "items": len(given), "agree": given.count(AGREE), "disagree": given.count(DISAGREE),
+    agree, disagree = given.count(AGREE), given.count(DISAGREE)
+    return {
+        "items": len(given), "agree": agree, "disagree": disagree, "consensus": agree + disagree,
         "none": given.count(NONE), "no_verdict": len(verdicts) - len(given),
         "stable": sum(1 for v in verdicts.values() if v["stable"]),
         "stability_items": sum(1 for v in verdicts.values() if v["stable"] is not None),
         "rule_revision": run.rule_revision if run else None,
     }
-    return {**counts, "consensus": counts["agree"] + counts["disagree"]}
 
 
 def stopping_status(study: Study) -> dict:
@@ -175,7 +177,7 @@ def round_figures(round_: Round) -> dict:
     and what the stopping rule says."""
     aggregated = round_.status == Round.Status.AGGREGATED
     verdicts = item_verdicts(round_) if aggregated else {}
-    blank = {"verdict": None, "stable": None, "dimensions": {}}
+    blank: dict = {"verdict": None, "stable": None, "dimensions": {}}
     items = [{"item": item, **verdicts.get(item.pk, blank)} for item in round_items(round_)]
     rows = participation(round_)
     return {"round": round_, "participation": rows, "panel": rows[-1],

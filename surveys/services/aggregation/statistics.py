@@ -94,9 +94,9 @@ def with_stability(
         both = trusted_long(pd.concat([before.drop(columns=["kind", "weight"], errors="ignore"),
                                        now.drop(columns=["kind", "weight"], errors="ignore")],
                                       ignore_index=True), check=not trusted)
-        scale_ = {"scale_min": int(scale[0]), "scale_max": int(scale[1])}
         moved.append(stability(both, from_round=int(before["round"].iloc[0]),
-                               to_round=int(now["round"].iloc[0]), **scale_))
+                               to_round=int(now["round"].iloc[0]), scale_min=int(scale[0]),
+                               scale_max=int(scale[1])))
     if not moved or rows.empty:
         return rows
     # The verdict is the study's rule's (`finish`), not the library's default.
