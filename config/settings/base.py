@@ -235,6 +235,10 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "api.ratelimit.client_ip"
+# A locked-out login gets the platform's own 429 page (JSON under /api/), not axes' bare text.
+AXES_LOCKOUT_CALLABLE = "surveys.views.errors.login_lockout"
+# A refused form gets the platform's 403 page, without Django's explanation of the CSRF check.
+CSRF_FAILURE_VIEW = "surveys.views.errors.csrf_failure"
 # Proxies in front of the web process that append to X-Forwarded-For (nginx in production: 1).
 TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
 
