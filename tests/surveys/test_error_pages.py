@@ -104,3 +104,9 @@ def test_too_many_wrong_invitation_links_get_the_platforms_429(study):
     body = _is_platform_page(client.get("/e/wrong/", HTTP_ACCEPT_LANGUAGE="ru"), 429)
     assert "Слишком много попыток" in body
     _is_platform_page(client.get("/e/wrong/"), 429)
+
+
+@ON_THE_SITE
+def test_a_request_for_another_host_gets_the_platforms_400():
+    body = _is_platform_page(Client().get("/", HTTP_HOST="evil.example"), 400)
+    assert "Bad request" in body and "evil.example" not in body
