@@ -26,7 +26,8 @@ def _json(detail: str, status: int) -> JsonResponse:
 
 def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if _api(request):
-        return _json(title, status)
+        # The words api.errors.not_found answers with, for the same 404 from a plain view.
+        return _json(_("Not found.") if status == 404 else title, status)
     return render(request, PAGE, {"status": status, "title": title, "message": message},
                   status=status)
 

@@ -57,9 +57,11 @@ def test_a_failing_view_gets_the_platforms_500_without_detail():
 
 
 @WITH_FAILING_VIEWS
-def test_a_failing_api_view_answers_json_500():
+def test_a_failing_api_view_answers_json_500_and_a_plain_404_under_the_api_json_too():
     response = Client(raise_request_exception=False).get("/api/boom/")
     assert response.status_code == 500 and response.json() == {"detail": "Server error.", "errors": {}}
+    missing = Client().get("/api/missing/", HTTP_ACCEPT_LANGUAGE="ru")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Не найдено.", "errors": {}}
 
 
 @WITH_FAILING_VIEWS
