@@ -4,6 +4,12 @@ from django.urls import include, path
 from api.urls import account_urlpatterns
 from ops import health
 
+# The platform's own error pages in the site's look and the visitor's language; JSON under /api/.
+handler400 = "surveys.views.errors.bad_request"
+handler403 = "surveys.views.errors.permission_denied"
+handler404 = "surveys.views.errors.page_not_found"
+handler500 = "surveys.views.errors.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("livez", health.livez, name="livez"),

@@ -15,8 +15,9 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+from surveys.views.errors import too_many
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +70,9 @@ def token_failed(request: HttpRequest, scope: str = "token") -> None:
 
 
 def too_many_page(request: HttpRequest) -> HttpResponse:
-    response = render(request, "throttle/too_many.html", {
-        "title": _("Too many attempts"),
-        "message": _("Too many invalid links were opened from your connection. Please wait a "
-                     "minute and open the personal link from your invitation again."),
-    }, status=429)
-    response["Retry-After"] = str(settings.TOKEN_RATE_WINDOW)
-    return response
+    return too_many(request, retry_after=settings.TOKEN_RATE_WINDOW, message=_(
+        "Too many invalid links were opened from your connection. Please wait a minute and open "
+        "the personal link from your invitation again."))
 
 
 def token_rate_limited(view):

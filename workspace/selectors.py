@@ -9,9 +9,8 @@ from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from surveys.figures import CONSENSUS, item_verdicts, verdict_counts
+from surveys.figures import verdict_counts
 from surveys.models import (
-    Answer,
     Expert,
     Item,
     Response,
@@ -21,7 +20,7 @@ from surveys.models import (
     StudyMember,
     Theme,
 )
-from surveys.selectors import round_items, round_previous, study_for_member
+from surveys.selectors import study_for_member
 from workspace.models import ConsensusRule, ItemOrigin, Message
 
 WRITE = (StudyMember.Role.OWNER, StudyMember.Role.ORGANIZER)
@@ -39,10 +38,6 @@ def study_for_reader(*, user, slug: str) -> Study:
 
 def study_for_owner(*, user, slug: str) -> Study:
     return study_for_member(user=user, slug=slug, roles=(StudyMember.Role.OWNER,))
-
-
-def member_role(study: Study, user) -> str:
-    return StudyMember.objects.filter(study=study, user=user).values_list("role", flat=True).first() or ""
 
 
 def round_of(study: Study, number: int) -> Round:
@@ -230,34 +225,3 @@ def shown_round(study: Study, number: int | None) -> Round | None:
     if number is not None:
         return rounds.filter(number=number).first()
     return rounds.filter(status=Round.Status.OPEN).first() or rounds.first()
-
-
-def plan_proposal(study: Study) -> dict:
-    """What the rounds page proposes for the next round: the last round's items with their
-    verdicts; `carry` marks those the next round would ask again (no consensus yet, and not an
-    open question). The organizer may keep an item despite consensus."""
-    last = study.rounds.order_by("-number").first()
-    if last is None or last.status != Round.Status.AGGREGATED:
-        return {"from_round": last.number if last else None, "ready": False, "items": []}
-    verdicts = item_verdicts(last)
-    items = []
-    for item in round_items(last):
-        verdict = verdicts.get(item.pk, {})
-        items.append({"item": item, "verdict": verdict.get("verdict"),
-                      "stable": verdict.get("stable"),
-                      "carry": verdict.get("verdict") not in CONSENSUS
-                      and item.kind != Item.Kind.OPEN})
-    return {"from_round": last.number, "ready": True, "items": items}
-
-
-def open_answers(round_: Round, *, limit: int = 300) -> list[dict]:
-    """The previous round's submitted answers to open questions, to plan new items from (the
-    text and the item only: nothing of who wrote it)."""
-    previous = round_previous(round_)
-    if previous is None:
-        return []
-    rows = (Answer.objects.filter(response__round=previous, item__kind=Item.Kind.OPEN,
-                                  response__status=Response.Status.SUBMITTED)
-            .exclude(text="").order_by("item__position", "pk")
-            .values_list("item__code", "text")[:limit])
-    return [{"item": code, "text": text} for code, text in rows]

@@ -1,9 +1,9 @@
-"""Panel changes the API offers beyond the surveys and workspace services: revoke a link, delete
-an expert or a draft round nobody answered."""
+"""Deletes the API offers beyond the surveys and workspace services: an expert or a draft round
+nobody answered. Withdrawing an expert and revoking a link are the workspace's services
+(workspace.services.panel), called by both doors."""
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
@@ -12,28 +12,6 @@ from surveys.models import AuditEvent, Expert, Round
 
 class InUse(ServiceError):
     status = 409
-
-
-@transaction.atomic
-def expert_revoke_token(*, expert: Expert, actor=None) -> Expert:
-    """Make the expert's personal link stop working (a new one can be issued later)."""
-    expert.token_hash = None
-    expert.save(update_fields=["token_hash"])
-    AuditEvent.objects.create(study=expert.study, actor=actor, action="token_revoked",
-                              detail={"expert": expert.pk})
-    return expert
-
-
-@transaction.atomic
-def expert_withdraw(*, expert: Expert, actor=None) -> Expert:
-    """Take the expert off the panel: the link stops working, their answers stay."""
-    if expert.withdrawn_at is None:
-        expert.withdrawn_at = timezone.now()
-        expert.token_hash = None
-        expert.save(update_fields=["withdrawn_at", "token_hash"])
-        AuditEvent.objects.create(study=expert.study, actor=actor, action="expert_withdrawn",
-                                  detail={"expert": expert.pk})
-    return expert
 
 
 def _delete(obj, message: str) -> None:

@@ -18,32 +18,16 @@ from api.serializers.responses import MeSerializer, ResponseInputSerializer, Rev
 from api.services.idempotency import idempotent_call, request_fingerprint
 from api.views.base import READ_ERRORS, WRITE_ERRORS
 from surveys.errors import RoundNotOpen, ServiceError
-from surveys.models import ExpertiseRating, Response, Round
+from surveys.models import Response, Round
 from surveys.questionnaire import questionnaire
 from surveys.selectors import response_revisions, round_current, round_items
+from surveys.selectors_expert import expert_response, expertise_levels, saved_answers, theme_ids
 from surveys.services.responses import questionnaire_save
 
 IDEMPOTENCY = OpenApiParameter(
     "Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
     description="A unique key per submit (e.g. a UUID): a retry with the same key and body gets "
                 "the first answer again; the same key with another body gets 409.")
-
-
-def _answers(response: Response | None) -> dict[str, dict]:
-    out: dict[str, dict] = {}
-    if response is None:
-        return out
-    for answer in response.answers.select_related("item"):
-        entry = out.setdefault(answer.item.code, {"values": {}, "no_opinion": False,
-                                                   "rationale": "", "text": ""})
-        entry["no_opinion"] |= answer.no_opinion
-        entry["text"] = entry["text"] or answer.text
-        if not answer.no_opinion and answer.value is not None:
-            entry["values"][answer.dimension] = answer.value
-    for rationale in response.rationales.select_related("item"):
-        out.setdefault(rationale.item.code, {"values": {}, "no_opinion": False, "rationale": "",
-                                             "text": ""})["rationale"] = rationale.text
-    return out
 
 
 def _panel_feedback(expert, round_: Round) -> dict[str, dict]:
@@ -91,17 +75,17 @@ def _me(expert) -> dict:
     round_ = round_current(study)
     payload = {"study": {"slug": study.slug, "title": study.title, "description": study.description},
                "round": None, "items": [], "response": None,
-               "expertise": dict(ExpertiseRating.objects.filter(expert=expert)
-                                 .values_list("theme__code", "level"))}
+               "expertise": expertise_levels(expert)}
     if round_ is None:
         return payload
     payload["round"] = {"number": round_.number, "status": round_.status,
                         "closes_at": round_.closes_at}
     payload["items"] = round_questions(expert, round_)
-    response = Response.objects.filter(expert=expert, round=round_).first()
+    response = expert_response(expert, round_)
     if response is not None:
         payload["response"] = {"status": response.status, "version": response.version,
-                               "submitted_at": response.submitted_at, "answers": _answers(response)}
+                               "submitted_at": response.submitted_at,
+                               "answers": saved_answers(response)}
     return payload
 
 
@@ -130,7 +114,7 @@ class _MeView(GenericAPIView):
         data = ResponseInputSerializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         round_ = self.open_round()
-        themes = dict(self.expert.study.themes.values_list("code", "pk"))
+        themes = theme_ids(self.expert.study)
         levels = data.validated_data.get("expertise", {})
         unknown = sorted(set(levels) - set(themes))
         if unknown:
@@ -185,7 +169,6 @@ class MeRevisions(_MeView):
 
     @extend_schema(responses={200: RevisionSerializer(many=True), **READ_ERRORS})
     def get(self, request):
-        round_ = round_current(self.expert.study)
-        response = Response.objects.filter(expert=self.expert, round=round_).first()
+        response = expert_response(self.expert, round_current(self.expert.study))
         rows = [] if response is None else response_revisions(response)
         return ApiResponse(RevisionSerializer(rows, many=True).data)

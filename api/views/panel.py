@@ -17,7 +17,7 @@ from api.serializers.panel import (
     ExpertSerializer,
     InvitationSerializer,
 )
-from api.services.panel import expert_delete, expert_revoke_token
+from api.services.panel import expert_delete
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from surveys.models import Expert
 from surveys.pseudonyms import pseudonym_map
@@ -114,7 +114,7 @@ class ExpertInvitation(_OneExpert):
 
     @extend_schema(responses={204: None, **WRITE_ERRORS})
     def delete(self, request, slug, pk):
-        expert_revoke_token(expert=self.get_expert(pk), actor=request.user)
+        panel_services.expert_revoke_token(expert=self.get_expert(pk), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -27,8 +27,10 @@ from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, errors, one
 from api.views.me import round_questions
 from surveys.errors import ServiceError
 from surveys.models import Expert, Item, Round
+from surveys.selectors import round_items
 from workspace.models import Reminder
-from workspace.selectors import open_answers, origins_for_round, plan_proposal
+from workspace.selectors import origins_for_round
+from workspace.selectors_rounds import plan_proposal, previous_open_answers
 from workspace.services import mail, planning
 from workspace.services import rounds as round_services
 
@@ -111,9 +113,8 @@ class RoundItems(_Round):
     def get(self, request, slug, number):
         round_ = self.round(number)
         origins = origins_for_round(round_)
-        items = round_.items.select_related("theme").order_by("theme__position", "position")
         rows = [{"code": i.code, "theme": i.theme, "kind": i.kind, "text_en": i.text_en,
-                 "text_ru": i.text_ru, "origins": origins.get(i.pk, [])} for i in items]
+                 "text_ru": i.text_ru, "origins": origins.get(i.pk, [])} for i in round_items(round_)]
         return Response(RoundItemSerializer(rows, many=True).data)
 
     @extend_schema(request=DraftAddSerializer, responses={201: ItemSerializer, **WRITE_ERRORS},
@@ -137,7 +138,9 @@ class RoundOpenAnswers(_Round):
 
     @extend_schema(responses={200: OpenAnswerSerializer(many=True), **READ_ERRORS})
     def get(self, request, slug, number):
-        return Response(OpenAnswerSerializer(open_answers(self.round(number)), many=True).data)
+        answers = [{"item": a.item.code, "text": a.text}
+                   for a in previous_open_answers(self.round(number))]
+        return Response(OpenAnswerSerializer(answers, many=True).data)
 
 
 class RoundItemRemove(_Round):

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so answers made by the middleware below (a 400 for a wrong Host) carry the policy too.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -56,7 +58,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     # Last, as django-axes 8 requires: turns a locked-out staff login into its lockout answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -236,6 +237,10 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "throttle.tokens.client_ip"
+# A locked-out login gets the platform's own 429 page (JSON under /api/), not axes' bare text.
+AXES_LOCKOUT_CALLABLE = "surveys.views.errors.login_lockout"
+# A refused form gets the platform's 403 page, without Django's explanation of the CSRF check.
+CSRF_FAILURE_VIEW = "surveys.views.errors.csrf_failure"
 # Proxies in front of the web process that append to X-Forwarded-For (nginx in production: 1).
 TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
 

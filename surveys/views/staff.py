@@ -5,9 +5,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from surveys.figures import participation
-from surveys.models import Aggregate, StudyMember
 from surveys.reports.data import registered_rules
 from surveys.selectors import round_current, studies_for_user, study_for_member
+from surveys.selectors_staff import panel_results, rounds_in_order, study_groups, study_role
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -19,19 +19,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def study_overview(request: HttpRequest, slug: str) -> HttpResponse:
     """Rounds, response rates by stakeholder group, and the latest snapshot of results."""
     study = study_for_member(user=request.user, slug=slug)
-    role = StudyMember.objects.get(study=study, user=request.user).role
-    rounds = list(study.rounds.order_by("number"))
+    rounds = rounds_in_order(study)
     current = round_current(study)
     aggregated = [r for r in rounds if r.aggregated_at is not None]
     latest = aggregated[-1] if aggregated else None
-    results = []
-    if latest is not None:
-        results = list(Aggregate.objects.filter(round=latest, group="").select_related(
-            "item", "item__theme").order_by("item__theme__position", "item__position",
-                                            "dimension"))
     return render(request, "surveys/study.html", {
-        "study": study, "role": role, "rounds": rounds, "current": current,
-        "rates": participation(current) if current else [], "latest": latest,
-        "results": results, "groups": list(study.groups.all()),
+        "study": study, "role": study_role(study, request.user), "rounds": rounds,
+        "current": current, "rates": participation(current) if current else [],
+        "latest": latest, "results": panel_results(latest) if latest else [],
+        "groups": study_groups(study),
         "rules": registered_rules(study),
     })

@@ -18,11 +18,11 @@ def rich_study(study, owner, organizer, analyst, alice, bob, settings,
                django_capture_on_commit_callbacks):
     """Every kind of row: two rounds, a chunked aggregation, drafts, submits, revisions,
     expertise, rationales, open texts, a withdrawn expert and the audit trail."""
-    from api.services.panel import expert_withdraw
     from surveys.services import responses as revisions
     from surveys.services.panel import expert_create, expert_issue_token, expertise_save
     from surveys.services.responses import ItemAnswer
     from surveys.services.rounds import round_close, round_create, round_open
+    from workspace.services.panel import expert_withdraw
 
     settings.AGGREGATION_CHUNK_ANSWERS = 3  # a chunked run, so chunk rows exist too
     carl = expert_create(study=study, name="Carl", email="carl@example.org", group_code="WE")

@@ -18,6 +18,7 @@ from workspace.services import mail
 from workspace.services.panel import (
     expert_add,
     expert_erase,
+    expert_revoke_token,
     expert_withdraw,
     panel_csv_import,
 )
@@ -134,8 +135,6 @@ def test_reminders_by_hand_go_only_to_those_who_have_not_submitted_and_never_twi
 
 def test_reminders_skip_experts_never_invited_or_whose_link_was_revoked(
         round1, organizer, alice, bob, django_capture_on_commit_callbacks):
-    from api.services.panel import expert_revoke_token
-
     # Alice was never invited (the organizer holds her back); Bob was, then his link revoked.
     expert_issue_token(expert=bob)
     expert_revoke_token(expert=bob, actor=organizer)

@@ -79,9 +79,9 @@ def test_a_group_with_experts_is_never_deleted_and_an_empty_one_is(study, alice,
 
 
 def test_a_withdrawn_expert_still_keeps_the_group(study, bob, organizer):
-    from api.services.panel import expert_withdraw
+    from workspace.services.panel import expert_withdraw
 
-    expert_withdraw(expert=bob)
+    expert_withdraw(expert=bob, actor=organizer)
     with pytest.raises(ServiceError, match="never deleted"):
         structure.group_delete(group=bob.group, actor=organizer)
 

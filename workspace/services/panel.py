@@ -154,6 +154,20 @@ def expert_withdraw(*, expert: Expert, actor, reason: str = "") -> Expert:
 
 
 @transaction.atomic
+def expert_revoke_token(*, expert: Expert, actor) -> Expert:
+    """Make the expert's personal link stop working (a new one can be issued later); mail
+    already queued for them is not sent (workspace.services.mail checks the link at sending)."""
+    expert = Expert.objects.select_for_update().get(pk=expert.pk)
+    had_link = expert.token_hash is not None
+    expert.token_hash = None
+    expert.save(update_fields=["token_hash"])
+    AuditEvent.objects.create(study=expert.study, actor=actor, action="token_revoked",
+                              detail={"expert": expert.pk, "before": {"link": had_link},
+                                      "after": {"link": False}})
+    return expert
+
+
+@transaction.atomic
 def expert_erase(*, expert: Expert, actor) -> Expert:
     """Erase the expert's personal data on request; their answers stay under a pseudonym."""
     expert = Expert.objects.select_for_update().get(pk=expert.pk)

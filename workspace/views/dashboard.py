@@ -14,11 +14,11 @@ from surveys.charts import distribution_chart
 from surveys.figures import round_figures, stopping_status
 from surveys.models import Aggregate, AuditEvent, Item, Round, Study, StudyMember
 from surveys.selectors import aggregation_progress
+from surveys.selectors_staff import study_role
 from workspace import forms
 from workspace.models import ConsensusRule
 from workspace.selectors import (
     WRITE,
-    member_role,
     message_log,
     shown_round,
     snapshots,
@@ -69,7 +69,7 @@ def dashboard(request, slug):
     if number.isdigit() and round_ is None:
         raise Http404
     context = _response_context(study, round_)
-    role = member_role(study, request.user)
+    role = study_role(study, request.user)
     return render(request, "workspace/dashboard.html", {
         "study": study, "role": StudyMember.Role(role).label, "writer": role in WRITE,
         "owner": role == StudyMember.Role.OWNER,

@@ -6,18 +6,25 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from surveys.models import Answer, Item, Round
-from surveys.selectors import aggregation_progress
+from surveys.models import Round
+from surveys.selectors import aggregation_progress, round_items, round_previous
 from surveys.services.rounds import round_close, round_create
 from workspace import forms
-from workspace.models import Reminder
 from workspace.selectors import (
     item_history,
     item_of,
     origins_for_round,
-    plan_proposal,
     round_of,
     study_for_organizer,
+)
+from workspace.selectors_rounds import (
+    item_derivations,
+    items_outside_round,
+    plan_proposal,
+    previous_open_answers,
+    round_reminder,
+    rounds_with_items,
+    study_has_rounds,
 )
 from workspace.services import mail, planning
 from workspace.services import rounds as services
@@ -27,7 +34,7 @@ from workspace.views._common import back, run
 @login_required
 def rounds_page(request, slug):
     study = study_for_organizer(user=request.user, slug=slug)
-    rounds = list(study.rounds.prefetch_related("items", "reminders").order_by("number"))
+    rounds = rounds_with_items(study)
     last = rounds[-1] if rounds else None
     plan = plan_proposal(study)["items"]
     return render(request, "workspace/rounds.html", {
@@ -41,7 +48,7 @@ def rounds_page(request, slug):
 @login_required
 def round_first(request, slug):
     study = study_for_organizer(user=request.user, slug=slug)
-    if study.rounds.exists():
+    if study_has_rounds(study):
         messages.error(request, _("Round 1 exists already."))
     elif run(request, round_create, study=study, actor=request.user) is not None:
         messages.success(request, _("Round 1 is a draft with all the study's items."))
@@ -93,7 +100,7 @@ def round_action(request, slug, number, action):
     elif action == "unremind":
         form = None
         pk = request.POST.get("reminder", "")
-        reminder = Reminder.objects.filter(round=round_, pk=int(pk)).first() if pk.isdigit() else None
+        reminder = round_reminder(round_, int(pk)) if pk.isdigit() else None
         if reminder is not None:
             run(request, mail.reminder_unschedule, reminder=reminder, actor=request.user)
     else:
@@ -111,20 +118,13 @@ def round_draft(request, slug, number):
     """The items of a round with their provenance; a draft's items can be changed here."""
     study = study_for_organizer(user=request.user, slug=slug)
     round_ = round_of(study, number)
-    items = list(round_.items.select_related("theme").order_by("theme__position", "position"))
+    items = round_items(round_)
     origins = origins_for_round(round_)
-    in_round = {i.pk for i in items}
-    previous = study.rounds.filter(number=number - 1).first()
-    open_answers = []
-    if previous is not None:
-        open_answers = list(Answer.objects.filter(
-            response__round=previous, response__status="submitted", item__kind=Item.Kind.OPEN)
-            .exclude(text="").select_related("item").order_by("item__position", "pk")[:300])
     return render(request, "workspace/round_draft.html", {
         "study": study, "round": round_, "is_draft": round_.status == Round.Status.DRAFT,
         "rows": [{"item": i, "origins": origins.get(i.pk, [])} for i in items],
-        "others": study.items.exclude(pk__in=in_round).select_related("theme"),
-        "previous": previous, "open_answers": open_answers, "reword": forms.RewordForm()})
+        "others": items_outside_round(study, round_), "previous": round_previous(round_),
+        "open_answers": previous_open_answers(round_), "reword": forms.RewordForm()})
 
 
 def _texts(post, prefix: str = "") -> dict:
@@ -170,4 +170,4 @@ def item_lineage(request, slug, code):
     item = item_of(study, code)
     return render(request, "workspace/lineage.html", {
         "study": study, "item": item, "history": item_history(item),
-        "derived": item.derived.select_related("item", "round").exclude(item=item)})
+        "derived": item_derivations(item)})

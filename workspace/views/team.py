@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from surveys.models import StudyMember
+from surveys.selectors_staff import study_role
 from workspace import forms
-from workspace.selectors import member_of, member_role, members, study_for_organizer, study_for_owner
+from workspace.selectors import member_of, members, study_for_organizer, study_for_owner
 from workspace.services.members import member_grant, member_revoke
 from workspace.views._common import back, run
 
@@ -17,7 +18,7 @@ from workspace.views._common import back, run
 def team_page(request, slug):
     """Owners add a staff user by username with a role, or change a role; organizers read."""
     study = study_for_organizer(user=request.user, slug=slug)
-    owner = member_role(study, request.user) == StudyMember.Role.OWNER
+    owner = study_role(study, request.user) == StudyMember.Role.OWNER
     form = forms.MemberForm(request.POST or None)
     if request.method == "POST":
         study = study_for_owner(user=request.user, slug=slug)
@@ -28,7 +29,7 @@ def team_page(request, slug):
             messages.success(request, _("%(user)s is now %(role)s of the study.") % {
                 "user": form.cleaned_data["username"],
                 "role": StudyMember.Role(form.cleaned_data["role"]).label.lower()})
-            if member_role(study, request.user) == StudyMember.Role.ANALYST:
+            if study_role(study, request.user) == StudyMember.Role.ANALYST:
                 return back("workspace:dashboard", slug)  # an owner who made themself analyst
             return back("workspace:team", slug)
     return render(request, "workspace/team.html", {

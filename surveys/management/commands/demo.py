@@ -34,7 +34,9 @@ class Command(BaseCommand):
         user.save()
         if role == "organizer":
             user.user_permissions.set(Permission.objects.filter(content_type__app_label="surveys"))
-        member_add(study=study, user=user, role=StudyMember.Role.ORGANIZER
+        # The organizer owns the demo study: a study always keeps an owner, and only owners
+        # read its audit log.
+        member_add(study=study, user=user, role=StudyMember.Role.OWNER
                    if role == "organizer" else StudyMember.Role.ANALYST)
         return username, password
 
@@ -82,7 +84,8 @@ class Command(BaseCommand):
         for role, (username, password) in zip(LOGINS, logins, strict=True):
             self.stdout.write(f"  {role:<10} user {username!r} password {password!r}")
         self.stdout.write(f"Study overview: {base}{reverse('study_overview', args=[study.slug])}")
-        self.stdout.write(f"Organizer workspace: {base}{reverse('workspace:home')}")
+        self.stdout.write(f"Organizer workspace: {base}{reverse('workspace:home')} "
+                          "(the organizer owns the study and reads its audit log there)")
         self.stdout.write("Reports and exports (organizer, analyst): linked from the study overview")
         self.stdout.write(f"API documentation: {base}{reverse('api-docs')}")
         self.stdout.write(f"Admin (organizer): {base}{reverse('admin:index')}\n")
