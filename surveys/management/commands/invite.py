@@ -3,7 +3,9 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.urls import reverse
 
+from surveys.services.panel import expert_issue_token
 from workspace.models import Message
 from workspace.services.mail import invitations_send
 from workspace.services.panel import expert_add
@@ -22,6 +24,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="")
         parser.add_argument("--group", default="", help="Stakeholder group code, e.g. RU.")
         parser.add_argument("--language", default="", choices=["", "en", "ru"])
+        parser.add_argument("--link-only", action="store_true",
+                            help="Print a new personal link instead of mailing an invitation "
+                                 "(as the API's invitation endpoint gives one).")
         add_actor_argument(parser)
 
     def handle(self, *args, **options):
@@ -36,6 +41,10 @@ class Command(BaseCommand):
                               name=options["name"] or options["email"], email=options["email"],
                               group=options["group"],
                               language=options["language"] or study.default_language)
+            if options["link_only"]:
+                token = call(expert_issue_token, expert=expert, actor=actor)
+                self.stdout.write(settings.SITE_URL.rstrip("/") + reverse("expert_entry", args=[token]))
+                return
             # Each run is a new invitation, as the panel page's per-expert button sends one.
             queued = call(invitations_send, study=study, experts=[expert], actor=actor,
                           nonce=secrets.token_urlsafe(12))
