@@ -25,7 +25,8 @@ def get_round(study: Study, number: int | None, *, status: str | None = None) ->
         rounds = rounds.filter(status=status)
     round_ = rounds.first()
     if round_ is None:
-        which = f"round {number}" if number is not None else f"{status or 'any'} round"
+        which = (f"round {number}" if number is not None
+                 else f"{status} round" if status is not None else "round")
         raise CommandError(f"Study {study.slug!r} has no {which}.")
     return round_
 
