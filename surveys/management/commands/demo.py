@@ -32,6 +32,18 @@ class Command(BaseCommand):
                                f"{timeout:.0f} s: is a Celery worker running for "
                                f"{settings.CELERY_BROKER_URL}?")
 
+    def _wait_for_invitations(self, study, timeout: float = 60.0) -> None:
+        """Sending an invitation issues the expert a new link, so the links printed at the end
+        are issued only once every invitation has gone out (or failed)."""
+        deadline = time.monotonic() + timeout
+        queued = Message.objects.filter(study=study, kind=Message.Kind.INVITATION, status__in=[
+            Message.Status.PENDING, Message.Status.SENDING])
+        while queued.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if queued.exists():
+            raise CommandError(f"Invitations are still queued after {timeout:.0f} s: is a Celery "
+                               f"worker running for {settings.CELERY_BROKER_URL}?")
+
     def handle(self, *args, **options):
         staff = call(demo.demo_staff)
         organizer = staff["organizer"]
@@ -42,6 +54,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{submitted} simulated experts answered round 1.")
         self._wait_for_aggregation(first)
         call(demo.demo_round_two, study=study, organizer=organizer)
+        self._wait_for_invitations(study)
         links = call(demo.demo_links, study=study, organizer=organizer,
                      experts=options["experts"])
         self._summary(study, links)
