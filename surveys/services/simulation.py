@@ -2,15 +2,16 @@
 
 Each stakeholder group leans its own way on each item (the study file's `leaning`); every
 expert adds a personal offset and noise, and from round 2 moves part of the way toward the
-panel's previous median, as Delphi panels do.
+panel's previous median, as Delphi panels do. The simulation only chooses the values: they
+are stored by the response services, as an expert's pages store them (a draft save, then the
+submit), so the response's times are the real times of those calls.
 """
 
 import numpy as np
-from django.db import transaction
 
 from surveys.models import Aggregate, Answer, Expert, Item, Response, Round, Study
-from surveys.services.panel import expert_create, expertise_save
-from surveys.services.responses import ItemAnswer, response_submit
+from surveys.services.panel import expert_create
+from surveys.services.responses import ItemAnswer, questionnaire_save, response_save_draft
 
 SIM_DOMAIN = "panel.invalid"
 RATIONALES = {
@@ -26,7 +27,7 @@ RATIONALES = {
 SPREAD: dict[str, float] = {Item.Kind.PROBABILITY: 12.0, Item.Kind.YEAR: 4.0}
 
 
-def sim_experts(*, study: Study, n: int) -> list[Expert]:
+def sim_experts(*, study: Study, n: int, actor=None) -> list[Expert]:
     """The study's first n synthetic experts, created round-robin over its groups if missing."""
     groups = list(study.groups.all())
     existing = {e.email: e for e in study.experts.filter(email__endswith="@" + SIM_DOMAIN)}
@@ -35,7 +36,7 @@ def sim_experts(*, study: Study, n: int) -> list[Expert]:
         email = f"sim-{k + 1:04d}@{SIM_DOMAIN}"
         expert = existing.get(email) or expert_create(
             study=study, name=f"Simulated expert {k + 1:04d}", email=email,
-            group_code=groups[k % len(groups)].code, language=("en", "ru")[k % 2],
+            group_code=groups[k % len(groups)].code, language=("en", "ru")[k % 2], actor=actor,
         )
         experts.append(expert)
     return experts
@@ -115,11 +116,24 @@ def _answers(expert: Expert, items: list[Item], history: dict, medians: dict,
     return answers
 
 
-def panel_simulate(*, round_: Round, n: int, seed: int = 1) -> int:
-    """Have n synthetic experts submit the open round; returns how many submitted now."""
+def _answer(*, expert: Expert, round_: Round, items: list[Item], answers: dict[str, ItemAnswer],
+            expertise: dict[int, int]) -> None:
+    """Save the first half of the answers as a draft, then the rest with the submit."""
+    codes = list(answers)
+    first = {code: answers[code] for code in codes[:len(codes) // 2]}
+    rest = {code: answers[code] for code in codes[len(codes) // 2:]}
+    response = response_save_draft(expert=expert, round_=round_, answers=first, items=items)
+    questionnaire_save(expert=expert, round_=round_, answers=rest, expertise=expertise,
+                       submit=True, items=items, expected_version=response.version,
+                       response=response)
+
+
+def panel_simulate(*, round_: Round, n: int, seed: int = 1, actor=None) -> int:
+    """Have n synthetic experts answer and submit the open round; returns how many submitted now."""
     study = round_.study
-    experts = sim_experts(study=study, n=n)
+    experts = sim_experts(study=study, n=n, actor=actor)
     items = list(round_.items.all())
+    themes = list(study.themes.all())
     medians = {(a.item_id, a.dimension): a.median for a in Aggregate.objects.filter(
         round__study=study, round__number=round_.number - 1, group="")}
     done = set(Response.objects.filter(round=round_, status=Response.Status.SUBMITTED)
@@ -132,11 +146,8 @@ def panel_simulate(*, round_: Round, n: int, seed: int = 1) -> int:
         history = {(a.item_id, a.dimension): a.value for a in Answer.objects.filter(
             response__expert=expert, response__round__number=round_.number - 1,
             value__isnull=False)}
-        with transaction.atomic():
-            if round_.number == 1:
-                expertise_save(expert=expert, levels={
-                    t.pk: int(rng.integers(1, 6)) for t in study.themes.all()})
-            response_submit(expert=expert, round_=round_,
-                            answers=_answers(expert, items, history, medians, rng))
+        expertise = {t.pk: int(rng.integers(1, 6)) for t in themes} if round_.number == 1 else {}
+        _answer(expert=expert, round_=round_, items=items, expertise=expertise,
+                answers=_answers(expert, items, history, medians, rng))
         submitted += 1
     return submitted

@@ -67,6 +67,20 @@ def test_simulating_again_adds_no_second_response():
 
 
 @pytest.mark.django_db
+def test_simulated_experts_save_a_draft_then_submit_through_the_response_services():
+    round_ = open_round("sim-path")
+
+    panel_simulate(round_=round_, n=5, seed=2)
+
+    for response in round_.responses.all():
+        # version 1 the draft save, version 2 the submit; one revision, kept by the submit
+        assert response.status == "submitted" and response.version == 2
+        assert round_.opens_at <= response.started_at <= response.submitted_at
+        assert response.revisions.count() == 1
+    assert round_.study.experts.filter(expertise__isnull=False).distinct().count() == 5
+
+
+@pytest.mark.django_db
 def test_stakeholder_groups_lean_their_own_way():
     round_ = open_round("sim-lean")
 

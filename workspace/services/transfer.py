@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from surveys.errors import ServiceError, StudyFileError
 from surveys.figures import rule_in_force
 from surveys.models import Study, StudyMember
-from surveys.services.panel import member_add
 from surveys.services.studies import (
     _answered_item_changes,
     _check_item,
@@ -24,6 +23,7 @@ from surveys.services.studies import (
     study_load,
 )
 from workspace.services.builder import item_data, item_locked, options_format, options_parse
+from workspace.services.members import member_grant
 from workspace.services.rules import rules_differ, rules_locked
 
 MAX_BYTES = 2_000_000
@@ -148,8 +148,9 @@ def study_yaml_import(*, content: bytes, actor, study: Study | None = None) -> S
     if report.problems:
         raise StudyFileError(report.problems)
     loaded = study_load(data=report.parsed(), actor=actor)
-    if study is None:
-        member_add(study=loaded, user=actor, role=StudyMember.Role.OWNER)
+    if study is None and actor is not None:  # a command run as no user leaves it ownerless
+        member_grant(study=loaded, username=actor.get_username(), role=StudyMember.Role.OWNER,
+                     actor=actor)
     return loaded
 
 

@@ -1,24 +1,29 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from surveys.errors import ServiceError
 from surveys.models import Round
 from surveys.services.rounds import round_close
 
-from ._common import get_round, get_study
+from ._common import add_actor_argument, call, get_actor, get_round, get_study
 
 
 class Command(BaseCommand):
-    help = "Close the study's open round; its aggregation is enqueued once the close commits."
+    help = ("Close the study's open round (or round --round); its aggregation is enqueued once "
+            "the close commits.")
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
+        parser.add_argument("--round", type=int, default=None, dest="number",
+                            help="The round's number (default: the open round, else the last).")
+        add_actor_argument(parser)
 
     def handle(self, *args, **options):
         study = get_study(options["study"])
-        round_ = get_round(study, None, status=Round.Status.OPEN)
-        try:
-            round_close(round_=round_)
-        except ServiceError as exc:
-            raise CommandError(exc.message) from None
+        actor = get_actor(study, options["actor"])
+        number = options["number"]
+        if number is None and study.rounds.filter(status=Round.Status.OPEN).exists():
+            round_ = get_round(study, None, status=Round.Status.OPEN)
+        else:
+            round_ = get_round(study, number)  # not open: the service says why it refuses
+        call(round_close, round_=round_, actor=actor)
         round_.refresh_from_db()
         self.stdout.write(f"Round {round_.number} of {study.slug!r} is {round_.status}.")

@@ -1,88 +1,78 @@
 import time
-from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.urls import reverse
 
-from surveys.models import Round, StudyMember
-from surveys.services.panel import expert_issue_token, member_add
-from surveys.services.rounds import round_close, round_create, round_open
-from surveys.services.simulation import panel_simulate, sim_experts
-from surveys.services.studies import study_file_read, study_load
+from surveys.models import Round
+from workspace.models import Message
+from workspace.services import demo
 
-STUDY_FILE = Path(settings.BASE_DIR) / "surveys" / "studies" / "trenin_2011.yaml"
-LOGINS = {"organizer": ("organizer", "delphi-organizer"), "analyst": ("analyst", "delphi-analyst")}
+from ._common import call
 
 
 class Command(BaseCommand):
-    help = ("Set up the essay study with a simulated panel: round 1 answered and aggregated, "
-            "round 2 open. Safe to run again: it reuses what exists.")
+    help = ("Set up the essay study as an organizer would, with a simulated panel: rules "
+            "registered, the panel invited, round 1 answered, closed and aggregated, round 2 "
+            "open. Safe to run again: it reuses what exists and prints new expert links.")
 
     def add_arguments(self, parser):
         parser.add_argument("--experts", type=int, default=40)
         parser.add_argument("--seed", type=int, default=2011)
 
-    def _user(self, study, role: str):
-        username, password = LOGINS[role]
-        user, _ = get_user_model().objects.get_or_create(username=username)
-        user.set_password(password)
-        user.is_staff = role == "organizer"
-        user.save()
-        if role == "organizer":
-            user.user_permissions.set(Permission.objects.filter(content_type__app_label="surveys"))
-        # The organizer owns the demo study: a study always keeps an owner, and only owners
-        # read its audit log.
-        member_add(study=study, user=user, role=StudyMember.Role.OWNER
-                   if role == "organizer" else StudyMember.Role.ANALYST)
-        return username, password
-
     def _wait_for_aggregation(self, round_, timeout: float = 120.0) -> None:
         """In-process Celery has finished already; a real worker gets up to two minutes."""
         deadline = time.monotonic() + timeout
         round_.refresh_from_db()
-        while round_.status != Round.Status.AGGREGATED and time.monotonic() < deadline:
+        while round_.status == Round.Status.CLOSED and time.monotonic() < deadline:
             time.sleep(0.5)
             round_.refresh_from_db()
-        if round_.status != Round.Status.AGGREGATED:
+        if round_.status == Round.Status.CLOSED:
             raise CommandError(f"Round {round_.number} is closed but not aggregated after "
                                f"{timeout:.0f} s: is a Celery worker running for "
                                f"{settings.CELERY_BROKER_URL}?")
 
+    def _wait_for_invitations(self, study, timeout: float = 60.0) -> None:
+        """Sending an invitation issues the expert a new link, so the links printed at the end
+        are issued only once every invitation has gone out (or failed)."""
+        deadline = time.monotonic() + timeout
+        queued = Message.objects.filter(study=study, kind=Message.Kind.INVITATION, status__in=[
+            Message.Status.PENDING, Message.Status.SENDING])
+        while queued.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if queued.exists():
+            raise CommandError(f"Invitations are still queued after {timeout:.0f} s: is a Celery "
+                               f"worker running for {settings.CELERY_BROKER_URL}?")
+
     def handle(self, *args, **options):
-        study = study_load(data=study_file_read(STUDY_FILE))
-        logins = [self._user(study, role) for role in LOGINS]
-        first = study.rounds.filter(number=1).first()
-        if first is None:
-            first = round_create(study=study)
-        if first.status == Round.Status.DRAFT:
-            first = round_open(round_=first)
-        if first.status == Round.Status.CLOSED:
-            self._wait_for_aggregation(first)
-        if first.status == Round.Status.OPEN:
-            count = panel_simulate(round_=first, n=options["experts"], seed=options["seed"])
-            self.stdout.write(f"{count} simulated experts answered round 1.")
-            round_close(round_=first)  # aggregation runs once the close commits
+        staff = call(demo.demo_staff)
+        organizer = staff["organizer"]
+        study = call(demo.demo_study, staff=staff)
+        first, submitted = call(demo.demo_round_one, study=study, organizer=organizer,
+                                experts=options["experts"], seed=options["seed"])
+        if submitted:
+            self.stdout.write(f"{submitted} simulated experts answered round 1.")
         self._wait_for_aggregation(first)
-        if first.status == Round.Status.AGGREGATED and not study.rounds.filter(number=2).exists():
-            round_open(round_=round_create(study=study))
-        experts = sim_experts(study=study, n=options["experts"])
-        wanted = ["RU", "US", "CEE"]
-        chosen = [next(e for e in experts if e.group.code == code) for code in wanted]
-        with transaction.atomic():
-            links = [(e, expert_issue_token(expert=e)) for e in chosen]
+        call(demo.demo_round_two, study=study, organizer=organizer)
+        self._wait_for_invitations(study)
+        links = call(demo.demo_links, study=study, organizer=organizer,
+                     experts=options["experts"])
+        self._summary(study, links)
+
+    def _summary(self, study, links) -> None:
         rounds = ", ".join(f"round {r.number}: {r.get_status_display().lower()}"
                            for r in study.rounds.order_by("number"))
         base = settings.SITE_URL
+        invited = Message.objects.filter(study=study, kind=Message.Kind.INVITATION)
         self.stdout.write(self.style.SUCCESS(f"\nStudy: {study.title_en} ({rounds})"))
         self.stdout.write(f"  {study.items.count()} items in {study.themes.count()} themes, "
-                          f"{study.experts.count()} experts on the panel\n")
+                          f"{study.experts.count()} experts on the panel, "
+                          f"{invited.count()} invitations in the send log "
+                          f"(mail backend: {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]})\n")
         self.stdout.write(f"Staff login at {base}{reverse('login')}")
-        for role, (username, password) in zip(LOGINS, logins, strict=True):
-            self.stdout.write(f"  {role:<10} user {username!r} password {password!r}")
+        for role, (username, password, study_role) in demo.STAFF.items():
+            self.stdout.write(f"  {role:<10} user {username!r} password {password!r} "
+                              f"({study_role} of the study)")
         self.stdout.write(f"Study overview: {base}{reverse('study_overview', args=[study.slug])}")
         self.stdout.write(f"Organizer workspace: {base}{reverse('workspace:home')} "
                           "(the organizer owns the study and reads its audit log there)")
@@ -90,5 +80,7 @@ class Command(BaseCommand):
         self.stdout.write(f"API documentation: {base}{reverse('api-docs')}")
         self.stdout.write(f"Admin (organizer): {base}{reverse('admin:index')}\n")
         self.stdout.write("Expert links (new links on every run; older ones stop working):")
+        languages = dict(settings.LANGUAGES)
         for expert, token in links:
-            self.stdout.write(f"  {expert.group.name_en:<28} {base}{reverse('expert_entry', args=[token])}")
+            label = f"{expert.group.name_en} ({languages[expert.language]})"
+            self.stdout.write(f"  {label:<40} {base}{reverse('expert_entry', args=[token])}")

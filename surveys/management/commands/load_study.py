@@ -1,20 +1,42 @@
+from pathlib import Path
+
+import yaml
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.errors import StudyFileError
-from surveys.services.studies import study_file_read, study_load
+from surveys.models import Study
+from workspace.services.transfer import study_yaml_import
+
+from ._common import add_actor_argument, call, get_actor, get_user
+
+
+def file_slug(content: bytes) -> str:
+    """The slug the study file names, if it can be read (the import reports any problem)."""
+    try:
+        data = yaml.safe_load(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return ""
+    return str(data.get("slug") or "") if isinstance(data, dict) else ""
 
 
 class Command(BaseCommand):
-    help = "Create or update a study from its YAML file; a file with problems changes nothing."
+    help = ("Create or update a study from its YAML file, as the workspace's import does: a file "
+            "with problems changes nothing; a new study's --actor becomes its owner.")
 
     def add_arguments(self, parser):
         parser.add_argument("file")
+        add_actor_argument(parser)
 
     def handle(self, *args, **options):
         try:
-            study = study_load(data=study_file_read(options["file"]))
-        except StudyFileError as exc:
-            lines = "\n".join(f"  - {p}" for p in exc.problems)
-            raise CommandError(f"{exc.message} {options['file']}; nothing was changed:\n{lines}") from None
+            content = Path(options["file"]).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Cannot read {options['file']}: {exc.strerror}") from None
+        slug = file_slug(content)
+        study = Study.objects.filter(slug=slug).first() if slug else None
+        actor = get_actor(study, options["actor"]) if study else get_user(options["actor"])
+        try:
+            study = call(study_yaml_import, content=content, actor=actor, study=study)
+        except CommandError as exc:
+            raise CommandError(f"{options['file']}: {exc}") from None
         self.stdout.write(f"Loaded study {study.slug!r}: {study.themes.count()} themes, "
                           f"{study.items.count()} items.")

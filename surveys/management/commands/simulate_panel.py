@@ -3,19 +3,23 @@ from django.core.management.base import BaseCommand
 from surveys.models import Round
 from surveys.services.simulation import panel_simulate
 
-from ._common import get_round, get_study
+from ._common import add_actor_argument, call, get_actor, get_round, get_study
 
 
 class Command(BaseCommand):
-    help = "Have N synthetic experts, spread over the stakeholder groups, answer the open round."
+    help = ("Have N synthetic experts, spread over the stakeholder groups, answer the open round "
+            "through the response services (a draft save, then the submit).")
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
         parser.add_argument("--experts", type=int, default=40)
         parser.add_argument("--seed", type=int, default=1)
+        add_actor_argument(parser)
 
     def handle(self, *args, **options):
         study = get_study(options["study"])
+        actor = get_actor(study, options["actor"])  # audited as adding the synthetic experts
         round_ = get_round(study, None, status=Round.Status.OPEN)
-        count = panel_simulate(round_=round_, n=options["experts"], seed=options["seed"])
+        count = call(panel_simulate, round_=round_, n=options["experts"], seed=options["seed"],
+                     actor=actor)
         self.stdout.write(f"{count} simulated experts submitted round {round_.number}.")
