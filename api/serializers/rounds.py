@@ -112,6 +112,7 @@ class CountsSerializer(serializers.Serializer):
     agree = serializers.IntegerField()
     disagree = serializers.IntegerField()
     none = serializers.IntegerField()
+    no_verdict = serializers.IntegerField(help_text="Items the rule gives no verdict on.")
     consensus = serializers.IntegerField(help_text="agree + disagree.")
     stable = serializers.IntegerField()
     stability_items = serializers.IntegerField(help_text="Items with a stability verdict.")
