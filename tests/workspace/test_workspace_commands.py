@@ -12,6 +12,7 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 
 from surveys.models import AuditEvent, Response, Round, Study, StudyMember
+from surveys.reports.data import report_data
 from surveys.services.rounds import round_create
 from surveys.services.simulation import SIM_DOMAIN
 from tests.conftest import small_study_data, wait_for
@@ -63,6 +64,15 @@ def test_demo_runs_the_study_as_an_organizer_would(client, celery_worker):
         assert first.opens_at <= response.started_at <= response.submitted_at <= first.closed_at
     assert AuditEvent.objects.filter(study=study, action="round_opened",
                                      actor__username="organizer").count() == 2
+    # The dashboard and the report show the same figures of round 1.
+    client.force_login(study.members.get(role=StudyMember.Role.OWNER).user)
+    dashboard = client.get(f"/studio/{study.slug}/?round=1").context
+    report = report_data(first)
+    assert dashboard["figures"]["counts"] == report["figures"]["counts"]
+    assert {k: v for k, v in dashboard["table"][-1].items() if k != "bar"} == report["rates"][-1]
+    assert (report["rates"][-1]["panel"], report["rates"][-1]["submitted"]) == (12, 12)
+    assert dashboard["figures"]["counts"]["rule_revision"] == 1
+    client.logout()
 
     again = StringIO()
     call_command("demo", experts=12, stdout=again)
