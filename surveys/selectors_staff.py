@@ -20,4 +20,4 @@ def study_groups(study: Study) -> list[StakeholderGroup]:
 def panel_results(round_: Round) -> list[Aggregate]:
     """The round's snapshot for the whole panel (no group rows), in questionnaire order."""
     return list(Aggregate.objects.filter(round=round_, group="").select_related(
-        "item", "item__theme").order_by("item__theme__position", "item__position", "dimension"))
+        "item", "item__theme", "run").order_by("item__theme__position", "item__position", "dimension"))

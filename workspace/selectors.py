@@ -4,13 +4,14 @@ The figures a study publishes (participation, verdicts, stability, stopping) are
 surveys.figures.
 """
 
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from surveys.figures import verdict_counts
 from surveys.models import (
+    AuditEvent,
     Expert,
     Item,
     Response,
@@ -225,3 +226,14 @@ def shown_round(study: Study, number: int | None) -> Round | None:
     if number is not None:
         return rounds.filter(number=number).first()
     return rounds.filter(status=Round.Status.OPEN).first() or rounds.first()
+
+
+def registered_rule(study: Study) -> ConsensusRule | None:
+    """The study's registered rules (None until they are registered)."""
+    return ConsensusRule.objects.filter(study=study).first()
+
+
+def audit_events(study: Study) -> QuerySet[AuditEvent]:
+    """Every recorded action on the study, newest first, with who did it."""
+    return AuditEvent.objects.filter(study=study).select_related("actor").order_by(
+        "-created_at", "-pk")

@@ -77,12 +77,17 @@ class RoundCreateSerializer(serializers.Serializer):
 
 class AggregateSerializer(serializers.ModelSerializer):
     item = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    verdict = serializers.CharField(help_text=(
+        '"agree", "disagree", "none", or "" (no verdict), under `rule_revision`.'))
+    rule_revision = serializers.IntegerField(source="run.rule_revision", allow_null=True,
+                                             default=None, help_text=(
+        "The revision of the registered rules the verdict is under (null: none registered)."))
 
     class Meta:
         model = Aggregate
         fields = ["item", "dimension", "group", "n", "no_opinion", "median", "q1", "q3", "iqr",
                   "mean", "sd", "pct_agree", "pct_disagree", "distribution", "verdict", "stable",
-                  "median_change", "extra"]
+                  "rule_revision", "median_change", "extra"]
         read_only_fields = fields
 
 

@@ -25,7 +25,7 @@ from surveys.figures import round_figures, stopping_status
 from surveys.models import AuditEvent, Round, Study
 from surveys.selectors import aggregation_progress
 from workspace.models import ConsensusRule
-from workspace.selectors import shown_round, snapshots
+from workspace.selectors import audit_events, registered_rule, shown_round, snapshots
 from workspace.services import rounds as round_services
 from workspace.services.rules import rule_register, rules_locked
 
@@ -84,7 +84,7 @@ class Rules(StudyView):
     queryset = ConsensusRule.objects.none()
 
     def _body(self):
-        rule = ConsensusRule.objects.filter(study=self.study).first()
+        rule = registered_rule(self.study)
         return RulesSerializer({"rule": rule, "locked": rules_locked(self.study),
                                 "changes": list(rule.changes.all()) if rule else []}).data
 
@@ -111,8 +111,7 @@ class AuditLog(StudyView):
 
     @extend_schema(responses={200: AuditEventSerializer(many=True), **READ_ERRORS})
     def get(self, request, slug):
-        events = AuditEvent.objects.filter(study=self.study).select_related("actor").order_by(
-            "-created_at", "-pk")
+        events = audit_events(self.study)
         return self.paginated(events, AuditEventSerializer)
 
 

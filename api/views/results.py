@@ -11,8 +11,9 @@ from api.serializers.studies import AggregateSerializer, RateSerializer, RoundSe
 from api.views.base import READ_ERRORS, StudyView
 from surveys.exports import FORMATS, export_bytes, export_filename
 from surveys.figures import participation
-from surveys.models import Aggregate, Study
+from surveys.models import Study
 from surveys.selectors import round_current
+from surveys.selectors_staff import panel_results
 
 REPORT = inline_serializer("Report", fields={
     "rounds": RoundSerializer(many=True),
@@ -36,9 +37,7 @@ class Report(StudyView):
         current = round_current(self.study)
         aggregated = [r for r in rounds if r.aggregated_at is not None]
         latest = aggregated[-1] if aggregated else None
-        results = [] if latest is None else (
-            Aggregate.objects.filter(round=latest, group="").select_related("item")
-            .order_by("item__theme__position", "item__position", "dimension"))
+        results = [] if latest is None else panel_results(latest)
         rates = [] if current is None else [
             {**rate, "group": rate["group"].code if rate["group"] else ""}
             for rate in participation(current)]

@@ -125,7 +125,7 @@ class AggregateList(_RoundView):
         if getattr(self, "swagger_fake_view", False):
             return Aggregate.objects.none()
         return (Aggregate.objects.filter(round=self.get_round(self.kwargs["number"]))
-                .select_related("item").order_by("item__theme__position", "item__position",
+                .select_related("item", "run").order_by("item__theme__position", "item__position",
                                                   "dimension", "group"))
 
     @extend_schema(responses={200: AggregateSerializer(many=True), **READ_ERRORS})

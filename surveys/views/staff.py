@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from surveys.figures import participation
+from surveys.figures import participation, verdict_counts
 from surveys.reports.data import registered_rules
 from surveys.selectors import round_current, studies_for_user, study_for_member
 from surveys.selectors_staff import panel_results, rounds_in_order, study_groups, study_role
@@ -27,6 +27,7 @@ def study_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "study": study, "role": study_role(study, request.user), "rounds": rounds,
         "current": current, "rates": participation(current) if current else [],
         "latest": latest, "results": panel_results(latest) if latest else [],
+        "counts": verdict_counts(latest) if latest else None,
         "groups": study_groups(study),
         "rules": registered_rules(study),
     })

@@ -12,14 +12,16 @@ from django.views.decorators.http import require_POST
 
 from surveys.charts import distribution_chart
 from surveys.figures import round_figures, stopping_status
-from surveys.models import Aggregate, AuditEvent, Item, Round, Study, StudyMember
-from surveys.selectors import aggregation_progress
-from surveys.selectors_staff import study_role
+from surveys.models import Item, Round, Study, StudyMember
+from surveys.selectors import aggregation_progress, live_round
+from surveys.selectors_staff import panel_results, study_role
 from workspace import forms
 from workspace.models import ConsensusRule
 from workspace.selectors import (
     WRITE,
+    audit_events,
     message_log,
+    registered_rule,
     shown_round,
     snapshots,
     study_for_organizer,
@@ -48,7 +50,7 @@ def _verdict_rows(figures: dict) -> list[dict]:
     if not figures.get("verdicts"):
         return []
     aggs = {}
-    for a in Aggregate.objects.filter(round=figures["round"], group="").order_by("dimension"):
+    for a in panel_results(figures["round"]):
         aggs.setdefault(a.item_id, []).append(a)
     rows = []
     for row in figures["verdicts"]:
@@ -74,7 +76,7 @@ def dashboard(request, slug):
         "study": study, "role": StudyMember.Role(role).label, "writer": role in WRITE,
         "owner": role == StudyMember.Role.OWNER,
         "reader_only": role not in WRITE, "rounds": list(study.rounds.order_by("number")),
-        "rule": ConsensusRule.objects.filter(study=study).first(),
+        "rule": registered_rule(study),
         "rounds_opened": rules_locked(study),
         "stopping": stopping_status(study), "rows": _verdict_rows(context["figures"]),
         **context,
@@ -86,7 +88,7 @@ def _realtime_context(study) -> dict:
     if study.mode != Study.Mode.REALTIME:
         return {"realtime": False}
     return {"realtime": True, "snapshots": snapshots(study),
-            "live_round": study.rounds.filter(status=Round.Status.OPEN).first()}
+            "live_round": live_round(study)}
 
 
 @require_POST
@@ -117,7 +119,7 @@ def dashboard_live(request, slug):
 @login_required
 def rules_page(request, slug):
     study = study_for_organizer(user=request.user, slug=slug)
-    rule = ConsensusRule.objects.filter(study=study).first()
+    rule = registered_rule(study)
     initial = {f: getattr(rule, f) for f in FIELDS} if rule else {
         f: ConsensusRule._meta.get_field(f).default for f in FIELDS}
     form = forms.RuleForm(request.POST or None, initial=initial)
@@ -145,8 +147,7 @@ def audit_log(request, slug):
     from workspace.selectors import study_for_owner
 
     study = study_for_owner(user=request.user, slug=slug)
-    events = AuditEvent.objects.filter(study=study).select_related("actor").order_by("-created_at",
-                                                                                     "-pk")
+    events = audit_events(study)
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     rows = [{"event": e, "before": _audit_lines((e.detail or {}).get("before")),
              "after": _audit_lines((e.detail or {}).get("after")),
