@@ -2,21 +2,16 @@
 
 import copy
 import functools
-import io
 
-import numpy as np
-import pandas as pd
 from django.db import connection
 from django.db.models import (
     Case,
     Count,
     DateTimeField,
     F,
-    FloatField,
     IntegerField,
     Max,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
     Value,
@@ -34,12 +29,9 @@ from surveys.models import (
     Response,
     ResponseRevision,
     Round,
-    StakeholderGroup,
     Study,
     StudyMember,
 )
-
-LONG_COLUMNS = ["expert", "round", "item", "dimension", "group", "value", "kind"]
 
 
 def study_for_member(*, user, slug: str, roles: tuple[str, ...] | None = None) -> Study:
@@ -182,133 +174,6 @@ round_items_cache_clear = _round_items_of.cache_clear
 
 def round_previous(round_: Round) -> Round | None:
     return Round.objects.filter(study_id=round_.study_id, number=round_.number - 1).first()
-
-
-def answers_frame(
-    *, round_ids: list[int], submitted_only: bool = True, item_ids: list[int] | None = None,
-    categorical: bool = False, where: Q | None = None,
-) -> pd.DataFrame:
-    """All answers of the rounds (or of some of their items) in the analysis long format.
-
-    Read in one query straight from the cursor (ids, not joined strings, cross the wire) and
-    ordered by round, item id, dimension and expert id. Experts appear as opaque per-study
-    labels, never as names or emails. A no-opinion answer has value NaN; open-text answers
-    are left out. `categorical` gives the text columns as categoricals (categories in sorted
-    order), which large aggregations group much faster; `where` narrows the answers further.
-    """
-    if item_ids == [] or not round_ids:
-        return _empty_long()
-    qs = Answer.objects.filter(response__round_id__in=round_ids).exclude(item__kind=Item.Kind.OPEN)
-    if submitted_only:
-        qs = qs.filter(response__status=Response.Status.SUBMITTED)
-    if item_ids is not None:
-        qs = qs.filter(item_id__in=item_ids)
-    if where is not None:
-        qs = qs.filter(where)
-    columns = _fetch_columns(qs.annotate(answer_value=Case(
-        When(no_opinion=True, then=Value(None)), default=F("value"), output_field=FloatField(),
-    )).values_list(
-        "response__expert_id", "response__round_id", "item_id", "dimension",
-        "response__expert__group_id", "answer_value",
-    ))
-    if columns is None:
-        return _empty_long()
-    expert, round_id, item, group, values = (columns[k] for k in (0, 1, 2, 4, 5))
-    dim_codes, dim_names = columns[3]
-    # A fixed row order (whatever order the database returned), so that sums over the same
-    # answers, read whole or by chunks of items, are bit for bit the same.
-    order = _row_order(round_id, item, dim_codes, expert)
-    expert, round_id, item, group = expert[order], round_id[order], item[order], group[order]
-    dim_codes, values = dim_codes[order], values[order]
-    items = {pk: (code, kind) for pk, code, kind in Item.objects.filter(
-        pk__in=np.unique(item).tolist()).values_list("pk", "code", "kind")}
-    numbers = dict(Round.objects.filter(pk__in=round_ids).values_list("pk", "number"))
-    groups = dict(StakeholderGroup.objects.filter(
-        pk__in=np.unique(group).tolist()).values_list("pk", "code"))
-    return pd.DataFrame({
-        "expert": _labels(expert, lambda pk: f"E{pk}", categorical),
-        "round": _labels(round_id, numbers.__getitem__, False).astype("int64"),
-        "item": _labels(item, lambda pk: items[pk][0], categorical),
-        "dimension": _labels(dim_codes, lambda code: dim_names[code], categorical),
-        "group": _labels(group, groups.__getitem__, categorical),
-        "value": values,
-        "kind": _labels(item, lambda pk: items[pk][1], categorical),
-    })
-
-
-def _fetch_columns(qs: QuerySet) -> list | None:
-    """The columns of the answers query (expert, round, item, dimension, group, value) as
-    numpy arrays, the dimension as (codes, sorted names); None when there are no rows.
-    PostgreSQL streams the rows with COPY into pyarrow's CSV reader, several times faster
-    than building a million Python tuples."""
-    sql, params = qs.query.sql_with_params()
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if not rows:
-            return None
-        columns = [np.array(column, dtype=object) for column in zip(*rows, strict=True)]
-        ints = [columns[k].astype(np.int64) for k in (0, 1, 2, 4)]
-        dimension = pd.factorize(columns[3], sort=True)
-        return [*ints[:3], dimension, ints[3], columns[5].astype(np.float64)]
-    import pyarrow as pa
-    from pyarrow import csv
-
-    connection.ensure_connection()
-    buffer = io.BytesIO()
-    with connection.connection.cursor() as raw:
-        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-            for block in copy:
-                buffer.write(block)
-    if not buffer.tell():
-        return None
-    buffer.seek(0)
-    names = ["expert", "round", "item", "dimension", "group", "value"]
-    types = {name: pa.int64() for name in names} | {"dimension": pa.string(), "value": pa.float64()}
-    table = csv.read_csv(buffer, read_options=csv.ReadOptions(column_names=names),
-                         convert_options=csv.ConvertOptions(column_types=types,
-                                                            strings_can_be_null=False))
-    columns = [table.column(name).to_numpy() for name in names if name != "dimension"]
-    return [*columns[:3], _codes(table.column("dimension").combine_chunks()), *columns[3:]]
-
-
-def _row_order(*keys: np.ndarray) -> np.ndarray:
-    """The permutation sorting rows by the keys, first key first (one int64 sort key when
-    the keys' ranges allow, which is several times faster than a lexsort)."""
-    ranks = [pd.factorize(key, sort=True) for key in keys]
-    sizes = [len(uniques) for _, uniques in ranks]
-    if float(np.prod(sizes, dtype=float)) >= 2**62:
-        return np.lexsort(tuple(key for key in reversed(keys)))
-    combined = np.zeros(len(keys[0]), dtype=np.int64)
-    for (codes, _), size in zip(ranks, sizes, strict=True):
-        combined = combined * size + codes
-    return np.argsort(combined, kind="stable")
-
-
-def _codes(strings) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, sorted distinct strings) of a pyarrow string array."""
-    encoded = strings.dictionary_encode()
-    names = np.array(encoded.dictionary.to_pylist(), dtype=object)
-    order = np.argsort(names, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[encoded.indices.to_numpy()], names[order]
-
-
-def _empty_long() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype="float64" if column == "value" else object)
-                         for column in LONG_COLUMNS})
-
-
-def _labels(ids: np.ndarray, label, categorical: bool):
-    """Map many repeated ids to labels, calling `label` once per distinct id."""
-    codes, uniques = pd.factorize(ids)
-    names = np.array([label(u) for u in uniques], dtype=object)
-    if not categorical:
-        return names[codes]
-    label_codes, categories = pd.factorize(names, sort=True)  # labels may repeat (kinds)
-    return pd.Categorical.from_codes(label_codes[codes], categories=categories)
 
 
 def response_revisions(response: Response) -> QuerySet[ResponseRevision]:

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-import analysis
 from analysis.descriptive import boxes
 from surveys.figures import participation, participation_total, round_figures, verdict_counts
 from surveys.models import Aggregate, Answer, Item, Rationale, Response, Round, Study, Verdict
-from surveys.selectors import answers_frame
 
 AGREE_MIN, DISAGREE_MAX = boxes(1, 5)  # the agreement scale's top and bottom boxes
 
@@ -87,26 +85,25 @@ def convergence_rows(study: Study, round_: Round, items: dict[str, Item]) -> lis
 
 
 def group_comparison(round_: Round, items: dict[str, Item]) -> dict:
-    """Medians of each stakeholder group per rated item, with the test of their difference."""
+    """Medians of each stakeholder group per rated item, with the test of their difference the
+    aggregation stored on the panel's row (Mann-Whitney U or Kruskal-Wallis H)."""
     groups = list(round_.study.groups.all())
     order = _order(items)
     medians: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
-    for a in Aggregate.objects.filter(round=round_, item__kind__in=list(Item.RATED)).exclude(
-            group="").select_related("item"):
-        medians[(a.item.code, a.dimension)][a.group] = a.median
-    frame = answers_frame(round_ids=[round_.pk])
-    frame = frame.loc[frame["kind"].isin(list(Item.RATED))]
-    tests = {}
-    if not frame.empty:
-        table = analysis.group_differences(frame, round_=round_.number)
-        tests = {(r["item"], r["dimension"]): r for r in table.to_dict(orient="records")}
+    tests: dict[tuple[str, str], dict] = {}
+    for a in Aggregate.objects.filter(round=round_, item__kind__in=list(Item.RATED)).select_related(
+            "item"):
+        if a.group:
+            medians[(a.item.code, a.dimension)][a.group] = a.median
+        else:
+            tests[(a.item.code, a.dimension)] = a.extra or {}
     rows = []
     for key in sorted(medians, key=lambda k: (order[k[0]], k[1])):
         test = tests.get(key, {})
         rows.append({"label": f"{key[0]}/{key[1]}" if key[1] else key[0],
                      "medians": [medians[key].get(g.code) for g in groups],
-                     "test": test.get("test", ""), "statistic": test.get("statistic"),
-                     "p": test.get("p")})
+                     "test": test.get("groups_test") or "",
+                     "statistic": test.get("groups_statistic"), "p": test.get("groups_p")})
     return {"groups": groups, "rows": rows}
 
 

@@ -9,10 +9,12 @@ binary (read at the libpq level straight into numpy), the two rounds at once on 
 connections when no transaction is open; SQLite (tests, the embedded default) runs the same
 filters as rows through the ordinary cursor.
 
-The frames are the ones `surveys.selectors.answers_frame(categorical=True)` gives: the long
-format of `analysis` (plus `kind`), with categoricals whose categories are sorted and shared
-by both rounds, rows ordered by round, item id, dimension and expert id, so that sums over
-the same answers, read whole or by chunks of items, are bit for bit the same.
+This is the one reader of answers into the long format of `analysis` (plus `kind`): the
+aggregation's statistics, and through them every figure and test a report shows, come from it
+(exports write their own pseudonymized format). Its frames have categoricals whose
+categories are sorted and shared by both rounds, rows ordered by round, item id, dimension
+and expert id, so that sums over the same answers, read whole or by chunks of items, are bit
+for bit the same.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ import numpy as np
 import pandas as pd
 from django.db import connection
 
+from analysis.frames import LONG_COLUMNS
 from surveys.models import Item, Response, Round, StakeholderGroup
 
-COLUMNS = ["expert", "round", "item", "dimension", "group", "value", "kind"]
+COLUMNS = [*LONG_COLUMNS, "kind"]
 # The answer table alone, filtered by lists of response and item ids (every value interpolated
 # is an integer from the database). Lists, not joins: right after a round's answers are loaded,
 # the planner's statistics may not know the new ids, and a join then risks a nested loop over
