@@ -10,6 +10,7 @@ submit), so the response's times are the real times of those calls.
 import numpy as np
 
 from surveys.models import Aggregate, Answer, Expert, Item, Response, Round, Study
+from surveys.selectors import round_previous
 from surveys.services.panel import expert_create
 from surveys.services.responses import ItemAnswer, questionnaire_save, response_save_draft
 
@@ -134,8 +135,9 @@ def panel_simulate(*, round_: Round, n: int, seed: int = 1, actor=None) -> int:
     experts = sim_experts(study=study, n=n, actor=actor)
     items = list(round_.items.all())
     themes = list(study.themes.all())
+    previous = round_previous(round_)
     medians = {(a.item_id, a.dimension): a.median for a in Aggregate.objects.filter(
-        round__study=study, round__number=round_.number - 1, group="")}
+        round=previous, group="")}
     done = set(Response.objects.filter(round=round_, status=Response.Status.SUBMITTED)
                .values_list("expert_id", flat=True))
     submitted = 0
@@ -144,7 +146,7 @@ def panel_simulate(*, round_: Round, n: int, seed: int = 1, actor=None) -> int:
             continue
         rng = np.random.default_rng([seed, round_.number, index])
         history = {(a.item_id, a.dimension): a.value for a in Answer.objects.filter(
-            response__expert=expert, response__round__number=round_.number - 1,
+            response__expert=expert, response__round=previous,
             value__isnull=False)}
         expertise = {t.pk: int(rng.integers(1, 6)) for t in themes} if round_.number == 1 else {}
         _answer(expert=expert, round_=round_, items=items, expertise=expertise,
