@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from surveys.figures import CONSENSUS, item_verdicts
+from surveys.figures import CONSENSUS, item_verdicts, verdict_counts
 from surveys.models import Answer, Item, Response, Round, Study
 from surveys.selectors import round_items, round_previous
 from workspace.models import ItemOrigin, Reminder
@@ -60,4 +60,5 @@ def plan_proposal(study: Study) -> dict:
                       "stable": verdict.get("stable"),
                       "carry": verdict.get("verdict") not in CONSENSUS
                       and item.kind != Item.Kind.OPEN})
-    return {"from_round": last.number, "ready": True, "items": items}
+    return {"from_round": last.number, "ready": True, "items": items,
+            "counts": verdict_counts(last)}

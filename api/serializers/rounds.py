@@ -33,11 +33,25 @@ class PlanItemSerializer(serializers.Serializer):
     carry = serializers.BooleanField(help_text="Proposed: carried over (no consensus yet).")
 
 
+class CountsSerializer(serializers.Serializer):
+    items = serializers.IntegerField(help_text="Items with a verdict.")
+    agree = serializers.IntegerField()
+    disagree = serializers.IntegerField()
+    none = serializers.IntegerField()
+    no_verdict = serializers.IntegerField(help_text="Items the rule gives no verdict on.")
+    consensus = serializers.IntegerField(help_text="agree + disagree.")
+    stable = serializers.IntegerField()
+    stability_items = serializers.IntegerField(help_text="Items with a stability verdict.")
+    rule_revision = serializers.IntegerField(allow_null=True)
+
+
 class PlanSerializer(serializers.Serializer):
     from_round = serializers.IntegerField(allow_null=True)
     ready = serializers.BooleanField(help_text="The last round is aggregated: the next can be "
                                                "planned.")
     items = PlanItemSerializer(many=True)
+    counts = CountsSerializer(required=False, allow_null=True, help_text=(
+        "The last round's verdict counts and the rule revision they are under."))
 
 
 class PlanInputSerializer(serializers.Serializer):
@@ -105,18 +119,6 @@ class VerdictSerializer(serializers.Serializer):
     stable = serializers.BooleanField(allow_null=True)
     dimensions = serializers.DictField(child=serializers.CharField(allow_null=True), help_text=(
         "Each dimension's verdict (Policy-Delphi items)."))
-
-
-class CountsSerializer(serializers.Serializer):
-    items = serializers.IntegerField(help_text="Items with a verdict.")
-    agree = serializers.IntegerField()
-    disagree = serializers.IntegerField()
-    none = serializers.IntegerField()
-    no_verdict = serializers.IntegerField(help_text="Items the rule gives no verdict on.")
-    consensus = serializers.IntegerField(help_text="agree + disagree.")
-    stable = serializers.IntegerField()
-    stability_items = serializers.IntegerField(help_text="Items with a stability verdict.")
-    rule_revision = serializers.IntegerField(allow_null=True)
 
 
 class DashboardSerializer(serializers.Serializer):

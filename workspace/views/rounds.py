@@ -36,9 +36,11 @@ def rounds_page(request, slug):
     study = study_for_organizer(user=request.user, slug=slug)
     rounds = rounds_with_items(study)
     last = rounds[-1] if rounds else None
-    plan = plan_proposal(study)["items"]
+    proposal = plan_proposal(study)
+    plan = proposal["items"]
     return render(request, "workspace/rounds.html", {
         "study": study, "rounds": rounds, "last": last, "plan": plan,
+        "counts": proposal.get("counts"),
         "start_form": forms.RoundStartForm(), "extend_form": forms.ExtendForm(),
         "reopen_form": forms.ReopenForm(), "reminder_form": forms.ReminderScheduleForm(),
         "progress": aggregation_progress(last) if last else None})
