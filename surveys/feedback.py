@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext, pgettext
+from django.utils.translation import get_language, gettext, gettext_noop, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from surveys.charts import MarkableChart, distribution_chart, range_chart
@@ -32,6 +32,10 @@ SCALES = {
 }
 DIMENSION_LABELS = {"desirability": _("Desirability"), "feasibility": _("Feasibility"),
                     "importance": _("Importance")}
+
+# xgettext (makemessages) cannot read gettext() inside f-strings: this puts the strings the
+# feedback title translates into the catalog.
+_IN_F_STRINGS = (gettext_noop("median"), gettext_noop("agree"))
 
 
 def value_label(item: Item, key: str, value: float | None) -> str:

@@ -50,8 +50,8 @@ def round_panel(round_: Round) -> QuerySet[Expert]:
 def participation(round_: Round) -> list[dict]:
     """Per stakeholder group, then the whole panel (group None): panel, invited, started,
     submitted, rate (% of the panel), attrition against the round before, and the median
-    minutes to complete. `final` says whether the round has closed (attrition "so far" until
-    then)."""
+    minutes to complete. `final` says whether the round has closed: until then `previous` says
+    how many submitted the round before, and `lost` and `attrition` are not known yet."""
     panel = list(round_panel(round_).values_list("pk", "group_id", "token_issued_at"))
     # django-stubs cannot see the `first_submit` annotation: [misc] on values_list.
     annotated = _with_first_submit(Response.objects.filter(round=round_))
@@ -70,15 +70,16 @@ def participation(round_: Round) -> list[dict]:
         submitted = {pk for pk, _ in members
                      if responses.get(pk, ("",))[0] == Response.Status.SUBMITTED}
         prior = {pk for pk in before if group is None or groups[pk] == group.pk}
-        lost = len(prior - submitted)
+        lost = len(prior - submitted) if round_.status in ENDED else None
         rows.append({
             "group": group, "panel": len(members),
             "invited": sum(1 for _, issued in members if issued is not None),
             "started": sum(1 for status, began, _ in mine
                            if began is not None or status == Response.Status.SUBMITTED),
             "submitted": len(submitted), "rate": _pct(len(submitted), len(members)),
-            "previous": len(prior) if previous else None, "lost": lost if previous else None,
-            "attrition": _pct(lost, len(prior)) if previous else None,
+            "previous": len(prior) if previous else None,
+            "lost": lost if previous else None,
+            "attrition": _pct(lost, len(prior)) if previous and lost is not None else None,
             "final": round_.status in ENDED, "median_minutes": _median_minutes(mine)})
     return rows
 
@@ -138,15 +139,18 @@ def _all(flags: list[bool | None]) -> bool | None:
 
 
 def verdict_counts(round_: Round) -> dict:
-    """How many of the round's items reached each verdict (items, not dimensions), how many
-    are stable, and the rule revision they are under (None: no rule was registered)."""
-    verdicts = item_verdicts(round_) if round_.status == Round.Status.AGGREGATED else {}
+    """How many of the round's items reached each verdict (items, not dimensions; "no verdict"
+    counts every other item of the round, open questions included), how many are stable, and
+    the rule revision they are under (None: no rule was registered)."""
+    aggregated = round_.status == Round.Status.AGGREGATED
+    verdicts = item_verdicts(round_) if aggregated else {}
     given = [v["verdict"] for v in verdicts.values() if v["verdict"] is not None]
     run = round_rule(round_) if verdicts else None
     agree, disagree = given.count(AGREE), given.count(DISAGREE)
     return {
         "items": len(given), "agree": agree, "disagree": disagree, "consensus": agree + disagree,
-        "none": given.count(NONE), "no_verdict": len(verdicts) - len(given),
+        "none": given.count(NONE),
+        "no_verdict": (round_.items.count() - len(given)) if aggregated else 0,
         "stable": sum(1 for v in verdicts.values() if v["stable"]),
         "stability_items": sum(1 for v in verdicts.values() if v["stable"] is not None),
         "rule_revision": run.rule_revision if run else None,

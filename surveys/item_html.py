@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from django.template.defaultfilters import truncatewords
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
 from surveys.feedback import DIMENSION_LABELS, scale_choices
 from surveys.models import Item
+
+# xgettext (makemessages) cannot read gettext() inside f-strings: these lines put the strings
+# the f-strings below translate into the catalogs.
+_IN_F_STRINGS = (gettext_noop("Your answer"), gettext_noop("place"), gettext_noop("Your rating"),
+                 gettext_noop("Probability slider"),
+                 gettext_noop("Your reasoning (optional, shared anonymously with the panel)"),
+                 gettext_noop("Put the options in order, 1 = most preferred."),
+                 gettext_noop("Drag them, or use the Up and Down buttons."))
 
 MAX_STATICS = 4096
 

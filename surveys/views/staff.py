@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from surveys.figures import participation, verdict_counts
+from surveys.models import StudyMember
 from surveys.reports.data import registered_rules
 from surveys.selectors import round_current, studies_for_user, study_for_member
 from surveys.selectors_staff import panel_results, rounds_in_order, study_groups, study_role
@@ -24,7 +25,7 @@ def study_overview(request: HttpRequest, slug: str) -> HttpResponse:
     aggregated = [r for r in rounds if r.aggregated_at is not None]
     latest = aggregated[-1] if aggregated else None
     return render(request, "surveys/study.html", {
-        "study": study, "role": study_role(study, request.user), "rounds": rounds,
+        "study": study, "role": StudyMember.Role(study_role(study, request.user)).label, "rounds": rounds,
         "current": current, "rates": participation(current) if current else [],
         "latest": latest, "results": panel_results(latest) if latest else [],
         "counts": verdict_counts(latest) if latest else None,
