@@ -47,6 +47,13 @@ def round_panel(round_: Round) -> QuerySet[Expert]:
         Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=end))
 
 
+def on_the_panel() -> Q:
+    """Responses of experts on their round's panel (see `round_panel`): an expert withdrawn
+    before a round closed counts in neither its panel nor its statistics."""
+    return Q(expert__withdrawn_at__isnull=True) | Q(
+        round__closed_at__isnull=False, expert__withdrawn_at__gte=F("round__closed_at"))
+
+
 def participation(round_: Round) -> list[dict]:
     """Per stakeholder group, then the whole panel (group None): panel, invited, started,
     submitted, rate (% of the panel), attrition against the round before, and the median

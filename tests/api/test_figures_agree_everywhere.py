@@ -12,7 +12,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from surveys.exports import export_bytes
-from surveys.models import Response, Round
+from surveys.models import Aggregate, Response, Round
 from surveys.reports.data import report_data
 from surveys.reports.render import report_html
 from surveys.services.aggregation import round_aggregate
@@ -81,7 +81,7 @@ def three_rounds(study, organizer):
     second = round_start(round_=round_next(study=study, actor=organizer), actor=organizer)
     answer(p1, second, 4, 1, 2)
     answer(p2, second, 5, 2, 2)
-    answer(p4, second, 2, 2, 2, draft=True)
+    answer(p4, second, 2, 2, 2)
     expert_withdraw(expert=p4, actor=organizer, reason="Took up a government post.")
     answer(p6, second, 4, 1, 1)
     second = close(second)  # P3, P5 and P7 did not answer; P4 withdrew
@@ -222,6 +222,12 @@ def test_a_three_round_study_publishes_one_set_of_figures(three_rounds, organize
     assert panel[:9] == (6, 5, 3, 3, 50.0, 4, 2, 50.0, True)
     assert second["participation"]["US"][:9] == (2, 2, 0, 0, 0.0, 2, 2, 100.0, True)
     assert second["participation"]["WE"][:5] == (2, 1, 1, 1, 50.0)
+    # P4 submitted round 2, then withdrew before it closed: in neither the panel nor the
+    # statistics (n is the 3 submitted answers of P1, P2 and P6).
+    agree = Aggregate.objects.get(round=rounds[1], item__code="agree", group="")
+    assert agree.n == 3 == panel[3]
+    # P4 stays in round 1's panel and figures: the withdrawal came after round 1 closed.
+    assert Aggregate.objects.get(round=rounds[0], item__code="agree", group="").n == 4
     # Round 3 after the rule change: its verdicts are under revision 2. Panel as in round 2;
     # P6 only saved a draft: started, not submitted.
     assert third["counts"][-1] == 2 and third["participation"][""][:5] == (6, 5, 3, 2, 33.3)

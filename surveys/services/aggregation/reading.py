@@ -30,6 +30,7 @@ import pandas as pd
 from django.db import connection
 
 from analysis.frames import LONG_COLUMNS
+from surveys.figures import on_the_panel
 from surveys.models import Item, Response, Round, StakeholderGroup
 
 COLUMNS = [*LONG_COLUMNS, "kind"]
@@ -78,7 +79,8 @@ def rounds_reading(
     responses = np.array(Response.objects.filter(
         round_id__in=[round_.pk] + ([] if previous is None else [previous.pk]),
         status=Response.Status.SUBMITTED,
-    ).values_list("pk", "expert_id", "round_id", "expert__group_id"), dtype=np.int64).reshape(-1, 4)
+    ).filter(on_the_panel()).values_list("pk", "expert_id", "round_id", "expert__group_id"),
+        dtype=np.int64).reshape(-1, 4)
     responses = responses[np.argsort(responses[:, 0])]
     groups = dict(StakeholderGroup.objects.filter(study_id=round_.study_id).values_list("pk", "code"))
     labels = _Labels(responses, specs, groups)
