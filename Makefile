@@ -56,8 +56,9 @@ typecheck: install-dev
 	$(VENV)/bin/mypy
 
 messages: install
-	cd surveys && ../$(PY) ../manage.py makemessages -l ru --no-obsolete && ../$(PY) ../manage.py compilemessages
-	cd workspace && ../$(PY) ../manage.py makemessages -l ru --no-obsolete && ../$(PY) ../manage.py compilemessages
+	for app in surveys workspace api throttle; do \
+	  (cd $$app && ../$(PY) ../manage.py makemessages -l ru --no-obsolete && ../$(PY) ../manage.py compilemessages) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
