@@ -24,6 +24,7 @@ from tests.processes import (
     static_root,
     wait_for_workers,
 )
+from tests.workspace_helpers import register_rules
 
 __all__ = ["static_root"]  # a fixture, used by name
 
@@ -64,6 +65,7 @@ def test_on_rabbitmq_experts_answer_over_http_and_the_worker_aggregates(rabbit_s
     experts = [HttpExpert(url, study, k, expert_issue_token(expert=expert_create(
         study=study, name=f"R{k}", email=f"r{k}@example.org", group_code=["RU", "US", "WE"][k % 3])), themes)
         for k in range(1, 9)]
+    register_rules(study, None)  # round 1 opens only under registered rules
     organizers(env, "open_round", [study])
     for expert in experts:
         expert.answer_round(1)
