@@ -1,15 +1,19 @@
 """How API callers prove who they are: staff by a personal token, experts by their link token.
 
 Both count wrong tokens per client (throttle.tokens) and answer 429 once a client has sent too
-many; the counters are separate from the staff-login lockout of django-axes.
+many; the counters are separate from the staff-login lockout of django-axes. A staff token also
+carries a scope and an expiry, enforced here for every endpoint at once.
 """
 
 from django.conf import settings
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import SAFE_METHODS
 
-from api.services.tokens import api_token_user
+from api.models import ApiToken
+from api.services.tokens import api_token_find
 from surveys.models import Expert
 from surveys.services.panel import expert_for_token
 from throttle.tokens import token_blocked, token_failed
@@ -34,7 +38,8 @@ def _guarded(request, secret: str, lookup):
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """`Authorization: Bearer agd_…`: a staff user's personal API token."""
+    """`Authorization: Bearer agd_…`: a staff user's personal API token; request.auth is the
+    ApiToken. An expired token answers 401, a read-only token 403 on any write method."""
 
     keyword = "Bearer"
 
@@ -43,8 +48,16 @@ class ApiTokenAuthentication(BaseAuthentication):
         scheme, _sep, secret = header.partition(" ")
         if scheme != self.keyword:
             return None
-        user = _guarded(request, secret.strip(), api_token_user)
-        return user, "api-token"
+        token: ApiToken = _guarded(request, secret.strip(), api_token_find)
+        if token.expired:  # a real token, not a guess: not counted as a failure
+            raise exceptions.AuthenticationFailed(
+                _("This API token expired on %(date)s; create a new one on your account page "
+                  "(/account/tokens/).") % {"date": formats.date_format(token.expires_at, "Y-m-d")})
+        # Here rather than in each view's permissions, so that no endpoint can forget it.
+        if token.scope == ApiToken.Scope.READ and request.method not in SAFE_METHODS:
+            raise exceptions.PermissionDenied(
+                _("This API token is read-only; use a read-and-write token to make changes."))
+        return token.user, token
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'

@@ -1,5 +1,7 @@
 """Errors as JSON: {"detail": "...", "errors": {"field": ["message", ...]}} with a fitting status."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -27,7 +29,12 @@ def _field_errors(detail) -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus service errors and protected deletes, in one JSON shape."""
+    """DRF's handler, plus service errors, protected deletes and over-size bodies, in one JSON
+    shape."""
+    if isinstance(exc, RequestDataTooBig):  # Django would answer 400 (SuspiciousOperation)
+        return Response({"detail": _("The request body is larger than the %(n)s bytes the API "
+                                     "accepts.") % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+                         "errors": {}}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, StudyFileError):
         body = {"detail": exc.message, "errors": {"study_file": exc.problems}}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)

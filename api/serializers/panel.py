@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from api.models import ApiToken
+from api.services.tokens import DEFAULT_LIFETIME_DAYS, MAX_LIFETIME_DAYS
 from surveys.models import Expert
 
 
@@ -48,7 +50,14 @@ class ApiTokenSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=100)
     prefix = serializers.CharField(read_only=True)
+    scope = serializers.ChoiceField(choices=ApiToken.Scope.choices, default=ApiToken.Scope.READ,
+                                    help_text="`read`: GET only (any write answers 403); "
+                                              "`write`: read and write. Default `read`.")
+    expires_in_days = serializers.IntegerField(
+        write_only=True, min_value=1, max_value=MAX_LIFETIME_DAYS, default=DEFAULT_LIFETIME_DAYS,
+        help_text=f"Lifetime in days, 1 to {MAX_LIFETIME_DAYS}; default {DEFAULT_LIFETIME_DAYS}.")
     created_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
     last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
     revoked_at = serializers.DateTimeField(read_only=True, allow_null=True)
 

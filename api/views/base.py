@@ -17,15 +17,18 @@ ERROR = inline_serializer("Error", fields={
 
 def errors(*codes: int) -> dict:
     """OpenAPI answers for the given error statuses, all in the one JSON error shape."""
-    text = {400: "Invalid input; `errors` names each field.", 401: "No or an invalid token.",
-            403: "Your role in this study is read-only.", 404: "No such object in your studies.",
+    text = {400: "Invalid input; `errors` names each field.",
+            401: "No token, or an invalid, revoked or expired one.",
+            404: "No such object in your studies.",
+            403: "Your role in this study is read-only, or your API token is.",
             409: "Conflict with the current state (stale version, closed round, key reuse...).",
+            413: "The body is larger than the API accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
             429: "Too many invalid tokens from your address."}
     return {code: OpenApiResponse(ERROR, description=text[code]) for code in codes}
 
 
 READ_ERRORS = errors(400, 401, 404, 429)  # 400: a filter or page parameter out of its range
-WRITE_ERRORS = errors(400, 401, 403, 404, 409, 429)
+WRITE_ERRORS = errors(400, 401, 403, 404, 409, 413, 429)
 
 
 class StudySchema(AutoSchema):

@@ -4,22 +4,31 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from api.models import ApiToken
 from api.permissions import StaffOnly
 from api.serializers.panel import ApiTokenCreatedSerializer, ApiTokenSerializer
-from api.services.tokens import api_token_create, api_token_revoke
+from api.services.tokens import (
+    DEFAULT_LIFETIME_DAYS,
+    MAX_LIFETIME_DAYS,
+    api_token_create,
+    api_token_revoke,
+)
 from api.views.base import READ_ERRORS, WRITE_ERRORS
+from surveys.errors import ServiceError
 
 
 class TokenList(GenericAPIView):
-    """The caller's own tokens (never the secrets); POST makes a new one."""
+    """The caller's own tokens (never the secrets); POST makes a new one, from a signed-in
+    session only (a bearer token gets 403)."""
 
     permission_classes = [StaffOnly]
     serializer_class = ApiTokenSerializer
@@ -36,9 +45,14 @@ class TokenList(GenericAPIView):
     @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer,
                                                           **WRITE_ERRORS})
     def post(self, request):
+        if isinstance(request.auth, ApiToken):  # a stolen token must not outlive its revocation
+            raise PermissionDenied(_("An API token cannot create tokens: sign in and create one "
+                                     "on your account page (/account/tokens/)."))
         data = ApiTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token, secret = api_token_create(user=request.user, name=data.validated_data["name"])
+        token, secret = api_token_create(user=request.user, name=data.validated_data["name"],
+                                         scope=data.validated_data["scope"],
+                                         days=data.validated_data["expires_in_days"])
         token.token = secret
         return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
@@ -72,6 +86,16 @@ def account_tokens(request: HttpRequest) -> HttpResponse:
         if not name:
             messages.error(request, _("Give the token a name, e.g. the script that will use it."))
             return redirect("account_tokens")
-        _token, secret = api_token_create(user=request.user, name=name)
+        days = request.POST.get("days", "")
+        try:
+            _token, secret = api_token_create(
+                user=request.user, name=name, scope=request.POST.get("scope", ApiToken.Scope.READ),
+                days=int(days) if days.isdigit() else DEFAULT_LIFETIME_DAYS)
+        except ServiceError as error:
+            messages.error(request, error.message)
+            return redirect("account_tokens")
     tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-pk")
-    return render(request, "api/tokens.html", {"tokens": tokens, "secret": secret})
+    return render(request, "api/tokens.html", {
+        "tokens": tokens, "secret": secret, "scopes": ApiToken.Scope.choices,
+        "default_days": DEFAULT_LIFETIME_DAYS, "max_days": MAX_LIFETIME_DAYS,
+        "now": timezone.now()})

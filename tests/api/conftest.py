@@ -25,11 +25,12 @@ def api():
     return APIClient()
 
 
-def bearer(user) -> dict:
-    """Request headers carrying a fresh personal API token of the user."""
+def bearer(user, *, scope: str = "write", days: int = 90) -> dict:
+    """Request headers carrying a fresh personal API token of the user (read and write unless
+    told otherwise)."""
     from api.services.tokens import api_token_create
 
-    _token, secret = api_token_create(user=user, name="test")
+    _token, secret = api_token_create(user=user, name="test", scope=scope, days=days)
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
