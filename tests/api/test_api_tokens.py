@@ -72,6 +72,7 @@ def test_the_account_page_speaks_russian(client, organizer):
     client.cookies["django_language"] = "ru"
     page = client.get("/account/tokens/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Токены API" in page
+    assert "Только чтение" in page and "не могут создавать другие токены" in page
 
 
 def test_the_account_page_needs_a_login(client):
