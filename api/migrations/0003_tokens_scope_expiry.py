@@ -50,8 +50,6 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(null=True, verbose_name="expires at"),
         ),
         migrations.RunPython(revoke_possibly_minted, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="apitoken", name="expires_at",
-            field=models.DateTimeField(verbose_name="expires at"),
-        ),
+        # expires_at becomes required in the next migration: PostgreSQL refuses an ALTER TABLE in
+        # the transaction that just updated its rows ("pending trigger events").
     ]
