@@ -2,11 +2,12 @@
 
 Python's json module recurses once per level and raises RecursionError near 1,000 levels (a 500);
 no legitimate payload of ours nests beyond a handful, so the depth is measured on the raw text
-first, in a loop, before json parses anything.
+first, before json parses anything.
 """
 
 import re
 
+import numpy as np
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers
@@ -14,17 +15,18 @@ from rest_framework.utils import json
 
 MAX_DEPTH = 64
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)  # brackets inside strings don't nest
-_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
-    """Whether the JSON text opens more than `limit` arrays or objects inside each other."""
-    depth = 0
-    for match in _BRACKET.finditer(_STRING.sub("", text)):
-        depth += 1 if match.group() in "[{" else -1
-        if depth > limit:
-            return True
-    return False
+    """Whether the JSON text opens more than `limit` arrays or objects inside each other.
+
+    The running depth is summed by numpy: a Python loop over 2.5 MB of `[]` takes over a second.
+    UTF-8 never uses the bytes of ASCII brackets inside a multi-byte character.
+    """
+    codes = np.frombuffer(_STRING.sub("", text).encode(), dtype=np.uint8)
+    steps = (((codes == ord("[")) | (codes == ord("{"))).astype(np.int32)
+             - ((codes == ord("]")) | (codes == ord("}"))))
+    return bool(steps.size) and int(np.cumsum(steps).max()) > limit
 
 
 class JSONParser(parsers.JSONParser):
