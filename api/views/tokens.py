@@ -86,11 +86,14 @@ def account_tokens(request: HttpRequest) -> HttpResponse:
         if not name:
             messages.error(request, _("Give the token a name, e.g. the script that will use it."))
             return redirect("account_tokens")
-        days = request.POST.get("days", "")
+        try:
+            days = int(request.POST.get("days") or DEFAULT_LIFETIME_DAYS)
+        except ValueError:
+            days = 0  # refused by the service, naming the allowed range
         try:
             _token, secret = api_token_create(
                 user=request.user, name=name, scope=request.POST.get("scope", ApiToken.Scope.READ),
-                days=int(days) if days.isdigit() else DEFAULT_LIFETIME_DAYS)
+                days=days)
         except ServiceError as error:
             messages.error(request, error.message)
             return redirect("account_tokens")
