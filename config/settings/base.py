@@ -18,6 +18,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # The embedded default is for a laptop; production.py refuses to start without a real key.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-embedded-default-change-me-" + "x" * 20)
+# Files the platform makes for itself (the pseudonym key, the rate-limit counters of the embedded
+# default, reports): git-ignored var/ in the checkout unless AGORA_DATA_DIR says otherwise.
+DATA_DIR = Path(env_str("AGORA_DATA_DIR", str(BASE_DIR / "var")))
+# The key of the experts' pseudonyms (surveys/pseudonyms.py), never SECRET_KEY: unset, a random key
+# is created on first use in DATA_DIR/pseudonym.key; production.py requires it.
+PSEUDONYM_KEY = env_str("AGORA_PSEUDONYM_KEY", "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:" + env_str("PORT", "8000"))

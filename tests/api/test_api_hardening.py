@@ -67,7 +67,8 @@ def _production(code: str, **env: str) -> dict:
         if line.strip() and not line.startswith("#"):
             key, _sep, value = line.partition("=")
             values[key] = value
-    values |= {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), **env}
+    values |= {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+               "AGORA_PSEUDONYM_KEY": secrets.token_hex(32), **env}
     script = ("import django, json; django.setup(); from django.conf import settings as s; "
               f"print(json.dumps({code}))")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
