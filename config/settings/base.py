@@ -88,7 +88,9 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", str(BASE_DIR / "db.sqlite3"))}
+# AGORA_SQLITE_PATH: the embedded database's file (tests start web processes on one of their own).
+DATABASES = {"default": env_database("DATABASE_URL", env_str("AGORA_SQLITE_PATH",
+                                                             str(BASE_DIR / "db.sqlite3")))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -241,7 +243,11 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked when either is exceeded: failures for one username from any addresses (guesses spread
+# over many addresses), or failures from one address and browser for any usernames (spraying one
+# password over many accounts). Someone can thus lock an account for the cool-off by guessing
+# its username: the price of stopping distributed guessing; an operator unlocks it (axes_reset).
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address", "user_agent"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "throttle.tokens.client_ip"
 # A locked-out login gets the platform's own 429 page (JSON under /api/), not axes' bare text.
@@ -251,9 +257,13 @@ CSRF_FAILURE_VIEW = "surveys.views.errors.csrf_failure"
 # Proxies in front of the web process that append to X-Forwarded-For (nginx in production: 1).
 TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
 
-# The cache holds the token rate-limit counters (never the staff-login ones, which axes keeps in
-# its tables): Redis from CACHE_URL, else the Redis broker, else this process's memory.
+# The cache: Redis from CACHE_URL, else the Redis broker, else this process's memory. The token
+# rate-limit counters (never the staff-login ones, which axes keeps in its tables) must be shared
+# by every web process: in that Redis, else in files in DATA_DIR (throttle/tokens.py).
 CACHES = {"default": env_cache("CACHE_URL", CELERY_BROKER_URL)}
+CACHES["ratelimit"] = CACHES["default"] if CACHES["default"]["BACKEND"].endswith("RedisCache") else {
+    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    "LOCATION": str(DATA_DIR / "ratelimit"), "OPTIONS": {"MAX_ENTRIES": 20_000}}
 # Sessions live in the database; with Redis as the cache, each is also kept there and read from
 # there (a database query less on each of an expert's requests; the database alone while Redis
 # is down, config/sessions.py). Never with this process's memory: another web process would not
