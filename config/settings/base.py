@@ -246,7 +246,8 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
 # Locked when either is exceeded: failures for one username from any addresses (guesses spread
 # over many addresses), or failures from one address and browser for any usernames (spraying one
 # password over many accounts). Someone can thus lock an account for the cool-off by guessing
-# its username: the price of stopping distributed guessing; an operator unlocks it (axes_reset).
+# its username: the price of stopping distributed guessing; `manage.py axes_reset_username`
+# unlocks it.
 AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address", "user_agent"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "throttle.tokens.client_ip"
