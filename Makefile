@@ -40,6 +40,8 @@ serve: install
 	  DJANGO_STATIC_COMPRESS=$${DJANGO_STATIC_COMPRESS:-false} \
 	  DJANGO_ALLOWED_HOSTS=$${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost} \
 	  DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')} \
+	  AGORA_PSEUDONYM_KEY=$${AGORA_PSEUDONYM_KEY:-$$(mkdir -p var && { test -s var/pseudonym.key || \
+	    $(PY) -c 'import secrets; print(secrets.token_hex(32))' > var/pseudonym.key; } && cat var/pseudonym.key)} \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" && \
 	$(PY) manage.py migrate --no-input -v 0 && $(PY) manage.py collectstatic --no-input -v 0 && \
 	echo "Serving on http://127.0.0.1:$(PORT) ($(SERVE_PROCESSES); Ctrl-C stops them)" && \

@@ -335,6 +335,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
     env |= {"DJANGO_SETTINGS_MODULE": "config.settings.production", "DJANGO_HTTPS": "false",
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "AGORA_PSEUDONYM_KEY": secrets.token_hex(32),
             "DJANGO_STATIC_ROOT": str(static_root), "DJANGO_STATIC_COMPRESS": "false",
             "DATABASE_URL": args.database_url,
             "CELERY_BROKER_URL": args.broker_url,

@@ -47,6 +47,7 @@ def production_env(static_root: Path, **values: str) -> dict[str, str]:
     return env | {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "AGORA_PSEUDONYM_KEY": secrets.token_hex(32),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_HTTPS": "false",
         "DJANGO_STATIC_ROOT": str(static_root),

@@ -1,19 +1,27 @@
 """Rate limits on token-based access: wrong invitation links and wrong API tokens.
 
-Counted per client address in the cache (Redis in production) under keys of their own, apart
-from the staff-login failures that django-axes keeps in its tables. After TOKEN_RATE_LIMIT wrong
-tokens within TOKEN_RATE_WINDOW seconds, every token attempt from that client gets 429 until the
-window ends; valid tokens from other clients are unaffected. While the cache cannot be reached
-nothing is counted and nobody is blocked (logged): a token of 256 random bits is not guessed in
-an outage, and experts can still open their links.
+Only failures are counted, per client address, in the `ratelimit` cache, which every web process
+shares: Redis when there is one, else files in DATA_DIR (the embedded default's gunicorn workers
+share them), under keys of their own, apart from the staff-login failures that django-axes keeps
+in its tables. After TOKEN_RATE_LIMIT wrong tokens within TOKEN_RATE_WINDOW seconds (counted from
+the first), a wrong link from that client gets 429 instead of 404 until the window ends; a valid
+link still opens (an expert behind the same address as a scanner is not locked out, and a
+256-bit token is not guessed in any number of tries). While the cache cannot be reached nothing
+is counted and nobody is blocked (logged), for the same reason.
 """
 
+import fcntl
 import functools
 import ipaddress
 import logging
+import math
+import time
+from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -47,24 +55,51 @@ def _key(request: HttpRequest, scope: str) -> str:
     return f"ratelimit:{NAMESPACE}:{scope}:{client_ip(request) or 'unknown'}"
 
 
+def _failures(value) -> int:
+    if isinstance(value, dict):  # a file counter carries its window's end (see _count_in_files)
+        return value["n"] if value["until"] > time.time() else 0
+    return value or 0
+
+
 def token_blocked(request: HttpRequest, scope: str = "token") -> bool:
     """Whether this client has sent too many wrong tokens in the current window."""
     try:
-        return (cache.get(_key(request, scope)) or 0) >= settings.TOKEN_RATE_LIMIT
+        return _failures(caches["ratelimit"].get(_key(request, scope))) >= settings.TOKEN_RATE_LIMIT
     except Exception:  # noqa: BLE001 - the cache is unreachable: see the module's docstring
         log.warning("rate-limit cache unavailable; token attempts are not limited")
         return False
 
 
+def _count_in_redis(cache: BaseCache, key: str, window: int) -> None:
+    # Atomic, and INCR keeps the key's expiry: the window starts at the first failure.
+    cache.add(key, 0, timeout=window)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+
+
+def _count_in_files(cache: BaseCache, key: str, window: int) -> None:
+    # Files have no atomic increment (and Django's incr would restart the expiry): read, count and
+    # write back under a lock every process takes, with the window's end stored beside the count.
+    lock_path = Path(settings.DATA_DIR) / "ratelimit.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        now = time.time()
+        value = cache.get(key)
+        if not isinstance(value, dict) or value["until"] <= now:
+            value = {"n": 0, "until": now + window}
+        value["n"] += 1
+        cache.set(key, value, timeout=max(1, math.ceil(value["until"] - now)))
+
+
 def token_failed(request: HttpRequest, scope: str = "token") -> None:
     """Count one wrong token from this client; the window starts at its first failure."""
-    key = _key(request, scope)
+    cache = caches["ratelimit"]
+    count = _count_in_redis if isinstance(cache, RedisCache) else _count_in_files
     try:
-        cache.add(key, 0, timeout=settings.TOKEN_RATE_WINDOW)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=settings.TOKEN_RATE_WINDOW)
+        count(cache, _key(request, scope), settings.TOKEN_RATE_WINDOW)
     except Exception:  # noqa: BLE001 - the cache is unreachable: see the module's docstring
         log.warning("rate-limit cache unavailable; a wrong token was not counted")
 
@@ -76,16 +111,17 @@ def too_many_page(request: HttpRequest) -> HttpResponse:
 
 
 def token_rate_limited(view):
-    """For a page that takes a token in its address: 429 once the client is blocked, and a
-    404 answer (a wrong token) counts as a failure."""
+    """For a page that takes a token in its address: a 404 answer (a wrong token) counts as a
+    failure, and becomes 429 once the client is blocked; a valid token always opens."""
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if token_blocked(request):
-            return too_many_page(request)
+        blocked = token_blocked(request)
         response = view(request, *args, **kwargs)
         if response.status_code == 404:
             token_failed(request)
+            if blocked:
+                return too_many_page(request)
         return response
 
     return wrapped

@@ -18,12 +18,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # The embedded default is for a laptop; production.py refuses to start without a real key.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-embedded-default-change-me-" + "x" * 20)
+# Files the platform makes for itself (the pseudonym key, the rate-limit counters of the embedded
+# default, reports): git-ignored var/ in the checkout unless AGORA_DATA_DIR says otherwise.
+DATA_DIR = Path(env_str("AGORA_DATA_DIR", str(BASE_DIR / "var")))
+# The key of the experts' pseudonyms (surveys/pseudonyms.py), never SECRET_KEY: unset, a random key
+# is created on first use in DATA_DIR/pseudonym.key; production.py requires it.
+PSEUDONYM_KEY = env_str("AGORA_PSEUDONYM_KEY", "")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:" + env_str("PORT", "8000"))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin.SuperuserAdminConfig",  # the admin, for superusers only (config/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -68,7 +74,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The admin's base_site.html override (the referrer meta its CSRF check needs).
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -81,7 +88,9 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", str(BASE_DIR / "db.sqlite3"))}
+# AGORA_SQLITE_PATH: the embedded database's file (tests start web processes on one of their own).
+DATABASES = {"default": env_database("DATABASE_URL", env_str("AGORA_SQLITE_PATH",
+                                                             str(BASE_DIR / "db.sqlite3")))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -235,7 +244,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30, minimum=1) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Locked when either is exceeded: failures for one username from any addresses (guesses spread
+# over many addresses), or failures from one address and browser for any usernames (spraying one
+# password over many accounts). Someone can thus lock an account for the cool-off by guessing
+# its username: the price of stopping distributed guessing; `manage.py axes_reset_username`
+# unlocks it.
+AXES_LOCKOUT_PARAMETERS = [["username"], ["ip_address", "user_agent"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "throttle.tokens.client_ip"
 # A locked-out login gets the platform's own 429 page (JSON under /api/), not axes' bare text.
@@ -245,9 +259,13 @@ CSRF_FAILURE_VIEW = "surveys.views.errors.csrf_failure"
 # Proxies in front of the web process that append to X-Forwarded-For (nginx in production: 1).
 TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0)
 
-# The cache holds the token rate-limit counters (never the staff-login ones, which axes keeps in
-# its tables): Redis from CACHE_URL, else the Redis broker, else this process's memory.
+# The cache: Redis from CACHE_URL, else the Redis broker, else this process's memory. The token
+# rate-limit counters (never the staff-login ones, which axes keeps in its tables) must be shared
+# by every web process: in that Redis, else in files in DATA_DIR (throttle/tokens.py).
 CACHES = {"default": env_cache("CACHE_URL", CELERY_BROKER_URL)}
+CACHES["ratelimit"] = CACHES["default"] if CACHES["default"]["BACKEND"].endswith("RedisCache") else {
+    "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    "LOCATION": str(DATA_DIR / "ratelimit"), "OPTIONS": {"MAX_ENTRIES": 20_000}}
 # Sessions live in the database; with Redis as the cache, each is also kept there and read from
 # there (a database query less on each of an expert's requests; the database alone while Redis
 # is down, config/sessions.py). Never with this process's memory: another web process would not

@@ -1,9 +1,10 @@
 """Settings for a deployment: base.py plus what running in public over HTTPS demands.
 
-Refuses to start without a real DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS, or with
-DJANGO_DEBUG on. Static files are collected (collectstatic) and served by whitenoise with
-hashed, compressed names. DJANGO_HTTPS=false, for plain HTTP on 127.0.0.1 only (`make serve`,
-the tests), turns off the HTTPS-only parts; `manage.py check --deploy` then says so.
+Refuses to start without a real DJANGO_SECRET_KEY, AGORA_PSEUDONYM_KEY and
+DJANGO_ALLOWED_HOSTS, or with DJANGO_DEBUG on. Static files are collected (collectstatic) and
+served by whitenoise with hashed, compressed names. DJANGO_HTTPS=false, for plain HTTP on
+127.0.0.1 only (`make serve`, the tests), turns off the HTTPS-only parts; `manage.py check
+--deploy` then says so.
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +21,13 @@ if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or "insecure" in SECRET_KEY:
     raise ImproperlyConfigured(
         "Environment variable DJANGO_SECRET_KEY must be set to at least 50 random characters, e.g. "
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'.")
+# A key file on one web node's disk would give every node its own pseudonyms: set it everywhere.
+PSEUDONYM_KEY = env_str("AGORA_PSEUDONYM_KEY")
+if len(PSEUDONYM_KEY) < 32 or PSEUDONYM_KEY == SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Environment variable AGORA_PSEUDONYM_KEY must be set to at least 32 random characters, "
+        "other than DJANGO_SECRET_KEY, and kept: it keys the experts' pseudonyms (changing it "
+        "changes every one), e.g. python -c 'import secrets; print(secrets.token_hex(32))'.")
 if not env_str("DJANGO_ALLOWED_HOSTS"):
     raise ImproperlyConfigured("Environment variable DJANGO_ALLOWED_HOSTS must name the site's host(s).")
 

@@ -73,8 +73,8 @@ def login_lockout(request: HttpRequest, original_response=None, credentials=None
     cool_off = settings.AXES_COOLOFF_TIME  # hours
     minutes = max(1, round(cool_off * 60)) if isinstance(cool_off, int | float) else None
     return too_many(request, retry_after=minutes * 60 if minutes else None, message=_(
-        "Too many failed sign-ins for this account from your connection. Wait a while and try "
-        "again, or ask an administrator to unlock the account."))
+        "Too many failed sign-ins for this account or from your connection. Wait a while and "
+        "try again, or ask an administrator to unlock the account."))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -39,16 +39,42 @@ def test_an_older_hash_is_upgraded_to_argon2_at_login(client, settings):
     assert user.password.startswith("argon2")
 
 
-def test_repeated_failed_staff_logins_lock_the_account_out(client, organizer, settings):
+def test_repeated_failed_staff_logins_lock_the_account_out(client, organizer, analyst, settings):
     wrong = {"username": "olga", "password": "not-her-password"}
     codes = [client.post("/accounts/login/", wrong).status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
     assert codes[: settings.AXES_FAILURE_LIMIT - 1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
     locked = client.post("/accounts/login/", {"username": "olga", "password": "olga-pw-123"})
     assert locked.status_code == 429  # even the right password, until the cool-off ends
     assert "_auth_user_id" not in client.session
-    other = client.post("/accounts/login/", {"username": "olga", "password": "olga-pw-123"},
+    elsewhere = client.post("/accounts/login/", {"username": "olga", "password": "olga-pw-123"},
+                            REMOTE_ADDR="198.51.100.20")
+    assert elsewhere.status_code == 429  # the account is locked from every address
+    other = client.post("/accounts/login/", {"username": "anna", "password": "anna-pw-123"},
                         REMOTE_ADDR="198.51.100.20")
-    assert other.status_code == 302  # locked per username and address: no lockout of others
+    assert other.status_code == 302  # other accounts, from other addresses, are not
+
+
+def test_guesses_for_one_account_spread_over_ten_addresses_are_locked_out(client, organizer,
+                                                                          analyst, settings):
+    """The attacker of the outside test: 40 guesses from 10 addresses, 4 each (below the limit
+    per address), were never blocked."""
+    codes = [client.post("/accounts/login/", {"username": "olga", "password": f"guess-{n}"},
+                         REMOTE_ADDR=f"203.0.113.{n % 10 + 1}").status_code for n in range(40)]
+    assert codes[:settings.AXES_FAILURE_LIMIT - 1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    assert set(codes[settings.AXES_FAILURE_LIMIT:]) == {429}
+    right = client.post("/accounts/login/", {"username": "olga", "password": "olga-pw-123"},
+                        REMOTE_ADDR="203.0.113.99")
+    assert right.status_code == 429 and "_auth_user_id" not in client.session
+
+
+def test_one_address_guessing_many_accounts_is_locked_out(client, organizer, analyst, settings):
+    """Password spraying: one wrong password for many usernames from one address and browser."""
+    codes = [client.post("/accounts/login/", {"username": f"user{n}", "password": "Spring2026"},
+                         REMOTE_ADDR="203.0.113.50").status_code for n in range(20)]
+    assert set(codes[settings.AXES_FAILURE_LIMIT:]) == {429}
+    other = client.post("/accounts/login/", {"username": "anna", "password": "anna-pw-123"},
+                        REMOTE_ADDR="198.51.100.20")
+    assert other.status_code == 302
 
 
 def test_every_answer_carries_the_security_headers(client, study):
@@ -67,7 +93,8 @@ def _production(code: str, **env: str) -> dict:
         if line.strip() and not line.startswith("#"):
             key, _sep, value = line.partition("=")
             values[key] = value
-    values |= {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50), **env}
+    values |= {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+               "AGORA_PSEUDONYM_KEY": secrets.token_hex(32), **env}
     script = ("import django, json; django.setup(); from django.conf import settings as s; "
               f"print(json.dumps({code}))")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,

@@ -18,10 +18,24 @@ def test_100_wrong_links_in_a_minute_get_429_after_a_few(client, alice):
     limit = settings.TOKEN_RATE_LIMIT
     assert codes[:limit] == [404] * limit
     assert set(codes[limit:]) == {429}
-    blocked = client.get(f"/e/{token}/", REMOTE_ADDR=ATTACKER)
+    blocked = client.get("/e/wrong-again/", REMOTE_ADDR=ATTACKER)
     assert blocked.status_code == 429 and blocked["Retry-After"] == str(settings.TOKEN_RATE_WINDOW)
     assert "Too many" in blocked.content.decode()
     assert client.get(f"/e/{token}/", REMOTE_ADDR=OTHER).status_code == 302  # another client
+
+
+def test_a_valid_link_opens_from_an_address_blocked_for_wrong_links(client, alice):
+    """Only failures count: an expert behind the scanner's address (an office, a VPN) gets in."""
+    from surveys.services.panel import expert_issue_token
+
+    token = expert_issue_token(expert=alice)
+    for n in range(settings.TOKEN_RATE_LIMIT + 5):
+        client.get(f"/e/wrong-{n:03d}/", REMOTE_ADDR=ATTACKER)
+    assert client.get("/e/wrong-once-more/", REMOTE_ADDR=ATTACKER).status_code == 429
+    entry = client.get(f"/e/{token}/", REMOTE_ADDR=ATTACKER)
+    assert entry.status_code == 302 and entry["Location"] == "/q/"
+    assert client.get("/q/", REMOTE_ADDR=ATTACKER).status_code == 200
+    assert client.get("/e/wrong-after/", REMOTE_ADDR=ATTACKER).status_code == 429  # still blocked
 
 
 def test_wrong_invitation_tokens_on_the_api_get_429(api, round1, alice):

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 
 from surveys.models import Expert, Round, Study, StudyMember
 from surveys.services.panel import expert_issue_token
@@ -35,16 +34,16 @@ LATE_RULES = "Registered by the demo: this study's round 1 had opened before rul
 
 
 def demo_staff() -> dict:
-    """The demo's staff users with their known passwords; the organizer may use the admin."""
+    """The demo's staff users with their known passwords. They work in the workspace only: no
+    admin rights and no model permissions (taken back from a database an older demo made)."""
     users = {}
     for name, (username, password, _role) in STAFF.items():
         user, _created = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
-        user.is_staff = name == "organizer"
+        user.is_staff = user.is_superuser = False
         user.is_active = True
         user.save()
-        if name == "organizer":
-            user.user_permissions.set(Permission.objects.filter(content_type__app_label="surveys"))
+        user.user_permissions.clear()
         users[name] = user
     return users
 

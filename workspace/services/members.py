@@ -1,5 +1,8 @@
 """The study's staff: owners give staff users a role (owner, organizer, analyst) or take it away.
 
+Only active accounts that are not superusers can be given a role; for any other username the
+answer is the same as for one that does not exist.
+
 A study always keeps at least one owner: the last owner can be neither removed nor demoted.
 Every change is audited with the role before and after.
 """
@@ -25,8 +28,10 @@ def member_grant(*, study: Study, username: str, role: str, actor) -> StudyMembe
     if role not in Role.values:
         raise ServiceError(_("Choose a role: owner, organizer or analyst."),
                            field_errors={"role": _("Choose a role.")})
-    user = get_user_model().objects.filter(username=(username or "").strip(),
-                                           is_active=True).first()
+    # One answer, after the same single query, whether the account does not exist, is inactive or
+    # is the operator's superuser (who holds no study role): the form tells nobody which.
+    user = get_user_model().objects.filter(username=(username or "").strip(), is_active=True,
+                                           is_superuser=False).first()
     if user is None:
         raise ServiceError(_("There is no active staff user with this username."),
                            field_errors={"username": _("No such user.")})

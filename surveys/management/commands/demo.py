@@ -78,7 +78,8 @@ class Command(BaseCommand):
                           "(the organizer owns the study and reads its audit log there)")
         self.stdout.write("Reports and exports (organizer, analyst): linked from the study overview")
         self.stdout.write(f"API documentation: {base}{reverse('api-docs')}")
-        self.stdout.write(f"Admin (organizer): {base}{reverse('admin:index')}\n")
+        self.stdout.write(f"Django admin: {base}{reverse('admin:index')} (the operator's superuser "
+                          "only, created with manage.py createsuperuser; not for organizers)\n")
         self.stdout.write("Expert links (new links on every run; older ones stop working):")
         languages = dict(settings.LANGUAGES)
         for expert, token in links:
