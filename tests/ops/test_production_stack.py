@@ -57,6 +57,12 @@ def _example_env(**changes: str) -> dict[str, str]:
     return clean | values | changes
 
 
+def _keys() -> dict[str, str]:
+    """The two secrets an operator fills in platform/env.example."""
+    return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "AGORA_PSEUDONYM_KEY": secrets.token_hex(32)}
+
+
 def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -70,14 +76,14 @@ def test_the_example_environment_refuses_to_start_until_a_secret_key_is_set():
 
 
 def test_the_example_environment_with_a_secret_key_passes_the_deployment_check():
-    result = _check_deploy(_example_env(DJANGO_SECRET_KEY=secrets.token_urlsafe(50)))
+    result = _check_deploy(_example_env(**_keys()))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
 
 def test_plain_http_fails_the_deployment_check_naming_what_is_missing():
-    result = _check_deploy(_example_env(DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_HTTPS="false"))
+    result = _check_deploy(_example_env(**_keys(), DJANGO_HTTPS="false"))
 
     assert result.returncode != 0
     for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
@@ -91,7 +97,7 @@ def test_plain_http_fails_the_deployment_check_naming_what_is_missing():
     ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml' is invalid"),
 ])
 def test_production_settings_refuse_unsafe_values(changes, message):
-    result = _check_deploy(_example_env(DJANGO_SECRET_KEY=secrets.token_urlsafe(50)) | changes)
+    result = _check_deploy(_example_env(**_keys()) | changes)
 
     assert result.returncode != 0
     assert message in result.stderr

@@ -37,9 +37,11 @@ def test_sessions_are_cached_only_in_a_shared_redis(env, engine):
 
 
 def _redis(location: str) -> dict:
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                        "LOCATION": location, "KEY_PREFIX": f"agora-test-{uuid.uuid4().hex[:8]}",
-                        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
+    """The caches as settings build them with Redis: the rate limit counts in the same Redis."""
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location,
+             "KEY_PREFIX": f"agora-test-{uuid.uuid4().hex[:8]}",
+             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}
+    return {"default": redis, "ratelimit": redis}
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def test_pseudonyms_are_stable_keyed_and_per_study(study, alice, settings):
     assert re.fullmatch(r"P-[0-9a-f]{10}", first)
     assert expert_pseudonym(study_id=study.pk, expert_id=alice.pk) == first
     assert expert_pseudonym(study_id=study.pk + 1, expert_id=alice.pk) != first
-    settings.SECRET_KEY = "another-key-" + "y" * 40
+    settings.PSEUDONYM_KEY = "another-key-" + "y" * 40
     assert expert_pseudonym(study_id=study.pk, expert_id=alice.pk) != first
 
 
