@@ -99,8 +99,8 @@ class LinkStatus(StrEnum):
 
 
 def expert_link_status(token: str) -> tuple[LinkStatus, Expert | None]:
-    """What a personal link's token opens (the expert with their study when valid); one
-    query, the hash compared in constant time."""
+    """What a personal link's token opens, and whose it is (the expert with their study; None
+    when invalid); one query, the hash compared in constant time."""
     if not token or len(token) > 100:
         return LinkStatus.INVALID, None
     digest = token_hash(token)
@@ -117,13 +117,14 @@ def expert_link_status(token: str) -> tuple[LinkStatus, Expert | None]:
     ends = links_end_at(study=expert.study, round_open=link.round_open,
                         last_closed_at=link.last_closed_at)
     if ends is not None and ends <= timezone.now():
-        return LinkStatus.EXPIRED, None
+        return LinkStatus.EXPIRED, expert
     return LinkStatus.VALID, expert
 
 
 def expert_for_token(token: str) -> Expert | None:
     """Return the active expert whose live link this is, or None."""
-    return expert_link_status(token)[1]
+    status, expert = expert_link_status(token)
+    return expert if status == LinkStatus.VALID else None
 
 
 @transaction.atomic

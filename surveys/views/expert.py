@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -100,13 +100,14 @@ def expert_session(view):
 def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange the personal link's token for a session, then drop it from the address."""
     status, expert = expert_link_status(token)
-    if status == LinkStatus.EXPIRED:
-        return render(request, "surveys/expert_message.html", {
-            "title": _("This link has expired"),
-            "message": _("The study's rounds are over and its personal links have expired. "
-                         "If you need access again, please contact the organizers."),
-        }, status=410)
-    if expert is None:
+    if status == LinkStatus.EXPIRED and expert is not None:
+        with translation.override(expert.language):  # the expert's language, known by the link
+            return render(request, "surveys/expert_message.html", {
+                "title": _("This link has expired"),
+                "message": _("The study's rounds are over and its personal links have expired. "
+                             "If you need access again, please contact the organizers."),
+            }, status=410)
+    if status != LinkStatus.VALID or expert is None:
         return render(request, "surveys/expert_message.html", {
             "title": _("This link is not valid"),
             "message": _("The invitation link is wrong or has been revoked. Please use a link "
