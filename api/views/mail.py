@@ -31,7 +31,7 @@ def _queued(messages: list[Message], code: int = status.HTTP_201_CREATED) -> Res
 
 
 class Invitations(StudyView):
-    """Email invitations, each with a fresh personal link (older links stop working)."""
+    """Email invitations, each with a new personal link (the links an expert holds keep working)."""
 
     serializer_class = QueuedSerializer
     queryset = Expert.objects.none()

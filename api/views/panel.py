@@ -139,7 +139,7 @@ class ExpertWithdraw(_OneExpert):
 
 class ExpertErase(_OneExpert):
     """Erase the expert's personal data on request: name and email become the study pseudonym
-    (P-...), the link stops working; the answers stay."""
+    (P-...), their links and sessions stop working; the answers stay."""
 
     @extend_schema(request=EraseInputSerializer, responses={200: ExpertSerializer, **WRITE_ERRORS})
     def post(self, request, slug, pk):

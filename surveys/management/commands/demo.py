@@ -79,7 +79,7 @@ class Command(BaseCommand):
         self.stdout.write("Reports and exports (organizer, analyst): linked from the study overview")
         self.stdout.write(f"API documentation: {base}{reverse('api-docs')}")
         self.stdout.write(f"Admin (organizer): {base}{reverse('admin:index')}\n")
-        self.stdout.write("Expert links (new links on every run; older ones stop working):")
+        self.stdout.write("Expert links (new links on every run; earlier ones keep working):")
         languages = dict(settings.LANGUAGES)
         for expert, token in links:
             label = f"{expert.group.name_en} ({languages[expert.language]})"
