@@ -98,11 +98,12 @@ class LinkStatus(StrEnum):
     INVALID = "invalid"  # unknown, revoked, or the expert is withdrawn
 
 
-def expert_link_status(token: str) -> tuple[LinkStatus, Expert | None]:
-    """What a personal link's token opens, and whose it is (the expert with their study; None
-    when invalid); one query, the hash compared in constant time."""
+def expert_link_status(token: str) -> tuple[LinkStatus, Expert | None, datetime | None]:
+    """What a personal link's token opens, whose it is (the expert with their study; None when
+    invalid) and when the study's links end (None: not yet known, a round is open or none has
+    closed); one query, the hash compared in constant time."""
     if not token or len(token) > 100:
-        return LinkStatus.INVALID, None
+        return LinkStatus.INVALID, None, None
     digest = token_hash(token)
     rounds = Round.objects.filter(study_id=OuterRef("expert__study_id"))
     link = (ExpertLink.objects.select_related("expert__study")
@@ -112,18 +113,18 @@ def expert_link_status(token: str) -> tuple[LinkStatus, Expert | None]:
                                               .order_by("-closed_at").values("closed_at")[:1]))
             .first())
     if link is None or not hmac.compare_digest(link.token_hash, digest):
-        return LinkStatus.INVALID, None
+        return LinkStatus.INVALID, None, None
     expert = link.expert
     ends = links_end_at(study=expert.study, round_open=link.round_open,
                         last_closed_at=link.last_closed_at)
     if ends is not None and ends <= timezone.now():
-        return LinkStatus.EXPIRED, expert
-    return LinkStatus.VALID, expert
+        return LinkStatus.EXPIRED, expert, ends
+    return LinkStatus.VALID, expert, ends
 
 
 def expert_for_token(token: str) -> Expert | None:
     """Return the active expert whose live link this is, or None."""
-    status, expert = expert_link_status(token)
+    status, expert, _ends = expert_link_status(token)
     return expert if status == LinkStatus.VALID else None
 
 

@@ -1,6 +1,7 @@
 """The expert's pages: the invitation link, the questionnaire, autosave and the language."""
 
 import functools
+from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -99,7 +100,7 @@ def expert_session(view):
 @never_cache
 def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange the personal link's token for a session, then drop it from the address."""
-    status, expert = expert_link_status(token)
+    status, expert, links_end = expert_link_status(token)
     if status == LinkStatus.EXPIRED and expert is not None:
         with translation.override(expert.language):  # the expert's language, known by the link
             return render(request, "surveys/expert_message.html", {
@@ -116,6 +117,9 @@ def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
     request.session.cycle_key()
     request.session[SESSION_KEY] = expert.pk
     request.session[GENERATION_KEY] = expert.access_generation
+    if links_end is not None:  # the rounds are over: the session does not outlive the link
+        request.session.set_expiry(min(links_end, timezone.now() + timedelta(
+            seconds=settings.SESSION_COOKIE_AGE)))
     return _with_language(redirect("questionnaire"), expert.language)
 
 

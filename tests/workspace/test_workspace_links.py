@@ -90,10 +90,14 @@ def test_a_withdrawn_or_erased_experts_session_ends(round1, organizer, alice, en
 
 
 def test_a_link_past_the_studys_lifetime_is_refused_with_a_clear_page(
-        round1, organizer, alice, bob):
+        round1, organizer, alice, bob, settings):
     token, russian = expert_issue_token(expert=alice), expert_issue_token(expert=bob)
-    round_close(round_=round1)
-    opened(f"/e/{token}/")  # 30 days after the close by default
+    closed = round_close(round_=round1)
+    browser = opened(f"/e/{token}/")  # 30 days after the close by default
+    # With sessions longer than the links' lifetime, a session still ends with the links.
+    settings.SESSION_COOKIE_AGE = 60 * 24 * 3600
+    assert opened(f"/e/{token}/").session.get_expiry_date() == closed.closed_at + timedelta(days=30)
+    assert browser.get("/q/").status_code == 200
     Round.objects.filter(pk=round1.pk).update(closed_at=timezone.now() - timedelta(days=31))
 
     refused = Client().get(f"/e/{token}/")
