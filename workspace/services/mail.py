@@ -121,7 +121,7 @@ def reminder_send_now(*, round_: Round, actor, nonce: str) -> list[Message]:
         raise ServiceError(_("The form has expired; reload the page."))
     # The round's row lock serializes concurrent requests: the second one waits here, then
     # sees the first one's reminder (PostgreSQL's read committed reads it once committed).
-    round_ = Round.objects.select_for_update().select_related("study").get(pk=round_.pk)
+    round_ = Round.objects.select_for_update(of=("self",)).select_related("study").get(pk=round_.pk)
     if round_.status != Round.Status.OPEN:
         raise ServiceError(_("Reminders go out only while the round is open."))
     if Reminder.objects.filter(key=f"manual-{nonce}").exists():
