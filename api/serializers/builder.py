@@ -20,6 +20,10 @@ class StudyUpdateSerializer(serializers.Serializer):
     title_ru = serializers.CharField(max_length=300, required=False)
     description_en = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     description_ru = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    link_lifetime_days = serializers.IntegerField(
+        required=False, min_value=0, max_value=3650,
+        help_text="Days the experts' links keep working after the last round closes (while a "
+                  "round is open they always work).")
 
 
 class GroupInputSerializer(serializers.Serializer):

@@ -20,7 +20,8 @@ class ExpertSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_invited(self, expert: Expert) -> bool:
-        return expert.token_hash is not None
+        live = getattr(expert, "has_live_link", None)  # annotated by the list (one query)
+        return live if live is not None else expert.links.filter(revoked_at__isnull=True).exists()
 
 
 class ExpertPseudonymSerializer(serializers.Serializer):

@@ -12,7 +12,7 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = ["slug", "title_en", "title_ru", "description_en", "description_ru", "source",
                   "languages", "default_language", "status", "mode", "answer_before_feedback",
-                  "created_at", "role"]
+                  "link_lifetime_days", "created_at", "role"]
         read_only_fields = fields
 
     def get_role(self, study: Study) -> str:

@@ -32,6 +32,7 @@ SPECS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("surveys.Item", "study", ("code",)),
     ("surveys.StudyMember", "study", ("user",)),
     ("surveys.Expert", "study", ("email",)),
+    ("surveys.ExpertLink", "expert__study", ("token_hash",)),
     ("surveys.ExpertiseRating", "expert__study", ("expert", "theme")),
     ("surveys.Round", "study", ("number",)),
     ("surveys.AggregationRun", "round__study", ("round", "version")),
@@ -187,6 +188,8 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
     for label, _path, key_fields in SPECS:
         model, label = apps.get_model(label), label.lower()
         records = tables.get(label, [])
+        if label == "surveys.expertlink" and target != archive["study"]:
+            records = []  # a copy does not take over the original's links
         objects = []
         for record in records:
             kwargs = {}
@@ -204,8 +207,6 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
                     kwargs[field.attname] = _value(field, raw)
             if label == "surveys.study":
                 kwargs["slug"] = target
-            if label == "surveys.expert" and target != archive["study"]:
-                kwargs["token_hash"] = None  # a copy does not take over the original's links
             objects.append(model(**kwargs))
         created = model.objects.bulk_create(objects)
         # auto_now / auto_now_add fields took the time of the import: put the archived ones back.

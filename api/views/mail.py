@@ -31,7 +31,7 @@ def _queued(messages: list[Message], code: int = status.HTTP_201_CREATED) -> Res
 
 
 class Invitations(StudyView):
-    """Email invitations, each with a fresh personal link (older links stop working)."""
+    """Email invitations, each with a new personal link (the links an expert holds keep working)."""
 
     serializer_class = QueuedSerializer
     queryset = Expert.objects.none()
@@ -66,7 +66,8 @@ class RoundRemind(StudyView):
 
     @extend_schema(request=RemindInputSerializer, responses={201: QueuedSerializer, **WRITE_ERRORS},
                    description="Only while the round is open. A key already used sends nothing "
-                               "(queued 0).")
+                               "(queued 0); within MANUAL_REMINDER_WINDOW (10 minutes) of a "
+                               "reminder that reached someone, another is refused with 409.")
     def post(self, request, slug, number):
         round_ = one(self.study.rounds, number=number)
         data = RemindInputSerializer(data=request.data)

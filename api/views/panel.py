@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -19,7 +20,7 @@ from api.serializers.panel import (
 )
 from api.services.panel import expert_delete
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
-from surveys.models import Expert
+from surveys.models import Expert, ExpertLink
 from surveys.pseudonyms import pseudonym_map
 from surveys.services.panel import expert_issue_token
 from workspace.services import mail
@@ -48,7 +49,9 @@ class ExpertList(StudyView):
     queryset = Expert.objects.none()
 
     def get_queryset(self):
-        return self.study.experts.select_related("group").order_by("group__position", "name", "pk")
+        live = ExpertLink.objects.filter(expert_id=OuterRef("pk"), revoked_at__isnull=True)
+        return (self.study.experts.select_related("group").annotate(has_live_link=Exists(live))
+                .order_by("group__position", "name", "pk"))
 
     @extend_schema(responses={200: EXPERTS, **READ_ERRORS})
     def get(self, request, slug):
@@ -104,7 +107,9 @@ class ExpertDetail(_OneExpert):
 
 
 class ExpertInvitation(_OneExpert):
-    """POST issues a new personal link (older links stop working); DELETE revokes it."""
+    """POST issues one more personal link (the links the expert holds keep working); DELETE
+    revokes every link of the expert and ends, at their next request, the sessions opened with
+    them."""
 
     @extend_schema(request=None, responses={201: InvitationSerializer, **WRITE_ERRORS})
     def post(self, request, slug, pk):
@@ -119,7 +124,8 @@ class ExpertInvitation(_OneExpert):
 
 
 class ExpertWithdraw(_OneExpert):
-    """Take the expert off the panel: the link stops working, no more mail; answers are kept."""
+    """Take the expert off the panel: their links and sessions stop working, no more mail;
+    answers are kept."""
 
     @extend_schema(request=WithdrawInputSerializer, responses={200: ExpertSerializer, **WRITE_ERRORS})
     def post(self, request, slug, pk):
@@ -133,7 +139,7 @@ class ExpertWithdraw(_OneExpert):
 
 class ExpertErase(_OneExpert):
     """Erase the expert's personal data on request: name and email become the study pseudonym
-    (P-...), the link stops working; the answers stay."""
+    (P-...), their links and sessions stop working; the answers stay."""
 
     @extend_schema(request=EraseInputSerializer, responses={200: ExpertSerializer, **WRITE_ERRORS})
     def post(self, request, slug, pk):

@@ -1,6 +1,7 @@
 """Studies and what they are made of: the study file, themes, groups and items."""
 
 import yaml
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -28,6 +29,7 @@ from api.views.builder import ItemWrite, item_save
 from surveys.errors import ServiceError
 from surveys.models import Item, StakeholderGroup, Study, StudyMember, Theme
 from workspace.services import builder, structure, transfer
+from workspace.services import panel as panel_services
 
 
 class StudyFilter(filters.FilterSet):
@@ -97,13 +99,20 @@ class StudyDetail(StudyView):
         return Response(self._body())
 
     @extend_schema(request=StudyUpdateSerializer, responses={200: StudySerializer, **WRITE_ERRORS},
-                   description="Change the study's title and description (English and Russian); "
-                               "fields left out keep their value.")
+                   description="Change the study's title and description (English and Russian) "
+                               "or its experts' link lifetime; fields left out keep their value.")
     def patch(self, request, slug):
         data = StudyUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = {f: getattr(self.study, f) for f in structure.STUDY_FIELDS} | data.validated_data
-        self.study = structure.study_update(study=self.study, actor=request.user, **values)
+        changes = dict(data.validated_data)
+        days = changes.pop("link_lifetime_days", None)
+        with transaction.atomic():  # both changes or neither
+            if days is not None and (days != self.study.link_lifetime_days or not changes):
+                self.study = panel_services.study_link_lifetime_set(
+                    study=self.study, days=days, actor=request.user)
+            if changes:
+                values = {f: getattr(self.study, f) for f in structure.STUDY_FIELDS} | changes
+                self.study = structure.study_update(study=self.study, actor=request.user, **values)
         return Response(self._body())
 
 

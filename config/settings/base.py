@@ -275,6 +275,9 @@ SESSION_ENGINE = ("config.sessions" if CACHES["default"]["BACKEND"].endswith("Re
 # Wrong invitation or API tokens allowed per client and window before 429 answers.
 TOKEN_RATE_LIMIT = env_int("TOKEN_RATE_LIMIT", 10, minimum=1)
 TOKEN_RATE_WINDOW = env_int("TOKEN_RATE_WINDOW", 60, minimum=1)
+# Seconds after a reminder sent by hand during which another one of the same round sends
+# nothing (a second click, a second tab, a concurrent request).
+MANUAL_REMINDER_WINDOW = env_int("MANUAL_REMINDER_WINDOW", 600, minimum=1)
 
 # JSON lines with the request id (LOG_FORMAT=text for reading by eye); see config/logs.py.
 LOGGING = logging_config(fmt=env_str("LOG_FORMAT", "json"), level=env_str("LOG_LEVEL", "INFO"))

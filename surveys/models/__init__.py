@@ -47,6 +47,11 @@ class Study(models.Model):
         help_text=_("Against anchoring: an item's feedback opens once the expert has answered it "
                     "in this round."),
     )
+    link_lifetime_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text=_("Days the experts' personal links keep working after the last round "
+                    "closes; while a round is open they always work."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -206,8 +211,11 @@ class Expert(models.Model):
     email = models.EmailField()
     group = models.ForeignKey(StakeholderGroup, on_delete=models.PROTECT, related_name="experts")
     language = models.CharField(max_length=2, default="en")
-    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # When the latest personal link was issued (the links themselves are ExpertLink rows).
     token_issued_at = models.DateTimeField(null=True, blank=True)
+    # Raised by every revocation (revoke, withdraw, erase): a session remembers the value it
+    # was opened under and ends at its next request once they differ.
+    access_generation = models.PositiveIntegerField(default=0)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -216,6 +224,25 @@ class Expert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class ExpertLink(models.Model):
+    """One personal link the platform gave an expert (an invitation, a reminder, by hand).
+
+    Only the SHA-256 of the 256-bit token is stored, so a reminder cannot re-send an older
+    link: it adds one, and every link keeps working until revoked or the study's link
+    lifetime ends."""
+
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expert", "revoked_at"], name="expertlink_live")]
+
+    def __str__(self) -> str:
+        return f"link of expert {self.expert_id} issued {self.issued_at:%Y-%m-%d %H:%M}"
 
 
 class ExpertiseRating(models.Model):
@@ -357,6 +384,6 @@ from surveys.models.aggregation import (  # noqa: E402
     Verdict,
 )
 
-__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert",
+__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert", "ExpertLink",
            "ExpertiseRating", "Item", "Rationale", "Response", "ResponseRevision", "Round",
            "StakeholderGroup", "Study", "StudyMember", "Theme", "Verdict"]

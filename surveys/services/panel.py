@@ -3,13 +3,25 @@
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
-from surveys.models import AuditEvent, Expert, ExpertiseRating, StakeholderGroup, Study, StudyMember
+from surveys.models import (
+    AuditEvent,
+    Expert,
+    ExpertiseRating,
+    ExpertLink,
+    Round,
+    StakeholderGroup,
+    Study,
+    StudyMember,
+)
 
 
 def token_hash(token: str) -> str:
@@ -42,27 +54,78 @@ def expert_create(
 
 @transaction.atomic
 def expert_issue_token(*, expert: Expert, actor=None) -> str:
-    """Give the expert a new personal link token (256 random bits); older links stop working."""
+    """Give the expert one more personal link token (256 random bits). The links they hold
+    keep working: only a revocation ends them."""
     token = secrets.token_urlsafe(32)
-    expert.token_hash = token_hash(token)
-    expert.token_issued_at = timezone.now()
-    expert.save(update_fields=["token_hash", "token_issued_at"])
+    now = timezone.now()
+    ExpertLink.objects.create(expert=expert, token_hash=token_hash(token), issued_at=now)
+    expert.token_issued_at = now
+    expert.save(update_fields=["token_issued_at"])
     AuditEvent.objects.create(study=expert.study, actor=actor, action="token_issued",
                               detail={"expert": expert.pk})
     return token
 
 
-def expert_for_token(token: str) -> Expert | None:
-    """Return the active expert whose link this is, or None; the hash is compared in constant time."""
+def expert_links_revoke(*, expert: Expert) -> bool:
+    """End every link the expert holds and every session opened with one (at its next
+    request); says whether a live link was revoked. Called inside the revoking service's
+    transaction, on a locked expert row."""
+    revoked = ExpertLink.objects.filter(expert=expert, revoked_at__isnull=True).update(
+        revoked_at=timezone.now())
+    Expert.objects.filter(pk=expert.pk).update(access_generation=F("access_generation") + 1)
+    expert.refresh_from_db(fields=["access_generation"])
+    return revoked > 0
+
+
+def links_end_at(*, study: Study, round_open: bool, last_closed_at) -> datetime | None:
+    """When the study's links stop working: never while a round is open or before the first
+    round closes; else `link_lifetime_days` after the last round closed."""
+    if round_open or last_closed_at is None:
+        return None
+    return last_closed_at + timedelta(days=study.link_lifetime_days)
+
+
+def study_links_end_at(study: Study) -> datetime | None:
+    """links_end_at for a study, read in one query."""
+    rounds = study.rounds.aggregate(
+        open=Count("pk", filter=Q(status=Round.Status.OPEN)), last=Max("closed_at"))
+    return links_end_at(study=study, round_open=rounds["open"] > 0, last_closed_at=rounds["last"])
+
+
+class LinkStatus(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"  # the study's link lifetime has ended
+    INVALID = "invalid"  # unknown, revoked, or the expert is withdrawn
+
+
+def expert_link_status(token: str) -> tuple[LinkStatus, Expert | None, datetime | None]:
+    """What a personal link's token opens, whose it is (the expert with their study; None when
+    invalid) and when the study's links end (None: not yet known, a round is open or none has
+    closed); one query, the hash compared in constant time."""
     if not token or len(token) > 100:
-        return None
+        return LinkStatus.INVALID, None, None
     digest = token_hash(token)
-    expert = Expert.objects.select_related("study").filter(token_hash=digest).first()
-    if expert is None or not hmac.compare_digest(expert.token_hash or "", digest):
-        return None
-    if expert.withdrawn_at is not None:
-        return None
-    return expert
+    rounds = Round.objects.filter(study_id=OuterRef("expert__study_id"))
+    link = (ExpertLink.objects.select_related("expert__study")
+            .filter(token_hash=digest, revoked_at__isnull=True, expert__withdrawn_at__isnull=True)
+            .annotate(round_open=Exists(rounds.filter(status=Round.Status.OPEN)),
+                      last_closed_at=Subquery(rounds.filter(closed_at__isnull=False)
+                                              .order_by("-closed_at").values("closed_at")[:1]))
+            .first())
+    if link is None or not hmac.compare_digest(link.token_hash, digest):
+        return LinkStatus.INVALID, None, None
+    expert = link.expert
+    ends = links_end_at(study=expert.study, round_open=link.round_open,
+                        last_closed_at=link.last_closed_at)
+    if ends is not None and ends <= timezone.now():
+        return LinkStatus.EXPIRED, expert, ends
+    return LinkStatus.VALID, expert, ends
+
+
+def expert_for_token(token: str) -> Expert | None:
+    """Return the active expert whose live link this is, or None."""
+    status, expert, _ends = expert_link_status(token)
+    return expert if status == LinkStatus.VALID else None
 
 
 @transaction.atomic

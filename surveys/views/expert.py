@@ -1,10 +1,13 @@
 """The expert's pages: the invitation link, the questionnaire, autosave and the language."""
 
+import functools
+from datetime import timedelta
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,10 +23,13 @@ from surveys.selectors import (
     round_current,
     round_items_shared,
 )
-from surveys.services.panel import expert_for_token, expert_set_language
+from surveys.services.panel import LinkStatus, expert_link_status, expert_set_language
 from surveys.services.responses import questionnaire_save
 
 SESSION_KEY = "expert_id"
+# The expert's access generation when the session was opened: a revocation raises it, and the
+# session ends at its next request.
+GENERATION_KEY = "expert_generation"
 
 
 def _with_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -33,12 +39,29 @@ def _with_language(response: HttpResponse, language: str) -> HttpResponse:
     return response
 
 
+class AccessEnded(Exception):
+    """The session was opened with a link that has since been revoked (or its expert
+    withdrawn); the session is flushed."""
+
+
+def _checked(request: HttpRequest, expert: Expert | None) -> Expert | None:
+    """The session's expert, unless their access was revoked after the session opened: then
+    the session is flushed and AccessEnded raised."""
+    if request.session.get(SESSION_KEY) is None:
+        return None
+    # Sessions opened before generations existed carry none: they count as generation 0.
+    if expert is None or expert.access_generation != request.session.get(GENERATION_KEY, 0):
+        request.session.flush()
+        raise AccessEnded
+    return expert
+
+
 def _session_expert(request: HttpRequest) -> Expert | None:
     expert_id = request.session.get(SESSION_KEY)
     if expert_id is None:
         return None
-    return (Expert.objects.select_related("study", "group")
-            .filter(pk=expert_id, withdrawn_at__isnull=True).first())
+    return _checked(request, Expert.objects.select_related("study", "group")
+                    .filter(pk=expert_id, withdrawn_at__isnull=True).first())
 
 
 def _no_session(request: HttpRequest) -> HttpResponse:
@@ -52,18 +75,51 @@ def _no_session(request: HttpRequest) -> HttpResponse:
     }, status=403)
 
 
+def _access_ended(request: HttpRequest) -> HttpResponse:
+    template = "surveys/_autosave.html" if request.htmx else "surveys/expert_message.html"
+    return render(request, template, {
+        "title": _("Your link is no longer valid"),
+        "message": _("The organizers have revoked the personal link this session was opened "
+                     "with, or ended your participation. If you think this is a mistake, "
+                     "please contact them."),
+        "failed": True,
+    }, status=403)
+
+
+def expert_session(view):
+    """Answer the access-ended page when the session's access was revoked."""
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except AccessEnded:
+            return _access_ended(request)
+    return wrapped
+
+
 @never_cache
 def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange the personal link's token for a session, then drop it from the address."""
-    expert = expert_for_token(token)
-    if expert is None:
+    status, expert, links_end = expert_link_status(token)
+    if status == LinkStatus.EXPIRED and expert is not None:
+        with translation.override(expert.language):  # the expert's language, known by the link
+            return render(request, "surveys/expert_message.html", {
+                "title": _("This link has expired"),
+                "message": _("The study's rounds are over and its personal links have expired. "
+                             "If you need access again, please contact the organizers."),
+            }, status=410)
+    if status != LinkStatus.VALID or expert is None:
         return render(request, "surveys/expert_message.html", {
             "title": _("This link is not valid"),
-            "message": _("The invitation link is wrong, expired or was replaced by a newer one. "
-                         "Please use the latest link the organizers sent you."),
+            "message": _("The invitation link is wrong or has been revoked. Please use a link "
+                         "the organizers sent you, or ask them for a new one."),
         }, status=404)
     request.session.cycle_key()
     request.session[SESSION_KEY] = expert.pk
+    request.session[GENERATION_KEY] = expert.access_generation
+    if links_end is not None:  # the rounds are over: the session does not outlive the link
+        request.session.set_expiry(min(links_end, timezone.now() + timedelta(
+            seconds=settings.SESSION_COOKIE_AGE)))
     return _with_language(redirect("questionnaire"), expert.language)
 
 
@@ -71,7 +127,11 @@ def _session_round(request: HttpRequest):
     """The signed-in expert, the round they answer and their response to it (one query once
     the response exists); all None without a session."""
     expert_id = request.session.get(SESSION_KEY)
-    return expert_round_response(expert_id) if expert_id is not None else (None, None, None)
+    if expert_id is None:
+        return None, None, None
+    expert, round_, response = expert_round_response(expert_id)
+    _checked(request, expert)
+    return expert, round_, response
 
 
 def _page(request, expert, round_, *, errors=None, message="", confirm=False, status=200,
@@ -106,6 +166,7 @@ def _save(request, expert, round_, *, submit: bool, items, answers=None, respons
 
 
 @never_cache
+@expert_session
 def questionnaire_page(request: HttpRequest) -> HttpResponse:
     """Show the current round's questionnaire; a POST saves a draft or submits."""
     expert, round_, response = _session_round(request)
@@ -145,6 +206,7 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @never_cache
+@expert_session
 def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
     """Save the posted item(s) as a draft and answer with the small fragments htmx swaps in."""
     expert, round_, response = _session_round(request)
@@ -171,6 +233,7 @@ def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@expert_session
 def questionnaire_arguments(request: HttpRequest, code: str) -> HttpResponse:
     """The panel's arguments on one item, loaded when the expert opens them (a fragment for
     htmx, a page of its own without JavaScript): a large panel's arguments would otherwise make
@@ -190,6 +253,7 @@ def questionnaire_arguments(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
+@expert_session
 def expert_language(request: HttpRequest) -> HttpResponse:
     """Remember the expert's language choice and return to where they were."""
     language = request.POST.get("language", "")

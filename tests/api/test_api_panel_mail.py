@@ -140,3 +140,35 @@ def test_erasing_an_expert_keeps_the_answers_under_the_pseudonym(api, study, rou
     assert erased.status_code == 200 and erased.json()["name"] == pseudonym
     assert "alice" not in Expert.objects.get(pk=alice.pk).email
     assert Answer.objects.filter(response__expert=alice).count() == 1
+
+
+def test_the_api_keeps_older_links_revokes_them_all_and_sets_their_lifetime(
+        api, round1, organizer, alice, analyst):
+    headers = bearer(organizer)
+    older = expert_issue_token(expert=alice)
+    issued = api.post(S + f"experts/{alice.pk}/invitation/", **headers)
+    assert issued.status_code == 201
+    for token in (older, issued.json()["token"]):
+        assert api.get("/api/v1/me/", HTTP_X_INVITATION_TOKEN=token).status_code == 200
+    assert api.get(S + f"experts/{alice.pk}/", **headers).json()["invited"] is True
+
+    assert api.delete(S + f"experts/{alice.pk}/invitation/", **headers).status_code == 204
+    for token in (older, issued.json()["token"]):
+        assert api.get("/api/v1/me/", HTTP_X_INVITATION_TOKEN=token).status_code == 401
+    assert api.get(S + "experts/", **headers).json()["results"][0]["invited"] is False
+
+    changed = api.patch(S, {"link_lifetime_days": 90}, format="json", **headers)
+    assert changed.status_code == 200 and changed.json()["link_lifetime_days"] == 90
+    assert api.patch(S, {"link_lifetime_days": -1}, format="json", **headers).status_code == 400
+    assert api.patch(S, {"link_lifetime_days": 5}, format="json",
+                     **bearer(analyst)).status_code in {403, 404}
+
+
+def test_a_second_manual_reminder_within_the_window_is_refused(api, round1, organizer, bob):
+    headers = bearer(organizer)
+    expert_issue_token(expert=bob)
+    first = api.post(S + "rounds/1/remind/", {"key": "k1"}, format="json", **headers)
+    assert first.status_code == 201 and first.json()["queued"] == 1
+    again = api.post(S + "rounds/1/remind/", {"key": "k2"}, format="json", **headers)
+    assert again.status_code == 409 and "went out" in again.json()["detail"]
+    assert Message.objects.filter(kind=Message.Kind.REMINDER).count() == 1

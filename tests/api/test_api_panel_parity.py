@@ -24,7 +24,8 @@ def _workspace(user) -> Client:
 
 def _state(expert: Expert) -> dict:
     expert = Expert.objects.get(pk=expert.pk)
-    return {"withdrawn": expert.withdrawn_at is not None, "link": expert.token_hash is not None,
+    return {"withdrawn": expert.withdrawn_at is not None,
+            "link": expert.links.filter(revoked_at__isnull=True).exists(),
             "messages": sorted(Message.objects.filter(expert=expert)
                                .values_list("status", "error"))}
 

@@ -42,6 +42,8 @@ PARITY = {
     "retry": [("post", P + "messages/{id}/retry/")],
     "withdraw": [("post", P + "experts/{id}/withdraw/")],
     "erase": [("post", P + "experts/{id}/erase/")],
+    "revoke": [("delete", P + "experts/{id}/invitation/")],
+    "link_lifetime": [("patch", P)],
     "rounds": [("get", P + "rounds/"), ("get", P + "rounds/plan/")],
     "round_first": [("post", P + "rounds/")],
     "round_plan": [("post", P + "rounds/plan/")],

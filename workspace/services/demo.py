@@ -93,8 +93,8 @@ def demo_round_two(*, study: Study, organizer) -> Round | None:
 
 
 def demo_links(*, study: Study, organizer, experts: int) -> list[tuple[Expert, str]]:
-    """New personal links for one simulated expert of each of three groups (older links of
-    these experts stop working)."""
+    """New personal links for one simulated expert of each of three groups (the links these
+    experts hold, and later reminders, leave them working)."""
     panel = [e for e in sim_experts(study=study, n=experts) if e.withdrawn_at is None]
     links = []
     for group, language in LINKS:

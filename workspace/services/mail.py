@@ -12,13 +12,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
-from surveys.models import AuditEvent, Expert, Response, Round, Study
+from surveys.models import AuditEvent, Expert, ExpertLink, Response, Round, Study
 from surveys.services.panel import expert_issue_token
 from workspace.models import Message, Reminder
 
@@ -82,10 +83,14 @@ def invitations_send(*, study: Study, actor, experts: list[Expert] | None = None
 def non_responders(round_: Round):
     """Whom a reminder of the round goes to: active experts of its study holding a personal
     link (invited, and not revoked since) who have not submitted the round. An expert never
-    invited, or whose link was revoked, gets no reminder: its fresh link would invite them."""
+    invited, or whose links were revoked, gets no reminder: its fresh link would invite them."""
     submitted = Response.objects.filter(round=round_, status=Response.Status.SUBMITTED
                                         ).values_list("expert_id", flat=True)
-    return _invitable(round_.study).filter(token_hash__isnull=False).exclude(pk__in=submitted)
+    return _invitable(round_.study).filter(Exists(_live_links())).exclude(pk__in=submitted)
+
+
+def _live_links():
+    return ExpertLink.objects.filter(expert_id=OuterRef("pk"), revoked_at__isnull=True)
 
 
 def _fire(reminder: Reminder, actor) -> list[Message]:
@@ -103,13 +108,36 @@ def _fire(reminder: Reminder, actor) -> list[Message]:
     return queued
 
 
+class RemindedRecently(ServiceError):
+    status = 409
+
+
 @transaction.atomic
 def reminder_send_now(*, round_: Round, actor, nonce: str) -> list[Message]:
-    """Remind the round's non-responders by hand, once per form (the nonce is the key)."""
-    if round_.status != Round.Status.OPEN:
-        raise ServiceError(_("Reminders go out only while the round is open."))
+    """Remind the round's non-responders by hand: once per form (the nonce is the key), and
+    at most once per MANUAL_REMINDER_WINDOW for the round, so a second click or a concurrent
+    request sends nothing more (RemindedRecently)."""
     if not nonce or len(nonce) > 40:
         raise ServiceError(_("The form has expired; reload the page."))
+    # The round's row lock serializes concurrent requests: the second one waits here, then
+    # sees the first one's reminder (PostgreSQL's read committed reads it once committed).
+    round_ = Round.objects.select_for_update(of=("self",)).select_related("study").get(pk=round_.pk)
+    if round_.status != Round.Status.OPEN:
+        raise ServiceError(_("Reminders go out only while the round is open."))
+    if Reminder.objects.filter(key=f"manual-{nonce}").exists():
+        return []
+    now = timezone.now()
+    window = timedelta(seconds=settings.MANUAL_REMINDER_WINDOW)
+    # A reminder that reached nobody (everyone had submitted) does not hold the next one back.
+    last = (Reminder.objects.filter(round=round_, hours_before__isnull=True, recipients__gt=0,
+                                    fired_at__gt=now - window)
+            .order_by("-fired_at").values_list("fired_at", flat=True).first())
+    if last is not None:
+        raise RemindedRecently(
+            _("A reminder of this round went out %(minutes)s minute(s) ago; another can go out "
+              "%(window)s minutes after it.") % {
+                "minutes": int((now - last).total_seconds() // 60),
+                "window": int(window.total_seconds() // 60)})
     reminder, created = Reminder.objects.get_or_create(
         key=f"manual-{nonce}", defaults={"round": round_, "created_by": actor,
                                          "fired_at": timezone.now()})
@@ -168,6 +196,8 @@ def reminders_due(*, now=None) -> int:
 
 
 def _link(expert: Expert) -> str:
+    # Only hashes are stored, so an older link cannot be sent again: the message carries a new
+    # one, and the links the expert holds keep working.
     token = expert_issue_token(expert=expert)
     return settings.SITE_URL + reverse("expert_entry", args=[token])
 
@@ -196,7 +226,7 @@ def message_send(*, message_id: int) -> str:
     expert = message.expert
     why_not = (Message.WITHDRAWN if expert.withdrawn_at is not None else
                Message.REVOKED if message.kind == Message.Kind.REMINDER
-               and expert.token_hash is None else "")
+               and not expert.links.filter(revoked_at__isnull=True).exists() else "")
     if why_not:
         Message.objects.filter(pk=message.pk).update(status=Status.FAILED, error=why_not)
         return Status.FAILED

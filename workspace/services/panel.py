@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Expert, Study
 from surveys.pseudonyms import expert_pseudonym
-from surveys.services.panel import expert_create
+from surveys.services.panel import expert_create, expert_links_revoke
 from workspace.models import Message
 
 LANGUAGES = ("en", "ru")
@@ -138,13 +138,14 @@ def panel_csv_import(*, study: Study, content: bytes, actor) -> PanelImport:
 
 @transaction.atomic
 def expert_withdraw(*, expert: Expert, actor, reason: str = "") -> Expert:
-    """Take an expert off the panel: their link stops working, they get no more mail."""
+    """Take an expert off the panel: their links and sessions stop working, they get no more
+    mail."""
     expert = Expert.objects.select_for_update().get(pk=expert.pk)
     if expert.withdrawn_at is not None:
         raise ServiceError(_("This expert has already been withdrawn."))
     expert.withdrawn_at = timezone.now()
-    expert.token_hash = None
-    expert.save(update_fields=["withdrawn_at", "token_hash"])
+    expert.save(update_fields=["withdrawn_at"])
+    expert_links_revoke(expert=expert)
     Message.objects.filter(expert=expert, status=Message.Status.PENDING).update(
         status=Message.Status.FAILED, error=Message.WITHDRAWN)
     AuditEvent.objects.create(study=expert.study, actor=actor, action="expert_withdrawn",
@@ -155,12 +156,11 @@ def expert_withdraw(*, expert: Expert, actor, reason: str = "") -> Expert:
 
 @transaction.atomic
 def expert_revoke_token(*, expert: Expert, actor) -> Expert:
-    """Make the expert's personal link stop working (a new one can be issued later); mail
-    already queued for them is not sent (workspace.services.mail checks the link at sending)."""
+    """Make every personal link of the expert stop working, and end every session opened with
+    one at its next request (a new link can be issued later); mail already queued for them is
+    not sent (workspace.services.mail checks the links at sending)."""
     expert = Expert.objects.select_for_update().get(pk=expert.pk)
-    had_link = expert.token_hash is not None
-    expert.token_hash = None
-    expert.save(update_fields=["token_hash"])
+    had_link = expert_links_revoke(expert=expert)
     AuditEvent.objects.create(study=expert.study, actor=actor, action="token_revoked",
                               detail={"expert": expert.pk, "before": {"link": had_link},
                                       "after": {"link": False}})
@@ -177,9 +177,9 @@ def expert_erase(*, expert: Expert, actor) -> Expert:
     now = timezone.now()
     expert.name = pseudonym
     expert.email = f"{pseudonym.lower()}@{ERASED_DOMAIN}"
-    expert.token_hash = None
     expert.withdrawn_at = expert.withdrawn_at or now
-    expert.save(update_fields=["name", "email", "token_hash", "withdrawn_at"])
+    expert.save(update_fields=["name", "email", "withdrawn_at"])
+    expert_links_revoke(expert=expert)
     # The send log keeps that a message went out, not to which address (nor the server's
     # error text, which may quote it).
     Message.objects.filter(expert=expert).update(to_email="", error="")
@@ -192,3 +192,25 @@ def expert_erase(*, expert: Expert, actor) -> Expert:
 
 def is_erased(expert: Expert) -> bool:
     return expert.email.endswith("@" + ERASED_DOMAIN)
+
+
+LIFETIME_MAX_DAYS = 3650
+
+
+@transaction.atomic
+def study_link_lifetime_set(*, study: Study, days: int, actor) -> Study:
+    """Set how many days the experts' links keep working after the last round closes (0: they
+    stop when it closes); while a round is open they always work."""
+    if not 0 <= days <= LIFETIME_MAX_DAYS:
+        raise ServiceError(_("A link lifetime goes from 0 to %(n)s days.") % {"n": LIFETIME_MAX_DAYS},
+                           field_errors={"link_lifetime_days": _("From 0 to %(n)s.")
+                                         % {"n": LIFETIME_MAX_DAYS}})
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    before = study.link_lifetime_days
+    if before == days:
+        raise ServiceError(_("Nothing changed."))
+    study.link_lifetime_days = days
+    study.save(update_fields=["link_lifetime_days"])
+    AuditEvent.objects.create(study=study, actor=actor, action="link_lifetime_changed",
+                              detail={"before": {"days": before}, "after": {"days": days}})
+    return study

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from surveys.models import Response, Round
 from surveys.selectors import round_current
+from surveys.services.panel import study_links_end_at
 from workspace import forms
 from workspace.models import Message
 from workspace.selectors import expert_of, message_log, panel, panel_status, study_for_organizer
@@ -40,6 +41,7 @@ def panel_page(request, slug):
     return render(request, "workspace/panel.html", {
         "study": study, "form": form, "upload": forms.UploadForm(), "experts": experts,
         "round": current, "log": message_log(study)[:200],
+        "links_end_at": study_links_end_at(study), "lifetime_max": panel_services.LIFETIME_MAX_DAYS,
         "failed": message_log(study, failed_only=True).count(), "nonce": nonce(),
         "open": current is not None and current.status == Round.Status.OPEN},
         status=400 if request.method == "POST" else 200)
@@ -130,3 +132,29 @@ def erase(request, slug, pk):
         messages.success(request, _("Personal data erased; the answers stay under %(p)s.")
                          % {"p": erased.name})
     return back("workspace:panel", slug)
+
+
+@require_POST
+@login_required
+def revoke(request, slug, pk):
+    """End every link of the expert and the sessions opened with them."""
+    study = study_for_organizer(user=request.user, slug=slug)
+    expert = expert_of(study, pk)
+    if run(request, panel_services.expert_revoke_token, expert=expert,
+           actor=request.user) is not None:
+        messages.success(request, _("%(name)s's links no longer work; a new invitation gives a "
+                                    "new one.") % {"name": expert.name})
+    return back("workspace:panel", slug)
+
+
+@require_POST
+@login_required
+def link_lifetime(request, slug):
+    study = study_for_organizer(user=request.user, slug=slug)
+    days = request.POST.get("days", "").strip()
+    if not days.isdigit():
+        messages.error(request, _("Enter a whole number of days."))
+    elif run(request, panel_services.study_link_lifetime_set, study=study, days=int(days),
+             actor=request.user) is not None:
+        messages.success(request, _("The link lifetime is saved."))
+    return back("workspace:panel", slug, anchor="links")

@@ -80,7 +80,7 @@ class Command(BaseCommand):
         self.stdout.write(f"API documentation: {base}{reverse('api-docs')}")
         self.stdout.write(f"Django admin: {base}{reverse('admin:index')} (the operator's superuser "
                           "only, created with manage.py createsuperuser; not for organizers)\n")
-        self.stdout.write("Expert links (new links on every run; older ones stop working):")
+        self.stdout.write("Expert links (new links on every run; earlier ones keep working):")
         languages = dict(settings.LANGUAGES)
         for expert, token in links:
             label = f"{expert.group.name_en} ({languages[expert.language]})"

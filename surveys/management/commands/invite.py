@@ -16,7 +16,7 @@ from ._common import add_actor_argument, call, get_actor, get_study
 class Command(BaseCommand):
     help = ("Add an expert to a study's panel (or take the existing one by email) and send them "
             "an invitation with a new personal link, as the workspace's panel page does; "
-            "earlier links of that expert stop working. The send log records it.")
+            "the links the expert already holds keep working. The send log records it.")
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True)
