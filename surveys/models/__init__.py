@@ -4,7 +4,10 @@ Writes go through surveys.services, reads through surveys.selectors; models hold
 beyond small display helpers.
 """
 
+import secrets
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -47,6 +50,17 @@ class Study(models.Model):
         help_text=_("Against anchoring: an item's feedback opens once the expert has answered it "
                     "in this round."),
     )
+    min_cell = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Experts see no figure or argument on an item until at least this many "
+                    "experts have answered it; Real-Time figures change after this many new "
+                    "submissions."),
+    )
+    # A random key of the study's own (never shown, never exported): with SECRET_KEY it keys
+    # the order of the panel's arguments and the keys the expert's browser stores drafts
+    # under, so neither can be computed from anything an expert sees, even on the embedded
+    # default whose SECRET_KEY is public.
+    feedback_key = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

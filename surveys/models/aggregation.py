@@ -90,6 +90,9 @@ class AggregationRun(models.Model):
     chunks_done = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(null=True, blank=True)
     panel = models.JSONField(default=dict, blank=True)
+    # A live run's published arguments (per item id: author, rationale id, values, text), read
+    # by experts until the next published run, so one submission cannot be pinned to a moment.
+    arguments = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     # The rules the verdicts were computed under (ConsensusRule.snapshot()) and their revision;
     # revision null: no rule was registered, the default rule applied.

@@ -22,6 +22,7 @@ from surveys.selectors import (
 )
 from surveys.services.panel import expert_for_token, expert_set_language
 from surveys.services.responses import questionnaire_save
+from surveys.unlinkable import store_key
 
 SESSION_KEY = "expert_id"
 
@@ -78,6 +79,7 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
           response=UNREAD):
     context = questionnaire_context(expert, round_, errors=errors, response=response)
     context |= {"expert": expert, "study": expert.study, "message": message,
+                "store_key": store_key(expert, round_) if round_ is not None else "",
                 "confirm": confirm and context["is_open"], "levels": range(1, 6)}
     return render(request, "surveys/questionnaire.html", context, status=status)
 

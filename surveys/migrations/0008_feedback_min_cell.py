@@ -1,0 +1,37 @@
+import secrets
+
+import django.core.validators
+from django.db import migrations, models
+
+
+def distinct_keys(apps, schema_editor):
+    """AddField gives every existing study the same default: each gets a key of its own."""
+    Study = apps.get_model("surveys", "Study")
+    for study in Study.objects.only("pk"):
+        Study.objects.filter(pk=study.pk).update(feedback_key=secrets.token_hex())
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('surveys', '0007_verdicts'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='study',
+            name='min_cell',
+            field=models.PositiveSmallIntegerField(default=3, help_text='Experts see no figure or argument on an item until at least this many experts have answered it; Real-Time figures change after this many new submissions.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)]),
+        ),
+        migrations.AddField(
+            model_name='study',
+            name='feedback_key',
+            field=models.CharField(default=secrets.token_hex, editable=False, max_length=64),
+        ),
+        migrations.RunPython(distinct_keys, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name='aggregationrun',
+            name='arguments',
+            field=models.JSONField(blank=True, default=dict),
+        ),
+    ]
