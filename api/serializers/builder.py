@@ -20,6 +20,11 @@ class StudyUpdateSerializer(serializers.Serializer):
     title_ru = serializers.CharField(max_length=300, required=False)
     description_en = serializers.CharField(max_length=5000, required=False, allow_blank=True)
     description_ru = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    min_cell = serializers.IntegerField(
+        min_value=1, max_value=50, required=False,
+        help_text="Experts see the panel's figures and arguments on an item once at least this "
+                  "many experts have answered it; Real-Time figures change after this many new "
+                  "submissions.")
 
 
 class GroupInputSerializer(serializers.Serializer):

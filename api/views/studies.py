@@ -1,6 +1,7 @@
 """Studies and what they are made of: the study file, themes, groups and items."""
 
 import yaml
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -97,13 +98,20 @@ class StudyDetail(StudyView):
         return Response(self._body())
 
     @extend_schema(request=StudyUpdateSerializer, responses={200: StudySerializer, **WRITE_ERRORS},
-                   description="Change the study's title and description (English and Russian); "
-                               "fields left out keep their value.")
+                   description="Change the study's title and description (English and Russian) "
+                               "and min_cell; fields left out keep their value.")
     def patch(self, request, slug):
         data = StudyUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = {f: getattr(self.study, f) for f in structure.STUDY_FIELDS} | data.validated_data
-        self.study = structure.study_update(study=self.study, actor=request.user, **values)
+        changes = dict(data.validated_data)
+        min_cell = changes.pop("min_cell", None)
+        with transaction.atomic():
+            if changes or min_cell is None:
+                values = {f: getattr(self.study, f) for f in structure.STUDY_FIELDS} | changes
+                self.study = structure.study_update(study=self.study, actor=request.user, **values)
+            if min_cell is not None and (min_cell != self.study.min_cell or not changes):
+                self.study = structure.study_min_cell_set(study=self.study, min_cell=min_cell,
+                                                          actor=request.user)
         return Response(self._body())
 
 
