@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_realtime_expert_sees_the_current_panel_figures_and_their_own_answer(
     django_capture_on_commit_callbacks,
 ):
-    data = small_study_data("live") | {"mode": "realtime", "min_cell": 1}
+    data = small_study_data("live") | {"mode": "realtime"}
     study = study_load(data=data)
     round_ = round_open(round_=round_create(study=study))
     experts = [expert_create(study=study, name=n, email=f"{n}@example.org", group_code=g)
