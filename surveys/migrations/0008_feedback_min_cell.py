@@ -29,6 +29,11 @@ class Migration(migrations.Migration):
             field=models.CharField(default=secrets.token_hex, editable=False, max_length=64),
         ),
         migrations.RunPython(distinct_keys, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name='study',
+            name='mode',
+            field=models.CharField(choices=[('classic', 'Classic (rounds)'), ('realtime', 'Real-Time (roundless)')], default='classic', help_text='Real-Time: one live round that experts revisit any time, with statistics refreshed in batches of new submissions and dated snapshots taken by the organizer.', max_length=10),
+        ),
         migrations.AddField(
             model_name='aggregationrun',
             name='arguments',

@@ -43,7 +43,8 @@ class Study(models.Model):
     mode = models.CharField(
         max_length=10, choices=Mode, default=Mode.CLASSIC,
         help_text=_("Real-Time: one live round that experts revisit any time, with statistics "
-                    "refreshed after every submission and dated snapshots taken by the organizer."),
+                    "refreshed in batches of new submissions and dated snapshots taken by the "
+                    "organizer."),
     )
     answer_before_feedback = models.BooleanField(
         default=False,

@@ -76,7 +76,7 @@ def _everything_seen(reader) -> tuple[list[str], dict[str, list[int]]]:
     bodies.append(page.post("/q/autosave/", {"a-i00": "3", "a-i00.why": "", "version": "0"},
                             HTTP_HX_REQUEST="true").content.decode())
     me = api.get("/api/v1/me/", HTTP_X_INVITATION_TOKEN=token)
-    bodies += [me.content.decode(), api.get("/api/v1/me/revisions/",
+    bodies += [me.content.decode(), api.get("/api/v1/me/response/revisions/",
                                             HTTP_X_INVITATION_TOKEN=token).content.decode()]
     for item in me.json()["items"]:  # the API shows the page's order
         authors = [int(re.match(r"Author (\d)", r["text"])[1]) for r in item["rationales"]]
