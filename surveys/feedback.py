@@ -17,7 +17,17 @@ from django.utils.translation import get_language, gettext, gettext_noop, pgette
 from django.utils.translation import gettext_lazy as _
 
 from surveys.charts import MarkableChart, distribution_chart, range_chart
-from surveys.models import Aggregate, AggregationRun, Answer, Expert, Item, Rationale, Round, Study
+from surveys.models import (
+    Aggregate,
+    AggregationRun,
+    Answer,
+    Expert,
+    Item,
+    LiveArguments,
+    Rationale,
+    Round,
+    Study,
+)
 from surveys.selectors import live_aggregates
 
 SCALES = {
@@ -255,7 +265,8 @@ def caches_clear() -> None:
 def _published_arguments_of(run_id: int, language: str) -> dict[int, list[dict]]:
     """A live run's published arguments: fixed once the run is done, so kept per run."""
     run = AggregationRun.objects.select_related("round").get(pk=run_id)
-    return _with_positions(run.round, run.arguments)
+    stored = LiveArguments.objects.filter(run=run).values_list("arguments", flat=True).first()
+    return _with_positions(run.round, stored or {})
 
 
 def _published_arguments(rows: dict) -> dict[int, list[dict]]:

@@ -1,6 +1,7 @@
 import secrets
 
 import django.core.validators
+import django.db.models.deletion
 from django.db import migrations, models
 
 
@@ -34,9 +35,12 @@ class Migration(migrations.Migration):
             name='mode',
             field=models.CharField(choices=[('classic', 'Classic (rounds)'), ('realtime', 'Real-Time (roundless)')], default='classic', help_text='Real-Time: one live round that experts revisit any time, with statistics refreshed in batches of new submissions and dated snapshots taken by the organizer.', max_length=10),
         ),
-        migrations.AddField(
-            model_name='aggregationrun',
-            name='arguments',
-            field=models.JSONField(blank=True, default=dict),
+        migrations.CreateModel(
+            name='LiveArguments',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('arguments', models.JSONField(default=dict)),
+                ('run', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='live_arguments', to='surveys.aggregationrun')),
+            ],
         ),
     ]

@@ -369,9 +369,10 @@ from surveys.models.aggregation import (  # noqa: E402
     Aggregate,
     AggregationChunk,
     AggregationRun,
+    LiveArguments,
     Verdict,
 )
 
 __all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert",
-           "ExpertiseRating", "Item", "Rationale", "Response", "ResponseRevision", "Round",
+           "ExpertiseRating", "Item", "LiveArguments", "Rationale", "Response", "ResponseRevision", "Round",
            "StakeholderGroup", "Study", "StudyMember", "Theme", "Verdict"]

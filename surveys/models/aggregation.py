@@ -90,9 +90,6 @@ class AggregationRun(models.Model):
     chunks_done = models.PositiveIntegerField(default=0)
     seconds = models.FloatField(null=True, blank=True)
     panel = models.JSONField(default=dict, blank=True)
-    # A live run's published arguments (per item id: author, rationale id, values, text), read
-    # by experts until the next published run, so one submission cannot be pinned to a moment.
-    arguments = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     # The rules the verdicts were computed under (ConsensusRule.snapshot()) and their revision;
     # revision null: no rule was registered, the default rule applied.
@@ -107,6 +104,19 @@ class AggregationRun(models.Model):
 
     def __str__(self) -> str:
         return f"round {self.round_id} v{self.version} {self.kind} {self.status}"
+
+
+class LiveArguments(models.Model):
+    """The panel's arguments a live run published with its figures (per item id: rationale id,
+    author id, values, text): experts read these until the next run, never the rationales as
+    they stand this second. A table of its own, so reading a run never loads them."""
+
+    run = models.OneToOneField(AggregationRun, on_delete=models.CASCADE,
+                               related_name="live_arguments")
+    arguments = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"arguments of run {self.run_id}"
 
 
 class AggregationChunk(models.Model):

@@ -278,5 +278,6 @@ def preview(request, slug, number):
     expert = Expert(pk=0, study=study, name="", email="", language=request.LANGUAGE_CODE)
     context = questionnaire_context(expert, round_)
     context |= {"expert": expert, "study": study, "is_open": True, "preview": True,
-                "confirm": False, "levels": range(1, 6), "message": ""}
+                "confirm": False, "levels": range(1, 6), "message": "",
+                "store_key": "agora-preview"}
     return render(request, "workspace/preview.html", context)

@@ -28,6 +28,7 @@ from surveys.models import (
     AggregationRun,
     Answer,
     AuditEvent,
+    LiveArguments,
     Rationale,
     Response,
     ResponseRevision,
@@ -94,8 +95,8 @@ def live_recompute(*, run_id: int) -> int:
         # Stored before the figures are published (read before the answers, so none appears
         # without the figures it counts in): a done run always has its arguments.
         arguments = arguments_read(run.round)
-        AggregationRun.objects.filter(pk=run.pk).update(
-            arguments={str(k): v for k, v in arguments.items()})
+        LiveArguments.objects.update_or_create(
+            run=run, defaults={"arguments": {str(k): v for k, v in arguments.items()}})
         return snapshot_write(run=run, rows=compute(run=run, round_=run.round))
     except Exception as error:
         run_fail(run=run, error=error)
