@@ -177,3 +177,22 @@ def test_a_realtime_revision_waits_for_the_batch_too(django_capture_on_commit_ca
 
     after = Client().get("/api/v1/me/", HTTP_X_INVITATION_TOKEN=token).json()["items"]
     assert after == before
+
+
+def test_one_expert_revising_again_and_again_does_not_make_a_batch(
+        django_capture_on_commit_callbacks):
+    # Otherwise an observer could follow a colleague's submission with two revisions of their
+    # own and read the colleague's answer off the change.
+    capture = django_capture_on_commit_callbacks
+    study = study_load(data=small_study_data("alone") | {"mode": "realtime"})
+    live = round_open(round_=round_create(study=study))
+    ann, ben, cat, victim, spy = _experts(study, "ann ben cat victim spy")
+    for expert in (ann, ben, cat):
+        _submit(expert, live, 2, capture)
+    assert _n_seen(spy) == 3
+
+    _submit(victim, live, 5, capture)
+    for value in (1, 2, 3):
+        _submit(spy, live, value, capture)
+
+    assert _n_seen(spy) == 3 and "Argument of victim" not in _texts_seen(spy)

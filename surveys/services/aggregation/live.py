@@ -2,7 +2,7 @@
 
 A Real-Time study has one open ("live") round that experts revisit at any time. After a
 submission commits, `live_schedule` creates a pending live run once at least the study's
-`min_cell` submissions (or revisions) have come in since the last live run was requested, and
+`min_cell` experts have submitted (or revised) since the last live run was requested, and
 unless one is already waiting; it enqueues it with a countdown of LIVE_DEBOUNCE_SECONDS: every
 submission in that window joins the same recomputation, so a burst of 100 submissions costs a
 handful of recomputes. The batch is what keeps one submission from being pinned to a moment:
@@ -75,13 +75,14 @@ def live_schedule(*, round_id: int, batch: bool = True) -> AggregationRun | None
 
 
 def _new_submissions(round_: Round) -> int:
-    """Submissions and revisions of submitted answers since the last live run was requested."""
+    """How many experts submitted or revised since the last live run was requested (experts,
+    not revisions: one expert revising three times must not publish a colleague's answer)."""
     last = (round_.aggregation_runs.filter(kind=Kind.LIVE).exclude(status=Status.FAILED)
             .order_by("-version").values_list("requested_at", flat=True).first())
     revisions = ResponseRevision.objects.filter(response__round=round_)
     if last is not None:
         revisions = revisions.filter(created_at__gt=last)
-    return revisions.count()
+    return revisions.values("response_id").distinct().count()
 
 
 def live_recompute(*, run_id: int) -> int:
