@@ -155,6 +155,7 @@ def study_definition(study: Study) -> dict:
         "languages": study.languages, "default_language": study.default_language,
         "consensus": rule.registered_values(),
         "answer_before_feedback": study.answer_before_feedback,
+        "min_cell": study.min_cell,
         "stakeholder_groups": [{"code": g.code, "name": text(g, "name")} for g in study.groups.all()],
         "themes": themes,
     }

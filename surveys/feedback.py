@@ -17,7 +17,17 @@ from django.utils.translation import get_language, gettext, gettext_noop, pgette
 from django.utils.translation import gettext_lazy as _
 
 from surveys.charts import MarkableChart, distribution_chart, range_chart
-from surveys.models import Aggregate, AggregationRun, Answer, Expert, Item, Rationale, Round, Study
+from surveys.models import (
+    Aggregate,
+    AggregationRun,
+    Answer,
+    Expert,
+    Item,
+    LiveArguments,
+    Rationale,
+    Round,
+    Study,
+)
 from surveys.selectors import live_aggregates
 
 SCALES = {
@@ -136,24 +146,44 @@ def _title(item: Item, key: str, agg: dict, live: bool) -> str:
     return title
 
 
-def _panel_arguments(round_: Round) -> dict[int, list[dict]]:
-    """The submitted rationales of a round per item, each with its author's position on the item
-    (in the active language) and the author's id, which only serves to leave out one's own."""
-    items = round_.items.in_bulk()
-    positions: dict = defaultdict(dict)
+def arguments_read(round_: Round) -> dict[int, list[dict]]:
+    """The submitted rationales of a round per item id, each with its rationale's id, its
+    author's id (which only serves to leave out one's own and to count authors) and values."""
+    values: dict = defaultdict(dict)
     for a in Answer.objects.filter(response__round=round_, response__status="submitted",
                                    value__isnull=False).values("response_id", "item_id",
                                                                "dimension", "value"):
-        positions[(a["response_id"], a["item_id"])][a["dimension"]] = a["value"]
+        values[(a["response_id"], a["item_id"])][a["dimension"]] = a["value"]
     arguments = defaultdict(list)
-    for response_id, expert_id, item_id, text in Rationale.objects.filter(
-            response__round=round_, response__status="submitted").order_by("pk").values_list(
-            "response_id", "response__expert_id", "item_id", "text"):
-        position = _position(items[item_id], positions.get((response_id, item_id), {}))
-        arguments[item_id].append({
-            "author": expert_id, "position": position, "text": text,
-            "html": format_html('<li><span class="position">{}</span> {}</li>', position, text)})
+    # Read in no particular order: each expert's order is keyed (surveys.unlinkable).
+    for pk, response_id, expert_id, item_id, text in Rationale.objects.filter(
+            response__round=round_, response__status="submitted").values_list(
+            "pk", "response_id", "response__expert_id", "item_id", "text"):
+        arguments[item_id].append({"id": pk, "author": expert_id, "text": text,
+                                   "values": values.get((response_id, item_id), {})})
     return dict(arguments)
+
+
+def _with_positions(round_: Round, raw: dict) -> dict[int, list[dict]]:
+    """The arguments with their author's position on the item, in the active language."""
+    items = round_.items.in_bulk()
+    arguments = {}
+    for item_id, rows in raw.items():
+        item = items.get(int(item_id))
+        if item is None:
+            continue
+        arguments[int(item_id)] = out = []
+        for row in rows:
+            position = _position(item, row["values"])
+            out.append({"id": row["id"], "author": row["author"], "position": position,
+                        "text": row["text"], "html": format_html(
+                            '<li><span class="position">{}</span> {}</li>', position, row["text"])})
+    return arguments
+
+
+def _panel_arguments(round_: Round) -> dict[int, list[dict]]:
+    """The submitted rationales of a round per item, each with its author's position."""
+    return _with_positions(round_, arguments_read(round_))
 
 
 def _panel_feedback_build(round_: Round) -> tuple[dict, dict]:
@@ -227,33 +257,83 @@ def caches_clear() -> None:
     """Forget the panel's feedback kept in this process."""
     _panel_feedback_of.cache_clear()
     _panel_authors_of.cache_clear()
+    _published_arguments_of.cache_clear()
     _figures_memo.clear()
+
+
+@functools.lru_cache(maxsize=16)
+def _published_arguments_of(run_id: int, language: str) -> dict[int, list[dict]]:
+    """A live run's published arguments: fixed once the run is done, so kept per run."""
+    run = AggregationRun.objects.select_related("round").get(pk=run_id)
+    stored = LiveArguments.objects.filter(run=run).values_list("arguments", flat=True).first()
+    return _with_positions(run.round, stored or {})
+
+
+def _published_arguments(rows: dict) -> dict[int, list[dict]]:
+    """The arguments published with the figures a Real-Time study shows now: the live run's own
+    copy, or (before the live round's first batch) the closed round's, never the rationales as
+    they stand this second."""
+    run = next((a.run for a in rows.values() if a.run is not None), None)
+    if run is None:
+        return {}
+    if run.kind == AggregationRun.Kind.LIVE:
+        return _published_arguments_of(run.pk, get_language())
+    return _panel_feedback_of(run.round_id, run.pk, get_language())[1]
 
 
 @dataclass
 class Feedback:
     """The panel's feedback on a round's items: the figures per item id and key, the expert's
-    own answers they are shown with, and the arguments and their authors per item id."""
+    own answers they are shown with, and the arguments and their authors per item id. Items in
+    `withheld` had figures or arguments that too few answers stand behind (the study's
+    min_cell), left out here."""
 
     figures: dict = field(default_factory=dict)
     own: dict = field(default_factory=dict)
     arguments: dict = field(default_factory=dict)
     live: bool = False
     authors: dict = field(default_factory=dict)
+    withheld: set = field(default_factory=set)
+    min_cell: int = 3
+
+
+def _small_cells_withheld(feedback: Feedback, items: list[Item], min_cell: int,
+                          live: bool) -> Feedback:
+    """The feedback without any figure, distribution or argument that fewer than `min_cell`
+    answers stand behind; the cached dicts are copied, never changed."""
+    figures, arguments, authors, withheld = {}, {}, {}, set()
+    for item in items:
+        item_figures = feedback.figures.get(item.pk, {})
+        item_authors = feedback.authors.get(item.pk, set())
+        cell = max([f.agg["n"] or 0 for f in item_figures.values()] + [len(item_authors)])
+        shown = {k: f for k, f in item_figures.items() if (f.agg["n"] or 0) >= min_cell}
+        figures[item.pk] = shown
+        if cell >= min_cell:
+            arguments[item.pk] = feedback.arguments.get(item.pk, [])
+            authors[item.pk] = item_authors
+        if len(shown) < len(item_figures) or cell < min_cell and (item_authors or live):
+            withheld.add(item.pk)
+    return Feedback(figures, feedback.own, arguments, live=feedback.live, authors=authors,
+                    withheld=withheld, min_cell=min_cell)
 
 
 def feedback_source(expert: Expert, round_: Round, items: list[Item], saved) -> Feedback:
     """Classic: the previous round, with the expert's answer there as "yours". Real-Time: the
-    panel's current statistics and arguments, with the expert's own saved answer as "yours"."""
+    panel's latest published statistics and arguments, with the expert's own saved answer as
+    "yours". Either way without what fewer than the study's min_cell answers stand behind."""
+    min_cell = round_.study.min_cell
     if round_.study.mode == Study.Mode.REALTIME:
-        _aggs, arguments = _panel_feedback(round_)
-        live = {k: _figures(a) for k, a in live_aggregates(round_.study).items()}
+        rows = live_aggregates(round_.study)
+        arguments = _published_arguments(rows)
+        live = {k: _figures(a) for k, a in rows.items()}
         figures = {item.pk: _item_figures(item, live, None, True, get_language()) for item in items}
         own = {(item_id, key): value for item_id, values in saved.values.items()
                for key, value in values.items()}
-        return Feedback(figures, own, arguments, live=True, authors=_authors(arguments))
+        return _small_cells_withheld(
+            Feedback(figures, own, arguments, live=True, authors=_authors(arguments)),
+            items, min_cell, live=True)
     if round_.previous_id is None:
-        return Feedback()
+        return Feedback(min_cell=min_cell)
     language = get_language()
     if round_.previous_run is None:  # not aggregated (yet): read, never kept
         aggs, arguments = _panel_feedback_build(Round.objects.get(pk=round_.previous_id))
@@ -263,4 +343,5 @@ def feedback_source(expert: Expert, round_: Round, items: list[Item], saved) -> 
         aggs, arguments = _panel_feedback_of(*source, language)
         authors = _panel_authors_of(*source, language)
     figures = {item.pk: _item_figures(item, aggs, source, False, language) for item in items}
-    return Feedback(figures, saved.previous, arguments, authors=authors)
+    return _small_cells_withheld(Feedback(figures, saved.previous, arguments, authors=authors),
+                                 items, min_cell, live=False)

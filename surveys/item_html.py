@@ -214,10 +214,18 @@ def _messages(language: str) -> dict[str, str]:
     return {
         "live": gettext("Your answer"),
         "previous": gettext("Your previous answer"),
+        "withheld": gettext("The panel's figures and arguments are shown once at least %(k)s "
+                            "experts have answered."),
         "nudge": ('<p class="nudge">' + gettext(
             "Your previous answer lay outside the middle half of the panel (the IQR). You are "
             "welcome to keep it; if you do, please tell the panel why in your reasoning.") + "</p>"),
     }
+
+
+def withheld_note(min_cell: int, language: str | None = None) -> str:
+    """What an item says while too few experts have answered for the panel's feedback."""
+    note = _messages(language or get_language())["withheld"] % {"k": min_cell}
+    return f'\n  <p class="muted withheld">{escape(note)}</p>\n  '
 
 
 def feedback_html(fb: dict, language: str | None = None) -> SafeString:
@@ -297,6 +305,8 @@ def item_html(view, *, is_open: bool, language: str | None = None,
             out += [static.arguments[0], summary, static.arguments[1]]
         elif not view.has_feedback and view.parts[0].feedback:
             out.append(static.gated)
+        if view.withheld:
+            out.append(withheld_note(view.withheld, language))
         out += [static.why, escape(view.rationale), "</textarea>\n  "]
     out.append('\n  <p class="save-line"><span class="save-state" aria-live="polite"></span></p>\n'
                "</fieldset>\n")

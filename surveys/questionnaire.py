@@ -6,7 +6,6 @@ and so is the panel's feedback (surveys.feedback).
 """
 
 import functools
-import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -25,6 +24,7 @@ from surveys.feedback import (  # noqa: F401 - SCALES, DIMENSION_LABELS: importe
 from surveys.item_html import feedback_html
 from surveys.models import Answer, Expert, Item, Response, Round, Study
 from surveys.selectors import round_items_shared, round_with_keys
+from surveys.unlinkable import argument_order
 
 
 @dataclass
@@ -56,6 +56,7 @@ class ItemView:
     arguments: int = 0  # how many of the panel's arguments the expert can read
     has_feedback: bool = False
     answered: bool = False
+    withheld: int = 0  # the study's min_cell when too few answers stand behind the feedback
 
     @property
     def rationales_html(self) -> str:
@@ -130,11 +131,13 @@ def _item_view(item: Item, saved: Saved, feedback: Feedback, expert: Expert, rou
     if shuffle:  # the page shows how many; the arguments load when the expert opens them
         me = expert.pk
         shown = [a for a in feedback.arguments.get(item.pk, []) if a["author"] != me]
-        # Each expert reads the arguments in an order of their own, the same on every visit.
-        random.Random(f"{expert.pk}-{round_.pk}-{item.pk}").shuffle(shown)  # noqa: S311 - order only
+        # Each expert reads the arguments in an order of their own, the same on every visit,
+        # that nothing they see lets them undo (surveys.unlinkable).
+        shown = argument_order(shown, expert=expert, round_=round_, item_id=item.pk)
     view = ItemView(item=item, parts=parts, no_opinion=item.pk in saved.no_opinion,
                     rationale=saved.whys.get(item.pk, ""), text=saved.texts.get(item.pk, ""),
-                    rationales=shown, arguments=count, answered=answered)
+                    rationales=shown, arguments=count, answered=answered,
+                    withheld=feedback.min_cell if item.pk in feedback.withheld else 0)
     view.has_feedback = any(p.feedback for p in parts) and (answered or not gated)
     return view
 

@@ -41,6 +41,14 @@ class StudyEditForm(forms.Form):
                                      widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class MinCellForm(forms.Form):
+    min_cell = forms.IntegerField(
+        label=_("Smallest number of answers shown to experts"), min_value=1, max_value=50,
+        help_text=_("Experts see the panel's figures and arguments on an item once at least this "
+                    "many experts have answered it (default 3); Real-Time figures change after "
+                    "this many new submissions. Reports for staff always show every figure."))
+
+
 class GroupNamesForm(forms.Form):
     name_en = forms.CharField(label=_("Name in English"), max_length=100)
     name_ru = forms.CharField(label=_("Name in Russian"), max_length=100)

@@ -17,6 +17,7 @@ urlpatterns = [
     path(S + "team/", team.team_page, name="team"),
     path(S + "team/<int:pk>/remove/", team.member_remove, name="member_remove"),
     path(S + "build/study/", studies.study_edit, name="study_edit"),
+    path(S + "build/min-cell/", studies.study_min_cell, name="study_min_cell"),
     path(S + "build/group/", studies.group_save, name="group_save"),
     path(S + "build/group/<str:code>/rename/", studies.group_rename, name="group_rename"),
     path(S + "build/group/<str:code>/delete/", studies.group_delete, name="group_delete"),

@@ -24,6 +24,11 @@ class StudyUpdateSerializer(serializers.Serializer):
         required=False, min_value=0, max_value=3650,
         help_text="Days the experts' links keep working after the last round closes (while a "
                   "round is open they always work).")
+    min_cell = serializers.IntegerField(
+        min_value=1, max_value=50, required=False,
+        help_text="Experts see the panel's figures and arguments on an item once at least this "
+                  "many experts have answered it; Real-Time figures change after this many new "
+                  "submissions.")
 
 
 class GroupInputSerializer(serializers.Serializer):

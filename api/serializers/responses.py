@@ -78,6 +78,9 @@ class QuestionItemSerializer(serializers.Serializer):
     rationales = PanelRationaleSerializer(
         many=True, help_text="The panel's rationales in an order of this expert's own (the "
                              "expert's own left out); empty while the feedback is not shown.")
+    note = serializers.CharField(
+        allow_blank=True, help_text="Why the panel's figures or arguments are not shown yet "
+                                    "(fewer answers than the study's min_cell); empty otherwise.")
 
 
 class MeSerializer(serializers.Serializer):

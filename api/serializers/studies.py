@@ -12,7 +12,7 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = ["slug", "title_en", "title_ru", "description_en", "description_ru", "source",
                   "languages", "default_language", "status", "mode", "answer_before_feedback",
-                  "link_lifetime_days", "created_at", "role"]
+                  "link_lifetime_days", "min_cell", "created_at", "role"]
         read_only_fields = fields
 
     def get_role(self, study: Study) -> str:
@@ -31,6 +31,9 @@ class StudyFileSerializer(serializers.Serializer):
     consensus = serializers.DictField(required=False, help_text=(
         "The consensus, stability and stopping rules to register (fields of GET rules/)."))
     answer_before_feedback = serializers.BooleanField(required=False)
+    min_cell = serializers.IntegerField(required=False, min_value=1, max_value=50, help_text=(
+        "How many experts must have answered an item before experts see its figures and "
+        "arguments (default 3)."))
     stakeholder_groups = serializers.ListField(child=serializers.DictField())
     themes = serializers.ListField(child=serializers.DictField())
 

@@ -37,6 +37,7 @@ SPECS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("surveys.Round", "study", ("number",)),
     ("surveys.AggregationRun", "round__study", ("round", "version")),
     ("surveys.AggregationChunk", "run__round__study", ("run", "index")),
+    ("surveys.LiveArguments", "run__round__study", ("run",)),
     ("surveys.Response", "round__study", ("round", "expert")),
     ("surveys.Answer", "response__round__study", ("response", "item", "dimension")),
     ("surveys.Rationale", "response__round__study", ("response", "item")),

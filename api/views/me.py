@@ -38,8 +38,10 @@ def _panel_feedback(expert, round_: Round) -> dict[str, dict]:
     gated = expert.study.answer_before_feedback
     out: dict[str, dict] = {}
     for view in questionnaire(expert, round_, gated=gated):
+        note = _("The panel's figures and arguments are shown once at least %(k)s experts have "
+                 "answered.") % {"k": view.withheld} if view.withheld else ""
         if not view.has_feedback:
-            out[view.item.code] = {"feedback": [], "rationales": []}
+            out[view.item.code] = {"feedback": [], "rationales": [], "note": note}
             continue
         figures = [{"dimension": part.key, **{k: part.feedback["agg"].get(k) for k in
                                               ("n", "median", "q1", "q3", "distribution")},
@@ -47,7 +49,8 @@ def _panel_feedback(expert, round_: Round) -> dict[str, dict]:
                    for part in view.parts if part.feedback]
         out[view.item.code] = {
             "feedback": figures,
-            "rationales": [{"position": r["position"], "text": r["text"]} for r in view.rationales]}
+            "rationales": [{"position": r["position"], "text": r["text"]} for r in view.rationales],
+            "note": note}
     return out
 
 
@@ -66,7 +69,7 @@ def round_questions(expert, round_: Round) -> list[dict]:
             "code": item.code, "theme": item.theme.code, "kind": item.kind, "text": item.text,
             "keys": item.answer_keys(), "min": low, "max": high,
             "options": [{"code": o["code"], "text": item.option_text(o["code"])} for o in item.options],
-            **panel.get(item.code, {"feedback": [], "rationales": []})})
+            **panel.get(item.code, {"feedback": [], "rationales": [], "note": ""})})
     return questions
 
 

@@ -99,18 +99,23 @@ class StudyDetail(StudyView):
         return Response(self._body())
 
     @extend_schema(request=StudyUpdateSerializer, responses={200: StudySerializer, **WRITE_ERRORS},
-                   description="Change the study's title and description (English and Russian) "
-                               "or its experts' link lifetime; fields left out keep their value.")
+                   description="Change the study's title and description (English and Russian), "
+                               "its experts' link lifetime or min_cell; fields left out keep "
+                               "their value.")
     def patch(self, request, slug):
         data = StudyUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         days = changes.pop("link_lifetime_days", None)
-        with transaction.atomic():  # both changes or neither
+        min_cell = changes.pop("min_cell", None)
+        with transaction.atomic():  # every change or none
             if days is not None and (days != self.study.link_lifetime_days or not changes):
                 self.study = panel_services.study_link_lifetime_set(
                     study=self.study, days=days, actor=request.user)
-            if changes:
+            if min_cell is not None and (min_cell != self.study.min_cell or not changes):
+                self.study = structure.study_min_cell_set(study=self.study, min_cell=min_cell,
+                                                          actor=request.user)
+            if changes or (days is None and min_cell is None):
                 values = {f: getattr(self.study, f) for f in structure.STUDY_FIELDS} | changes
                 self.study = structure.study_update(study=self.study, actor=request.user, **values)
         return Response(self._body())

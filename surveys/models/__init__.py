@@ -4,7 +4,10 @@ Writes go through surveys.services, reads through surveys.selectors; models hold
 beyond small display helpers.
 """
 
+import secrets
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +43,8 @@ class Study(models.Model):
     mode = models.CharField(
         max_length=10, choices=Mode, default=Mode.CLASSIC,
         help_text=_("Real-Time: one live round that experts revisit any time, with statistics "
-                    "refreshed after every submission and dated snapshots taken by the organizer."),
+                    "refreshed in batches of new submissions and dated snapshots taken by the "
+                    "organizer."),
     )
     answer_before_feedback = models.BooleanField(
         default=False,
@@ -52,6 +56,17 @@ class Study(models.Model):
         help_text=_("Days the experts' personal links keep working after the last round "
                     "closes; while a round is open they always work."),
     )
+    min_cell = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Experts see no figure or argument on an item until at least this many "
+                    "experts have answered it; Real-Time figures change after this many new "
+                    "submissions."),
+    )
+    # A random key of the study's own (never shown, never exported): with SECRET_KEY it keys
+    # the order of the panel's arguments and the keys the expert's browser stores drafts
+    # under, so neither can be computed from anything an expert sees, even on the embedded
+    # default whose SECRET_KEY is public.
+    feedback_key = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -381,9 +396,11 @@ from surveys.models.aggregation import (  # noqa: E402
     Aggregate,
     AggregationChunk,
     AggregationRun,
+    LiveArguments,
     Verdict,
 )
 
-__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert", "ExpertLink",
-           "ExpertiseRating", "Item", "Rationale", "Response", "ResponseRevision", "Round",
+__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert",
+           "ExpertLink", "ExpertiseRating", "Item", "LiveArguments", "Rationale", "Response",
+           "ResponseRevision", "Round",
            "StakeholderGroup", "Study", "StudyMember", "Theme", "Verdict"]

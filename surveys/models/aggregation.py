@@ -106,6 +106,19 @@ class AggregationRun(models.Model):
         return f"round {self.round_id} v{self.version} {self.kind} {self.status}"
 
 
+class LiveArguments(models.Model):
+    """The panel's arguments a live run published with its figures (per item id: rationale id,
+    author id, values, text): experts read these until the next run, never the rationales as
+    they stand this second. A table of its own, so reading a run never loads them."""
+
+    run = models.OneToOneField(AggregationRun, on_delete=models.CASCADE,
+                               related_name="live_arguments")
+    arguments = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"arguments of run {self.run_id}"
+
+
 class AggregationChunk(models.Model):
     """A part of a chunked run: some items' rows, or (items null) the round-wide statistics."""
 

@@ -126,6 +126,9 @@ def study_file_check(data: Any) -> list[str]:
         c.add("default_language", "expected en or ru")
     if data.get("mode", "classic") not in {"classic", "realtime"}:
         c.add("mode", "expected classic or realtime")
+    min_cell = data.get("min_cell", 3)
+    if type(min_cell) is not int or not 1 <= min_cell <= 50:
+        c.add("min_cell", "expected a whole number from 1 to 50")
     groups: set[str] = set()
     raw_groups = data.get("stakeholder_groups")
     if not isinstance(raw_groups, list) or not raw_groups:
@@ -238,6 +241,7 @@ def study_load(*, data: dict, actor=None) -> Study:
             "default_language": data.get("default_language", "en"),
             "answer_before_feedback": bool(data.get("answer_before_feedback", False)),
             "mode": data.get("mode", "classic"),
+            "min_cell": data.get("min_cell", 3),
         },
     )
     for position, group in enumerate(data["stakeholder_groups"]):

@@ -25,6 +25,7 @@ from surveys.selectors import (
 )
 from surveys.services.panel import LinkStatus, expert_link_status, expert_set_language
 from surveys.services.responses import questionnaire_save
+from surveys.unlinkable import store_key
 
 SESSION_KEY = "expert_id"
 # The expert's access generation when the session was opened: a revocation raises it, and the
@@ -138,6 +139,7 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
           response=UNREAD):
     context = questionnaire_context(expert, round_, errors=errors, response=response)
     context |= {"expert": expert, "study": expert.study, "message": message,
+                "store_key": store_key(expert, round_) if round_ is not None else "",
                 "confirm": confirm and context["is_open"], "levels": range(1, 6)}
     return render(request, "surveys/questionnaire.html", context, status=status)
 

@@ -45,6 +45,11 @@ def rich_study(study, owner, organizer, analyst, alice, bob, settings,
         round_close(round_=round_1, actor=organizer)
     round_open(round_=round_create(study=study, actor=organizer))
     expert_withdraw(expert=carl, actor=organizer)
+    # The arguments a Real-Time run publishes (this study is classic: one made by hand).
+    from surveys.feedback import arguments_read
+    from surveys.models import LiveArguments
+    LiveArguments.objects.create(run=round_1.aggregation_runs.get(),
+                                 arguments={str(k): v for k, v in arguments_read(round_1).items()})
     return study
 
 

@@ -76,7 +76,7 @@ def test_a_real_time_study_takes_snapshots_through_the_api(api, organizer):
     from surveys.services.studies import study_load
     from tests.conftest import small_study_data
 
-    study = study_load(data={**small_study_data(slug="live"), "mode": "realtime"})
+    study = study_load(data={**small_study_data(slug="live"), "mode": "realtime", "min_cell": 1})
     member_add(study=study, user=organizer, role="organizer")
     round_open(round_=round_create(study=study))
     headers = bearer(organizer)

@@ -23,6 +23,7 @@ PARITY = {
              ("patch", P + "members/{id}/")],
     "member_remove": [("delete", P + "members/{id}/")],
     "study_edit": [("patch", P)],
+    "study_min_cell": [("patch", P)],
     "group_save": [("post", P + "groups/")],
     "group_rename": [("patch", P + "groups/{code}/")],
     "group_delete": [("delete", P + "groups/{code}/")],

@@ -98,7 +98,7 @@ def three_rounds(study, organizer):
 
 @pytest.fixture
 def realtime(db, organizer):
-    data = small_study_data("live") | {"mode": "realtime"}
+    data = small_study_data("live") | {"mode": "realtime", "min_cell": 1}
     study = study_load(data=data)
     from surveys.services.panel import member_add
 

@@ -200,6 +200,9 @@ def test_the_questionnaire_works_without_javascript(browser, live_server, round1
 
 
 def _round_two(round1, alice, bob):
+    # Two experts' feedback shown: these tests are about how it shows, not when (see
+    # tests/surveys/test_feedback_cells.py for the smallest cell).
+    type(round1.study).objects.filter(pk=round1.study_id).update(min_cell=1)
     response_submit(expert=alice, round_=round1, answers={"agree": ItemAnswer(
         values={"": 2}, rationale="<script>alert('rationale')</script>"),
         "prob": ItemAnswer(values={"": 20})})

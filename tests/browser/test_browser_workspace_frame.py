@@ -33,7 +33,7 @@ def test_owner_renames_deletes_gives_a_role_and_takes_a_snapshot(
         browser, live_server, celery_worker):  # noqa: F811
     owner = get_user_model().objects.create_user(username="wendy", password="wendy-pw-123")
     get_user_model().objects.create_user(username="carl", password="carl-pw-123")
-    study = study_load(data=small_study_data("frame") | {"mode": "realtime"})
+    study = study_load(data=small_study_data("frame") | {"mode": "realtime", "min_cell": 1})
     member_add(study=study, user=owner, role="owner")
     Theme.objects.create(study=study, code="spare", title_en="Spare", title_ru="Запас",
                          position=2)

@@ -16,7 +16,7 @@ from tests.conftest import need_service, small_study_data, wait_for
 
 
 def realtime_study(slug: str = "live") -> tuple[Study, Round]:
-    data = small_study_data(slug) | {"mode": "realtime"}
+    data = small_study_data(slug) | {"mode": "realtime", "min_cell": 1}
     study = study_load(data=data)
     return study, round_open(round_=round_create(study=study))
 

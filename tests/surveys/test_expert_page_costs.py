@@ -37,6 +37,7 @@ def _study_in_round_two(slug: str, n_items: int, capture):
     data["themes"] = [{"code": f"t{t}", "title": {"en": "T", "ru": "Т"}, "items": [
         {"code": f"i{t}-{k}", "kind": "agreement", "text": text} for k in range(n_items // 2)]}
         for t in range(2)]
+    data["min_cell"] = 1  # these tests measure costs; tests/surveys/test_feedback_cells.py cells
     study = study_load(data=data)
     round_ = round_open(round_=round_create(study=study))
     panel = [expert_create(study=study, name=f"E{k}", email=f"e{k}@example.org", group_code=g,

@@ -30,7 +30,7 @@ def live(organizer, analyst):
     round 1 four experts answered 'agree' with 1 2 4 4."""
     from surveys.services.panel import member_add
 
-    study = study_load(data=small_study_data("live") | {"mode": "realtime"})
+    study = study_load(data=small_study_data("live") | {"mode": "realtime", "min_cell": 1})
     member_add(study=study, user=organizer, role="organizer")
     member_add(study=study, user=analyst, role="analyst")
     register_rules(study, organizer, stability="distribution", stability_pct=30)

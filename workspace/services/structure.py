@@ -48,6 +48,29 @@ def study_update(*, study: Study, actor, title_en: str, title_ru: str, descripti
     return study
 
 
+MIN_CELL_RANGE = (1, 50)
+
+
+@transaction.atomic
+def study_min_cell_set(*, study: Study, min_cell: int, actor) -> Study:
+    """Change how many experts must have answered before experts see the panel's figures or
+    arguments on an item (and the size of a Real-Time batch)."""
+    low, high = MIN_CELL_RANGE
+    if type(min_cell) is not int or not low <= min_cell <= high:
+        raise ServiceError(_("Expected a whole number from %(low)s to %(high)s.")
+                           % {"low": low, "high": high},
+                           field_errors={"min_cell": _("From %(low)s to %(high)s.")
+                                         % {"low": low, "high": high}})
+    study = Study.objects.select_for_update().get(pk=study.pk)
+    if study.min_cell == min_cell:
+        raise ServiceError(_("Nothing changed."))
+    before, study.min_cell = study.min_cell, min_cell
+    study.save(update_fields=["min_cell"])
+    AuditEvent.objects.create(study=study, actor=actor, action="study_min_cell_set",
+                              detail={"before": before, "after": min_cell})
+    return study
+
+
 def _retitle(obj, *, texts: dict[str, str], limit: int, action: str, actor):
     """Store new bilingual texts on a locked row and audit them with before and after."""
     before = {name: getattr(obj, name) for name in texts}

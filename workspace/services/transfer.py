@@ -58,6 +58,7 @@ def study_data(study: Study) -> dict:
         "version": 1, "slug": study.slug, "title": {"en": study.title_en, "ru": study.title_ru},
         "source": study.source, "default_language": study.default_language,
         "answer_before_feedback": study.answer_before_feedback,
+        "min_cell": study.min_cell,
         "consensus": rule_in_force(study).registered_values(),
         "stakeholder_groups": [{"code": g.code, "name": {"en": g.name_en, "ru": g.name_ru}}
                                for g in study.groups.order_by("position")],

@@ -77,6 +77,7 @@ def builder_page(request, slug):
         "study": study, "themes": themes, "groups": list(study.groups.all()),
         "study_form": forms.StudyEditForm(prefix="study", initial={
             f: getattr(study, f) for f in structure.STUDY_FIELDS}),
+        "cell_form": forms.MinCellForm(prefix="cell", initial={"min_cell": study.min_cell}),
         "group_form": forms.GroupForm(), "theme_form": forms.ThemeForm(),
         "item_form": forms.ItemForm(themes=themes), "upload": forms.UploadForm(),
         "draft": study.rounds.filter(status=Round.Status.DRAFT).first()})
@@ -92,6 +93,21 @@ def group_save(request, slug):
     else:
         messages.error(request, _("The group needs a code and names in both languages."))
     return back("workspace:builder", slug, anchor="groups")
+
+
+@require_POST
+@login_required
+def study_min_cell(request, slug):
+    """How many answers experts' feedback waits for (the study's min_cell)."""
+    study = study_for_organizer(user=request.user, slug=slug)
+    form = forms.MinCellForm(request.POST, prefix="cell")
+    if not form.is_valid():
+        messages.error(request, _("Expected a whole number from %(low)s to %(high)s.")
+                       % {"low": 1, "high": 50})
+    elif run(request, structure.study_min_cell_set, study=study, actor=request.user,
+             **form.cleaned_data) is not None:
+        messages.success(request, _("The smallest number of answers shown to experts is saved."))
+    return back("workspace:builder", slug, anchor="min-cell")
 
 
 @require_POST
@@ -262,5 +278,6 @@ def preview(request, slug, number):
     expert = Expert(pk=0, study=study, name="", email="", language=request.LANGUAGE_CODE)
     context = questionnaire_context(expert, round_)
     context |= {"expert": expert, "study": study, "is_open": True, "preview": True,
-                "confirm": False, "levels": range(1, 6), "message": ""}
+                "confirm": False, "levels": range(1, 6), "message": "",
+                "store_key": "agora-preview"}
     return render(request, "workspace/preview.html", context)

@@ -1,9 +1,13 @@
 """Real-Time Delphi: live statistics on the open round, debounced, and dated snapshots.
 
 A Real-Time study has one open ("live") round that experts revisit at any time. After a
-submission commits, `live_schedule` creates a pending live run unless one is already waiting,
-and enqueues it with a countdown of LIVE_DEBOUNCE_SECONDS: every submission in that window
-joins the same recomputation, so a burst of 100 submissions costs a handful of recomputes.
+submission commits, `live_schedule` creates a pending live run once at least the study's
+`min_cell` experts have submitted (or revised) since the last live run was requested, and
+unless one is already waiting; it enqueues it with a countdown of LIVE_DEBOUNCE_SECONDS: every
+submission in that window joins the same recomputation, so a burst of 100 submissions costs a
+handful of recomputes. The batch is what keeps one submission from being pinned to a moment:
+the figures and the arguments experts see (the run's own copy of them) change only by k new
+submissions at a time.
 (On the embedded default, without a worker, the countdown cannot wait and each submission
 recomputes at once.) `live_snapshot` takes a dated snapshot: it closes the live round (its
 snapshot is then aggregated like any round, so stability is measured between snapshots) and
@@ -19,12 +23,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
+from surveys.feedback import arguments_read
 from surveys.models import (
     AggregationRun,
     Answer,
     AuditEvent,
+    LiveArguments,
     Rationale,
     Response,
+    ResponseRevision,
     Round,
     Study,
 )
@@ -46,21 +53,36 @@ def live_touch(*, round_: Round) -> None:
     transaction.on_commit(lambda: live_schedule(round_id=round_.pk))
 
 
-def live_schedule(*, round_id: int) -> AggregationRun | None:
-    """Create and enqueue a pending live run unless one is already waiting (the debounce)."""
+def live_schedule(*, round_id: int, batch: bool = True) -> AggregationRun | None:
+    """Create and enqueue a pending live run unless one is already waiting (the debounce) or,
+    with `batch`, fewer than the study's min_cell submissions came in since the last one."""
     from surveys.tasks import aggregate_live
 
     with transaction.atomic():
-        round_ = Round.objects.select_for_update().filter(pk=round_id).first()
+        round_ = Round.objects.select_for_update().select_related("study").filter(
+            pk=round_id).first()
         if round_ is None or round_.status != Round.Status.OPEN:
             return None
         if round_.aggregation_runs.filter(kind=Kind.LIVE, status=Status.PENDING).exists():
+            return None
+        if batch and _new_submissions(round_) < round_.study.min_cell:
             return None
         version = (round_.aggregation_runs.aggregate(v=Max("version"))["v"] or 0) + 1
         run = AggregationRun.objects.create(round=round_, version=version, kind=Kind.LIVE)
         countdown = settings.LIVE_DEBOUNCE_SECONDS
         transaction.on_commit(lambda: aggregate_live.apply_async((run.pk,), countdown=countdown))
     return run
+
+
+def _new_submissions(round_: Round) -> int:
+    """How many experts submitted or revised since the last live run was requested (experts,
+    not revisions: one expert revising three times must not publish a colleague's answer)."""
+    last = (round_.aggregation_runs.filter(kind=Kind.LIVE).exclude(status=Status.FAILED)
+            .order_by("-version").values_list("requested_at", flat=True).first())
+    revisions = ResponseRevision.objects.filter(response__round=round_)
+    if last is not None:
+        revisions = revisions.filter(created_at__gt=last)
+    return revisions.values("response_id").distinct().count()
 
 
 def live_recompute(*, run_id: int) -> int:
@@ -71,6 +93,11 @@ def live_recompute(*, run_id: int) -> int:
         return 0
     run = AggregationRun.objects.select_related("round__study").get(pk=run_id)
     try:
+        # Stored before the figures are published (read before the answers, so none appears
+        # without the figures it counts in): a done run always has its arguments.
+        arguments = arguments_read(run.round)
+        LiveArguments.objects.update_or_create(
+            run=run, defaults={"arguments": {str(k): v for k, v in arguments.items()}})
         return snapshot_write(run=run, rows=compute(run=run, round_=run.round))
     except Exception as error:
         run_fail(run=run, error=error)
@@ -100,7 +127,9 @@ def live_snapshot(*, study: Study, actor=None) -> Round:
     aggregation_request(round_=live, actor=actor)
     AuditEvent.objects.create(study=study, actor=actor, action="live_snapshot", detail={
         "round": live.number, "next": nxt.number, "at": now.isoformat()})
-    transaction.on_commit(lambda: live_schedule(round_id=nxt.pk))
+    # The new live round starts from the snapshot's answers, which the snapshot publishes in
+    # full anyway: no batch to wait for.
+    transaction.on_commit(lambda: live_schedule(round_id=nxt.pk, batch=False))
     return nxt
 
 
