@@ -1,5 +1,7 @@
 """The expert's pages: the invitation link, the questionnaire, autosave and the language."""
 
+import re
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -24,6 +26,7 @@ from surveys.services.panel import expert_for_token, expert_set_language
 from surveys.services.responses import questionnaire_save
 
 SESSION_KEY = "expert_id"
+VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts "²"
 
 
 def _with_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -84,7 +87,12 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
 
 def _save(request, expert, round_, *, submit: bool, items, answers=None, response=None):
     """Parse the posted fields (unless parsed already) and call the service; returns (the
-    response, 200) or (a dict of errors, the status)."""
+    response, 200) or (a dict of errors, the status). A post without a valid version is
+    refused before anything is read or saved: the "changed elsewhere" check cannot be skipped."""
+    version = request.POST.get("version", "")
+    if not VERSION.fullmatch(version):
+        return {"__all__": _("This page's version is missing or not a number, so nothing was "
+                             "saved. Reload the page and try again.")}, 400
     errors = {}
     if answers is None:
         answers, errors = parse_answers(request.POST, items)
@@ -94,11 +102,10 @@ def _save(request, expert, round_, *, submit: bool, items, answers=None, respons
         errors |= expertise_errors
     if errors:
         return errors, 400
-    version = request.POST.get("version", "")
     try:
         response = questionnaire_save(
             expert=expert, round_=round_, answers=answers, expertise=levels, submit=submit,
-            expected_version=int(version) if version.isdigit() else None, items=items,
+            expected_version=int(version), items=items,
             response=response)
     except ServiceError as exc:
         return {"__all__": exc.message, **exc.field_errors}, exc.status
