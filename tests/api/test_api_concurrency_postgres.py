@@ -23,7 +23,8 @@ def _race(headers: dict, key: str, n: int = 20) -> list[tuple[int, str, bytes]]:
         try:
             barrier.wait()
             answer = APIClient().post("/api/v1/me/response/submit/",
-                                      {"answers": {"agree": {"values": {"": 4}}}}, format="json",
+                                      {"answers": {"agree": {"values": {"": 4}}}, "version": 0},
+                                      format="json",
                                       HTTP_IDEMPOTENCY_KEY=key, **headers)
             outcomes.append((answer.status_code, answer.get("Idempotent-Replayed", ""),
                              answer.content))

@@ -27,7 +27,9 @@ def alias_bomb() -> bytes:
              "stakeholder_groups: [{code: RU, name: {en: R, ru: R}}]",
              'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{k}: &a{k} [{', '.join([f'*a{k - 1}'] * 10)}]" for k in range(1, 7)]
-    lines.append("themes: [{code: t, title: {en: T, ru: T}, items: *a6}]")
+    # The checker's message quotes a bad value: here, all million of them (the attack's 167 MB).
+    lines.append("themes: [{code: t, title: {en: T, ru: T}, items: [{code: x, kind: numeric, "
+                 "text: {en: X, ru: X}, min: *a6, max: 1}]}]")
     text = "\n".join(lines) + "\n"
     return (text + "#" * (12_000 - len(text)) + "\n").encode()
 
@@ -67,6 +69,7 @@ def test_the_api_refuses_a_hostile_study_file_quickly_with_a_short_list(organize
         "/api/v1/study-imports/", {"content": content, "apply": True}, format="json",
         **headers))
     assert answer.status_code == 400, answer.content[:300]
+    assert len(answer.content) < 20_000
     problems = answer.json()["errors"]["study_file"]
     assert 1 <= len(problems) <= MAX_PROBLEMS + 1
     assert seconds < 1, f"{seconds:.2f} s"
@@ -80,7 +83,7 @@ def test_the_import_page_refuses_a_hostile_study_file_quickly_on_its_own_page(cl
     client.get("/studio/")  # a running server has loaded its code already
     page, seconds = timed(lambda: client.post("/studio/import/", {
         "content": make().decode(), "confirm": "1"}))
-    assert page.status_code == 400
+    assert page.status_code == 400 and len(page.content) < 50_000
     assert "nothing was changed" in page.content.decode()
     assert page.content.decode().count("<li><code>") <= MAX_PROBLEMS + 1
     assert seconds < 1, f"{seconds:.2f} s"
@@ -96,6 +99,7 @@ def test_load_study_refuses_a_hostile_study_file_quickly(tmp_path, organizer, ma
         call_command("load_study", str(path), actor=organizer.username, stdout=StringIO())
     assert time.perf_counter() - started < 1
     assert str(refused.value).count("\n  - ") <= MAX_PROBLEMS + 1
+    assert len(str(refused.value)) < 20_000
     assert not Study.objects.filter(slug__in=["bomb", "huge"]).exists()
 
 
@@ -104,6 +108,7 @@ def test_the_check_stays_small_in_time_and_memory(make):
     content = make()
     report, _seconds, peak = traced(lambda: transfer.study_yaml_check(content=content))
     assert report.problems and len(report.problems) <= MAX_PROBLEMS + 1
+    assert sum(map(len, report.problems)) < 20_000
     assert peak < 20_000_000, f"{peak / 1e6:.1f} MB"
 
 
