@@ -173,3 +173,15 @@ def test_a_long_error_list_is_cut_to_50_with_a_count_of_the_rest():
 def test_a_clean_study_file_still_loads():
     content = yaml.safe_dump(small_study_data("clean"), allow_unicode=True).encode()
     assert transfer.study_yaml_check(content=content).problems == []
+
+
+def test_the_study_endpoints_refuse_a_study_over_the_limits_before_writing_it_out(organizer):
+    data = yaml.safe_load(huge_study(5_000))
+    headers, api = bearer(organizer), APIClient()
+    api.get("/api/v1/studies/", **headers)
+    answer, seconds = timed(lambda: api.post("/api/v1/studies/", data, format="json", **headers))
+    assert answer.status_code == 400
+    assert answer.json()["errors"]["study_file"] == [
+        "themes: more than 1,000 items in the study (the limit)"]
+    assert seconds < 1, f"{seconds:.2f} s"
+    assert not Study.objects.filter(slug="huge").exists()
