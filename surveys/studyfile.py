@@ -101,7 +101,9 @@ class _Scan:
         if not self.stack:
             return
         top = self.stack[-1]
-        if top[0]:
+        if top[0] and top[1]:  # a key that is itself a list or mapping (no study file has one)
+            top[1], top[2] = False, None
+        elif top[0]:
             top[1] = True
         else:
             top[2] += 1
