@@ -185,3 +185,8 @@ def test_the_study_endpoints_refuse_a_study_over_the_limits_before_writing_it_ou
         "themes: more than 1,000 items in the study (the limit)"]
     assert seconds < 1, f"{seconds:.2f} s"
     assert not Study.objects.filter(slug="huge").exists()
+
+
+def test_deep_nesting_is_refused_before_it_is_built():
+    report = transfer.study_yaml_check(content=b"[" * 5_000 + b"]" * 5_000)
+    assert report.problems == ["line 1, column 13: nested deeper than a study file can be"]
