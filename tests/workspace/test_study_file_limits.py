@@ -188,5 +188,8 @@ def test_the_study_endpoints_refuse_a_study_over_the_limits_before_writing_it_ou
 
 
 def test_deep_nesting_is_refused_before_it_is_built():
-    report = transfer.study_yaml_check(content=b"[" * 5_000 + b"]" * 5_000)
+    report = transfer.study_yaml_check(content=b"[" * 20 + b"]" * 20)
     assert report.problems == ["line 1, column 13: nested deeper than a study file can be"]
+    deeper = transfer.study_yaml_check(content=b"[" * 5_000 + b"]" * 5_000)  # libyaml's own stop
+    assert deeper.problems == [
+        "line 1, column 1001: not valid YAML (exceeded maximum nesting depth)"]
