@@ -24,5 +24,7 @@ class StudyFileError(ServiceError):
     """A study file with problems; `problems` lists each with its location."""
 
     def __init__(self, problems: list[str]):
+        from surveys.studyfile import problems_bounded
+
         super().__init__(f"{len(problems)} problem(s) in the study file")
-        self.problems = problems
+        self.problems = problems_bounded(problems)  # an error list is bounded, whatever its source

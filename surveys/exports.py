@@ -19,11 +19,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from surveys.figures import rule_in_force
-from surveys.models import Aggregate, Answer, ExpertiseRating, Item, Rationale, Response, Round, Study
+from surveys.models import (
+    Aggregate,
+    Answer,
+    ExpertiseRating,
+    Item,
+    PreFeedbackAnswer,
+    Rationale,
+    Response,
+    Round,
+    Study,
+)
 from surveys.pseudonyms import pseudonym_map
 
 LONG_COLUMNS = ["expert", "group", "round", "item", "dimension", "kind", "value", "no_opinion",
-                "rationale"]
+                "rationale", "pre_feedback_value"]
 TEXT_COLUMNS = ["expert", "group", "round", "item", "type", "text"]
 # OWASP: a cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -88,8 +98,9 @@ def export_long(study: Study) -> pd.DataFrame:
     """Every submitted numeric answer of the study, one row per answer (the analysis long format).
 
     value is NaN for "no opinion" (no_opinion is then 1); rationale is the expert's argument for
-    the item in that round, repeated on each of the item's rows. Open-text items are in
-    export_texts.
+    the item in that round, repeated on each of the item's rows; pre_feedback_value is, in an
+    "answer before you see the group" study, the first value the expert gave before the item's
+    feedback opened (NaN otherwise). Open-text items are in export_texts.
     """
     names = _pseudonyms(study)
     rows = Answer.objects.filter(**_submitted(study)).exclude(item__kind=Item.Kind.OPEN).values_list(
@@ -98,16 +109,18 @@ def export_long(study: Study) -> pd.DataFrame:
         "no_opinion")
     rationales = dict(((r, i), t) for r, i, t in Rationale.objects.filter(**_submitted(study))
                       .values_list("response_id", "item_id", "text"))
+    before = {(r, i, d): v for r, i, d, v in PreFeedbackAnswer.objects.filter(
+        **_submitted(study)).values_list("response_id", "item_id", "dimension", "value")}
     records = [
         (names[expert], group, number, code, dimension, kind,
          math.nan if no_opinion or value is None else float(value), int(no_opinion),
-         rationales.get((response, item), ""))
+         rationales.get((response, item), ""), before.get((response, item, dimension), math.nan))
         for response, expert, group, number, item, code, dimension, kind, value, no_opinion in rows
     ]
     frame = pd.DataFrame(records, columns=LONG_COLUMNS)
     frame = frame.astype({"expert": str, "group": str, "round": "int64", "item": str,
                           "dimension": str, "kind": str, "value": "float64", "no_opinion": "int64",
-                          "rationale": str})
+                          "rationale": str, "pre_feedback_value": "float64"})
     return _sorted(frame, study, ["dimension", "expert"])
 
 

@@ -112,6 +112,14 @@ class Saved:
     def answered(self, item: Item) -> bool:
         return item.pk in self.values or item.pk in self.no_opinion
 
+    def rated(self, item: Item) -> bool:
+        """A value (or an open answer's text) is saved, not "no opinion": with "answer before
+        you see the group" only this opens the item's feedback."""
+        if item.pk in self.no_opinion:
+            return False
+        return any(v is not None for v in self.values.get(item.pk, {}).values()) or bool(
+            self.texts.get(item.pk))
+
 
 def _item_view(item: Item, saved: Saved, feedback: Feedback, expert: Expert, round_: Round,
                gated: bool, shuffle: bool) -> ItemView:
@@ -138,7 +146,7 @@ def _item_view(item: Item, saved: Saved, feedback: Feedback, expert: Expert, rou
                     rationale=saved.whys.get(item.pk, ""), text=saved.texts.get(item.pk, ""),
                     rationales=shown, arguments=count, answered=answered,
                     withheld=feedback.min_cell if item.pk in feedback.withheld else 0)
-    view.has_feedback = any(p.feedback for p in parts) and (answered or not gated)
+    view.has_feedback = any(p.feedback for p in parts) and (not gated or saved.rated(item))
     return view
 
 

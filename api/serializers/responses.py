@@ -16,8 +16,9 @@ class AnswerInputSerializer(serializers.Serializer):
 
 class ResponseInputSerializer(serializers.Serializer):
     version = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0,
-        help_text="The version you last read; a stale version gets 409 and changes nothing.")
+        min_value=0, max_value=2**31 - 1,
+        help_text="Required: the version you last read (0 before your first save); a stale "
+                  "version gets 409, a missing or malformed one 400, and neither changes anything.")
     answers = serializers.DictField(child=AnswerInputSerializer(), required=False,
                                     help_text="Item code to answer; items left out keep theirs.")
     expertise = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5),

@@ -125,7 +125,7 @@ class _MeView(GenericAPIView):
         return questionnaire_save(
             expert=self.expert, round_=round_, answers=data.item_answers(), submit=submit,
             expertise={themes[c]: v for c, v in levels.items()},
-            expected_version=data.validated_data.get("version"))
+            expected_version=data.validated_data["version"])
 
 
 class Me(_MeView):

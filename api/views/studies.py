@@ -26,8 +26,9 @@ from api.serializers.studies import (
 )
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from api.views.builder import ItemWrite, item_save
-from surveys.errors import ServiceError
+from surveys.errors import ServiceError, StudyFileError
 from surveys.models import Item, StakeholderGroup, Study, StudyMember, Theme
+from surveys.studyfile import study_size_problems
 from workspace.services import builder, structure, transfer
 from workspace.services import panel as panel_services
 
@@ -39,7 +40,11 @@ class StudyFilter(filters.FilterSet):
 
 
 def as_study_file(data) -> bytes:
-    """A study file sent as JSON, as the file the workspace's import reads (JSON is YAML)."""
+    """A study file sent as JSON, as the file the workspace's import reads (JSON is YAML);
+    one over the size limits is refused before it is written out."""
+    problems = study_size_problems(data) if isinstance(data, dict) else []
+    if problems:
+        raise StudyFileError(problems)
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
 
 

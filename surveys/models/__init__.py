@@ -355,6 +355,25 @@ class Rationale(models.Model):
         return self.text[:60]
 
 
+class PreFeedbackAnswer(models.Model):
+    """The first rated answer (not "no opinion") an expert saved to an item in a round of an
+    "answer before you see the group" study: the answer given before its feedback opened.
+    Written once and never changed, so analysts can measure how the feedback moved answers."""
+
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="pre_feedback")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    dimension = models.CharField(max_length=50, blank=True, default="")
+    value = models.FloatField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["response", "item", "dimension"],
+                                               name="uniq_pre_feedback_answer")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}{'.' + self.dimension if self.dimension else ''} = {self.value}"
+
+
 class ResponseRevision(models.Model):
     """A copy of a submitted response as it stood after a submit or a later change."""
 
@@ -401,6 +420,6 @@ from surveys.models.aggregation import (  # noqa: E402
 )
 
 __all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert",
-           "ExpertLink", "ExpertiseRating", "Item", "LiveArguments", "Rationale", "Response",
-           "ResponseRevision", "Round",
+           "ExpertLink", "ExpertiseRating", "Item", "LiveArguments", "PreFeedbackAnswer",
+           "Rationale", "Response", "ResponseRevision", "Round",
            "StakeholderGroup", "Study", "StudyMember", "Theme", "Verdict"]

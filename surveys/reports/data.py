@@ -12,7 +12,17 @@ from dataclasses import dataclass, field
 
 from analysis.descriptive import boxes
 from surveys.figures import participation, participation_total, round_figures, verdict_counts
-from surveys.models import Aggregate, Answer, Item, Rationale, Response, Round, Study, Verdict
+from surveys.models import (
+    Aggregate,
+    Answer,
+    Item,
+    PreFeedbackAnswer,
+    Rationale,
+    Response,
+    Round,
+    Study,
+    Verdict,
+)
 
 AGREE_MIN, DISAGREE_MAX = boxes(1, 5)  # the agreement scale's top and bottom boxes
 
@@ -69,7 +79,21 @@ def methods_summary(study: Study, round_: Round) -> dict:
     for r in study.rounds.filter(number__lte=round_.number).order_by("number"):
         rounds.append({"round": r, "items": r.items.count(), **participation_total(r),
                        "counts": verdict_counts(r)})
-    return {"rounds": rounds}
+    return {"rounds": rounds, "anchoring": pre_feedback_changes(round_)
+            if study.answer_before_feedback else None}
+
+
+def pre_feedback_changes(round_: Round) -> dict[str, int]:
+    """Of the answers kept as given before the feedback opened (submitted responses of the
+    round), how many the expert changed afterwards: the submitted answer differs or is gone."""
+    submitted = {"response__round": round_, "response__status": Response.Status.SUBMITTED}
+    final = {(r, i, d): None if no_opinion else v for r, i, d, v, no_opinion in
+             Answer.objects.filter(**submitted).values_list("response_id", "item_id",
+                                                            "dimension", "value", "no_opinion")}
+    before = PreFeedbackAnswer.objects.filter(**submitted).values_list(
+        "response_id", "item_id", "dimension", "value")
+    changed = sum(final.get((r, i, d)) != v for r, i, d, v in before)
+    return {"changed": changed, "total": len(before)}
 
 
 def convergence_rows(study: Study, round_: Round, items: dict[str, Item]) -> list[dict]:

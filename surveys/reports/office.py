@@ -21,6 +21,8 @@ from surveys.models import Item, Study
 
 NO_OPINION_TEXT = "no opinion"
 NO_OPINION_CODE = -9.0
+PRE_FEEDBACK_COLUMNS = ["expert", "group", "round", "item", "dimension", "pre_feedback_value",
+                        "value"]
 CODEBOOK_COLUMNS = ["column", "item", "dimension", "kind", "theme", "text_en", "text_ru", "values"]
 SPSS_NAME_MAX = 64
 SPSS_LABEL_MAX = 250
@@ -94,6 +96,9 @@ def workbook_rows(study: Study) -> dict[str, list[list]]:
           _values_text(i, d)) for i, d in columns], columns=CODEBOOK_COLUMNS)
     sheets["Codebook"] = _rows(neutralize_frame(codebook))
     sheets["Texts"] = _rows(neutralize_frame(export_texts(study)))
+    before = long.loc[long["pre_feedback_value"].notna(), PRE_FEEDBACK_COLUMNS]
+    if not before.empty:  # "answer before you see the group": each first answer beside the last
+        sheets["Pre-feedback"] = _rows(neutralize_frame(before))
     rules = rules_rows(study)
     if rules:
         sheets["Rules"] = rules
@@ -201,8 +206,21 @@ def sav_frame(study: Study) -> tuple[pd.DataFrame, dict, dict, dict]:
         scale = scale_labels(items[code], dimension)
         value_labels[name] = {float(k): v for k, v in scale.items()} | {NO_OPINION_CODE: "No opinion"}
     wide.columns = ["group", *names]
-    table = wide.reset_index().astype({"expert": str, "group": str})
     missing = {name: [NO_OPINION_CODE] for name in names}
+    # "Answer before you see the group": each first answer as a variable of its own, `..._pre`.
+    have = set(numeric.loc[numeric["pre_feedback_value"].notna(), "key"])
+    pre_keys = [k for k in keys if k in have]
+    if pre_keys:
+        pre = _wide(numeric, "pre_feedback_value", pre_keys).drop(columns="group")
+        pre.columns = [spss_name(f"r{r}_{c}" + (f"_{d}" if d else "") + "_pre", taken)
+                       for r, c, d in pre_keys]
+        for (round_, code, dimension), name in zip(pre_keys, pre.columns, strict=True):
+            text = f"Round {round_}, {column_label(code, dimension)}, before the feedback"
+            labels[name] = text[:SPSS_LABEL_MAX]
+            value_labels[name] = {float(k): v for k, v in scale_labels(items[code], dimension)
+                                  .items()}
+        wide = wide.join(pre)
+    table = wide.reset_index().astype({"expert": str, "group": str})
     return table, labels, value_labels, missing
 
 

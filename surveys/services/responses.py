@@ -15,7 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
-from surveys.models import Answer, Expert, Item, Rationale, Response, ResponseRevision, Round
+from surveys.models import (
+    Answer,
+    Expert,
+    Item,
+    PreFeedbackAnswer,
+    Rationale,
+    Response,
+    ResponseRevision,
+    Round,
+)
 from surveys.services.aggregation.live import live_touch
 from surveys.services.bulk import rows_insert
 
@@ -195,7 +204,27 @@ def _answers_store(
                                             text=answer.rationale.strip()))
         rows_insert(Answer, rows)
         rows_insert(Rationale, rationales)
+        if expert.study.answer_before_feedback:
+            _pre_feedback_keep(response, rows)
     return response
+
+
+def _pre_feedback_keep(response: Response, rows: list[Answer]) -> None:
+    """Keep the first rated answer of each item as the answer given before its feedback
+    opened ("no opinion" opens nothing and is not kept); later saves never change it. The
+    response's row is locked, so two saves cannot both find an item without one."""
+    rated = {(row.item_id, row.dimension): row.value for row in rows
+             if row.value is not None and not row.no_opinion}
+    if not rated:
+        return
+    kept = set(PreFeedbackAnswer.objects.filter(
+        response=response, item_id__in={item for item, _key in rated}).values_list(
+        "item_id", flat=True))
+    now = timezone.now()
+    rows_insert(PreFeedbackAnswer, [
+        PreFeedbackAnswer(response=response, item_id=item, dimension=key, value=value,
+                          created_at=now)
+        for (item, key), value in rated.items() if item not in kept and value is not None])
 
 
 def response_save_draft(

@@ -4,11 +4,17 @@ import re
 from pathlib import Path
 from typing import Any, TypeGuard
 
-import yaml
 from django.db import transaction
 
 from surveys.errors import StudyFileError
 from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
+from surveys.studyfile import (
+    MAX_DESCRIPTION,
+    MAX_TEXT,
+    problems_bounded,
+    study_size_problems,
+    study_yaml_load,
+)
 from workspace.models import ConsensusRule
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
@@ -40,9 +46,12 @@ class _Checker:
         if not isinstance(value, dict):
             self.add(f"{where}.{key}", "expected a mapping with 'en' and 'ru' texts")
             return
+        limit = MAX_DESCRIPTION if key == "description" else MAX_TEXT
         for lang in LANGS:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 self.add(f"{where}.{key}.{lang}", "missing or empty text")
+            elif len(value[lang]) > limit:
+                self.add(f"{where}.{key}.{lang}", f"longer than {limit:,} characters")
 
     def number(self, value: Any, where: str) -> TypeGuard[int | float]:
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -96,10 +105,15 @@ def _check_item(c: _Checker, item: Any, where: str, groups: set[str], seen: set[
 
 
 def study_file_check(data: Any) -> list[str]:
-    """Return every problem in a parsed study file, each prefixed by its location."""
-    c = _Checker()
+    """Return the problems in a parsed study file, each prefixed by its location: counts over
+    their limits alone if there are any, else every problem (at most MAX_PROBLEMS listed)."""
     if not isinstance(data, dict):
         return ["(top): expected a mapping"]
+    return study_size_problems(data) or problems_bounded(_file_problems(data))
+
+
+def _file_problems(data: dict) -> list[str]:
+    c = _Checker()
     if data.get("version") != 1:
         c.add("version", "expected 1")
     if not isinstance(data.get("slug"), str) or not CODE.match(data["slug"]):
@@ -169,13 +183,9 @@ def study_file_check(data: Any) -> list[str]:
 def study_file_read(path: str | Path) -> dict:
     """Parse a study file, raising StudyFileError that lists every problem."""
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = study_yaml_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise StudyFileError([f"{path}: cannot be read ({exc.strerror})"]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else str(path)
-        raise StudyFileError([f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
     problems = study_file_check(data)
     if problems:
         raise StudyFileError(problems)

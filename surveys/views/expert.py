@@ -1,6 +1,7 @@
 """The expert's pages: the invitation link, the questionnaire, autosave and the language."""
 
 import functools
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,6 +32,7 @@ SESSION_KEY = "expert_id"
 # The expert's access generation when the session was opened: a revocation raises it, and the
 # session ends at its next request.
 GENERATION_KEY = "expert_generation"
+VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts "²"
 
 
 def _with_language(response: HttpResponse, language: str) -> HttpResponse:
@@ -146,7 +148,12 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
 
 def _save(request, expert, round_, *, submit: bool, items, answers=None, response=None):
     """Parse the posted fields (unless parsed already) and call the service; returns (the
-    response, 200) or (a dict of errors, the status)."""
+    response, 200) or (a dict of errors, the status). A post without a valid version is
+    refused before anything is read or saved: the "changed elsewhere" check cannot be skipped."""
+    version = request.POST.get("version", "")
+    if not VERSION.fullmatch(version):
+        return {"__all__": _("This page's version is missing or not a number, so nothing was "
+                             "saved. Reload the page and try again.")}, 400
     errors = {}
     if answers is None:
         answers, errors = parse_answers(request.POST, items)
@@ -156,11 +163,10 @@ def _save(request, expert, round_, *, submit: bool, items, answers=None, respons
         errors |= expertise_errors
     if errors:
         return errors, 400
-    version = request.POST.get("version", "")
     try:
         response = questionnaire_save(
             expert=expert, round_=round_, answers=answers, expertise=levels, submit=submit,
-            expected_version=int(version) if version.isdigit() else None, items=items,
+            expected_version=int(version), items=items,
             response=response)
     except ServiceError as exc:
         return {"__all__": exc.message, **exc.field_errors}, exc.status

@@ -141,8 +141,8 @@ def test_rationales_wait_for_ones_own_answer_when_the_study_asks_it(api, panel, 
     agree = next(i for i in api.get("/api/v1/me/", **headers).json()["items"]
                  if i["code"] == "agree")
     assert agree["rationales"] == [] and agree["feedback"] == []
-    api.put("/api/v1/me/response/", {"answers": {"agree": {"values": {"": 3}}}}, format="json",
-            **headers)
+    api.put("/api/v1/me/response/", {"answers": {"agree": {"values": {"": 3}}}, "version": 0},
+            format="json", **headers)
     agree = next(i for i in api.get("/api/v1/me/", **headers).json()["items"]
                  if i["code"] == "agree")
     assert sorted(r["text"] for r in agree["rationales"]) == ["Reason number 1",

@@ -15,7 +15,7 @@ from tests.api.conftest import invitation
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _race(headers: dict, key: str, n: int = 20) -> list[tuple[int, str, bytes]]:
+def _race(headers: dict, key: str, version: int, n: int = 20) -> list[tuple[int, str, bytes]]:
     barrier = threading.Barrier(n)
     outcomes: list[tuple[int, str, bytes]] = []
 
@@ -23,7 +23,8 @@ def _race(headers: dict, key: str, n: int = 20) -> list[tuple[int, str, bytes]]:
         try:
             barrier.wait()
             answer = APIClient().post("/api/v1/me/response/submit/",
-                                      {"answers": {"agree": {"values": {"": 4}}}}, format="json",
+                                      {"answers": {"agree": {"values": {"": 4}}}, "version": version},
+                                      format="json",
                                       HTTP_IDEMPOTENCY_KEY=key, **headers)
             outcomes.append((answer.status_code, answer.get("Idempotent-Replayed", ""),
                              answer.content))
@@ -45,7 +46,7 @@ def test_simultaneous_retries_of_one_submit_happen_once(round1, alice):
     headers = invitation(alice)
     started = time.monotonic()
     for attempt in range(REPEATS):
-        outcomes = _race(headers, f"submit-{attempt}")
+        outcomes = _race(headers, f"submit-{attempt}", attempt)  # each submit raises the version
         assert len(outcomes) == 20 and {status for status, _r, _b in outcomes} == {200}, outcomes
         assert sorted(replayed for _s, replayed, _b in outcomes) == ["false"] + ["true"] * 19
         assert len({json.dumps(json.loads(body), sort_keys=True) for _s, _r, body in outcomes}) == 1

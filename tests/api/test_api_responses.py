@@ -15,8 +15,9 @@ def as_alice(round1, alice):
     return invitation(alice)
 
 
-def answers(value: int, why: str = "") -> dict:
-    return {"answers": {"agree": {"values": {"": value}, "rationale": why}}}
+def answers(value: int, why: str = "", version: int = 0) -> dict:
+    """A payload as a client sends it: with the version it last read (0 before the first save)."""
+    return {"answers": {"agree": {"values": {"": value}, "rationale": why}}, "version": version}
 
 
 def test_an_expert_saves_a_draft_and_reads_it_back(api, as_alice):
@@ -39,8 +40,8 @@ def test_a_stale_draft_gets_409_and_changes_nothing(api, as_alice):
 
 
 def test_errors_name_each_field(api, as_alice):
-    bad = api.put(SAVE, {"answers": {"agree": {"values": {"": 9}}, "nope": {"values": {"": 1}}}},
-                  format="json", **as_alice)
+    bad = api.put(SAVE, {"answers": {"agree": {"values": {"": 9}}, "nope": {"values": {"": 1}}},
+                         "version": 0}, format="json", **as_alice)
     assert bad.status_code == 400
     assert set(bad.json()["errors"]) == {"agree", "nope"}
     assert "1 to 5" in bad.json()["errors"]["agree"][0]
@@ -93,8 +94,8 @@ def test_keys_are_per_expert(api, as_alice, bob):
 def test_a_revised_submit_keeps_every_earlier_revision(api, as_alice):
     api.post(SUBMIT, answers(4, "First thought."), format="json", HTTP_IDEMPOTENCY_KEY="a",
              **as_alice)
-    api.put(SAVE, answers(3, "Second thought."), format="json", **as_alice)
-    api.post(SUBMIT, answers(2, "Third thought."), format="json", HTTP_IDEMPOTENCY_KEY="b",
+    api.put(SAVE, answers(3, "Second thought.", version=1), format="json", **as_alice)
+    api.post(SUBMIT, answers(2, "Third thought.", version=2), format="json", HTTP_IDEMPOTENCY_KEY="b",
              **as_alice)
     history = api.get(HISTORY, **as_alice).json()
     assert [r["number"] for r in history] == [1, 2, 3]
@@ -106,7 +107,7 @@ def test_a_revised_submit_keeps_every_earlier_revision(api, as_alice):
 
 def test_drafts_before_the_first_submit_are_not_revisions(api, as_alice):
     api.put(SAVE, answers(3), format="json", **as_alice)
-    api.put(SAVE, answers(4), format="json", **as_alice)
+    api.put(SAVE, answers(4, version=1), format="json", **as_alice)
     assert api.get(HISTORY, **as_alice).json() == []
 
 
@@ -115,8 +116,9 @@ def test_nothing_changes_after_the_round_closes(api, as_alice, alice, round1):
 
     api.post(SUBMIT, answers(4), format="json", HTTP_IDEMPOTENCY_KEY="a", **as_alice)
     round_close(round_=round1)
-    late = api.post(SUBMIT, answers(1), format="json", HTTP_IDEMPOTENCY_KEY="b", **as_alice)
-    draft = api.put(SAVE, answers(1), format="json", **as_alice)
+    late = api.post(SUBMIT, answers(1, version=1), format="json", HTTP_IDEMPOTENCY_KEY="b",
+                    **as_alice)
+    draft = api.put(SAVE, answers(1, version=1), format="json", **as_alice)
     assert late.status_code == draft.status_code == 409
     assert "closed" in late.json()["detail"]
     assert alice.responses.get().answers.get().value == 4
@@ -129,8 +131,9 @@ def test_the_expert_pages_keep_the_history_too(client, alice, round1):
     from surveys.services.panel import expert_issue_token
 
     client.get(f"/e/{expert_issue_token(expert=alice)}/")
-    for value in (4, 2):
-        client.post("/q/", {"action": "submit", "confirm": "1", "a-agree": str(value)})
+    for version, value in enumerate((4, 2)):
+        client.post("/q/", {"action": "submit", "confirm": "1", "a-agree": str(value),
+                            "version": str(version)})
     revisions = ResponseRevision.objects.filter(response__expert=alice).order_by("number")
     assert [r.answers[0]["value"] for r in revisions] == [4, 2]
 

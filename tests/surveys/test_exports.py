@@ -91,7 +91,8 @@ def test_no_export_contains_a_name_an_email_or_an_expert_id(answered, alice, bob
 
 def test_csv_reads_back_equal_with_formulas_neutralized(answered):
     data = export_bytes(answered, "csv")
-    back = pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values={"value": [""]},
+    back = pd.read_csv(io.BytesIO(data), keep_default_na=False,
+                       na_values={"value": [""], "pre_feedback_value": [""]},
                        dtype={"dimension": str, "group": str, "rationale": str})
     expected = neutralize_frame(export_long(answered))
     pd.testing.assert_frame_equal(back, expected, check_dtype=False)

@@ -22,11 +22,11 @@ from surveys.services.studies import (
     study_file_check,
     study_load,
 )
+from surveys.studyfile import MAX_BYTES, MAX_ITEMS, problems_bounded, study_yaml_load
 from workspace.services.builder import item_data, item_locked, options_format, options_parse
 from workspace.services.members import member_grant
 from workspace.services.rules import rules_differ, rules_locked
 
-MAX_BYTES = 2_000_000
 CSV_COLUMNS = ("theme", "code", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
                "dimensions", "min", "max", "unit_en", "unit_ru", "options")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -77,14 +77,11 @@ def _parse_yaml(content: bytes) -> tuple[object, list[str]]:
     if len(content) > MAX_BYTES:
         return None, [_("(file): larger than 2 MB")]
     try:
-        return yaml.safe_load(content.decode("utf-8-sig")), []
+        return study_yaml_load(content.decode("utf-8-sig")), []
     except UnicodeDecodeError:
         return None, [_("(file): not UTF-8 text")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        return None, [f"{where}: " + _("not valid YAML (%(problem)s)") % {
-            "problem": getattr(exc, "problem", None) or exc}]
+    except StudyFileError as exc:  # anchors, aliases, over a limit, or not YAML
+        return None, exc.problems
 
 
 def _changes(report: ImportReport, study: Study | None) -> ImportReport:
@@ -139,7 +136,9 @@ def study_yaml_check(*, content: bytes, study: Study | None = None) -> ImportRep
     else:
         report.problems = _answered_item_changes(data)
     report.created = study is None
-    return _guard(report, study) if not report.problems else report
+    report = _guard(report, study) if not report.problems else report
+    report.problems = problems_bounded(report.problems)
+    return report
 
 
 @transaction.atomic
@@ -238,6 +237,10 @@ def items_csv_check(*, study: Study, content: bytes) -> ImportReport:
     checker, seen = _Checker(), set[str]()
     for index, raw in enumerate(reader):
         where = _("line %(n)s") % {"n": index + 2}
+        if index >= MAX_ITEMS:
+            report.problems.append(f"{where}: " + _(
+                "more than %(n)s items in the file (the limit)") % {"n": f"{MAX_ITEMS:,}"})
+            break
         row = {c: _uncell((raw.get(c) or "").strip()) for c in CSV_COLUMNS}
         if not any(row.values()):
             continue
@@ -255,7 +258,9 @@ def items_csv_check(*, study: Study, content: bytes) -> ImportReport:
         report.problems.append(_("The file has no items."))
     if not report.problems:
         report.problems = study_file_check(data) or _answered_item_changes(data)
-    return _guard(report, study) if not report.problems else report
+    report = _guard(report, study) if not report.problems else report
+    report.problems = problems_bounded(report.problems)
+    return report
 
 
 @transaction.atomic

@@ -1,9 +1,10 @@
 from pathlib import Path
 
-import yaml
 from django.core.management.base import BaseCommand, CommandError
 
+from surveys.errors import StudyFileError
 from surveys.models import Study
+from surveys.studyfile import MAX_BYTES, study_yaml_load
 from workspace.services.transfer import study_yaml_import
 
 from ._common import add_actor_argument, call, get_actor, get_user
@@ -11,9 +12,11 @@ from ._common import add_actor_argument, call, get_actor, get_user
 
 def file_slug(content: bytes) -> str:
     """The slug the study file names, if it can be read (the import reports any problem)."""
+    if len(content) > MAX_BYTES:
+        return ""
     try:
-        data = yaml.safe_load(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, yaml.YAMLError):
+        data = study_yaml_load(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, StudyFileError):
         return ""
     return str(data.get("slug") or "") if isinstance(data, dict) else ""
 
@@ -28,7 +31,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            content = Path(options["file"]).read_bytes()
+            with Path(options["file"]).open("rb") as file:
+                content = file.read(MAX_BYTES + 1)  # more is refused as too large unread
         except OSError as exc:
             raise CommandError(f"Cannot read {options['file']}: {exc.strerror}") from None
         slug = file_slug(content)
