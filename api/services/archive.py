@@ -41,6 +41,7 @@ SPECS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("surveys.Response", "round__study", ("round", "expert")),
     ("surveys.Answer", "response__round__study", ("response", "item", "dimension")),
     ("surveys.Rationale", "response__round__study", ("response", "item")),
+    ("surveys.PreFeedbackAnswer", "response__round__study", ("response", "item", "dimension")),
     ("surveys.Aggregate", "round__study", ("round", "item", "dimension", "group")),
     ("surveys.AuditEvent", "study", None),  # nothing refers to an audit row: kept in order
     ("surveys.ResponseRevision", "response__round__study", ("response", "number")),

@@ -25,6 +25,9 @@ def rich_study(study, owner, organizer, analyst, alice, bob, settings,
     from workspace.services.panel import expert_withdraw
 
     settings.AGGREGATION_CHUNK_ANSWERS = 3  # a chunked run, so chunk rows exist too
+    # Answer before the group: the first rated answers are kept as given before the feedback.
+    type(study).objects.filter(pk=study.pk).update(answer_before_feedback=True)
+    study.refresh_from_db()
     carl = expert_create(study=study, name="Carl", email="carl@example.org", group_code="WE")
     expert_issue_token(expert=alice)
     themes = dict(study.themes.values_list("code", "pk"))
