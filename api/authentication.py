@@ -26,13 +26,15 @@ class TooManyTokens(exceptions.Throttled):
 
 
 def _guarded(request, secret: str, lookup):
-    """lookup(secret), refusing a blocked client and counting a miss."""
+    """lookup(secret), counting a miss: a valid token always works, a wrong one from a client
+    that has sent too many answers 429 (as the invitation links do, throttle.tokens)."""
     django_request = request._request
-    if token_blocked(django_request):
-        raise TooManyTokens(wait=settings.TOKEN_RATE_WINDOW)
+    blocked = token_blocked(django_request)
     found = lookup(secret)
     if found is None:
         token_failed(django_request)
+        if blocked:
+            raise TooManyTokens(wait=settings.TOKEN_RATE_WINDOW)
         raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
     return found
 
