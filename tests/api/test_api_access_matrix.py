@@ -173,3 +173,23 @@ def test_a_non_member_gets_404_on_every_path_of_a_study_it_could_guess(api, sche
                        callers["third-study organizer"])
         assert known.status_code == unknown.status_code == 404
         assert known.content == unknown.content
+
+
+def test_no_study_role_opens_the_django_admin(client, study, organizer, analyst):
+    """The admin knows no study roles, locks or audit: only the operator's superuser gets in,
+    and no study model is registered there even for them."""
+    owner = _staff(study, "oona", "owner")
+    for user in (owner, organizer, analyst):
+        user.is_staff = True  # even a staff flag set by hand opens nothing
+        user.save(update_fields=["is_staff"])
+        client.force_login(user)
+        for path in ("/admin/", "/admin/surveys/expert/", "/admin/surveys/auditevent/"):
+            assert client.get(path).status_code in (302, 404), (user.username, path)
+        client.logout()
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "root-pw-123")
+    client.force_login(root)
+    assert client.get("/admin/").status_code == 200
+    for model in ("expert", "auditevent", "study", "aggregate"):
+        assert client.get(f"/admin/surveys/{model}/").status_code == 404, model
