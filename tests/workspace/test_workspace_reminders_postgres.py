@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from surveys.services.panel import expert_issue_token
+from tests.conftest import wait_for
 from workspace.models import Message, Reminder
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -38,7 +39,7 @@ def _remind_at_once(organizer, url: str, nonces: list[str]) -> list[int]:
 
 @pytest.mark.parametrize("same_form", [True, False])
 def test_two_concurrent_remind_requests_send_each_expert_one_mail(
-        round1, organizer, alice, bob, same_form):
+        round1, organizer, alice, bob, same_form, celery_worker):
     for expert in (alice, bob):
         expert_issue_token(expert=expert)
     url = f"/studio/{round1.study.slug}/panel/remind/"
@@ -52,3 +53,8 @@ def test_two_concurrent_remind_requests_send_each_expert_one_mail(
                       .values_list("to_email", flat=True))
         assert sent == ["alice@example.org", "bob@example.org"], (attempt, sent)
         assert Reminder.objects.count() == 1
+        # The worker sends the mails: let it finish before the rows go (and before the test
+        # database is emptied, which would wait on its locks).
+        wait_for(lambda: not Message.objects.filter(
+            status__in=[Message.Status.PENDING, Message.Status.SENDING]).exists(),
+            what="the worker to send the reminders")
