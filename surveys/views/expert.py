@@ -32,6 +32,7 @@ SESSION_KEY = "expert_id"
 # The expert's access generation when the session was opened: a revocation raises it, and the
 # session ends at its next request.
 GENERATION_KEY = "expert_generation"
+ENDED_KEY = "expert_access_ended"
 VERSION = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts "²"
 
 
@@ -51,10 +52,15 @@ def _checked(request: HttpRequest, expert: Expert | None) -> Expert | None:
     """The session's expert, unless their access was revoked after the session opened: then
     the session is flushed and AccessEnded raised."""
     if request.session.get(SESSION_KEY) is None:
+        # The browser whose access ended keeps being told so (its first request after the
+        # revocation may be an autosave that shows no page), until it opens a valid link.
+        if request.session.get(ENDED_KEY):
+            raise AccessEnded
         return None
     # Sessions opened before generations existed carry none: they count as generation 0.
     if expert is None or expert.access_generation != request.session.get(GENERATION_KEY, 0):
         request.session.flush()
+        request.session[ENDED_KEY] = True
         raise AccessEnded
     return expert
 
@@ -118,6 +124,7 @@ def expert_entry(request: HttpRequest, token: str) -> HttpResponse:
                          "the organizers sent you, or ask them for a new one."),
         }, status=404)
     request.session.cycle_key()
+    request.session.pop(ENDED_KEY, None)
     request.session[SESSION_KEY] = expert.pk
     request.session[GENERATION_KEY] = expert.access_generation
     if links_end is not None:  # the rounds are over: the session does not outlive the link
@@ -131,6 +138,7 @@ def _session_round(request: HttpRequest):
     the response exists); all None without a session."""
     expert_id = request.session.get(SESSION_KEY)
     if expert_id is None:
+        _checked(request, None)  # says so if this browser's access has ended
         return None, None, None
     expert, round_, response = expert_round_response(expert_id)
     _checked(request, expert)

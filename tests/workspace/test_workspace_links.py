@@ -62,6 +62,9 @@ def test_revoking_ends_an_already_open_session_at_its_next_request(round1, organ
     assert page.status_code == 403 and "Your link is no longer valid" in page.content.decode()
     autosave = phone.post("/q/autosave/", {"a-agree": "4", "version": "0"}, HTTP_HX_REQUEST="true")
     assert autosave.status_code == 403 and "revoked the personal link" in autosave.content.decode()
+    # The reload after that autosave still says why, not "open your personal link".
+    again = phone.get("/q/")
+    assert again.status_code == 403 and "Your link is no longer valid" in again.content.decode()
     assert not alice.responses.exists()
     assert "expert_id" not in laptop.session and "expert_id" not in phone.session
     for token in (first, second):
