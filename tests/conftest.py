@@ -202,6 +202,30 @@ def celery_worker(django_db_setup, django_db_blocker, celery_queue):
 
 
 
+@pytest.fixture(autouse=True)
+def _worker_idle_before_the_flush(request):
+    """A test with the real worker ends only once the worker has finished the tasks the test
+    queued: emptying the test database (TRUNCATE) while a task holds a row lock deadlocks."""
+    if "celery_worker" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so torn down after this
+    worker = request.getfixturevalue("celery_worker")
+    yield
+    if worker is None:
+        return
+    from config.celery_app import app
+
+    name = f"{request.getfixturevalue('celery_queue')}@{os.uname().nodename}"
+    idle, deadline = 0, time.monotonic() + 30
+    while idle < 2 and time.monotonic() < deadline:  # idle twice: a task may be just queued
+        inspect = app.control.inspect(destination=[name], timeout=1)
+        busy = [t for found in (inspect.active() or {}, inspect.reserved() or {})
+                for tasks in found.values() for t in tasks]
+        idle = 0 if busy else idle + 1
+        time.sleep(0.2)
+
+
 def wait_for(predicate, *, timeout: float = 30.0, what: str = "the condition"):
     """Poll until predicate() is truthy (work done by another process), or fail."""
     deadline = time.monotonic() + timeout
