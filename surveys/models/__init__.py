@@ -56,6 +56,10 @@ class Study(models.Model):
         help_text=_("Days the experts' personal links keep working after the last round "
                     "closes; while a round is open they always work."),
     )
+    # The date the propositions refer to ("today" for the panel), and dated events experts may
+    # consult: [{"date": "2019-08-02", "text": {"en": ..., "ru": ...}}, ...].
+    as_of = models.DateField(null=True, blank=True)
+    timeline = models.JSONField(default=list, blank=True)
     min_cell = models.PositiveSmallIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text=_("Experts see no figure or argument on an item until at least this many "
@@ -170,7 +174,24 @@ class Item(models.Model):
     max_value = models.FloatField(null=True, blank=True)
     unit_en = models.CharField(max_length=50, blank=True)
     unit_ru = models.CharField(max_length=50, blank=True)
+    # Shown under the proposition: definitions, what "importance" means, how a forecast resolves.
+    help_en = models.TextField(blank=True)
+    help_ru = models.TextField(blank=True)
+    # Asks experts to judge a claim of the source in the light of what has happened since.
+    hindsight = models.BooleanField(default=False)
+    # A forecast's resolution: the date it is judged on and the event's definition, so that it
+    # can be scored once it resolves.
+    resolves_on = models.DateField(null=True, blank=True)
+    resolution_en = models.TextField(blank=True)
+    resolution_ru = models.TextField(blank=True)
+    # Year items: what the maximum value means ("Not by 2045, or never"); empty: just the year.
+    never_en = models.CharField(max_length=200, blank=True)
+    never_ru = models.CharField(max_length=200, blank=True)
+    # The simulated panel: each group's expected position (leaning), its spread, and the
+    # arguments simulated experts draw their rationales from ({"low"|"high"|option: [{en, ru}]}).
     leaning = models.JSONField(default=dict, blank=True)
+    spread = models.JSONField(default=dict, blank=True)
+    arguments = models.JSONField(default=dict, blank=True)
     position = models.PositiveIntegerField(default=0)
     # Any change shows on the questionnaire at once: per-process caches are keyed by it.
     updated_at = models.DateTimeField(auto_now=True)
@@ -189,6 +210,18 @@ class Item(models.Model):
     @property
     def unit(self) -> str:
         return _localized(self, "unit")
+
+    @property
+    def help(self) -> str:
+        return _localized(self, "help")
+
+    @property
+    def resolution(self) -> str:
+        return _localized(self, "resolution")
+
+    @property
+    def never(self) -> str:
+        return _localized(self, "never")
 
     def answer_keys(self) -> list[str]:
         """The dimension keys of this item's answer rows ("" for a one-value item)."""

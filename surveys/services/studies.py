@@ -1,5 +1,6 @@
 """Loading a study from its human-editable YAML file, idempotently and all-or-nothing."""
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -102,6 +103,69 @@ def _check_item(c: _Checker, item: Any, where: str, groups: set[str], seen: set[
     leaning = item.get("leaning", {})
     if not isinstance(leaning, dict) or not set(leaning) <= groups:
         c.add(f"{where}.leaning", "expected a mapping keyed by stakeholder group codes")
+    _check_edition_keys(c, item, where, kind, groups)
+
+
+def _check_edition_keys(c: _Checker, item: dict, where: str, kind: str, groups: set[str]) -> None:
+    """The optional keys of a study's second edition: help, hindsight, a forecast's
+    resolution, a year item's "never", and the simulated panel's spread and arguments."""
+    c.text(item, "help", where, required=False)
+    if not isinstance(item.get("hindsight", False), bool):
+        c.add(f"{where}.hindsight", "expected true or false")
+    resolution = item.get("resolution")
+    if resolution is not None:
+        if not isinstance(resolution, dict) or _date(resolution.get("date")) is None:
+            c.add(f"{where}.resolution", "expected {date: YYYY-MM-DD, criteria: {en, ru}}")
+        else:
+            c.text(resolution, "criteria", f"{where}.resolution")
+    if "never" in item:
+        if kind != "year":
+            c.add(f"{where}.never", "only a year item has a 'never' answer")
+        c.text(item, "never", where)
+    spread = item.get("spread", {})
+    if not isinstance(spread, dict) or not set(spread) <= groups or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+            for v in spread.values()):
+        c.add(f"{where}.spread", "expected a mapping of stakeholder group codes to numbers > 0")
+    arguments = item.get("arguments", {})
+    allowed = ({str(o.get("code")) for o in item.get("options") or [] if isinstance(o, dict)}
+               if kind == "ranking" else {"answers"} if kind == "open" else {"low", "high"})
+    if not isinstance(arguments, dict) or not set(arguments) <= allowed:
+        c.add(f"{where}.arguments", "expected a mapping with keys from " + ", ".join(sorted(allowed)))
+        return
+    for key, texts in arguments.items():
+        if not isinstance(texts, list) or not texts:
+            c.add(f"{where}.arguments.{key}", "expected a non-empty list of {en, ru} texts")
+            continue
+        for k, text in enumerate(texts):
+            c.text({"text": text}, "text", f"{where}.arguments.{key}[{k}]")
+
+
+def _date(value: Any) -> dt.date | None:
+    """A date given as YYYY-MM-DD (a YAML date or a string), else None."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _check_frame(c: _Checker, data: dict) -> None:
+    """The study's frame: the date its propositions refer to, and a dated timeline."""
+    if "as_of" in data and _date(data["as_of"]) is None:
+        c.add("as_of", "expected a date YYYY-MM-DD")
+    if not isinstance(data.get("source_first_paragraph", ""), str):
+        c.add("source_first_paragraph", "expected the first words of the source's paragraph 1")
+    timeline = data.get("timeline", [])
+    if not isinstance(timeline, list):
+        c.add("timeline", "expected a list of {date: YYYY-MM-DD, text: {en, ru}}")
+        return
+    for k, event in enumerate(timeline):
+        if not isinstance(event, dict) or _date(event.get("date")) is None:
+            c.add(f"timeline[{k}].date", "expected a date YYYY-MM-DD")
+        else:
+            c.text(event, "text", f"timeline[{k}]")
 
 
 def study_file_check(data: Any) -> list[str]:
@@ -136,6 +200,7 @@ def _file_problems(data: dict) -> list[str]:
         unknown = sorted(set(consensus) - RULE_KEYS)
         if unknown:
             c.add("consensus", "unknown key(s): " + ", ".join(map(str, unknown)))
+    _check_frame(c, data)
     if data.get("default_language", "en") not in LANGS:
         c.add("default_language", "expected en or ru")
     if data.get("mode", "classic") not in {"classic", "realtime"}:
@@ -195,6 +260,10 @@ def study_file_read(path: str | Path) -> dict:
 def _item_fields(item: dict) -> dict:
     unit = item.get("unit") or {}
     source = item.get("source") or {}
+    help_ = item.get("help") or {}
+    never = item.get("never") or {}
+    resolution = item.get("resolution") or {}
+    criteria = resolution.get("criteria") or {}
     return {
         "kind": item["kind"],
         "text_en": item["text"]["en"],
@@ -208,6 +277,16 @@ def _item_fields(item: dict) -> dict:
         "unit_en": unit.get("en", ""),
         "unit_ru": unit.get("ru", ""),
         "leaning": item.get("leaning", {}),
+        "help_en": help_.get("en", ""),
+        "help_ru": help_.get("ru", ""),
+        "hindsight": bool(item.get("hindsight", False)),
+        "resolves_on": _date(resolution.get("date")),
+        "resolution_en": criteria.get("en", ""),
+        "resolution_ru": criteria.get("ru", ""),
+        "never_en": never.get("en", ""),
+        "never_ru": never.get("ru", ""),
+        "spread": item.get("spread", {}),
+        "arguments": item.get("arguments", {}),
     }
 
 
@@ -252,6 +331,9 @@ def study_load(*, data: dict, actor=None) -> Study:
             "answer_before_feedback": bool(data.get("answer_before_feedback", False)),
             "mode": data.get("mode", "classic"),
             "min_cell": data.get("min_cell", 3),
+            "as_of": _date(data.get("as_of")),
+            "timeline": [{"date": str(_date(e["date"])), "text": e["text"]}
+                         for e in data.get("timeline", [])],
         },
     )
     for position, group in enumerate(data["stakeholder_groups"]):
