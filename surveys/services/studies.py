@@ -29,6 +29,8 @@ RULE_CHOICES = {"definition": ConsensusRule.Definition.values,
 RULE_KEYS = set(ConsensusRule.REGISTERED)
 DIMENSIONS = ("desirability", "feasibility", "importance")
 KINDS = {kind.value for kind in Item.Kind}
+# A timeline event's date, as precise as is known: 2019-08-02, 2018-02 or 2018.
+EVENT_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
 class _Checker:
@@ -162,8 +164,8 @@ def _check_frame(c: _Checker, data: dict) -> None:
         c.add("timeline", "expected a list of {date: YYYY-MM-DD, text: {en, ru}}")
         return
     for k, event in enumerate(timeline):
-        if not isinstance(event, dict) or _date(event.get("date")) is None:
-            c.add(f"timeline[{k}].date", "expected a date YYYY-MM-DD")
+        if not isinstance(event, dict) or not EVENT_DATE.match(str(event.get("date", ""))):
+            c.add(f"timeline[{k}].date", "expected a date YYYY-MM-DD, YYYY-MM or YYYY")
         else:
             c.text(event, "text", f"timeline[{k}]")
 
@@ -332,7 +334,7 @@ def study_load(*, data: dict, actor=None) -> Study:
             "mode": data.get("mode", "classic"),
             "min_cell": data.get("min_cell", 3),
             "as_of": _date(data.get("as_of")),
-            "timeline": [{"date": str(_date(e["date"])), "text": e["text"]}
+            "timeline": [{"date": str(e["date"]), "text": e["text"]}
                          for e in data.get("timeline", [])],
         },
     )
