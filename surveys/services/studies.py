@@ -244,7 +244,16 @@ def _file_problems(data: dict) -> list[str]:
             continue
         for i, item in enumerate(items):
             _check_item(c, item, f"{where}.items[{i}]", groups, item_codes)
+            _check_resolves_after(c, item, f"{where}.items[{i}]", _date(data.get("as_of")))
     return c.problems
+
+
+def _check_resolves_after(c: _Checker, item: Any, where: str, as_of: dt.date | None) -> None:
+    """A forecast cannot resolve before the date the study's propositions refer to."""
+    resolution = item.get("resolution") if isinstance(item, dict) else None
+    resolves = _date(resolution.get("date")) if isinstance(resolution, dict) else None
+    if as_of and resolves and resolves <= as_of:
+        c.add(f"{where}.resolution.date", f"must come after the study's as_of date ({as_of})")
 
 
 def study_file_read(path: str | Path) -> dict:
