@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from surveys.errors import StudyFileError
 from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
-from surveys.services.studies import study_file_read, study_load
+from surveys.services.studies import study_file_check, study_file_read, study_load
 from tests.conftest import ROOT, essay_paragraphs, small_study_data
 
 STUDY_FILE = ROOT / "surveys" / "studies" / "trenin_2011.yaml"
@@ -233,3 +233,55 @@ def test_an_answered_item_cannot_change_its_kind_but_may_be_reworded(round1, ali
         "themes[0].items[0]: item 'agree' already has answers; its kind, dimensions and options "
         "cannot change (add a new item)"]
     assert Item.objects.get(study=round1.study, code="agree").kind == "agreement"
+
+
+# The frame and the second edition's item keys -------------------------------------------
+
+
+def _edition_data() -> dict:
+    data = small_study_data("framed")
+    data["as_of"] = "2026-12-01"
+    data["timeline"] = [{"date": "2019-08-02", "text": {"en": "The INF Treaty ends.",
+                                                        "ru": "Договор о РСМД прекращает действие."}},
+                        {"date": "2018-02", "text": {"en": "Month only.", "ru": "Только месяц."}}]
+    one, two = data["themes"][0]["items"], data["themes"][1]["items"]
+    one[0].update(hindsight=True, help={"en": "Help", "ru": "Справка"},
+                  spread={"RU": 0.6, "US": 0.8},
+                  arguments={"low": [{"en": "No.", "ru": "Нет."}], "high": [{"en": "Yes.", "ru": "Да."}]})
+    one[2]["resolution"] = {"date": "2030-12-31", "criteria": {"en": "Signed.", "ru": "Подписано."}}
+    two[0]["never"] = {"en": "Not by 2100, or never", "ru": "Не к 2100 году или никогда"}
+    two[1]["arguments"] = {"a": [{"en": "A first.", "ru": "Сначала А."}]}
+    return data
+
+
+@pytest.mark.django_db
+def test_the_frame_and_the_edition_keys_are_stored():
+    study = study_load(data=_edition_data())
+
+    assert str(study.as_of) == "2026-12-01"
+    assert [e["date"] for e in study.timeline] == ["2019-08-02", "2018-02"]
+    agree, prob, year = (Item.objects.get(study=study, code=c) for c in ("agree", "prob", "year"))
+    assert agree.hindsight and agree.help_ru == "Справка" and agree.spread == {"RU": 0.6, "US": 0.8}
+    assert agree.arguments["high"] == [{"en": "Yes.", "ru": "Да."}]
+    assert str(prob.resolves_on) == "2030-12-31" and prob.resolution_ru == "Подписано."
+    assert year.never_en == "Not by 2100, or never"
+
+
+def test_bad_edition_keys_are_each_reported_with_their_location():
+    data = _edition_data()
+    one, two = data["themes"][0]["items"], data["themes"][1]["items"]
+    data["timeline"][1]["date"] = "2018-13"
+    one[0]["hindsight"] = "yes"
+    one[0]["spread"] = {"RU": -1}
+    one[0]["arguments"] = {"middle": [{"en": "x", "ru": "y"}]}
+    one[1]["never"] = {"en": "Never", "ru": "Никогда"}
+    one[2]["resolution"]["date"] = "2026-06-30"
+    two[1]["arguments"] = {"a": [{"en": "English only"}]}
+
+    problems = study_file_check(data)
+
+    assert sorted(p.split(":")[0] for p in problems) == sorted([
+        "timeline[1].date", "themes[0].items[0].hindsight", "themes[0].items[0].spread",
+        "themes[0].items[0].arguments", "themes[0].items[1].never",
+        "themes[0].items[2].resolution.date", "themes[1].items[1].arguments.a[0].text.ru"])
+    assert any("after the study's as_of date (2026-12-01)" in p for p in problems)
