@@ -22,7 +22,7 @@ from tests.workspace_helpers import (
 )
 from workspace.models import ConsensusRule, Message
 
-DEMO_SLUG = "trenin-2011-euromd"
+DEMO_SLUG = "euromd-2026"
 LINK = re.compile(r"^  (?P<group>\S.*?) \((?P<language>English|Russian)\) +(?P<url>https?://\S+/e/\S+/)$",
                   re.MULTILINE)
 

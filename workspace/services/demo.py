@@ -24,7 +24,7 @@ from workspace.services.rounds import round_start
 from workspace.services.rules import FIELDS, rule_register, rules_locked
 from workspace.services.transfer import study_yaml_import
 
-STUDY_FILE = Path(settings.BASE_DIR) / "surveys" / "studies" / "trenin_2011.yaml"
+STUDY_FILE = Path(settings.BASE_DIR) / "surveys" / "studies" / "euromd_2026.yaml"
 # username, password, the study role; the organizer owns the study (its team page, audit log).
 STAFF = {"organizer": ("organizer", "delphi-organizer", StudyMember.Role.OWNER),
          "analyst": ("analyst", "delphi-analyst", StudyMember.Role.ANALYST)}
