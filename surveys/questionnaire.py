@@ -5,13 +5,16 @@ round's items are kept in this process while they do not change (selectors.round
 and so is the panel's feedback (surveys.feedback).
 """
 
+import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from surveys.feedback import (  # noqa: F401 - SCALES, DIMENSION_LABELS: imported from here too
     DIMENSION_LABELS,
@@ -189,6 +192,26 @@ def _group_by_theme(views: list[ItemView], errors: dict, levels: dict) -> list[d
                            "level": levels.get(view.item.theme_id)})
         themes[-1]["items"].append(view)
     return themes
+
+
+def _event_date(text: str) -> str:
+    """A timeline date (2019-08-02, 2018-02 or 2018) as the active language writes it."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        return date_format(dt.date(*parts))
+    if len(parts) == 2:
+        return date_format(dt.date(parts[0], parts[1], 1), "YEAR_MONTH_FORMAT")
+    return text
+
+
+def study_frame(study: Study) -> dict:
+    """The study's frame for its experts: the date its propositions refer to (None if not
+    stated) and its dated events in the active language."""
+    language = get_language() or study.default_language
+    events = [{"date": e["date"], "when": _event_date(str(e["date"])),
+               "text": e["text"].get(language) or e["text"].get(study.default_language, "")}
+              for e in study.timeline]
+    return {"as_of": study.as_of, "events": events}
 
 
 def round_is_open(round_: Round | None) -> bool:
