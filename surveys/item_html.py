@@ -109,12 +109,13 @@ def _build(item: Item) -> ItemStatic:
             source += f": “{escape(item.source_anchor)}…”"
         source += "</p>"
     static = {
-        "head": f'" id="item-{code}" data-item="{code}"\n  ',
+        "head": (f'" id="item-{code}" data-item="{code}"' +
+                 (f' aria-describedby="help-{code}"' if item.help else "") + "\n  "),
         "hx": (f'hx-post="{escape(reverse("questionnaire_autosave"))}" hx-trigger="input '
                f'delay:1000ms, change delay:1000ms" hx-params="{escape(field_names)}" '
                'hx-target="find .save-state" hx-sync="#questionnaire:queue all"'),
         "legend": (f'>\n  <legend><span class="code">{code}</span> {_hindsight_badge(item)}'
-                   f"{escape(item.text)}</legend>\n  {source}{_help(item)}\n  "),
+                   f"{escape(item.text)}</legend>{_help(item)}\n  {source}{_resolution(item)}\n  "),
         "todo": (f'<li><a href="#item-{code}">{code}: {escape(truncatewords(item.text, 10))}'
                  "</a></li>"),
     }
@@ -215,15 +216,19 @@ def _hindsight_badge(item: Item) -> str:
 
 
 def _help(item: Item) -> str:
-    """The item's help under the proposition, and a forecast's resolution date and criteria."""
-    out = ""
-    if item.help:
-        out += f'\n  <p class="help">{escape(item.help)}</p>'
-    if item.resolves_on is not None:
-        when = gettext("Resolves on %(date)s") % {"date": date_format(item.resolves_on)}
-        out += (f'\n  <details class="resolution"><summary>{escape(when)}</summary>'
-                f"<p>{escape(item.resolution)}</p></details>")
-    return out
+    """The item's help, right under the proposition."""
+    if not item.help:
+        return ""
+    return f'\n  <p class="help" id="help-{escape(item.code)}">{escape(item.help)}</p>'
+
+
+def _resolution(item: Item) -> str:
+    """A forecast's resolution date and, when opened, its criteria."""
+    if item.resolves_on is None:
+        return ""
+    when = gettext("Resolves on %(date)s") % {"date": date_format(item.resolves_on)}
+    return (f'\n  <details class="resolution"><summary>{escape(when)}</summary>'
+            f"<p>{escape(item.resolution)}</p></details>")
 
 
 def todo_html(items: list[Item]) -> SafeString:

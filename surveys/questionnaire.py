@@ -225,7 +225,8 @@ UNREAD = object()  # questionnaire_context's response when the caller has not re
 
 def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict | None = None,
                           codes: set[str] | None = None, response=UNREAD) -> dict:
-    """Everything the questionnaire page shows: sections, progress, what is left, errors.
+    """Everything the questionnaire page shows: the study's frame, sections, progress, what is
+    left, errors.
 
     With codes (an autosave), only those items are built, with their feedback; the progress
     still counts every item. The expert's response (None if there is none yet), when the
@@ -263,4 +264,5 @@ def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict 
         levels = (dict(expert.expertise.values_list("theme_id", "level"))
                   if context["ask_expertise"] else {})
         context["themes"] = _group_by_theme(views, errors, levels)
+        context["frame"] = study_frame(expert.study)
     return context

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from surveys.errors import ServiceError
 from surveys.forms import parse_answers, parse_expertise, unanswered_after
 from surveys.models import Expert
-from surveys.questionnaire import UNREAD, item_view, questionnaire_context, study_frame
+from surveys.questionnaire import UNREAD, item_view, questionnaire_context
 from surveys.selectors import (
     answered_item_codes,
     expert_round_response,
@@ -149,7 +149,6 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
           response=UNREAD):
     context = questionnaire_context(expert, round_, errors=errors, response=response)
     context |= {"expert": expert, "study": expert.study, "message": message,
-                "frame": study_frame(expert.study),
                 "store_key": store_key(expert, round_) if round_ is not None else "",
                 "confirm": confirm and context["is_open"], "levels": range(1, 6)}
     return render(request, "surveys/questionnaire.html", context, status=status)

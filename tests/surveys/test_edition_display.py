@@ -60,10 +60,11 @@ def test_items_show_the_hindsight_mark_their_help_and_a_forecasts_resolution(ali
     assert '<span class="badge hindsight" title="Judge the essay' in agree
     assert ('In hindsight<span class="sr-only">: Judge the essay&#x27;s 2011 claim in the light '
             "of what has happened since.</span>") in agree
-    assert '<p class="help">Judge the 2011 claim.</p>' in agree
+    assert '<p class="help" id="help-agree">Judge the 2011 claim.</p>' in agree
+    assert 'data-item="agree" aria-describedby="help-agree"' in agree
     assert "Resolves on" not in agree
     prob = html[html.index('id="item-prob"'):html.index('id="item-year"')]
-    assert "badge" not in prob and '<p class="help">The event: a signed treaty.</p>' in prob
+    assert "badge" not in prob and '<p class="help" id="help-prob">The event: a signed' in prob
     assert ('<details class="resolution"><summary>Resolves on Dec. 31, 2030</summary>'
             "<p>Resolves YES if a treaty is signed by then.</p></details>") in prob
 
@@ -122,3 +123,11 @@ def test_the_never_value_reads_as_its_label_in_the_feedback_and_the_report(
     staff.force_login(organizer)
     report = staff.get(f"/studies/{edition.slug}/").content.decode()
     assert f"<td>{NEVER['en']}</td>" in report
+
+
+def test_the_organizers_preview_shows_the_frame_and_the_marks(edition, round1, organizer):
+    staff = Client()
+    staff.force_login(organizer)
+    html = staff.get(f"/studio/{edition.slug}/rounds/1/preview/").content.decode()
+    assert "as of Dec. 1, 2026" in html and "Events since 2011" in html
+    assert "In hindsight<span" in html and 'name="a-year.never"' in html
