@@ -161,11 +161,12 @@ def _build(item: Item) -> ItemStatic:
             else:
                 label = f"{escape(item.unit)} ({low}-{high})"
             step = "any" if item.kind == Item.Kind.PROBABILITY else "1"
-            never_box = ""
-            if never:
-                never_box = ('\n      <label class="never"><input type="checkbox" name="' +
-                             escape(never[0]) + f'" value="1" data-never-for="f-{name}"{{}}> ' +
-                             escape(item.never) + "</label>")
+            never_box = ("", "")
+            if never:  # the label is the organizer's text: no str.format() over it
+                box = (f'\n      <label class="never"><input type="checkbox" name="'
+                       f'{escape(never[0])}" value="1" data-never-for="f-{name}"')
+                label = f"> {escape(item.never)}</label>"
+                never_box = (box + label, box + " checked" + label)
             parts.append(PartStatic(
                 head=(f'\n    <div class="part">\n      <label for="f-{name}">{label}</label>\n'
                       f'      <input id="f-{name}" type="number" inputmode="decimal" '
@@ -174,7 +175,7 @@ def _build(item: Item) -> ItemStatic:
                         f'data-slider-for="f-{name}" aria-label="'
                         f'{gettext("Probability slider")}" value="')
                 if item.kind == Item.Kind.PROBABILITY else "",
-                never=(never_box.format(""), never_box.format(" checked")),
+                never=never_box,
                 fb_open=f'<div id="{fb_id}">'))
     if item.kind != Item.Kind.OPEN:
         noop = ('\n    <label class="noop"><input type="checkbox" name="a-' + code +

@@ -88,6 +88,11 @@ def test_never_is_stored_as_the_maximum_without_javascript_and_shows_checked(
     assert 'data-never-for="f-a-year">' in page(client)
 
 
+def test_a_never_label_with_braces_renders_as_text(alice_in, client, edition):
+    edition.items.filter(code="year").update(never_en="Not by {2100} <or> never")
+    assert "> Not by {2100} &lt;or&gt; never</label>" in page(client)
+
+
 def test_never_autosaves_and_years_are_checked_as_before(alice_in, client, alice):
     response = client.post("/q/autosave/", {"a-year": "", "a-year.never": "1", "version": "0"},
                            HTTP_HX_REQUEST="true")
