@@ -31,6 +31,7 @@ from surveys.models import (
     Study,
 )
 from surveys.pseudonyms import pseudonym_map
+from surveys.services.studies import item_edition_data, study_frame_data
 
 LONG_COLUMNS = ["expert", "group", "round", "item", "dimension", "kind", "value", "no_opinion",
                 "rationale", "pre_feedback_value"]
@@ -38,6 +39,11 @@ TEXT_COLUMNS = ["expert", "group", "round", "item", "type", "text"]
 # OWASP: a cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ARCHIVE_FORMAT = "agora-delphi-archive"
+# What the codebooks say of each item beyond its text: an "In hindsight" item, its help, and a
+# forecast's resolution (date and criteria), so that forecasts can be scored once they resolve.
+ITEM_METADATA_COLUMNS = ["hindsight", "help_en", "help_ru", "resolves_on", "resolution_en",
+                         "resolution_ru", "never_en", "never_ru"]
+PARQUET_ITEMS_KEY = b"agora-delphi:items"
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,22 @@ def _sorted(frame: pd.DataFrame, study: Study, keys: list[str]) -> pd.DataFrame:
     frame = frame.assign(_pos=frame["item"].map(order))
     frame = frame.sort_values(["round", "_pos", *keys], kind="stable").drop(columns="_pos")
     return frame.reset_index(drop=True)
+
+
+def item_metadata(item: Item) -> dict[str, Any]:
+    """The item's metadata columns (ITEM_METADATA_COLUMNS) for a codebook: resolves_on as
+    YYYY-MM-DD, "" when the item is no forecast."""
+    return {"hindsight": item.hindsight, "help_en": item.help_en, "help_ru": item.help_ru,
+            "resolves_on": item.resolves_on.isoformat() if item.resolves_on else "",
+            "resolution_en": item.resolution_en, "resolution_ru": item.resolution_ru,
+            "never_en": item.never_en, "never_ru": item.never_ru}
+
+
+def items_codebook(study: Study) -> list[dict[str, Any]]:
+    """Every item of the study in questionnaire order: code, theme, kind, texts, metadata."""
+    return [{"item": i.code, "theme": i.theme.code, "kind": i.kind, "text_en": i.text_en,
+             "text_ru": i.text_ru, **item_metadata(i)}
+            for i in study.items.select_related("theme").order_by("theme__position", "position")]
 
 
 def export_long(study: Study) -> pd.DataFrame:
@@ -157,7 +179,7 @@ def study_definition(study: Study) -> dict:
             entry |= {k: v for k, v in extra.items() if v not in (None, [], {})}
             if item.unit_en or item.unit_ru:
                 entry["unit"] = text(item, "unit")
-            items.append(entry)
+            items.append(entry | item_edition_data(item))
         themes.append({"code": theme.code, "title": text(theme, "title"), "items": items})
     description = text(study, "description")
     rule = rule_in_force(study)
@@ -169,6 +191,7 @@ def study_definition(study: Study) -> dict:
         "consensus": rule.registered_values(),
         "answer_before_feedback": study.answer_before_feedback,
         "min_cell": study.min_cell,
+        **study_frame_data(study),
         "stakeholder_groups": [{"code": g.code, "name": text(g, "name")} for g in study.groups.all()],
         "themes": themes,
     }
@@ -229,9 +252,7 @@ def export_bytes(study: Study, fmt: str) -> bytes:
     if fmt == "csv":
         return neutralize_frame(export_long(study)).to_csv(index=False).encode("utf-8")
     if fmt == "parquet":
-        buffer = io.BytesIO()
-        export_long(study).to_parquet(buffer, index=False)
-        return buffer.getvalue()
+        return _parquet_bytes(study)
     if fmt == "json":
         return json.dumps(study_archive(study), ensure_ascii=False, indent=1).encode("utf-8")
     if fmt in {"xlsx", "sav"}:
@@ -239,6 +260,21 @@ def export_bytes(study: Study, fmt: str) -> bytes:
 
         return office.workbook_bytes(study) if fmt == "xlsx" else office.sav_bytes(study)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def _parquet_bytes(study: Study) -> bytes:
+    """The long frame, with the items' codebook (items_codebook, as JSON) in the file's
+    metadata under PARQUET_ITEMS_KEY."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(export_long(study), preserve_index=False)
+    codebook = json.dumps(items_codebook(study), ensure_ascii=False).encode("utf-8")
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                           PARQUET_ITEMS_KEY: codebook})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
 
 
 def export_filename(study: Study, fmt: str) -> str:

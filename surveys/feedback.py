@@ -48,15 +48,31 @@ DIMENSION_LABELS = {"desirability": _("Desirability"), "feasibility": _("Feasibi
 _IN_F_STRINGS = (gettext_noop("median"), gettext_noop("agree"))
 
 
+def never_value(item: Item) -> float | None:
+    """The value a year item's "never" answer stores (its maximum); None if it has none."""
+    return item.max_value if item.kind == Item.Kind.YEAR and item.never else None
+
+
+def _never(item: Item, value: float | None) -> str:
+    """The "never" label when the value is the item's "never" answer, else ""."""
+    return item.never if value is not None and value == never_value(item) else ""
+
+
 def value_label(item: Item, key: str, value: float | None) -> str:
-    """How a value reads to people: a scale label, a place in a ranking, or the number."""
+    """How a value reads to people: a scale label, a place in a ranking, "never", or the number."""
     if value is None:
         return str(_("no opinion"))
     if item.kind in Item.RATED:
         return f"{scale_choices(key)[int(value) - 1][1]} ({value:g})"
     if item.kind == Item.Kind.PROBABILITY:
         return f"{value:g} %"
-    return f"{value:g}"
+    return _never(item, value) or f"{value:g}"
+
+
+def figure_text(item: Item, value: float | None, places: int = 2) -> str:
+    """A figure of an item's answers (a median, a quartile) as every page and report shows it:
+    a year item's "never" label for its "never" value, else the number (see _number)."""
+    return _never(item, value) or _number(value, places)
 
 
 def scale_choices(key: str) -> list[tuple[int, str]]:
@@ -139,8 +155,8 @@ def _title(item: Item, key: str, agg: dict, live: bool) -> str:
     label = f"{item.option_text(key)} · " if item.kind == Item.Kind.RANKING else ""
     whose = gettext("The panel now") if live else gettext("Previous round")
     iqr = pgettext("interquartile range, short", "IQR")
-    title = (f"{label}{whose}: n = {agg['n']} · {gettext('median')} {_number(agg['median'])} · "
-             f"{iqr} {_number(agg['q1'])}–{_number(agg['q3'])}")
+    median, q1, q3 = (figure_text(item, agg[k]) for k in ("median", "q1", "q3"))
+    title = f"{label}{whose}: n = {agg['n']} · {gettext('median')} {median} · {iqr} {q1}–{q3}"
     if agg.get("pct_agree") is not None:
         title += f" · {_number(agg['pct_agree'], 0)} % {gettext('agree')}"
     return title

@@ -1,13 +1,15 @@
 """Parsing the questionnaire's posted fields into the answer payload the services take.
 
 Field names: a-CODE (one value), a-CODE.KEY (a dimension, or a ranking option's place),
-a-CODE.none (no opinion), a-CODE.why (rationale), a-CODE.text (open text), x-THEME (expertise).
+a-CODE.none (no opinion), a-CODE.why (rationale), a-CODE.text (open text), a-CODE.never (a year
+item's "never" answer: its maximum, whatever year is posted with it), x-THEME (expertise).
 """
 
 import math
 
 from django.utils.translation import gettext as _
 
+from surveys.feedback import never_value
 from surveys.models import Item, Theme
 from surveys.services.responses import ItemAnswer
 
@@ -27,6 +29,7 @@ def parse_answers(post, items: list[Item]) -> tuple[dict[str, ItemAnswer], dict[
     by_code = {item.code: item for item in items}
     answers: dict[str, ItemAnswer] = {}
     errors: dict[str, str] = {}
+    nevers: list[str] = []
     for name in post:
         if not name.startswith("a-"):
             continue
@@ -38,6 +41,9 @@ def parse_answers(post, items: list[Item]) -> tuple[dict[str, ItemAnswer], dict[
         raw = post.get(name, "")
         if key == "none":
             answer.no_opinion = raw in {"1", "on", "true"}
+        elif key == "never" and never_value(by_code[code]) is not None:
+            if raw in {"1", "on", "true"}:
+                nevers.append(code)
         elif key == "why":
             answer.rationale = raw
         elif key == "text":
@@ -47,6 +53,9 @@ def parse_answers(post, items: list[Item]) -> tuple[dict[str, ItemAnswer], dict[
                 answer.values[key] = _number(raw)
             except ValueError:
                 errors[f"{code}.{key}" if key else code] = _("Enter a number.")
+    for code in nevers:
+        answers[code].values[""] = never_value(by_code[code])
+        errors.pop(code, None)
     return answers, errors
 
 

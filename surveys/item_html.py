@@ -13,16 +13,17 @@ from dataclasses import dataclass
 
 from django.template.defaultfilters import truncatewords
 from django.urls import get_script_prefix, reverse
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
-from surveys.feedback import DIMENSION_LABELS, scale_choices
+from surveys.feedback import DIMENSION_LABELS, never_value, scale_choices
 from surveys.models import Item
 
 # xgettext (makemessages) cannot read gettext() inside f-strings: these lines put the strings
 # the f-strings below translate into the catalogs.
 _IN_F_STRINGS = (gettext_noop("Your answer"), gettext_noop("place"), gettext_noop("Your rating"),
-                 gettext_noop("Probability slider"),
+                 gettext_noop("Probability slider"), gettext_noop("In hindsight"),
                  gettext_noop("Your reasoning (optional, shared anonymously with the panel)"),
                  gettext_noop("Put the options in order, 1 = most preferred."),
                  gettext_noop("Drag them, or use the Up and Down buttons."))
@@ -38,12 +39,14 @@ def escape(text) -> str:
 @dataclass(frozen=True)
 class PartStatic:
     """One part's markup before its input(s), its choices (each unchosen and chosen), the
-    probability slider's markup before its value, and the opening of its feedback box."""
+    probability slider's markup before its value, a year's "never" choice, and the opening
+    of its feedback box."""
 
     head: str
     fb_open: str
     choices: tuple[tuple[int, str, str], ...] = ()
     slider: str = ""
+    never: tuple[str, str] = ("", "")  # a year's "never" choice, unchecked and checked
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,9 @@ def _build(item: Item) -> ItemStatic:
     code = escape(item.code)
     keys = item.answer_keys()
     names = [f"a-{item.code}.{key}" if key else f"a-{item.code}" for key in keys]
-    field_names = ",".join([*(names if item.kind != Item.Kind.OPEN else []), f"a-{item.code}.none",
+    never = [f"a-{item.code}.never"] if item.kind == Item.Kind.YEAR and item.never else []
+    field_names = ",".join([*(names if item.kind != Item.Kind.OPEN else []), *never,
+                            f"a-{item.code}.none",
                             f"a-{item.code}.why", f"a-{item.code}.text", "version"])
     source = ""
     if item.source_paragraph:
@@ -104,12 +109,13 @@ def _build(item: Item) -> ItemStatic:
             source += f": “{escape(item.source_anchor)}…”"
         source += "</p>"
     static = {
-        "head": f'" id="item-{code}" data-item="{code}"\n  ',
+        "head": (f'" id="item-{code}" data-item="{code}"' +
+                 (f' aria-describedby="help-{code}"' if item.help else "") + "\n  "),
         "hx": (f'hx-post="{escape(reverse("questionnaire_autosave"))}" hx-trigger="input '
                f'delay:1000ms, change delay:1000ms" hx-params="{escape(field_names)}" '
                'hx-target="find .save-state" hx-sync="#questionnaire:queue all"'),
-        "legend": (f'>\n  <legend><span class="code">{code}</span> {escape(item.text)}</legend>\n'
-                   f"  {source}\n  "),
+        "legend": (f'>\n  <legend><span class="code">{code}</span> {_hindsight_badge(item)}'
+                   f"{escape(item.text)}</legend>{_help(item)}\n  {source}{_resolution(item)}\n  "),
         "todo": (f'<li><a href="#item-{code}">{code}: {escape(truncatewords(item.text, 10))}'
                  "</a></li>"),
     }
@@ -155,6 +161,12 @@ def _build(item: Item) -> ItemStatic:
             else:
                 label = f"{escape(item.unit)} ({low}-{high})"
             step = "any" if item.kind == Item.Kind.PROBABILITY else "1"
+            never_box = ("", "")
+            if never:  # the label is the organizer's text: no str.format() over it
+                box = (f'\n      <label class="never"><input type="checkbox" name="'
+                       f'{escape(never[0])}" value="1" data-never-for="f-{name}"')
+                label = f"> {escape(item.never)}</label>"
+                never_box = (box + label, box + " checked" + label)
             parts.append(PartStatic(
                 head=(f'\n    <div class="part">\n      <label for="f-{name}">{label}</label>\n'
                       f'      <input id="f-{name}" type="number" inputmode="decimal" '
@@ -163,6 +175,7 @@ def _build(item: Item) -> ItemStatic:
                         f'data-slider-for="f-{name}" aria-label="'
                         f'{gettext("Probability slider")}" value="')
                 if item.kind == Item.Kind.PROBABILITY else "",
+                never=never_box,
                 fb_open=f'<div id="{fb_id}">'))
     if item.kind != Item.Kind.OPEN:
         noop = ('\n    <label class="noop"><input type="checkbox" name="a-' + code +
@@ -192,6 +205,31 @@ def _build(item: Item) -> ItemStatic:
             f'<ol class="rank-list js-only" aria-describedby="{help_id}"></ol>\n      '
             '<div class="rank-selects">\n      ')
     return ItemStatic(parts=tuple(parts), **static)
+
+
+def _hindsight_badge(item: Item) -> str:
+    """The "In hindsight" mark, its explanation read by screen readers and shown on hover."""
+    if not item.hindsight:
+        return ""
+    why = escape(gettext("Judge the essay's 2011 claim in the light of what has happened since."))
+    return (f'<span class="badge hindsight" title="{why}">{escape(gettext("In hindsight"))}'
+            f'<span class="sr-only">: {why}</span></span> ')
+
+
+def _help(item: Item) -> str:
+    """The item's help, right under the proposition."""
+    if not item.help:
+        return ""
+    return f'\n  <p class="help" id="help-{escape(item.code)}">{escape(item.help)}</p>'
+
+
+def _resolution(item: Item) -> str:
+    """A forecast's resolution date and, when opened, its criteria."""
+    if item.resolves_on is None:
+        return ""
+    when = gettext("Resolves on %(date)s") % {"date": date_format(item.resolves_on)}
+    return (f'\n  <details class="resolution"><summary>{escape(when)}</summary>'
+            f"<p>{escape(item.resolution)}</p></details>")
 
 
 def todo_html(items: list[Item]) -> SafeString:
@@ -266,10 +304,14 @@ def _parts(view, static: ItemStatic, out: list[str], language: str) -> None:
             out += ["\n".join(chosen if part.value == k else plain for k, plain, chosen in ps.choices),
                     "</div>\n      </fieldset>\n      "]
         else:
-            value = "" if part.value is None else _g(part.value)
+            never = bool(ps.never[0]) and part.value is not None and \
+                part.value == never_value(view.item)
+            value = "" if part.value is None or never else _g(part.value)
             out += [value, '">\n      ']
             if ps.slider:
                 out += [ps.slider, value or "50", '">']
+            if ps.never[0]:
+                out.append(ps.never[1] if never else ps.never[0])
         out += ["\n      ", _error(part.error), "\n      ", _feedback_box(view, part, ps, language),
                 "\n    </div>\n    "]
     out.append("\n  ")

@@ -5,13 +5,16 @@ round's items are kept in this process while they do not change (selectors.round
 and so is the panel's feedback (surveys.feedback).
 """
 
+import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from surveys.feedback import (  # noqa: F401 - SCALES, DIMENSION_LABELS: imported from here too
     DIMENSION_LABELS,
@@ -191,6 +194,26 @@ def _group_by_theme(views: list[ItemView], errors: dict, levels: dict) -> list[d
     return themes
 
 
+def _event_date(text: str) -> str:
+    """A timeline date (2019-08-02, 2018-02 or 2018) as the active language writes it."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        return date_format(dt.date(*parts))
+    if len(parts) == 2:
+        return date_format(dt.date(parts[0], parts[1], 1), "YEAR_MONTH_FORMAT")
+    return text
+
+
+def study_frame(study: Study) -> dict:
+    """The study's frame for its experts: the date its propositions refer to (None if not
+    stated) and its dated events in the active language."""
+    language = get_language() or study.default_language
+    events = [{"date": e["date"], "when": _event_date(str(e["date"])),
+               "text": e["text"].get(language) or e["text"].get(study.default_language, "")}
+              for e in study.timeline]
+    return {"as_of": study.as_of, "events": events}
+
+
 def round_is_open(round_: Round | None) -> bool:
     """Whether answers to the round can still change."""
     return round_ is not None and round_.status == Round.Status.OPEN and (
@@ -202,7 +225,8 @@ UNREAD = object()  # questionnaire_context's response when the caller has not re
 
 def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict | None = None,
                           codes: set[str] | None = None, response=UNREAD) -> dict:
-    """Everything the questionnaire page shows: sections, progress, what is left, errors.
+    """Everything the questionnaire page shows: the study's frame, sections, progress, what is
+    left, errors.
 
     With codes (an autosave), only those items are built, with their feedback; the progress
     still counts every item. The expert's response (None if there is none yet), when the
@@ -240,4 +264,5 @@ def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict 
         levels = (dict(expert.expertise.values_list("theme_id", "level"))
                   if context["ask_expertise"] else {})
         context["themes"] = _group_by_theme(views, errors, levels)
+        context["frame"] = study_frame(expert.study)
     return context

@@ -75,6 +75,11 @@ class OptionSerializer(serializers.Serializer):
     text = TextsSerializer()
 
 
+class ResolutionSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    criteria = TextsSerializer()
+
+
 class ItemInputSerializer(serializers.Serializer):
     """An item in the study file's shape, plus the code of its theme."""
 
@@ -89,6 +94,17 @@ class ItemInputSerializer(serializers.Serializer):
     max = serializers.FloatField(required=False, allow_null=True)
     unit = UnitSerializer(required=False)
     options = serializers.ListField(child=OptionSerializer(), required=False, max_length=50)
+    help = TextsSerializer(required=False, help_text="Shown under the proposition.")
+    hindsight = serializers.BooleanField(required=False, help_text=(
+        "An \"In hindsight\" item: judge a claim of the source in the light of events since."))
+    resolution = ResolutionSerializer(required=False, help_text="A forecast's resolution.")
+    never = TextsSerializer(required=False, help_text=(
+        "Year items: the label of the maximum value, e.g. \"Not by 2045, or never\"."))
+    spread = serializers.DictField(child=serializers.FloatField(), required=False, help_text=(
+        "The simulated panel: each group's spread (never shown to experts)."))
+    arguments = serializers.DictField(child=serializers.ListField(child=TextsSerializer()),
+                                      required=False, help_text=(
+        "The simulated panel's arguments by position (never shown to experts)."))
 
     def item_data(self) -> dict:
         """The item as the study file's checker reads it."""

@@ -12,7 +12,7 @@ class StudySerializer(serializers.ModelSerializer):
         model = Study
         fields = ["slug", "title_en", "title_ru", "description_en", "description_ru", "source",
                   "languages", "default_language", "status", "mode", "answer_before_feedback",
-                  "link_lifetime_days", "min_cell", "created_at", "role"]
+                  "link_lifetime_days", "min_cell", "as_of", "timeline", "created_at", "role"]
         read_only_fields = fields
 
     def get_role(self, study: Study) -> str:
@@ -34,6 +34,11 @@ class StudyFileSerializer(serializers.Serializer):
     min_cell = serializers.IntegerField(required=False, min_value=1, max_value=50, help_text=(
         "How many experts must have answered an item before experts see its figures and "
         "arguments (default 3)."))
+    as_of = serializers.DateField(required=False, help_text=(
+        "The date the propositions refer to (docs/organizers.md, \"The study's frame\")."))
+    source_first_paragraph = serializers.CharField(required=False, allow_blank=True)
+    timeline = serializers.ListField(child=serializers.DictField(), required=False, help_text=(
+        "Dated events experts may consult: [{date: YYYY[-MM[-DD]], text: {en, ru}}]."))
     stakeholder_groups = serializers.ListField(child=serializers.DictField())
     themes = serializers.ListField(child=serializers.DictField())
 
@@ -59,7 +64,8 @@ class ItemSerializer(serializers.ModelSerializer):
         model = Item
         fields = ["code", "theme", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
                   "dimensions", "options", "min_value", "max_value", "unit_en", "unit_ru",
-                  "position"]
+                  "help_en", "help_ru", "hindsight", "resolves_on", "resolution_en",
+                  "resolution_ru", "never_en", "never_ru", "position"]
         read_only_fields = fields
 
 

@@ -15,7 +15,15 @@ from pathlib import Path
 import pandas as pd
 from django.utils import translation
 
-from surveys.exports import export_long, export_texts, neutralize, neutralize_frame
+from surveys.exports import (
+    ITEM_METADATA_COLUMNS,
+    export_long,
+    export_texts,
+    item_metadata,
+    neutralize,
+    neutralize_frame,
+)
+from surveys.feedback import never_value
 from surveys.figures import round_figures
 from surveys.models import Item, Study
 
@@ -23,7 +31,8 @@ NO_OPINION_TEXT = "no opinion"
 NO_OPINION_CODE = -9.0
 PRE_FEEDBACK_COLUMNS = ["expert", "group", "round", "item", "dimension", "pre_feedback_value",
                         "value"]
-CODEBOOK_COLUMNS = ["column", "item", "dimension", "kind", "theme", "text_en", "text_ru", "values"]
+CODEBOOK_COLUMNS = ["column", "item", "dimension", "kind", "theme", "text_en", "text_ru",
+                    *ITEM_METADATA_COLUMNS, "values"]
 SPSS_NAME_MAX = 64
 SPSS_LABEL_MAX = 250
 
@@ -50,7 +59,8 @@ def _values_text(item: Item, dimension: str) -> str:
         return f"rank 1 (first) to {len(item.options)}; {NO_OPINION_TEXT}"
     low, high = item.bounds()
     unit = f" {item.unit_en}" if item.unit_en else " %" if item.kind == Item.Kind.PROBABILITY else ""
-    return f"{low:g} to {high:g}{unit}; {NO_OPINION_TEXT}"
+    never = f"; {high:g} = {item.never_en}" if never_value(item) is not None else ""
+    return f"{low:g} to {high:g}{unit}{never}; {NO_OPINION_TEXT}"
 
 
 def _columns(study: Study, long: pd.DataFrame) -> list[tuple[Item, str]]:
@@ -93,7 +103,8 @@ def workbook_rows(study: Study) -> dict[str, list[list]]:
         sheets[f"Round {round_}"] = _rows(table)
     codebook = pd.DataFrame(
         [(column_label(i.code, d), i.code, d, i.kind, i.theme.code, i.text_en, i.text_ru,
-          _values_text(i, d)) for i, d in columns], columns=CODEBOOK_COLUMNS)
+          *item_metadata(i).values(), _values_text(i, d)) for i, d in columns],
+        columns=CODEBOOK_COLUMNS)
     sheets["Codebook"] = _rows(neutralize_frame(codebook))
     sheets["Texts"] = _rows(neutralize_frame(export_texts(study)))
     before = long.loc[long["pre_feedback_value"].notna(), PRE_FEEDBACK_COLUMNS]
@@ -185,6 +196,28 @@ def spss_name(label: str, taken: set[str]) -> str:
     return name
 
 
+def _value_labels(item: Item, dimension: str) -> dict[float, str]:
+    """A .sav variable's value labels: the rating scale's, or a year item's "never"."""
+    labels = {float(k): v for k, v in scale_labels(item, dimension).items()}
+    never = never_value(item)
+    if never is not None:
+        labels[float(never)] = item.never_en
+    return labels
+
+
+def sav_note(study: Study) -> list[str]:
+    """The .sav file's note: each item's help and each forecast's resolution (date and
+    criteria), in English, so forecasts can be scored once they resolve."""
+    lines = []
+    for item in study.items.order_by("theme__position", "position"):
+        if item.help_en:
+            lines.append(f"{item.code}: help: {item.help_en}")
+        if item.resolves_on is not None:
+            lines.append(f"{item.code}: resolves on {item.resolves_on:%Y-%m-%d}: "
+                         f"{item.resolution_en}")
+    return lines
+
+
 def sav_frame(study: Study) -> tuple[pd.DataFrame, dict, dict, dict]:
     """The wide .sav table with its variable labels, value labels and user-missing values."""
     long = export_long(study)
@@ -201,10 +234,10 @@ def sav_frame(study: Study) -> tuple[pd.DataFrame, dict, dict, dict]:
     for round_, code, dimension in keys:
         name = spss_name(f"r{round_}_{code}" + (f"_{dimension}" if dimension else ""), taken)
         names.append(name)
-        text = f"Round {round_}, {column_label(code, dimension)}: {items[code].text_en}"
+        hindsight = "[In hindsight] " if items[code].hindsight else ""
+        text = f"Round {round_}, {column_label(code, dimension)}: {hindsight}{items[code].text_en}"
         labels[name] = text[:SPSS_LABEL_MAX]
-        scale = scale_labels(items[code], dimension)
-        value_labels[name] = {float(k): v for k, v in scale.items()} | {NO_OPINION_CODE: "No opinion"}
+        value_labels[name] = _value_labels(items[code], dimension) | {NO_OPINION_CODE: "No opinion"}
     wide.columns = ["group", *names]
     missing = {name: [NO_OPINION_CODE] for name in names}
     # "Answer before you see the group": each first answer as a variable of its own, `..._pre`.
@@ -217,8 +250,7 @@ def sav_frame(study: Study) -> tuple[pd.DataFrame, dict, dict, dict]:
         for (round_, code, dimension), name in zip(pre_keys, pre.columns, strict=True):
             text = f"Round {round_}, {column_label(code, dimension)}, before the feedback"
             labels[name] = text[:SPSS_LABEL_MAX]
-            value_labels[name] = {float(k): v for k, v in scale_labels(items[code], dimension)
-                                  .items()}
+            value_labels[name] = _value_labels(items[code], dimension)
         wide = wide.join(pre)
     table = wide.reset_index().astype({"expert": str, "group": str})
     return table, labels, value_labels, missing
@@ -232,5 +264,6 @@ def sav_bytes(study: Study) -> bytes:
         path = Path(tmp) / "export.sav"
         pyreadstat.write_sav(table, str(path), column_labels=labels,
                              variable_value_labels=value_labels, missing_ranges=missing,
-                             variable_display_width={"expert": 14})
+                             variable_display_width={"expert": 14},
+                             note=sav_note(study) or None)
         return path.read_bytes()

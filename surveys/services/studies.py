@@ -301,6 +301,39 @@ def _item_fields(item: dict) -> dict:
     }
 
 
+def _texts_of(obj, field: str) -> dict:
+    return {"en": getattr(obj, f"{field}_en"), "ru": getattr(obj, f"{field}_ru")}
+
+
+def item_edition_data(item: Item) -> dict:
+    """The item's second-edition keys in study-file shape (the inverse of _item_fields for
+    them): help, hindsight, resolution, never, spread and arguments, each only when set."""
+    data: dict[str, Any] = {}
+    if item.help_en or item.help_ru:
+        data["help"] = _texts_of(item, "help")
+    if item.hindsight:
+        data["hindsight"] = True
+    if item.resolves_on is not None:
+        data["resolution"] = {"date": item.resolves_on, "criteria": _texts_of(item, "resolution")}
+    if item.never_en or item.never_ru:
+        data["never"] = _texts_of(item, "never")
+    if item.spread:
+        data["spread"] = item.spread
+    if item.arguments:
+        data["arguments"] = item.arguments
+    return data
+
+
+def study_frame_data(study: Study) -> dict:
+    """The study's frame in study-file shape: as_of and the timeline, each only when set."""
+    data: dict[str, Any] = {}
+    if study.as_of is not None:
+        data["as_of"] = study.as_of
+    if study.timeline:
+        data["timeline"] = study.timeline
+    return data
+
+
 def _answered_item_changes(data: dict) -> list[str]:
     """Problems for items that already have answers and whose answer format would change."""
     answered = {

@@ -12,10 +12,21 @@ from django.utils.translation import gettext as _
 from surveys.errors import ServiceError, StudyFileError
 from surveys.models import AuditEvent, Item, Round, StakeholderGroup, Study, StudyMember, Theme
 from surveys.services.panel import member_add
-from surveys.services.studies import CODE, GROUP_CODE, _check_item, _Checker, _item_fields
+from surveys.services.studies import (
+    CODE,
+    GROUP_CODE,
+    _check_item,
+    _Checker,
+    _item_fields,
+    item_edition_data,
+)
 
 # _check_item/_Checker/_item_fields are the study file's own checker and field mapping: reusing
 # them (rather than a copy) keeps the builder's rules and the YAML loader's rules the same.
+
+
+# Item keys only the study file (or the API) sets; the workspace's item form keeps them.
+FILE_ONLY_KEYS = ("help", "hindsight", "resolution", "never", "leaning", "spread", "arguments")
 
 
 def _texts(**values: str) -> list[str]:
@@ -186,7 +197,7 @@ def item_data(item: Item) -> dict:
         data["options"] = item.options
     if item.leaning:
         data["leaning"] = item.leaning
-    return data
+    return data | item_edition_data(item)
 
 
 def _number(value: float | None):

@@ -20,6 +20,7 @@ from surveys.services.studies import (
     _check_item,
     _Checker,
     study_file_check,
+    study_frame_data,
     study_load,
 )
 from surveys.studyfile import MAX_BYTES, MAX_ITEMS, problems_bounded, study_yaml_load
@@ -28,7 +29,10 @@ from workspace.services.members import member_grant
 from workspace.services.rules import rules_differ, rules_locked
 
 CSV_COLUMNS = ("theme", "code", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
-               "dimensions", "min", "max", "unit_en", "unit_ru", "options")
+               "dimensions", "min", "max", "unit_en", "unit_ru", "options", "help_en", "help_ru",
+               "hindsight", "resolves_on", "resolution_en", "resolution_ru", "never_en", "never_ru")
+# The simulated panel's data: never shown to experts, so changing it is not rewording an item.
+SIMULATION_KEYS = ("leaning", "spread", "arguments")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -59,6 +63,7 @@ def study_data(study: Study) -> dict:
         "source": study.source, "default_language": study.default_language,
         "answer_before_feedback": study.answer_before_feedback,
         "min_cell": study.min_cell,
+        **study_frame_data(study),
         "consensus": rule_in_force(study).registered_values(),
         "stakeholder_groups": [{"code": g.code, "name": {"en": g.name_en, "ru": g.name_ru}}
                                for g in study.groups.order_by("position")],
@@ -93,8 +98,8 @@ def _changes(report: ImportReport, study: Study | None) -> ImportReport:
             old = before.get(item["code"])
             if old is None:
                 report.items_new.append(item["code"])
-            elif {k: v for k, v in old.items() if k != "leaning"} != {
-                    k: v for k, v in item.items() if k != "leaning"}:
+            elif {k: v for k, v in old.items() if k not in SIMULATION_KEYS} != {
+                    k: v for k, v in item.items() if k not in SIMULATION_KEYS}:
                 report.items_changed.append(item["code"])
     return report
 
@@ -174,7 +179,9 @@ def items_export_csv(study: Study) -> str:
                 theme.code, item.code, item.kind, item.text_en, item.text_ru,
                 item.source_paragraph, item.source_anchor, ";".join(item.dimensions),
                 _num(item.min_value), _num(item.max_value), item.unit_en, item.unit_ru,
-                options_format(item.options))])
+                options_format(item.options), item.help_en, item.help_ru,
+                "yes" if item.hindsight else "", item.resolves_on or "", item.resolution_en,
+                item.resolution_ru, item.never_en, item.never_ru)])
     return out.getvalue()
 
 
@@ -209,6 +216,22 @@ def _row_item(row: dict, where: str, problems: list[str]) -> dict:
             problems.append(f"{where}, {options}")
         else:
             item["options"] = options
+    return item | _row_edition(row, where, problems)
+
+
+def _row_edition(row: dict, where: str, problems: list[str]) -> dict:
+    """The second edition's columns (all optional) in study-file shape."""
+    item: dict = {}
+    for key in ("help", "never"):
+        if row[f"{key}_en"] or row[f"{key}_ru"]:
+            item[key] = {"en": row[f"{key}_en"], "ru": row[f"{key}_ru"]}
+    if row["hindsight"]:
+        if row["hindsight"].lower() not in {"yes", "no", "true", "false", "1", "0"}:
+            problems.append(f"{where}, hindsight: " + _("expected yes or no"))
+        item["hindsight"] = row["hindsight"].lower() in {"yes", "true", "1"}
+    if row["resolves_on"] or row["resolution_en"] or row["resolution_ru"]:
+        item["resolution"] = {"date": row["resolves_on"],
+                              "criteria": {"en": row["resolution_en"], "ru": row["resolution_ru"]}}
     return item
 
 
@@ -251,6 +274,9 @@ def items_csv_check(*, study: Study, content: bytes) -> ImportReport:
         item = _row_item(row, where, report.problems)
         _check_item(checker, item, where, groups, seen)
         for theme in themes.values():
+            for old in theme["items"]:  # the CSV has no columns for the simulated panel's data
+                if old["code"] == item["code"]:
+                    item |= {k: old[k] for k in SIMULATION_KEYS if k in old}
             theme["items"] = [i for i in theme["items"] if i["code"] != item["code"]]
         themes[row["theme"]]["items"].append(item)
     report.problems += checker.problems

@@ -207,7 +207,10 @@ def item_edit(request, slug, code=None):
     if request.method == "POST" and form.is_valid():
         theme = next(t for t in themes if t.code == form.cleaned_data["theme"])
         try:
-            saved = builder.item_save(study=study, theme=theme, data=form.item_data(),
+            # The form edits no frame or simulation key: an edit keeps the item's own.
+            kept = {k: v for k, v in builder.item_data(item).items()
+                    if k in builder.FILE_ONLY_KEYS} if item else {}
+            saved = builder.item_save(study=study, theme=theme, data=form.item_data() | kept,
                                       actor=request.user, item=item)
         except StudyFileError as exc:
             problems = exc.problems

@@ -1,7 +1,8 @@
 /* Agora Delphi questionnaire: progressive enhancement only. Without JavaScript the page is a
    plain form that saves and submits; with it, answers autosave (htmx), unsaved changes survive
    a lost network or an expired session in localStorage, the probability slider follows the
-   number field, and rankings can be dragged or moved with Up/Down buttons. */
+   number field, a year's "never" box and its year field exclude each other, and rankings can
+   be dragged or moved with Up/Down buttons. */
 (function () {
   "use strict";
   const form = document.getElementById("questionnaire");
@@ -117,6 +118,13 @@
       number.dispatchEvent(new Event("change", {bubbles: true}));
     });
     number.addEventListener("input", function () { if (number.value !== "") slider.value = number.value; });
+  });
+
+  /* ---- a year's "never" answer: it and a year exclude each other ---- */
+  form.querySelectorAll("input[data-never-for]").forEach(function (never) {
+    const number = document.getElementById(never.dataset.neverFor);
+    never.addEventListener("change", function () { if (never.checked) number.value = ""; });
+    number.addEventListener("input", function () { if (number.value !== "") never.checked = false; });
   });
 
   /* ---- ranking: drag and drop, and Up/Down buttons that do the same ---- */
