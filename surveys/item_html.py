@@ -211,7 +211,7 @@ def _hindsight_badge(item: Item) -> str:
     """The "In hindsight" mark, its explanation read by screen readers and shown on hover."""
     if not item.hindsight:
         return ""
-    why = escape(gettext("Judge the essay's 2011 claim in the light of what has happened since."))
+    why = escape(gettext("Judge a claim made in the source in the light of what has happened since."))
     return (f'<span class="badge hindsight" title="{why}">{escape(gettext("In hindsight"))}'
             f'<span class="sr-only">: {why}</span></span> ')
 

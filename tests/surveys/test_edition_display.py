@@ -42,23 +42,23 @@ def year_of(expert) -> float | None:
 def test_the_page_states_the_frame_and_the_timeline_in_the_experts_language(
         alice_in, client, bob):
     html = page(client)
-    assert ("Propositions are about the Euro-Atlantic security order as of Dec. 1, 2026 unless "
-            "marked “In hindsight”.") in html
-    assert '<details class="timeline">' in html and "<summary>Events since 2011</summary>" in html
+    assert ("Propositions refer to the situation as of Dec. 1, 2026 unless marked "
+            "“In hindsight”.") in html
+    assert '<details class="timeline">' in html and "<summary>Timeline of events</summary>" in html
     assert '<time datetime="2019-08-02">Aug. 2, 2019</time> <span>The INF Treaty ends</span>' in html
     assert '<time datetime="2014-03">March 2014</time>' in html
     russian = Client()  # Bob reads in Russian
     russian.get(f"/e/{expert_issue_token(expert=bob)}/")
     html = page(russian)
     assert "1 декабря 2026" in html and "«В ретроспективе»" in html
-    assert "Прекращение действия Договора о РСМД" in html and "События после 2011 года" in html
+    assert "Прекращение действия Договора о РСМД" in html and "Хронология событий" in html
 
 
 def test_items_show_the_hindsight_mark_their_help_and_a_forecasts_resolution(alice_in, client):
     html = page(client)
     agree = html[html.index('id="item-agree"'):html.index('id="item-dims"')]
-    assert '<span class="badge hindsight" title="Judge the essay' in agree
-    assert ('In hindsight<span class="sr-only">: Judge the essay&#x27;s 2011 claim in the light '
+    assert '<span class="badge hindsight" title="Judge a claim made in the source' in agree
+    assert ('In hindsight<span class="sr-only">: Judge a claim made in the source in the light '
             "of what has happened since.</span>") in agree
     assert '<p class="help" id="help-agree">Judge the 2011 claim.</p>' in agree
     assert 'data-item="agree" aria-describedby="help-agree"' in agree
@@ -134,5 +134,5 @@ def test_the_organizers_preview_shows_the_frame_and_the_marks(edition, round1, o
     staff = Client()
     staff.force_login(organizer)
     html = staff.get(f"/studio/{edition.slug}/rounds/1/preview/").content.decode()
-    assert "as of Dec. 1, 2026" in html and "Events since 2011" in html
+    assert "as of Dec. 1, 2026" in html and "Timeline of events" in html
     assert "In hindsight<span" in html and 'name="a-year.never"' in html
