@@ -18,8 +18,9 @@ from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.simulation import GENERIC, panel_simulate
 from surveys.services.studies import study_file_read, study_load
 from tests.conftest import ROOT, small_study_data, wait_for
+from workspace.services.demo import STUDY_FILE as DEMO_FILE
 
-DEMO_SLUG = "trenin-2011-euromd"
+DEMO_SLUG = study_file_read(DEMO_FILE)["slug"]  # whichever edition the demo runs
 STUDY_FILE = ROOT / "surveys" / "studies" / "euromd_2026.yaml"
 FIRST_EDITION = ROOT / "surveys" / "studies" / "trenin_2011.yaml"
 PER_GROUP = 16  # experts per stakeholder group in the Kruskal-Wallis checks
