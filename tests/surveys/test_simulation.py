@@ -81,22 +81,24 @@ def kruskal_by_item(round_: Round) -> dict[tuple[str, str], tuple[float, float]]
     return out
 
 
-def assert_groups_differ_where_the_leanings_diverge(round_: Round) -> None:
-    """Kruskal-Wallis across the groups is significant (p < 0.01) on at least 80 % of the items
-    whose leanings diverge (range >= 1.5) and not significant (p > 0.05) on at least 60 % of
-    the control items (range <= 0.4). Not on every item: an item where one group alone stands
-    apart by 1.5 falls short now and then, and a control item's small real differences (up to
-    0.4) sometimes reach p < 0.05; the more experts, the more often. Measured with 16 experts a
-    group, seeds 1-6: the second edition 38-39 of 39 divergent and 7-8 of 8 control items
-    right; the first edition 14-15 of 15 and 3-5 of 5; every item right in 1 and 3 seeds of 6."""
+def assert_groups_differ_where_the_leanings_diverge(round_: Round, *, divergent_share: float,
+                                                   control_share: float) -> None:
+    """Kruskal-Wallis across the groups is significant (p < 0.01) on at least divergent_share of
+    the items whose leanings diverge (range >= 1.5) and not significant (p > 0.05) on at least
+    control_share of the control items (range <= 0.4). Not on every item: an item where one
+    group alone stands apart by 1.5 falls short now and then, and a control item's small real
+    differences (up to 0.4) sometimes reach p < 0.05. Measured with 16 experts a group, seeds
+    1-3: the second edition 38-39 of 39 divergent and 8 of 8 control items right (seed 1 misses
+    threat-1, where only the US group stands apart: p 0.021); the first edition 14-15 of 15
+    and 3-5 of 5."""
     results = kruskal_by_item(round_)
     divergent = {k: p for k, (spread, p) in results.items() if spread >= 1.5}
     control = {k: p for k, (spread, p) in results.items() if spread <= 0.4 + 1e-9}
     assert divergent and control
     weak = {k: round(p, 4) for k, p in divergent.items() if p >= 0.01}
-    assert len(weak) <= 0.2 * len(divergent), weak
+    assert len(weak) <= (1 - divergent_share) * len(divergent), weak
     apart = {k: round(p, 4) for k, p in control.items() if p <= 0.05}
-    assert len(apart) <= 0.4 * len(control), apart
+    assert len(apart) <= (1 - control_share) * len(control), apart
 
 
 def changes(first: Round, second: Round) -> tuple[int, int, list[tuple]]:
@@ -339,13 +341,15 @@ def test_groups_differ_on_a_divergent_item_and_not_on_a_control_item():
     assert results[("control", "")][1] > 0.05
 
 
-@pytest.mark.parametrize("path", [STUDY_FILE, FIRST_EDITION], ids=lambda p: p.stem)
+@pytest.mark.parametrize(("path", "divergent_share", "control_share"),
+                         [(STUDY_FILE, 0.95, 0.85), (FIRST_EDITION, 0.9, 0.6)],
+                         ids=["second-edition", "first-edition"])
 @pytest.mark.django_db
-def test_groups_differ_where_the_study_file_says_they_diverge(path: Path):
-    if not path.exists():
-        pytest.skip(f"{path.name} is not in this checkout")
+def test_groups_differ_where_the_study_file_says_they_diverge(path: Path, divergent_share: float,
+                                                             control_share: float):
     round_ = round_open(round_=round_create(study=study_load(data=study_file_read(path))))
 
     panel_simulate(round_=round_, n=5 * PER_GROUP, seed=1)
 
-    assert_groups_differ_where_the_leanings_diverge(round_)
+    assert_groups_differ_where_the_leanings_diverge(round_, divergent_share=divergent_share,
+                                                    control_share=control_share)
