@@ -113,3 +113,14 @@ def test_the_checks_catch_what_they_are_for():
     ranking = {"code": "r", "kind": "ranking", "options": [
         {"code": "a", "text": {"en": "Same", "ru": "А"}}, {"code": "b", "text": {"en": "same", "ru": "Б"}}]}
     assert checks.ranking_problems([ranking]) == ["r: option texts repeat in en"]
+
+
+# Body paragraphs no item cites, each with the reason it needs none.
+UNCITED = {1: "sets the scene: Deauville's failure is in the timeline, and the choice it states "
+              "(old adversity or a security community) is what opt-rank and comm-2 ask about",
+           17: "only announces the two problems that paragraphs 18 and 19 state (rec-3, rec-2)"}
+
+
+def test_every_body_paragraph_with_a_claim_is_cited_by_an_item():
+    cited = {item["source"]["paragraph"] for item in _items()}
+    assert set(range(1, 40)) - cited == set(UNCITED)
