@@ -7,6 +7,7 @@ stale page. Each expert's own answer is marked in per request.
 """
 
 import functools
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,6 +30,8 @@ from surveys.models import (
     Study,
 )
 from surveys.selectors import live_aggregates
+
+CYRILLIC = re.compile("[\u0400-\u04FF]")
 
 SCALES = {
     "": [_("Strongly disagree"), _("Disagree"), _("Neither agree nor disagree"), _("Agree"),
@@ -193,8 +196,15 @@ def _with_positions(round_: Round, raw: dict) -> dict[int, list[dict]]:
             position = _position(item, row["values"])
             out.append({"id": row["id"], "author": row["author"], "position": position,
                         "text": row["text"], "html": format_html(
-                            '<li><span class="position">{}</span> {}</li>', position, row["text"])})
+                            '<li><span class="position">{}</span> <span lang="{}">{}</span></li>',
+                            position, text_language(row["text"]), row["text"])})
     return arguments
+
+
+def text_language(text: str) -> str:
+    """The language an argument is written in, of the platform's two: experts write in their
+    own, so a Russian page may show English arguments; screen readers need to know."""
+    return "ru" if CYRILLIC.search(text) else "en"
 
 
 def _panel_arguments(round_: Round) -> dict[int, list[dict]]:

@@ -162,15 +162,19 @@ def _build(item: Item) -> ItemStatic:
                 label = f"{escape(item.unit)} ({low}-{high})"
             step = "any" if item.kind == Item.Kind.PROBABILITY else "1"
             never_box = ("", "")
+            typed_max = high
             if never:  # the label is the organizer's text: no str.format() over it
                 box = (f'\n      <label class="never"><input type="checkbox" name="'
                        f'{escape(never[0])}" value="1" data-never-for="f-{name}"')
-                label = f"> {escape(item.never)}</label>"
-                never_box = (box + label, box + " checked" + label)
+                box_label = f"> {escape(item.never)}</label>"
+                never_box = (box + box_label, box + " checked" + box_label)
+                # The maximum is what "never" stores: the year box offers the years before it.
+                typed_max = _g(item.max_value - 1)
+                label = gettext("Year (%(low)s-%(high)s)") % {"low": low, "high": typed_max}
             parts.append(PartStatic(
                 head=(f'\n    <div class="part">\n      <label for="f-{name}">{label}</label>\n'
                       f'      <input id="f-{name}" type="number" inputmode="decimal" '
-                      f'name="{name}" min="{low}" max="{high}" step="{step}" value="'),
+                      f'name="{name}" min="{low}" max="{typed_max}" step="{step}" value="'),
                 slider=(f'<input type="range" class="slider" min="0" max="100" step="1" hidden '
                         f'data-slider-for="f-{name}" aria-label="'
                         f'{gettext("Probability slider")}" value="')

@@ -75,10 +75,21 @@ def sim_experts(*, study: Study, n: int, actor=None) -> list[Expert]:
         email = f"sim-{k + 1:04d}@{SIM_DOMAIN}"
         expert = existing.get(email) or expert_create(
             study=study, name=f"Simulated expert {k + 1:04d}", email=email,
-            group_code=groups[k % len(groups)].code, language=("en", "ru")[k % 2], actor=actor,
+            group_code=groups[k % len(groups)].code, language=_language(groups[k % len(groups)].code, k),
+            actor=actor,
         )
         experts.append(expert)
     return experts
+
+
+def _language(group: str, k: int) -> str:
+    """Who reads in which language: the Russian group in Russian, Central and Eastern Europe
+    half and half, everyone else in English (a study without these groups alternates)."""
+    if group == "RU":
+        return "ru"
+    if group in {"US", "WE", "OTHER"}:
+        return "en"
+    return ("en", "ru")[(k // 5) % 2]
 
 
 def _bounds(item: Item) -> tuple[float, float]:

@@ -74,12 +74,15 @@ def test_never_is_stored_as_the_maximum_without_javascript_and_shows_checked(
     html = page(client)
     assert 'name="a-year.never" value="1" data-never-for="f-a-year">' in html
     assert f"> {NEVER['en']}</label>" in html
+    # The year box is labelled with its years and offers those before the "never" maximum.
+    assert '<label for="f-a-year">Year (2011-2099)</label>' in html
+    assert 'name="a-year" min="2011" max="2099"' in html
     response = client.post("/q/", {"a-year": "", "a-year.never": "1", "version": "0",
                                    "action": "save"})
     assert response.status_code == 302 and year_of(alice) == 2100
     html = page(client)
     assert 'data-never-for="f-a-year" checked>' in html
-    assert 'name="a-year" min="2011" max="2100" step="1" value="">' in html
+    assert 'name="a-year" min="2011" max="2099" step="1" value="">' in html
     # A year posted with "never" ticked: "never" wins; a year alone is a year.
     client.post("/q/", {"a-year": "2040", "a-year.never": "1", "version": "1", "action": "save"})
     assert year_of(alice) == 2100
