@@ -87,9 +87,11 @@ class FeedbackChart:
             parts = [f'<line class="axis" x1="0" x2="{VIEW_W}" y1="20" y2="20"></line>']
             parts += [_line("tick", scale.x(value), 15, 25) for value, _text in scale.ticks]
             if band:
-                parts += [_band(scale, q1, q3, 8, 24), _line("median", scale.x(median), 3, 37)]
+                parts.append(_band(scale, q1, q3, 8, 24))
+            # The own answer goes under the median, which stays visible where they meet.
+            self._range = (parts, [_line("median", scale.x(median), 1, 39)] if band else [])
             self._bars: dict[int, str] = {}
-            self._plain = _svg(parts)
+            self._plain = _svg(parts + self._range[1])
             return
         counts = {k: int(distribution.get(str(k), distribution.get(k, 0)) or 0)
                   for k in range(1, 6)}
@@ -115,8 +117,9 @@ class FeedbackChart:
             return mark_safe(self._plain)  # noqa: S308 - numbers only
         if self._bars:
             return mark_safe(self._bars.get(round(own), self._plain))  # noqa: S308 - numbers only
-        marker = _line("own", self._scale.x(own), 1, 39)
-        return mark_safe(self._plain.removesuffix("</svg>") + marker + "</svg>")  # noqa: S308
+        below, median = self._range
+        marker = _line("own", self._scale.x(own), 6, 34)
+        return mark_safe(_svg([*below, marker, *median]))  # noqa: S308 - numbers only
 
 
 def _scale_html(scale: Scale) -> str:

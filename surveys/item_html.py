@@ -246,6 +246,11 @@ def _chosen(part: PartStatic, value: float | None) -> str:
     return "".join(chosen if value == k else plain for k, plain, chosen in part.choices)
 
 
+def _legend_entry(key: str, text: str) -> str:
+    """One entry of a chart's legend: its mark (the chart's colour) and what it stands for."""
+    return f'<span class="entry"><span class="key {key}" aria-hidden="true"></span>{escape(text)}</span>'
+
+
 @functools.lru_cache(maxsize=8)
 def _messages(language: str) -> dict[str, str]:
     """The feedback's messages in a language, translated once (a page shows about seventy)."""
@@ -254,12 +259,9 @@ def _messages(language: str) -> dict[str, str]:
         "previous": gettext("Your previous answer"),
         "withheld": gettext("The panel's figures and arguments are shown once at least %(k)s "
                             "experts have answered."),
-        "legend_own": ('<span class="key key-own" aria-hidden="true"></span>' +
-                       escape(gettext("your answer")) + " "),
-        "legend": ('<span class="key key-median" aria-hidden="true"></span>' +
-                   escape(gettext("panel median")) +
-                   ' <span class="key key-iqr" aria-hidden="true"></span>' +
-                   escape(gettext("middle half (IQR)"))),
+        "legend_own": _legend_entry("key-own", gettext("your answer")) + " ",
+        "legend": (_legend_entry("key-median", gettext("panel median")) + " " +
+                   _legend_entry("key-iqr", gettext("middle half (IQR)"))),
         "nudge": ('<p class="nudge">' + gettext(
             "Your previous answer lay outside the middle half of the panel (the IQR). You are "
             "welcome to keep it; if you do, please tell the panel why in your reasoning.") + "</p>"),
