@@ -1,4 +1,7 @@
-"""Geometry for the small feedback charts and their SVG markup (no inline styles)."""
+"""The feedback charts' geometry and SVG markup (no inline styles), and the staff dashboard's
+small distribution charts (distribution_chart)."""
+
+from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -28,87 +31,100 @@ def distribution_chart(distribution: dict, *, median, q1, q3, own) -> dict:
     return chart
 
 
-def _range_x(low: float, high: float, value: float) -> float:
-    return round(PAD + (value - low) / ((high - low) or 1) * (WIDTH - 2 * PAD), 1)
-
-
-def range_chart(low: float, high: float, *, median, q1, q3, own) -> dict:
-    """A number line from low to high with the quartile band, the median and the own answer."""
-
-    def x_of(value: float) -> float:
-        return _range_x(low, high, value)
-
-    chart = {"width": WIDTH, "height": 40, "line_y": 20, "low": low, "high": high,
-             "x0": PAD, "x1": WIDTH - PAD}
-    if median is not None:
-        chart |= {"median_x": x_of(median), "q1_x": x_of(q1),
-                  "iqr_w": max(x_of(q3) - x_of(q1), 1.5)}
-    if own is not None:
-        chart["own_x"] = x_of(own)
-    return chart
-
-
 def _n(value) -> str:
     """A coordinate as SVG wants it: never localized (no decimal comma), no trailing zeros."""
-    return f"{float(value):g}"
+    return f"{round(float(value), 2):g}"
 
 
-def chart_svg(chart: dict, label: str) -> str:
-    """The chart as inline SVG markup, built here rather than in a template: a questionnaire
-    page draws about seventy of them and template rendering would dominate its time. Only the
-    label is text; everything else is a number, formatted by _n."""
-    w, h = chart["width"], chart["height"]
-    out = [f'<svg class="chart" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
-           f'aria-label="{escape(label)}">']
-    band = chart.get("median_x") is not None
-    if "bars" in chart:
-        base = chart["base"]
-        if band:
-            out.append(f'<rect class="iqr" x="{_n(chart["q1_x"])}" y="0" '
-                       f'width="{_n(chart["iqr_w"])}" height="{base}"></rect>')
-        for b in chart["bars"]:
-            x, value = _n(b["x"]), int(b["value"])
-            out.append(f'<rect class="bar{" own" if b["own"] else ""}" x="{x}" y="{_n(b["y"])}" '
-                       f'width="{_n(b["w"])}" height="{_n(b["h"])}"><title>{value}: '
-                       f'{int(b["count"])}</title></rect>'
-                       f'<text x="{x}" y="{h}" class="tick">{value}</text>')
-        if band:
-            m = _n(chart["median_x"])
-            out.append(f'<line class="median" x1="{m}" x2="{m}" y1="0" y2="{base}"></line>')
-    else:
-        y = chart["line_y"]
-        out.append(f'<line class="axis" x1="{chart["x0"]}" x2="{chart["x1"]}" y1="{y}" '
-                   f'y2="{y}"></line>')
-        if band:
-            m = _n(chart["median_x"])
-            out.append(f'<rect class="iqr" x="{_n(chart["q1_x"])}" y="10" '
-                       f'width="{_n(chart["iqr_w"])}" height="20"></rect>'
-                       f'<line class="median" x1="{m}" x2="{m}" y1="6" y2="34"></line>')
-        if chart.get("own_x") is not None:
-            out.append(f'<circle class="own" cx="{_n(chart["own_x"])}" cy="{y}" r="4"></circle>')
-    out.append("</svg>")
-    return mark_safe("".join(out))  # noqa: S308 - numbers and the escaped label only
+# The feedback charts: drawn in a 100 x 40 box stretched to the width of the page (a rule in
+# site.css sets their height), so that the scale's numbers can be HTML text at body size under
+# the chart: n ticks fill n equal columns, the value of tick k sits at the middle of column k.
+VIEW_W, VIEW_H = 100, 40
 
 
-OWN_DOT = '<circle class="own" cx="{x}" cy="{y}" r="4"></circle></svg>'
+@dataclass(frozen=True)
+class Scale:
+    """A feedback chart's scale: from low to high, its ticks (value, text) evenly spaced from
+    low to high, and the line that names it ("1 = Strongly disagree · 5 = Strongly agree")."""
+
+    low: float
+    high: float
+    ticks: tuple[tuple[float, str], ...]
+    caption: str
+
+    def x(self, value: float) -> float:
+        """Where a value sits across the chart, 0-100."""
+        n = len(self.ticks)
+        share = (value - self.low) / ((self.high - self.low) or 1)
+        return VIEW_W * (0.5 + share * (n - 1)) / n
 
 
-class MarkableChart:
-    """A feedback chart's SVG, built once (it is the same for every expert), that `svg(own)`
-    gives with one expert's own answer marked: their bar of a distribution, or a dot on the
-    range. The markup is chart_svg's for the chart drawn with that own answer."""
+def _svg(parts: list[str]) -> str:
+    return (f'<svg class="fb-svg" viewBox="0 0 {VIEW_W} {VIEW_H}" preserveAspectRatio="none" '
+            f'aria-hidden="true" focusable="false">{"".join(parts)}</svg>')
 
-    def __init__(self, chart: dict, label: str):
-        self._chart = chart
-        self._plain = chart_svg(chart, label)
-        self._bars = {bar["value"]: chart_svg(chart | {"bars": [
-            b | {"own": b is bar} for b in chart["bars"]]}, label) for bar in chart.get("bars", [])}
+
+def _band(scale: Scale, q1, q3, y: float, height: float) -> str:
+    x1, x3 = scale.x(q1), scale.x(q3)
+    return (f'<rect class="iqr" x="{_n(x1)}" y="{_n(y)}" width="{_n(max(x3 - x1, 0.8))}" '
+            f'height="{_n(height)}"></rect>')
+
+
+def _line(cls: str, x: float, y1: float, y2: float) -> str:
+    return f'<line class="{cls}" x1="{_n(x)}" x2="{_n(x)}" y1="{y1}" y2="{y2}"></line>'
+
+
+class FeedbackChart:
+    """A feedback chart built once (it is the same for every expert): `svg(own)` gives it with
+    one expert's own answer marked (their bar of a distribution, a line on a range), `scale`
+    the HTML of its ticks and caption."""
+
+    def __init__(self, scale: Scale, *, median, q1, q3, distribution: dict | None = None):
+        self._scale = scale
+        self.scale_html = _scale_html(scale)
+        band = median is not None and q1 is not None and q3 is not None
+        if distribution is None:
+            parts = [f'<line class="axis" x1="0" x2="{VIEW_W}" y1="20" y2="20"></line>']
+            parts += [_line("tick", scale.x(value), 15, 25) for value, _text in scale.ticks]
+            if band:
+                parts.append(_band(scale, q1, q3, 8, 24))
+            # The own answer goes under the median, which stays visible where they meet.
+            self._range = (parts, [_line("median", scale.x(median), 1, 39)] if band else [])
+            self._bars: dict[int, str] = {}
+            self._plain = _svg(parts + self._range[1])
+            return
+        counts = {k: int(distribution.get(str(k), distribution.get(k, 0)) or 0)
+                  for k in range(1, 6)}
+        top = max(counts.values()) or 1
+        width = VIEW_W / len(scale.ticks) * 0.7
+
+        def drawn(own: int | None) -> str:
+            out = [_band(scale, q1, q3, 0, VIEW_H)] if band else []
+            for k, count in counts.items():
+                h = (VIEW_H - 2) * count / top
+                out.append(f'<rect class="bar{" own" if k == own else ""}" '
+                           f'x="{_n(scale.x(k) - width / 2)}" y="{_n(VIEW_H - h)}" '
+                           f'width="{_n(width)}" height="{_n(h)}"></rect>')
+            if band:
+                out.append(_line("median", scale.x(median), 0, VIEW_H))
+            return _svg(out)
+
+        self._plain = drawn(None)
+        self._bars = {k: drawn(k) for k in counts}
 
     def svg(self, own: float | None) -> str:
         if own is None:
-            return self._plain
-        if "bars" in self._chart:
-            return self._bars.get(round(own), self._plain)
-        x = _range_x(self._chart["low"], self._chart["high"], own)
-        dot = OWN_DOT.format(x=_n(x), y=self._chart["line_y"])
-        return mark_safe(self._plain.removesuffix("</svg>") + dot)  # noqa: S308 - numbers only
+            return mark_safe(self._plain)  # noqa: S308 - numbers only
+        if self._bars:
+            return mark_safe(self._bars.get(round(own), self._plain))  # noqa: S308 - numbers only
+        below, median = self._range
+        marker = _line("own", self._scale.x(own), 6, 34)
+        return mark_safe(_svg([*below, marker, *median]))  # noqa: S308 - numbers only
+
+
+def _scale_html(scale: Scale) -> str:
+    """The ticks' numbers under the chart (screen readers read the figures in the text) and the
+    scale's caption."""
+    ticks = "".join(f"<span>{escape(text)}</span>" for _value, text in scale.ticks)
+    return (f'<div class="fb-ticks" aria-hidden="true">{ticks}</div>'
+            f'<p class="fb-axis">{escape(scale.caption)}</p>')

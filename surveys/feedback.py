@@ -14,10 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.translation import get_language, gettext, gettext_noop, pgettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from surveys.charts import MarkableChart, distribution_chart, range_chart
+from surveys.charts import FeedbackChart, Scale
 from surveys.models import (
     Aggregate,
     AggregationRun,
@@ -46,10 +46,6 @@ SCALES = {
 DIMENSION_LABELS = {"desirability": _("Desirability"), "feasibility": _("Feasibility"),
                     "importance": _("Importance")}
 
-# xgettext (makemessages) cannot read gettext() inside f-strings: this puts the strings the
-# feedback title translates into the catalog.
-_IN_F_STRINGS = (gettext_noop("median"), gettext_noop("agree"))
-
 
 def never_value(item: Item) -> float | None:
     """The value a year item's "never" answer stores (its maximum); None if it has none."""
@@ -67,15 +63,45 @@ def value_label(item: Item, key: str, value: float | None) -> str:
         return str(_("no opinion"))
     if item.kind in Item.RATED:
         return f"{scale_choices(key)[int(value) - 1][1]} ({value:g})"
+    return figure_text(item, value)
+
+
+def figure_text(item: Item, value: float | None, *, unit: bool = True) -> str:
+    """A figure of an item's answers (a median, a quartile, an answer, a scale's tick) as every
+    page, chart and report shows it, per kind: a year item's "never" label for its "never"
+    value; years as whole years; probabilities as whole percentages; 1-5 ratings and ranking
+    places to the nearest half (a median between two answers); other numbers to three
+    significant figures at most, with the item's unit. `unit=False` leaves out "%" and the unit
+    (the first figure of a range, a scale's ticks)."""
+    if value is None:
+        return ""
+    never = _never(item, value)
+    if never:
+        return never
+    if item.kind in Item.RATED or item.kind == Item.Kind.RANKING:
+        return _number(_whole(Decimal(repr(value)) * 2) / 2, 1)
+    if item.kind == Item.Kind.YEAR:
+        return _number(_whole(value), 0)
     if item.kind == Item.Kind.PROBABILITY:
-        return f"{value:g} %"
-    return _never(item, value) or f"{value:g}"
+        text = _number(_whole(value), 0)
+        return f"{text}\u00a0%" if unit else text
+    exact = Decimal(repr(value))
+    text = _number(exact, max(0, 2 - exact.copy_abs().adjusted()) if exact else 0)
+    return f"{text}\u00a0{item.unit}" if unit and item.unit else text
 
 
-def figure_text(item: Item, value: float | None, places: int = 2) -> str:
-    """A figure of an item's answers (a median, a quartile) as every page and report shows it:
-    a year item's "never" label for its "never" value, else the number (see _number)."""
-    return _never(item, value) or _number(value, places)
+def _whole(value: float | Decimal) -> Decimal:
+    """The value rounded to a whole number, halves up (2034.5 is 2035, as on paper)."""
+    return Decimal(repr(value) if isinstance(value, float) else value).quantize(
+        Decimal(1), ROUND_HALF_UP)
+
+
+def figure_range(item: Item, low: float | None, high: float | None) -> str:
+    """Two figures of an item (the middle half's ends) as one range: "20–45 %", "2030–2041"."""
+    first, last = figure_text(item, low, unit=False), figure_text(item, high)
+    if first == figure_text(item, high, unit=False):
+        return last
+    return f"{first}–{last}"
 
 
 def scale_choices(key: str) -> list[tuple[int, str]]:
@@ -111,26 +137,67 @@ def _figures(agg) -> dict:
 @dataclass(frozen=True)
 class Figures:
     """What the feedback shows of one aggregate that is the same for every expert: the figures,
-    the title and the chart (into which each expert's own answer is marked)."""
+    the title, the chart (into which each expert's own answer is marked) and, for screen
+    readers, the distribution the chart draws as text."""
 
     agg: dict
     title: str
-    chart: MarkableChart
+    chart: FeedbackChart
+    counts: str = ""
+
+
+def _evenly(low: float, high: float) -> list[float]:
+    """Ticks from low to high, evenly spaced: whole steps if 5, 4, 6 or 3 ticks give them."""
+    for n in (5, 4, 6, 3):
+        step = (high - low) / (n - 1)
+        if step > 0 and step == int(step):
+            return [low + k * step for k in range(n)]
+    return [low + k * (high - low) / 4 for k in range(5)]
+
+
+def feedback_scale(item: Item, key: str) -> Scale:
+    """The scale under an item's feedback chart: its ticks and what it measures."""
+    if item.kind in Item.RATED:
+        labels = scale_choices(key)
+        caption = gettext("Scale: 1 = %(low)s, 5 = %(high)s") % {"low": labels[0][1],
+                                                                 "high": labels[-1][1]}
+        return Scale(1, 5, tuple((k, str(k)) for k in range(1, 6)), caption)
+    low, high = item.bounds() or (0.0, 1.0)
+    if item.kind == Item.Kind.RANKING:
+        places = range(1, len(item.options) + 1)
+        return Scale(low, high, tuple((k, str(k)) for k in places),
+                     gettext("Place in the ranking (1 = most preferred)"))
+    values = [0, 25, 50, 75, 100] if item.kind == Item.Kind.PROBABILITY else _evenly(low, high)
+    if item.kind == Item.Kind.YEAR:  # the last tick is a year, even if it stands for "never"
+        ticks = tuple((v, _number(_whole(v), 0)) for v in values)
+        caption = gettext("Year")
+        if item.never:
+            caption = gettext("Year (%(year)s = %(never)s)") % {"year": ticks[-1][1],
+                                                               "never": item.never}
+        return Scale(low, high, ticks, caption)
+    caption = (gettext("Probability, %%").replace("%%", "%") if item.kind == Item.Kind.PROBABILITY
+               else item.unit or gettext("Value"))
+    return Scale(low, high, tuple((v, figure_text(item, v, unit=False)) for v in values), caption)
+
+
+def _counts(key: str, distribution: dict) -> str:
+    """A 1-5 distribution as a sentence: how many chose each point of the scale."""
+    counts = "; ".join(
+        f"{value} ({label}): {int(distribution.get(str(value), distribution.get(value, 0)) or 0)}"
+        for value, label in scale_choices(key))
+    return gettext("Answers per point of the scale: %(counts)s.") % {"counts": counts}
 
 
 def _figures_build(item: Item, key: str, agg: dict, live: bool) -> Figures:
-    q1, q3, median = agg["q1"], agg["q3"], agg["median"]
-    if item.kind in Item.RATED:
-        chart = distribution_chart(agg["distribution"], median=median, q1=q1, q3=q3, own=None)
-    else:
-        low, high = item.bounds()
-        chart = range_chart(low, high, median=median, q1=q1, q3=q3, own=None)
-    return Figures(agg=agg, title=_title(item, key, agg, live),
-                   chart=MarkableChart(chart, gettext("Distribution of the previous round")))
+    rated = item.kind in Item.RATED
+    chart = FeedbackChart(feedback_scale(item, key), median=agg["median"], q1=agg["q1"],
+                          q3=agg["q3"], distribution=(agg["distribution"] or {}) if rated else None)
+    return Figures(agg=agg, title=_title(item, key, agg, live), chart=chart,
+                   counts=_counts(key, agg["distribution"] or {}) if rated else "")
 
 
 def part_feedback(item: Item, key: str, figures: Figures | None, own: float | None,
-              live: bool) -> dict | None:
+                  live: bool) -> dict | None:
     if figures is None:
         return None
     agg = figures.agg
@@ -138,30 +205,48 @@ def part_feedback(item: Item, key: str, figures: Figures | None, own: float | No
     outside = own is not None and q1 is not None and not q1 <= own <= q3
     return {"agg": agg, "own": own, "own_label": value_label(item, key, own) if own is not None
             else "", "outside": outside and item.kind != Item.Kind.RANKING, "live": live,
-            "title": figures.title, "svg": figures.chart.svg(own)}
+            "title": figures.title, "svg": figures.chart.svg(own),
+            "scale": figures.chart.scale_html, "counts": figures.counts}
 
 
-def _number(value: float | None, places: int = 2) -> str:
-    """A figure as the floatformat filter shows it with -places: a whole number bare, any other
-    with `places` decimals, with the active language's decimal separator."""
+def _number(value: float | Decimal | None, places: int = 2) -> str:
+    """A figure rounded to at most `places` decimals, without trailing zeros ("3.5", not
+    "3.50"), with the active language's decimal separator."""
     if value is None:
         return ""
-    exact = Decimal(repr(value))
-    if exact == exact.to_integral_value():
-        places = 0
-    return number_format(exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP), places)
+    exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+    rounded = exact.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP).normalize()
+    shown = max(0, -rounded.as_tuple().exponent)  # type: ignore[operator]
+    return number_format(rounded.quantize(Decimal(1).scaleb(-shown)), shown)
+
+
+# The share in the top boxes (4-5) of a rated scale, in its own words.
+SHARES = {
+    "": _("%(pct)s agree (4-5)"),
+    "desirability": _("%(pct)s find it desirable (4-5)"),
+    "feasibility": _("%(pct)s find it feasible (4-5)"),
+    "importance": _("%(pct)s find it important (4-5)"),
+}
+MEDIANS = {
+    Item.Kind.PROBABILITY: _("median %(median)s likely"),
+    Item.Kind.YEAR: _("median year %(median)s"),
+    Item.Kind.RANKING: _("median place %(median)s"),
+}
 
 
 def _title(item: Item, key: str, agg: dict, live: bool) -> str:
-    """The feedback's first line: whose figures, n, median, IQR and % agreement (built here, not
-    in the template: a page shows about seventy)."""
+    """The feedback's first line in the item's own words: whose figures, n, the median, the
+    middle half and, on a rating scale, the share in its top boxes (built here, not in the
+    template: a page shows about seventy)."""
     label = f"{item.option_text(key)} · " if item.kind == Item.Kind.RANKING else ""
     whose = gettext("The panel now") if live else gettext("Previous round")
-    iqr = pgettext("interquartile range, short", "IQR")
-    median, q1, q3 = (figure_text(item, agg[k]) for k in ("median", "q1", "q3"))
-    title = f"{label}{whose}: n = {agg['n']} · {gettext('median')} {median} · {iqr} {q1}–{q3}"
-    if agg.get("pct_agree") is not None:
-        title += f" · {_number(agg['pct_agree'], 0)} % {gettext('agree')}"
+    median = MEDIANS.get(item.kind, _("median %(median)s")) % {
+        "median": figure_text(item, agg["median"])}
+    middle = gettext("middle half %(range)s") % {"range": figure_range(item, agg["q1"], agg["q3"])}
+    title = f"{label}{whose}: n = {agg['n']} · {median} · {middle}"
+    if item.kind in Item.RATED and agg.get("pct_agree") is not None:
+        share = SHARES.get(key, _("%(pct)s rate it high (4-5)"))
+        title += " · " + share % {"pct": f"{_number(agg['pct_agree'], 0)}\u00a0%"}
     return title
 
 

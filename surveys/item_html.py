@@ -250,6 +250,11 @@ def _chosen(part: PartStatic, value: float | None) -> str:
     return "".join(chosen if value == k else plain for k, plain, chosen in part.choices)
 
 
+def _legend_entry(key: str, text: str) -> str:
+    """One entry of a chart's legend: its mark (the chart's colour) and what it stands for."""
+    return f'<span class="entry"><span class="key {key}" aria-hidden="true"></span>{escape(text)}</span>'
+
+
 @functools.lru_cache(maxsize=8)
 def _messages(language: str) -> dict[str, str]:
     """The feedback's messages in a language, translated once (a page shows about seventy)."""
@@ -258,6 +263,9 @@ def _messages(language: str) -> dict[str, str]:
         "previous": gettext("Your previous answer"),
         "withheld": gettext("The panel's figures and arguments are shown once at least %(k)s "
                             "experts have answered."),
+        "legend_own": _legend_entry("key-own", gettext("your answer")) + " ",
+        "legend": (_legend_entry("key-median", gettext("panel median")) + " " +
+                   _legend_entry("key-iqr", gettext("middle half (IQR)"))),
         "nudge": ('<p class="nudge">' + gettext(
             "Your previous answer lay outside the middle half of the panel (the IQR). You are "
             "welcome to keep it; if you do, please tell the panel why in your reasoning.") + "</p>"),
@@ -271,17 +279,22 @@ def withheld_note(min_cell: int, language: str | None = None) -> str:
 
 
 def feedback_html(fb: dict, language: str | None = None) -> SafeString:
-    """The panel's feedback on one part: title, chart, the expert's own answer and a nudge."""
+    """The panel's feedback on one part: its figures as a line of text, the chart with its scale
+    and a one-line legend, the distribution as text for screen readers, the expert's own
+    answer and a nudge."""
     messages = _messages(language or get_language())
     own = ""
     if fb["own_label"]:
         whose = messages["live" if fb["live"] else "previous"]
         own = f'<p class="own-answer">{whose}: <strong>{escape(fb["own_label"])}</strong></p>'
     nudge = messages["nudge"] if fb["outside"] else ""
-    # Every text is escaped above; the SVG has numbers and an escaped label only.
+    legend = (messages["legend_own"] if fb["own"] is not None else "") + messages["legend"]
+    counts = f'<p class="sr-only">{escape(fb["counts"])}</p>' if fb["counts"] else ""
+    # Every text is escaped above and in surveys.charts; the SVG has numbers only.
     return SafeString(
         f'\n<div class="feedback">\n  <p class="fb-title">{escape(fb["title"])}</p>\n  '
-        f'{fb["svg"]}\n  {own}\n  {nudge}\n</div>\n')
+        f'<div class="fb-chart">{fb["svg"]}{fb["scale"]}</div>\n  '
+        f'<p class="fb-legend">{legend}</p>{counts}\n  {own}\n  {nudge}\n</div>\n')
 
 
 def _feedback_box(view, part, static: PartStatic, language: str) -> str:

@@ -259,6 +259,7 @@ def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict 
         "answered": len(items) - len(unanswered), "total": len(items), "unanswered": unanswered,
         "form_error": " ".join([str(errors.get("__all__", "")), *map(str, stray)]).strip(),
         "ask_expertise": round_ is not None and round_.number == 1, "views": views,
+        "feedback_shown": any(part.feedback for view in views for part in view.parts),
     }
     if codes is None:
         levels = (dict(expert.expertise.values_list("theme_id", "level"))

@@ -221,7 +221,7 @@ def test_round_two_shows_feedback_with_the_own_previous_answer_marked(page, live
     feedback = page.locator("#item-agree .feedback")
     assert "n = 2" in feedback.inner_text()
     assert feedback.locator("rect.bar.own").count() == 1  # bob's 5
-    assert page.locator("#item-prob .feedback circle.own").count() == 1
+    assert page.locator("#item-prob .feedback line.own").count() == 1
     assert page.locator("#item-prob .feedback rect.iqr").count() == 1  # the quartile band
     from playwright.sync_api import expect
 

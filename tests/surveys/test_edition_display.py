@@ -112,10 +112,10 @@ def test_never_autosaves_and_years_are_checked_as_before(alice_in, client, alice
 def test_the_never_value_reads_as_its_label_in_the_feedback_and_the_report(
         client, edition, round1, alice, bob, django_capture_on_commit_callbacks, organizer):
     year = edition.items.get(code="year")
-    assert figure_text(year, 2100.0) == NEVER["en"] and figure_text(year, 2040.5) == "2040.50"
+    assert figure_text(year, 2100.0) == NEVER["en"] and figure_text(year, 2040.5) == "2041"
     assert value_label(year, "", 2100.0) == NEVER["en"] and value_label(year, "", 2040) == "2040"
     prob = edition.items.get(code="prob")
-    assert figure_text(prob, 100.0) == "100"
+    assert figure_text(prob, 100.0) == "100\u00a0%"
     carl = expert_create(study=edition, name="Carl", email="carl@example.org", group_code="WE")
     for expert, value in [(alice, 2100), (bob, 2100), (carl, 2050)]:
         response_submit(expert=expert, round_=round1, answers={"year": ItemAnswer(values={"": value})})
@@ -124,7 +124,7 @@ def test_the_never_value_reads_as_its_label_in_the_feedback_and_the_report(
     round_open(round_=round_create(study=edition))
     client.get(f"/e/{expert_issue_token(expert=alice)}/")
     html = page(client)
-    assert f"n = 3 · median {NEVER['en']} · IQR 2075–{NEVER['en']}" in html
+    assert f"n = 3 · median year {NEVER['en']} · middle half 2075–{NEVER['en']}" in html
     assert f"Your previous answer: <strong>{NEVER['en']}</strong>" in html
     assert Response.objects.filter(round=round1).count() == 3
     staff = Client()

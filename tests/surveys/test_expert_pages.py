@@ -202,7 +202,8 @@ def test_round_two_shows_the_panels_feedback_anonymously(
     arguments = client.get("/q/arguments/agree/").content.decode()
 
     # Sorted 2 4 4 5: median 4; q1 at 0.75 -> 2 + 0.75*2 = 3.5; q3 at 2.25 -> 4 + 0.25*1 = 4.25.
-    assert "n = 4 · median 4 · IQR 3.50–4.25 · 75 % agree" in html
+    # Quartiles 3.5 and 4.25 read to the nearest half: 4.25 is no answer anybody could give.
+    assert "n = 4 · median 4 · middle half 3.5–4.5 · 75\u00a0% agree (4-5)" in html
     assert "2 arguments from the panel" in html and 'href="/q/arguments/agree/"' in html
     assert "Bob&#x27;s reason" in arguments and "Carolina&#x27;s reason" in arguments
     assert "Alice&#x27;s own doubt" not in arguments
