@@ -353,7 +353,8 @@ def items_html(views, *, is_open: bool, codes: bool = False) -> SafeString:
 def _slider(ps: PartStatic, value: str, view, key: str, messages: dict) -> list[str]:
     """The probability slider: without a value its thumb stays hidden and it says "not
     answered" (the script shows it); the previous round's answer is a marker on its track."""
-    out = ['<span class="slider-box">', ps.slider, value or "50",
+    # Unset, it rests at 0 with its thumb hidden: no filled track that reads as an answer.
+    out = ['<span class="slider-box">', ps.slider, value or "0",
            '">' if value else '" data-unset="1">']
     if not value:
         out.append(f'<span class="slider-empty muted" hidden>{escape(messages["empty"])}</span>')

@@ -159,3 +159,15 @@ def test_the_submit_confirmation_links_to_the_unanswered_items_by_number(alice_i
     confirm = html.split('id="submit-confirm"')[1].split("</div>\n</div>")[0]
     assert confirm.index("Submit now") < confirm.index("5 items are still unanswered")
     assert '<a href="#item-prob"><span class="sr-only">Item </span>1.3</a>' in confirm
+
+
+def test_the_choices_read_in_russian(client: Client, round2, alice):
+    type(alice).objects.filter(pk=alice.pk).update(language="ru")
+    client.get(f"/e/{expert_issue_token(expert=alice)}/")
+
+    html = client.get("/q/").content.decode()
+
+    assert "Оставить все мои прошлые ответы" in html
+    assert "Ваш ответ в туре 1:" in html
+    assert "Оставить мой ответ из тура 1" in html
+    assert "В туре 1 вы ответили на 6 пунктов" in html
