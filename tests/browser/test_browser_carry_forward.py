@@ -129,3 +129,19 @@ def test_keeping_an_answer_works_without_javascript_and_times_say_utc(browser, l
     page.wait_for_url(re.compile(r"saved=1"))
     assert saved_value(alice, "zq-agree") == 5
     context.close()
+
+
+def test_the_carry_forward_choices_fit_a_phone_in_russian(browser, live_server, round2):
+    _round, alice = round2
+    type(alice).objects.filter(pk=alice.pk).update(language="ru")
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    page = context.new_page()
+    enter(page, live_server, alice)
+    assert page.get_by_role("button", name="Оставить все мои прошлые ответы").is_visible()
+    assert page.locator("#item-zq-prob .was-label").inner_text().startswith("▲ ваш ответ в туре 1")
+    widest = page.evaluate("""() => Math.max(...Array.from(
+        document.querySelectorAll('.carry, .carry-all, .slider-box, .keep, .keep-all'))
+        .map(e => e.getBoundingClientRect().right))""")
+    assert widest <= 375 and page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(shared.ARTIFACTS / "carry-forward-round2-375-ru.png"), full_page=True)
+    context.close()
