@@ -9,6 +9,7 @@ inserted as the template's translate tags inserted them.
 
 import functools
 import html
+import json
 from dataclasses import dataclass
 
 from django.template.defaultfilters import truncatewords
@@ -17,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
-from surveys.feedback import DIMENSION_LABELS, never_value, scale_choices
+from surveys.feedback import DIMENSION_LABELS, never_value, scale_choices, value_label
 from surveys.models import Item
 
 # xgettext (makemessages) cannot read gettext() inside f-strings: these lines put the strings
@@ -55,9 +56,9 @@ class ItemStatic:
 
     head: str
     hx: str
-    legend: str
+    legend: tuple[str, str]  # around the item's number (or, in a staff preview, its code)
     parts: tuple[PartStatic, ...]
-    todo: str
+    todo: tuple[str, str]  # around the item's number
     field: str = ""
     noop: str = ""
     noop_checked: str = ""
@@ -114,10 +115,11 @@ def _build(item: Item) -> ItemStatic:
         "hx": (f'hx-post="{escape(reverse("questionnaire_autosave"))}" hx-trigger="input '
                f'delay:1000ms, change delay:1000ms" hx-params="{escape(field_names)}" '
                'hx-target="find .save-state" hx-sync="#questionnaire:queue all"'),
-        "legend": (f'>\n  <legend><span class="code">{code}</span> {_hindsight_badge(item)}'
-                   f"{escape(item.text)}</legend>{_help(item)}\n  {source}{_resolution(item)}\n  "),
-        "todo": (f'<li><a href="#item-{code}">{code}: {escape(truncatewords(item.text, 10))}'
-                 "</a></li>"),
+        "legend": ('>\n  <legend><span class="code">',
+                   f"</span> {_hindsight_badge(item)}{escape(item.text)}</legend>{_help(item)}"
+                   f"\n  {source}{_resolution(item)}\n  "),
+        "todo": (f'<li><a href="#item-{code}">',
+                 f": {escape(truncatewords(item.text, 10))}</a></li>"),
     }
     parts = []
     if item.kind == Item.Kind.OPEN:
@@ -236,10 +238,15 @@ def _resolution(item: Item) -> str:
             f"<p>{escape(item.resolution)}</p></details>")
 
 
-def todo_html(items: list[Item]) -> SafeString:
-    """The progress box's list of unanswered items: a link to each, with its text's start."""
+def todo_html(todos) -> SafeString:
+    """The progress box's list of unanswered items (questionnaire.Todo): a link to each, with
+    its number and its text's start."""
     language, prefix = get_language(), get_script_prefix()
-    return SafeString("".join(_static(item, language, prefix).todo for item in items))
+    out = []
+    for todo in todos:
+        before, after = _static(todo.item, language, prefix).todo
+        out += [before, escape(todo.number), after]
+    return SafeString("".join(out))
 
 
 def _error(message) -> str:
@@ -266,6 +273,12 @@ def _messages(language: str) -> dict[str, str]:
         "legend_own": _legend_entry("key-own", gettext("your answer")) + " ",
         "legend": (_legend_entry("key-median", gettext("panel median")) + " " +
                    _legend_entry("key-iqr", gettext("middle half (IQR)"))),
+        "was": gettext("Your answer in round %(n)s:"),
+        "keep": gettext("Keep my answer from round %(n)s"),
+        "was_tag": gettext("round %(n)s"),
+        "was_mark": gettext("▲ your answer in round %(n)s: %(value)s"),
+        "empty": gettext("Not answered yet"),
+        "no_opinion": gettext("No opinion"),
         "nudge": ('<p class="nudge">' + gettext(
             "Your previous answer lay outside the middle half of the panel (the IQR). You are "
             "welcome to keep it; if you do, please tell the panel why in your reasoning.") + "</p>"),
@@ -304,8 +317,13 @@ def _feedback_box(view, part, static: PartStatic, language: str) -> str:
 
 def _ranking(view, static: ItemStatic, out: list[str], language: str) -> None:
     out.append(static.field)
+    was = (view.previous or {}).get("values", {})
     for part, ps in zip(view.parts, static.parts, strict=True):
-        out += [ps.head, _chosen(ps, part.value), "\n          </select>\n          ",
+        head = ps.head
+        if was.get(part.key) is not None:  # the script shows the options in this order first
+            head = head.replace(" data-option=", f' data-previous="{_g(was[part.key])}" '
+                                "data-option=", 1)
+        out += [head, _chosen(ps, part.value), "\n          </select>\n          ",
                 _error(part.error), "\n        </div>\n      "]
     out.append("\n      </div>\n      ")
     out += [_feedback_box(view, part, ps, language)
@@ -315,18 +333,25 @@ def _ranking(view, static: ItemStatic, out: list[str], language: str) -> None:
 
 def _parts(view, static: ItemStatic, out: list[str], language: str) -> None:
     rated = view.item.kind in Item.RATED
+    messages = _messages(language)
+    was = (view.previous or {}).get("values", {})
     for part, ps in zip(view.parts, static.parts, strict=True):
         out.append(ps.head)
         if rated:
-            out += ["\n".join(chosen if part.value == k else plain for k, plain, chosen in ps.choices),
-                    "</div>\n      </fieldset>\n      "]
+            mark = was.get(part.key)
+            tag = (f' <small class="was-tag">{escape(messages["was_tag"] % {"n": view.previous_round})}'
+                   "</small></label>")
+            out += ["\n".join(
+                (chosen if part.value == k else plain).replace("</label>", tag) if mark == k
+                else (chosen if part.value == k else plain) for k, plain, chosen in ps.choices),
+                "</div>\n      </fieldset>\n      "]
         else:
             never = bool(ps.never[0]) and part.value is not None and \
                 part.value == never_value(view.item)
             value = "" if part.value is None or never else _g(part.value)
             out += [value, '">\n      ']
             if ps.slider:
-                out += [ps.slider, value or "50", '">']
+                out += _slider(ps, value, view, part.key, messages)
             if ps.never[0]:
                 out.append(ps.never[1] if never else ps.never[0])
         out += ["\n      ", _error(part.error), "\n      ", _feedback_box(view, part, ps, language),
@@ -334,21 +359,83 @@ def _parts(view, static: ItemStatic, out: list[str], language: str) -> None:
     out.append("\n  ")
 
 
-def items_html(views, *, is_open: bool) -> SafeString:
-    """Items of the questionnaire (ItemViews) as the page shows them."""
+def items_html(views, *, is_open: bool, codes: bool = False) -> SafeString:
+    """Items of the questionnaire (ItemViews) as the page shows them; item codes only with
+    `codes` (a staff preview): experts see each item's number."""
     language, prefix = get_language(), get_script_prefix()
-    return SafeString("".join(item_html(view, is_open=is_open, language=language, prefix=prefix)
-                              for view in views))
+    return SafeString("".join(item_html(view, is_open=is_open, language=language, prefix=prefix,
+                                        codes=codes) for view in views))
+
+
+def _slider(ps: PartStatic, value: str, view, key: str, messages: dict) -> list[str]:
+    """The probability slider: without a value its thumb stays hidden and it says "not
+    answered" (the script shows it); the previous round's answer is a marker on its track."""
+    # Unset, it rests at 0 with its thumb hidden: no filled track that reads as an answer.
+    out = ['<span class="slider-box">', ps.slider, value or "0",
+           '">' if value else '" data-unset="1">']
+    if not value:
+        out.append(f'<span class="slider-empty muted" hidden>{escape(messages["empty"])}</span>')
+    was = (view.previous or {}).get("values", {}).get(key)
+    if was is not None:
+        label = messages["was_mark"] % {"n": view.previous_round, "value": f"{was:g} %"}
+        out.append(f'<span class="was-mark" data-at="{_g(was)}" hidden aria-hidden="true"></span>'
+                   f'<span class="was-label muted" hidden>{escape(label)}</span>')
+    out.append("</span>")
+    return out
+
+
+def previous_label(item: Item, previous: dict) -> str:
+    """The expert's answer in the previous round as words."""
+    if previous["no_opinion"]:
+        return _messages(get_language())["no_opinion"]
+    if item.kind == Item.Kind.OPEN:
+        return truncatewords(previous["text"], 25)
+    values = previous["values"]
+    if item.kind == Item.Kind.RANKING:
+        order = sorted(values, key=values.get)
+        return " · ".join(f"{values[k]:g}. {item.option_text(k)}" for k in order)
+    if item.kind == Item.Kind.DIMENSIONS:
+        return "; ".join(f"{DIMENSION_LABELS.get(k, k)}: {value_label(item, k, v)}"
+                         for k, v in values.items())
+    return value_label(item, "", values.get(""))
+
+
+def _keep_fields(item: Item, previous: dict) -> dict[str, str]:
+    """The form's fields as the previous answer fills them (the script puts them in)."""
+    code = item.code
+    if previous["no_opinion"]:
+        return {f"a-{code}.none": "1"}
+    if item.kind == Item.Kind.OPEN:
+        return {f"a-{code}.text": previous["text"]}
+    values = previous["values"]
+    if "" in values and values[""] == never_value(item):
+        return {f"a-{code}.never": "1"}
+    return {(f"a-{code}.{k}" if k else f"a-{code}"): _g(v) for k, v in values.items()}
+
+
+def _carry(view, messages: dict) -> str:
+    """The choice to keep the previous round's answer: what it was and a button that saves
+    it as this round's answer (a form post, or with the script, the item's autosave)."""
+    n = view.previous_round
+    fields = escape(json.dumps(_keep_fields(view.item, view.previous)))
+    return (f'<div class="carry"><p class="carry-was">{escape(messages["was"] % {"n": n})} '
+            f"<strong>{escape(previous_label(view.item, view.previous))}</strong></p>"
+            f'<button type="submit" name="keep" value="{escape(view.item.code)}" class="keep" '
+            f'data-keep="{fields}">{escape(messages["keep"] % {"n": n})}</button></div>\n  ')
 
 
 def item_html(view, *, is_open: bool, language: str | None = None,
-              prefix: str | None = None) -> SafeString:
+              prefix: str | None = None, codes: bool = False) -> SafeString:
     """One item of the questionnaire (an ItemView) as the page shows it."""
     language = language or get_language()
     static = _static(view.item, language, prefix)
     kind = view.item.kind
+    number = f"{view.number} · {view.item.code}" if codes else view.number
     out = ['\n<fieldset class="item', " invalid" if view.error else "", static.head,
-           static.hx if is_open else "", static.legend, _error(view.error), "\n  "]
+           static.hx if is_open else "", static.legend[0], escape(number), static.legend[1],
+           _error(view.error), "\n  "]
+    if view.previous is not None and is_open:
+        out.append(_carry(view, _messages(language)))
     if kind == Item.Kind.OPEN:
         out += [static.field, escape(view.text), "</textarea>\n  "]
     elif kind == Item.Kind.RANKING:

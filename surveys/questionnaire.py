@@ -60,6 +60,9 @@ class ItemView:
     has_feedback: bool = False
     answered: bool = False
     withheld: int = 0  # the study's min_cell when too few answers stand behind the feedback
+    number: str = ""  # "2.3": the item's place on the page (experts never see item codes)
+    previous: dict | None = None  # the expert's answer in the previous round (Saved.before)
+    previous_round: int = 0
 
     @property
     def rationales_html(self) -> str:
@@ -85,6 +88,7 @@ class Saved:
     texts: dict = field(default_factory=dict)
     whys: dict = field(default_factory=dict)
     previous: dict = field(default_factory=dict)
+    before: dict = field(default_factory=dict)  # item id: the previous round's whole answer
 
     @classmethod
     def read(cls, expert: Expert, round_: Round, response: Response | None, *,
@@ -103,6 +107,12 @@ class Saved:
         for round_id, item_id, dimension, value, no_opinion, text in rows:
             if round_id != round_.pk:
                 saved.previous[(item_id, dimension)] = value
+                old = saved.before.setdefault(
+                    item_id, {"values": {}, "no_opinion": False, "text": ""})
+                old["no_opinion"] |= no_opinion
+                old["text"] = old["text"] or text
+                if not no_opinion and value is not None:
+                    old["values"][dimension] = value
                 continue
             saved.values[item_id][dimension] = value
             if no_opinion:
@@ -148,7 +158,9 @@ def _item_view(item: Item, saved: Saved, feedback: Feedback, expert: Expert, rou
     view = ItemView(item=item, parts=parts, no_opinion=item.pk in saved.no_opinion,
                     rationale=saved.whys.get(item.pk, ""), text=saved.texts.get(item.pk, ""),
                     rationales=shown, arguments=count, answered=answered,
-                    withheld=feedback.min_cell if item.pk in feedback.withheld else 0)
+                    withheld=feedback.min_cell if item.pk in feedback.withheld else 0,
+                    previous=saved.before.get(item.pk),
+                    previous_round=round_.number - 1 if item.pk in saved.before else 0)
     view.has_feedback = any(p.feedback for p in parts) and (not gated or saved.rated(item))
     return view
 
@@ -181,6 +193,30 @@ def _views(expert, round_, wanted: dict[int, Item], saved: Saved, gated: bool,
         else Feedback()
     return [_item_view(item, saved, feedback, expert, round_, gated, shuffle)
             for item in wanted.values()]
+
+
+def item_numbers(items: list[Item]) -> dict[int, str]:
+    """Each item's place on the page, "theme.item" ("2.3"), by item id: what experts see
+    instead of the item's code."""
+    numbers, theme, n, k = {}, None, 0, 0
+    for item in items:
+        if item.theme_id != theme:
+            theme, n, k = item.theme_id, n + 1, 0
+        k += 1
+        numbers[item.pk] = f"{n}.{k}"
+    return numbers
+
+
+@dataclass
+class Todo:
+    """An unanswered item as the progress box and the submit confirmation link to it."""
+
+    item: Item
+    number: str
+
+    @property
+    def code(self) -> str:
+        return self.item.code
 
 
 def _group_by_theme(views: list[ItemView], errors: dict, levels: dict) -> list[dict]:
@@ -253,13 +289,18 @@ def questionnaire_context(expert: Expert, round_: Round | None, *, errors: dict 
     known = {i.code for i in items}
     stray = [m for k, m in errors.items()
              if k != "__all__" and not k.startswith("x-") and k.partition(".")[0] not in known]
-    unanswered = [i for i in items if not saved.answered(i)]
+    numbers = item_numbers(items)
+    for view in views:
+        view.number = numbers.get(view.item.pk, "")
+    unanswered = [Todo(i, numbers[i.pk]) for i in items if not saved.answered(i)]
+    keepable = sum(1 for i in items if i.pk in saved.before and not saved.answered(i))
     context = {
         "round": round_, "response": response, "is_open": round_is_open(round_),
         "answered": len(items) - len(unanswered), "total": len(items), "unanswered": unanswered,
         "form_error": " ".join([str(errors.get("__all__", "")), *map(str, stray)]).strip(),
         "ask_expertise": round_ is not None and round_.number == 1, "views": views,
         "feedback_shown": any(part.feedback for view in views for part in view.parts),
+        "keepable": keepable, "previous_number": round_.number - 1 if round_ is not None else 0,
     }
     if codes is None:
         levels = (dict(expert.expertise.values_list("theme_id", "level"))

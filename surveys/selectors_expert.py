@@ -39,3 +39,25 @@ def saved_answers(response: Response | None) -> dict[str, dict]:
     for rationale in response.rationales.select_related("item"):
         out.setdefault(rationale.item.code, _blank())["rationale"] = rationale.text
     return out
+
+
+def previous_answers(expert: Expert, round_: Round, items: list) -> dict[int, dict]:
+    """The expert's answers in the round before this one to the given items, by item id:
+    {"values": {dimension: number}, "no_opinion": bool, "text": str}. Empty in round 1 and in
+    Real-Time studies (whose rounds do not follow one another)."""
+    from surveys.models import Answer
+
+    if round_.study.mode == Study.Mode.REALTIME or round_.number < 2 or not items:
+        return {}
+    rows = Answer.objects.filter(
+        response__expert=expert, response__round__study_id=round_.study_id,
+        response__round__number=round_.number - 1, item__in=items,
+    ).values_list("item_id", "dimension", "value", "no_opinion", "text")
+    out: dict[int, dict] = {}
+    for item_id, dimension, value, no_opinion, text in rows:
+        entry = out.setdefault(item_id, _blank())
+        entry["no_opinion"] |= no_opinion
+        entry["text"] = entry["text"] or text
+        if not no_opinion and value is not None:
+            entry["values"][dimension] = value
+    return out

@@ -29,6 +29,7 @@ from surveys.services.aggregation.live import live_touch
 from surveys.services.bulk import rows_insert
 
 MAX_TEXT = 5000
+KEEP_ALL = "*"  # response_keep_previous: every item answered before and not yet in this round
 
 
 @dataclass
@@ -289,3 +290,58 @@ def questionnaire_save(
         if expertise:
             expertise_save(expert=expert, levels=expertise)
     return response
+
+
+def _has_content(answer: ItemAnswer) -> bool:
+    return answer.no_opinion or bool(answer.text.strip()) or any(
+        v is not None for v in answer.values.values())
+
+
+def _kept_answers(*, expert: Expert, round_: Round, keep: str, posted: dict[str, ItemAnswer],
+                  items: list[Item]) -> dict[str, ItemAnswer]:
+    """The previous round's answers to put in for `keep` (an item code or KEEP_ALL), each
+    with the reasoning already given in this round; answers the item no longer accepts (its
+    bounds or options changed) are left out."""
+    from surveys.selectors import answered_item_codes
+    from surveys.selectors_expert import previous_answers
+
+    wanted = items if keep == KEEP_ALL else [i for i in items if i.code == keep]
+    before = previous_answers(expert, round_, wanted)
+    if keep == KEEP_ALL:
+        saved = answered_item_codes(expert, round_)
+        wanted = [i for i in wanted if i.pk in before and not (
+            _has_content(posted[i.code]) if i.code in posted else i.code in saved)]
+    whys = dict(Rationale.objects.filter(
+        response__expert=expert, response__round=round_, item__in=wanted).values_list(
+        "item__code", "text"))
+    kept = {}
+    for item in wanted:
+        if item.pk not in before:
+            continue
+        old = before[item.pk]
+        why = posted[item.code].rationale if item.code in posted else whys.get(item.code, "")
+        answer = ItemAnswer(values=dict(old["values"]), no_opinion=old["no_opinion"],
+                            text=old["text"], rationale=why)
+        if not _check_item(item, answer):
+            kept[item.code] = answer
+    return kept
+
+
+def response_keep_previous(
+    *, expert: Expert, round_: Round, keep: str, answers: dict[str, ItemAnswer] | None = None,
+    expected_version: int | None = None, items: Iterable[Item] | None = None,
+    response: Response | None = None,
+) -> tuple[Response, list[str]]:
+    """Save the expert's previous-round answer to the item `keep` (with KEEP_ALL: to every item
+    they answered then and have not answered in this round) as their answer in this round,
+    together with the other posted `answers`, as one draft save (version checked; a stale one
+    changes nothing). Returns the response and the codes of the items kept."""
+    with transaction.atomic():
+        items = list(items) if items is not None else list(round_.items.all())
+        posted = dict(answers or {})
+        kept = _kept_answers(expert=expert, round_=round_, keep=keep, posted=posted,
+                             items=items)
+        response = _draft_store(expert=expert, round_=round_, answers=posted | kept,
+                                items=items, expected_version=expected_version,
+                                response=response)
+    return response, list(kept)

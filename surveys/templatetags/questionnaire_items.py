@@ -11,7 +11,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def items_html(context, views):
-    return html.items_html(views, is_open=bool(context.get("is_open")))
+    # A staff preview shows item codes as well; experts see only each item's number.
+    return html.items_html(views, is_open=bool(context.get("is_open")),
+                           codes=bool(context.get("preview")))
 
 
 @register.simple_tag

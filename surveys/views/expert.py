@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -25,7 +26,7 @@ from surveys.selectors import (
     round_items_shared,
 )
 from surveys.services.panel import LinkStatus, expert_link_status, expert_set_language
-from surveys.services.responses import questionnaire_save
+from surveys.services.responses import KEEP_ALL, questionnaire_save, response_keep_previous
 from surveys.unlinkable import store_key
 
 SESSION_KEY = "expert_id"
@@ -154,10 +155,12 @@ def _page(request, expert, round_, *, errors=None, message="", confirm=False, st
     return render(request, "surveys/questionnaire.html", context, status=status)
 
 
-def _save(request, expert, round_, *, submit: bool, items, answers=None, response=None):
+def _save(request, expert, round_, *, submit: bool, items, answers=None, response=None,
+          keep: str = ""):
     """Parse the posted fields (unless parsed already) and call the service; returns (the
-    response, 200) or (a dict of errors, the status). A post without a valid version is
-    refused before anything is read or saved: the "changed elsewhere" check cannot be skipped."""
+    response, 200), with `keep` (the codes kept, 200), or (a dict of errors, the status). A
+    post without a valid version is refused before anything is read or saved: the "changed
+    elsewhere" check cannot be skipped."""
     version = request.POST.get("version", "")
     if not VERSION.fullmatch(version):
         return {"__all__": _("This page's version is missing or not a number, so nothing was "
@@ -172,6 +175,11 @@ def _save(request, expert, round_, *, submit: bool, items, answers=None, respons
     if errors:
         return errors, 400
     try:
+        if keep:  # the previous round's answer(s) kept, with the rest of the posted form
+            _response, kept = response_keep_previous(
+                expert=expert, round_=round_, keep=keep, answers=answers,
+                expected_version=int(version), items=items, response=response)
+            return kept, 200
         response = questionnaire_save(
             expert=expert, round_=round_, answers=answers, expertise=levels, submit=submit,
             expected_version=int(version), items=items,
@@ -179,6 +187,15 @@ def _save(request, expert, round_, *, submit: bool, items, answers=None, respons
     except ServiceError as exc:
         return {"__all__": exc.message, **exc.field_errors}, exc.status
     return response, 200
+
+
+def _keep_asked(request: HttpRequest, items) -> str:
+    """The item whose previous answer the post keeps (a "keep" button's value), KEEP_ALL for
+    every item, or "" (an unknown code keeps nothing)."""
+    if request.POST.get("keep_all") == "1":
+        return KEEP_ALL
+    code = request.POST.get("keep", "")
+    return code if any(item.code == code for item in items) else ""
 
 
 @never_cache
@@ -190,6 +207,12 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
         return _no_session(request)
     if request.method != "POST":
         message = _("Your answers are saved.") if request.GET.get("saved") else ""
+        kept = request.GET.get("kept", "")
+        if VERSION.fullmatch(kept) and round_ is not None:
+            message = ngettext(
+                "%(n)s answer from round %(r)s kept. It counts as answered; you can still "
+                "change it.", "%(n)s answers from round %(r)s kept. They count as answered; "
+                "you can still change them.", int(kept)) % {"n": int(kept), "r": round_.number - 1}
         if request.GET.get("submitted"):
             message = _("Thank you: your answers are submitted. You may revise them until the "
                         "round closes.")
@@ -198,9 +221,10 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
     if round_ is None:
         return _page(request, expert, round_, status=409,
                      errors={"__all__": _("There is no round to answer.")})
-    submit = request.POST.get("action") == "submit"
-    confirmed = request.POST.get("confirm") == "1"
     items = round_items_shared(round_)
+    keep = _keep_asked(request, items)
+    submit = request.POST.get("action") == "submit" and not keep
+    confirmed = request.POST.get("confirm") == "1"
     answers, errors = parse_answers(request.POST, items)
     if submit and not confirmed and not errors:
         # Nothing left unanswered: submit at once; otherwise save and ask to confirm. The
@@ -208,12 +232,15 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
         confirmed = not unanswered_after(answers, set(), items) or not unanswered_after(
             answers, answered_item_codes(expert, round_), items)
     result, status = _save(request, expert, round_, submit=submit and confirmed, items=items,
-                           answers=None if errors else answers, response=response)
+                           answers=None if errors else answers, response=response, keep=keep)
     if status != 200:
         errors = result
         if status == 400 and "__all__" not in errors:
             errors["__all__"] = _("Some answers need correcting; nothing was saved yet.")
         return _page(request, expert, round_, errors=errors, status=status)
+    if keep:
+        where = f"#item-{keep}" if keep != KEEP_ALL else ""
+        return redirect(reverse("questionnaire") + f"?kept={len(result)}{where}")
     if submit and not confirmed:
         # Saved as a draft; the expert now sees what is unanswered and confirms the submit.
         return redirect(reverse("questionnaire") + "?confirm=1#submit-confirm")

@@ -274,7 +274,7 @@ def test_the_rounds_items_are_read_once_per_process_until_they_change(
     assert html.count("</span> A corrected proposition</legend>") == 1
     assert html.count("</span> A proposition</legend>") == 3
     autosave = _autosave(client, "i0-0", "").content.decode()
-    assert "i0-1: A corrected proposition" in autosave  # the progress box's list
+    assert "1.2: A corrected proposition" in autosave  # the progress box's list (numbers)
 
 
 def test_a_renamed_theme_and_a_changed_round_show_at_once(django_capture_on_commit_callbacks):

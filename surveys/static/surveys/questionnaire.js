@@ -108,16 +108,34 @@
   });
   if (Object.keys(saved).length) setTimeout(retryPending, 500);
 
-  /* ---- probability: a slider tied to the number field ---- */
+  /* ---- probability: a slider tied to the number field; without an answer its thumb is
+     hidden and it says so (a thumb at 50 would look like an answer of 50 %) ---- */
+  function sliderSet(slider, value) {
+    const box = slider.parentNode, empty = box.querySelector(".slider-empty");
+    const unset = value === "";
+    if (!unset) slider.value = value;
+    slider.classList.toggle("unset", unset);
+    if (unset) slider.setAttribute("aria-valuetext", empty ? empty.textContent : "");
+    else slider.removeAttribute("aria-valuetext");
+    if (empty) empty.hidden = !unset;
+  }
   form.querySelectorAll("input[data-slider-for]").forEach(function (slider) {
     const number = document.getElementById(slider.dataset.sliderFor);
     slider.hidden = false;
-    slider.addEventListener("input", function () { number.value = slider.value; });
+    sliderSet(slider, slider.dataset.unset ? "" : number.value);
+    const mark = slider.parentNode.querySelector(".was-mark");
+    if (mark) {  /* the previous round's answer, marked on the track */
+      mark.style.left = Math.min(100, Math.max(0, parseFloat(mark.dataset.at))) + "%";
+      mark.hidden = false;
+      slider.parentNode.querySelector(".was-label").hidden = false;
+    }
+    slider.addEventListener("input", function () { number.value = slider.value; sliderSet(slider, slider.value); });
     slider.addEventListener("change", function () {
       number.value = slider.value;
       number.dispatchEvent(new Event("change", {bubbles: true}));
     });
-    number.addEventListener("input", function () { if (number.value !== "") slider.value = number.value; });
+    number.addEventListener("input", function () { sliderSet(slider, number.value); });
+    slider.syncFromNumber = function () { sliderSet(slider, number.value); };
   });
 
   /* ---- a year's "never" answer: it and a year exclude each other ---- */
@@ -135,7 +153,11 @@
     live.className = "sr-only"; live.setAttribute("aria-live", "polite");
     box.appendChild(live);
     const placed = function (p) { return parseInt(p.querySelector("select").value, 10) || 99; };
-    parts.sort(function (a, b) { return placed(a) - placed(b); });
+    /* Unanswered in this round: the options start in the expert's previous order, which they
+       confirm ("Use this order" or their previous answer's Keep button) or change. */
+    const fresh = parts.every(function (p) { return !p.querySelector("select").value; });
+    const before = function (p) { return parseInt(p.dataset.previous, 10) || 99; };
+    parts.sort(function (a, b) { return fresh ? before(a) - before(b) : placed(a) - placed(b); });
     function write() {
       Array.from(list.children).forEach(function (li, k) {
         const select = box.querySelector('.part[data-option="' + li.dataset.option + '"] select');
@@ -186,8 +208,59 @@
       keep.addEventListener("click", function () { list.querySelector("button").focus(); write(); });
       list.after(keep);
     }
+    box.reorder = function () {  /* follow the places in the selects (a kept answer) */
+      Array.from(list.children).sort(function (a, b) {
+        const pa = box.querySelector('.part[data-option="' + CSS.escape(a.dataset.option) + '"]');
+        const pb = box.querySelector('.part[data-option="' + CSS.escape(b.dataset.option) + '"]');
+        return placed(pa) - placed(pb);
+      }).forEach(function (li, k) { list.appendChild(li); li.querySelector(".rank-no").textContent = (k + 1) + "."; });
+      const keep = box.querySelector(".rank-keep");
+      if (keep) keep.remove();
+    };
     box.classList.add("enhanced");
   });
+
+  /* ---- keep my answer from the previous round: fill the item's fields with it and let the
+     autosave save it, as if the expert had given it again (without the script the button
+     posts the form and the server does the same) ---- */
+  form.querySelectorAll("button.keep[data-keep]").forEach(function (button) {
+    button.addEventListener("click", function (e) {
+      e.preventDefault();
+      const item = button.closest("[data-item]");
+      const values = JSON.parse(button.dataset.keep);
+      let last = null;
+      item.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+        if (!el.name.startsWith("a-") || el.name.endsWith(".why")) return;
+        if (el.type === "radio" || el.type === "checkbox") el.checked = values[el.name] === el.value;
+        else el.value = values[el.name] !== undefined ? values[el.name] : "";
+        last = el;
+      });
+      item.querySelectorAll("input[data-slider-for]").forEach(function (s) { if (s.syncFromNumber) s.syncFromNumber(); });
+      const ranking = item.querySelector("[data-ranking]");
+      if (ranking && ranking.reorder) ranking.reorder();
+      if (last) last.dispatchEvent(new Event("change", {bubbles: true}));
+    });
+  });
+
+  /* ---- times in the expert's own time zone, named (the page says UTC without the script) ---- */
+  function localTimes(root) {
+    let zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    root.querySelectorAll("time[data-local]").forEach(function (el) {
+      const when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      const options = {hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"};
+      if (el.dataset.local === "time") options.second = "2-digit";
+      else { options.year = "numeric"; options.month = "short"; options.day = "numeric"; }
+      const lang = document.documentElement.lang || undefined;
+      let text = new Intl.DateTimeFormat(lang, options).format(when);
+      if (zone && zone !== "UTC" && text.indexOf(zone) < 0) text += " (" + zone + ")";
+      el.textContent = text;
+      el.removeAttribute("data-local");  /* done: a later swap does not format it twice */
+    });
+  }
+  localTimes(document);
+  document.body.addEventListener("htmx:afterSwap", function (e) { localTimes(e.detail.target || document); });
 
   const confirm = document.getElementById("submit-confirm");
   if (confirm) confirm.focus();
