@@ -152,7 +152,8 @@ def test_every_kinds_feedback_has_a_legend_a_scale_and_its_figures_as_text(
         item = _item_html(html, code)
         assert item.count('class="feedback"') == parts, code
         assert item.count('class="fb-legend"') == parts, code
-        assert item.count(own) == parts and item.count(median) == parts, code
+        own_entry = f'<span class="key key-own" aria-hidden="true"></span>{own}</span>'
+        assert item.count(own_entry) == parts and item.count(median) == parts, code
         assert item.count(iqr) == parts, code
         assert item.count('class="fb-ticks" aria-hidden="true"') == parts, code
         assert item.count('class="fb-axis"') == parts, code
