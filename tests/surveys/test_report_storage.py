@@ -135,7 +135,9 @@ def test_the_stored_pdf_is_per_language(client, reported, analyst, settings, lan
     assert jobs.job_key(reported, language) != jobs.job_key(reported, "en")
     client.force_login(analyst)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    assert "PDF собирается в фоне" in _page(client, reported)
     with django_capture_on_commit_callbacks(execute=True):
-        client.get(f"/studies/{reported.study.slug}/reports/1/download/pdf/")
+        waiting = client.get(f"/studies/{reported.study.slug}/reports/1/download/pdf/")
+    assert "PDF в очереди" in waiting.content.decode()
     assert jobs.job_status(jobs.job_key(reported, language))["state"] == "ready"
     assert jobs.job_status(jobs.job_key(reported, "en"))["state"] == "missing"
