@@ -11,6 +11,8 @@ then times with django.test.Client, wall clock, in this one process:
     questionnaire  GET /q/ of a signed-in expert: the first open in the process (cold), then warm
     report         GET the round 1 report page as the demo analyst: the first open after the
                    aggregation (cold), then warm
+    render         the report rendered from the snapshot once (at aggregation time; what every
+                   view of the page cost before it was kept in storage)
     pdf job        the PDF of round 1 rendered by its background job (in-process here)
 
 and prints the median of -n requests each and the ratios report / questionnaire. The report's
@@ -33,7 +35,7 @@ def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", "--requests", type=int, default=10, help="timed warm requests of each page")
     parser.add_argument("--experts", type=int, default=40, help="simulated experts (the demo's default)")
-    parser.add_argument("--profile", choices=("report", "questionnaire", "pdf"),
+    parser.add_argument("--profile", choices=("report", "render", "questionnaire", "pdf"),
                         help="instead of the table, profile this step (cProfile, 30 costliest functions)")
     return parser.parse_args()
 
@@ -105,6 +107,17 @@ def _pdf_job(round_) -> float:
     return time.perf_counter() - started
 
 
+def _render_once(round_) -> float:
+    """Seconds to render the report body from the snapshot (what every view cost before it was
+    kept; now once per snapshot and language, at aggregation time)."""
+    from surveys.reports import jobs
+
+    (jobs.reports_dir() / f"{jobs.job_key(round_, 'en')}.body.html").unlink()
+    started = time.perf_counter()
+    jobs.report_body(round_, "en")
+    return time.perf_counter() - started
+
+
 def _profile(call) -> None:
     import cProfile
     import pstats
@@ -129,6 +142,7 @@ def main() -> None:
         report_url = f"/studies/{study.slug}/reports/1/"
         if args.profile:
             steps = {"report": lambda: analyst.get(report_url),
+                     "render": lambda: _render_once(round_1),
                      "questionnaire": lambda: questionnaire.get("/q/"),
                      "pdf": lambda: _pdf_job(round_1)}
             _profile(steps[args.profile])
@@ -137,6 +151,7 @@ def main() -> None:
         n = range(args.requests)
         warm = {"questionnaire": statistics.median(_timed(questionnaire, "/q/") for _ in n),
                 "report": statistics.median(_timed(analyst, report_url) for _ in n)}
+        render = _render_once(round_1)
         pdf = _pdf_job(round_1)
         print(f"\nwall-clock seconds, median of {args.requests} warm requests:\n")
         print("| page | cold (first open) | warm |")
@@ -145,6 +160,8 @@ def main() -> None:
             print(f"| {page} | {cold[page]:.3f} | {warm[page]:.3f} |")
         print(f"\nreport / questionnaire: cold {cold['report'] / cold['questionnaire']:.2f}, "
               f"warm {warm['report'] / warm['questionnaire']:.2f} (budget: 2)")
+        print(f"rendering the report from the snapshot (once per snapshot and language, at "
+              f"aggregation; every view before): {render:.2f} s")
         print(f"PDF job (request to file in storage, in-process): {pdf:.2f} s")
         print(f"load average: {os.getloadavg()[0]:.1f}")
 

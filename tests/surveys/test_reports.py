@@ -163,6 +163,12 @@ def test_a_worker_builds_the_pdf(celery_worker, client):
     round_close(round_=round_)
     wait_for(lambda: Round.objects.get(pk=round_.pk).status == Round.Status.AGGREGATED,
              what="the worker to aggregate the round")
+    from surveys.reports import jobs
+
+    round_ = Round.objects.get(pk=round_.pk)
+    wait_for(lambda: all((jobs.reports_dir() / f"{jobs.job_key(round_, lang)}.body.html").exists()
+                         for lang in ("en", "ru")),
+             timeout=90, what="the worker to render the report pages after the aggregation")
     user = get_user_model().objects.create_user(username=f"an-{study.slug}", password="x-pw-123456")
     member_add(study=study, user=user, role="analyst")
     client.force_login(user)
