@@ -124,14 +124,18 @@ def pdf_file(key: str) -> Path | None:
     return _path(key, "pdf") if job_status(key)["state"] == "ready" else None
 
 
-def pdf_request(*, round_: Round, language: str, enqueue: bool = True) -> tuple[str, dict]:
+def pdf_request(*, round_: Round, language: str, enqueue: bool = True,
+                retry: bool = False) -> tuple[str, dict]:
     """The PDF of this round's report as its inputs stand: its key and status; enqueues the job
-    (on commit) when it is neither in storage nor being built, unless `enqueue` is False."""
+    (on commit) when it is neither in storage nor being built, unless `enqueue` is False. A
+    failed job stays failed (and says why) until `retry` asks again."""
     from surveys.tasks import report_render
 
     key = job_key(round_, language)
     status = job_status(key)
     stale = time.time() - status.get("updated", 0) > STALE_AFTER
+    if status["state"] == "failed" and not retry:
+        return key, status
     if enqueue and (status["state"] in {"missing", "failed"}
                     or (status["state"] != "ready" and stale)):
         _prune()

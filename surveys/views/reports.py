@@ -68,7 +68,8 @@ def report_download(request: HttpRequest, slug: str, number: int, fmt: str) -> H
     except PdfUnavailable as exc:
         return render(request, "surveys/reports/unavailable.html",
                       {"study": round_.study, "round": round_, "message": exc.message}, status=exc.status)
-    key, status = jobs.pdf_request(round_=round_, language=language)
+    key, status = jobs.pdf_request(round_=round_, language=language,
+                                   retry=request.GET.get("retry") == "1")
     path = jobs.pdf_file(key)
     if path is not None:
         response = FileResponse(path.open("rb"), as_attachment=True, filename=filename,

@@ -141,3 +141,26 @@ def test_the_stored_pdf_is_per_language(client, reported, analyst, settings, lan
     assert "PDF в очереди" in waiting.content.decode()
     assert jobs.job_status(jobs.job_key(reported, language))["state"] == "ready"
     assert jobs.job_status(jobs.job_key(reported, "en"))["state"] == "missing"
+
+
+def test_a_failed_pdf_says_why_and_is_built_again_only_when_asked(
+        client, reported, analyst, monkeypatch, django_capture_on_commit_callbacks):
+    from surveys.reports import render
+
+    def broken(html):
+        raise RuntimeError("the printer caught fire")
+
+    monkeypatch.setattr(jobs, "html_to_pdf", broken)
+    client.force_login(analyst)
+    url = f"/studies/{reported.study.slug}/reports/1/download/pdf/"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(url)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        failed = client.get(url).content.decode()
+    assert callbacks == [] and "the printer caught fire" in failed  # no retry loop by refresh
+    assert 'http-equiv="refresh"' not in failed and f"{url}?retry=1" in failed
+    assert "the last PDF build failed" in _page(client, reported)
+    monkeypatch.setattr(jobs, "html_to_pdf", render.html_to_pdf)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(f"{url}?retry=1")
+    assert client.get(url)["Content-Type"] == "application/pdf"
