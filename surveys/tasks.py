@@ -41,9 +41,21 @@ def aggregate_live(run_id: int) -> int:
     return live.live_recompute(run_id=run_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3)
-def report_render(round_id: int, language: str, key: str) -> str:
-    """Render a large round report's HTML and PDF files (analysis reports, #6); idempotent."""
-    from surveys.reports.jobs import report_job_run
+REPORTS = {"acks_late": True, "autoretry_for": (OperationalError,), "retry_backoff": True,
+           "max_retries": 3}
 
-    return report_job_run(round_id=round_id, language=language, key=key)
+
+@shared_task(**REPORTS)
+def report_render(round_id: int, language: str, key: str) -> str:
+    """Build the PDF of a round's report into storage (issue 17); idempotent."""
+    from surveys.reports.jobs import pdf_build
+
+    return pdf_build(round_id=round_id, language=language, key=key)
+
+
+@shared_task(**REPORTS)
+def report_prepare(round_id: int) -> int:
+    """Render a freshly aggregated round's report pages in every language; idempotent."""
+    from surveys.reports.jobs import report_prepare as prepare
+
+    return prepare(round_id=round_id)

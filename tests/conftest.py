@@ -80,6 +80,26 @@ def celery_queue():
     return name
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reports_dir(tmp_path_factory):
+    """Reports kept in storage go to a directory of this session's own (a worker's too), never
+    to the checkout's var/."""
+    path = tmp_path_factory.mktemp("reports")
+    os.environ["AGORA_REPORTS_DIR"] = str(path)
+    settings.REPORTS_DIR = path
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reports(_reports_dir):
+    """Stored reports are named after round ids and snapshot versions, which come back after a
+    rollback: each test starts with none."""
+    import shutil
+
+    shutil.rmtree(_reports_dir, ignore_errors=True)
+    _reports_dir.mkdir()
+
+
 @pytest.fixture(autouse=True)
 def _english_after_each_test():
     """A Russian request leaves its language active in this thread; the next test starts in English."""
@@ -163,7 +183,7 @@ def _database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, celery_queue):
+def celery_worker(django_db_setup, django_db_blocker, celery_queue, _reports_dir):
     """A real Celery worker process on the test database, or None when tasks run in-process."""
     if not settings.CELERY_BROKER_URL:
         yield None

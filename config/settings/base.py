@@ -21,6 +21,9 @@ SECRET_KEY = env_str("DJANGO_SECRET_KEY", "insecure-embedded-default-change-me-"
 # Files the platform makes for itself (the pseudonym key, the rate-limit counters of the embedded
 # default, reports): git-ignored var/ in the checkout unless AGORA_DATA_DIR says otherwise.
 DATA_DIR = Path(env_str("AGORA_DATA_DIR", str(BASE_DIR / "var")))
+# Reports kept in storage (surveys/reports/jobs.py): the rendered pages and PDFs, served only by
+# the report views after the study-role check; every web process and worker must share it.
+REPORTS_DIR = Path(env_str("AGORA_REPORTS_DIR", str(DATA_DIR / "reports")))
 # The key of the experts' pseudonyms (surveys/pseudonyms.py), never SECRET_KEY: unset, a random key
 # is created on first use in DATA_DIR/pseudonym.key; production.py requires it.
 PSEUDONYM_KEY = env_str("AGORA_PSEUDONYM_KEY", "")

@@ -1,48 +1,61 @@
-"""Rendering a large study's report in the background, with progress, exactly once per state.
+"""A round's report, kept in storage: its page body rendered once per snapshot, its PDF built
+by a background job with progress.
 
-A job is named by a key derived from the round, the language and the state of the answers, so
-a report is rendered again only when something changed. The worker writes the files and a
-small status file under REPORTS_DIR (default var/reports/); writes are atomic (a temporary file
-renamed into place), so a retry or a redelivered task simply renders the same files again.
+Both are named by a key derived from what the report shows: the round, the language, the
+snapshot versions of this round and of the rounds before it (the convergence section reads
+them), and the revision of the registered rules; a round without a snapshot yet adds the state
+of its responses. So a report is rendered again only when one of these changes, and a changed
+answer after the aggregation changes nothing until the round is aggregated again.
+
+Files live under REPORTS_DIR (AGORA_REPORTS_DIR, default AGORA_DATA_DIR/reports), never under
+a public URL: only the report views, after the study-role check, read them. Writes are atomic
+(a temporary file renamed into place), so a retried or redelivered task writes the same file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from pathlib import Path
 
 from django.conf import settings
+from django.db import OperationalError
 from django.db.models import Count, Max
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import SafeString, mark_safe
 
-from surveys.models import Response, Round
+from surveys.models import AggregationRun, Response, Round
 from surveys.reports.data import registered_rules
-from surveys.reports.render import html_to_pdf, report_context, report_html
+from surveys.reports.render import html_to_pdf, report_context
 
-FILES = ("html", "pdf")
-STALE_AFTER = 600  # seconds: a queued or running job older than this is enqueued again
+logger = logging.getLogger(__name__)
+# pending: asked for, not started; building: a worker renders it; ready: in storage; failed.
+STATES = ("missing", "pending", "building", "ready", "failed")
+STALE_AFTER = 600  # seconds: a pending or building job older than this is enqueued again
 KEEP_FOR = 7 * 24 * 3600  # seconds: rendered files nobody asked for since are removed
 
 
 def reports_dir() -> Path:
-    return Path(getattr(settings, "REPORTS_DIR", Path(settings.BASE_DIR) / "var" / "reports"))
-
-
-def sync_limit() -> int:
-    """Reports reading more answers than this render in the background."""
-    return int(getattr(settings, "REPORT_SYNC_MAX_ANSWERS", 20000))
+    return Path(settings.REPORTS_DIR)
 
 
 def job_key(round_: Round, language: str) -> str:
-    state = Response.objects.filter(round__study_id=round_.study_id,
-                                    round__number__lte=round_.number).aggregate(
-        n=Count("id"), last=Max("updated_at"))
-    rules = registered_rules(round_.study)  # a change of the registered rules re-renders too
-    raw = (f"{round_.pk}:{language}:{round_.status}:{round_.aggregated_at}:{state['n']}:"
-           f"{state['last']}:{rules['revision'] if rules else 0}")
+    """The name of this round's report in this language, as its inputs stand now."""
+    runs = dict(AggregationRun.objects.filter(
+        round__study_id=round_.study_id, round__number__lte=round_.number,
+        kind=AggregationRun.Kind.ROUND, status=AggregationRun.Status.DONE).values_list(
+        "round__number").annotate(version=Max("version")).values_list("round__number", "version"))
+    live = ""
+    if round_.number not in runs:  # no snapshot yet: the report reads the responses as they are
+        state = Response.objects.filter(round=round_).aggregate(n=Count("id"), last=Max("updated_at"))
+        live = f"{round_.status}:{state['n']}:{state['last']}"
+    rules = registered_rules(round_.study)
+    raw = (f"{round_.pk}:{language}:{sorted(runs.items())}:{rules['revision'] if rules else 0}:"
+           f"{live}")
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -57,13 +70,46 @@ def _write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def report_body(round_: Round, language: str) -> SafeString:
+    """The report's body (every section, charts included) from storage, rendered on a miss."""
+    path = _path(job_key(round_, language), "body.html")
+    try:
+        body = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        with translation.override(language):
+            body = render_to_string("surveys/reports/_body.html", report_context(round_))
+        _write(path, body.encode("utf-8"))
+    return mark_safe(body)  # noqa: S308 (our own template's output, escaped when it was rendered)
+
+
+def report_prepare(*, round_id: int) -> int:
+    """Render the report body of a round in every language, once its snapshot is written;
+    returns how many were rendered now (0 when all were in storage already)."""
+    round_ = Round.objects.select_related("study").filter(pk=round_id).first()
+    if round_ is None:
+        return 0
+    rendered = 0
+    for language, _name in settings.LANGUAGES:
+        if not _path(job_key(round_, language), "body.html").exists():
+            report_body(round_, language)
+            rendered += 1
+    return rendered
+
+
+def standalone_html(round_: Round, language: str) -> str:
+    """The report as a self-contained HTML file (the stored body in a page of its own)."""
+    with translation.override(language):
+        return render_to_string("surveys/reports/standalone.html", {
+            "study": round_.study, "round": round_, "body": report_body(round_, language)})
+
+
 def job_status(key: str) -> dict:
-    """{'state': 'missing'|'queued'|'running'|'done'|'failed', 'progress': 0-100, ...}."""
+    """{'state': one of STATES, 'progress': 0-100, ...} of the PDF named `key`."""
     try:
         status = json.loads(_path(key, "json").read_text())
     except (OSError, ValueError):
         return {"state": "missing", "progress": 0}
-    if status.get("state") == "done" and not all(_path(key, s).exists() for s in FILES):
+    if status.get("state") == "ready" and not _path(key, "pdf").exists():
         return {"state": "missing", "progress": 0}
     return status
 
@@ -73,29 +119,34 @@ def _set_status(key: str, state: str, progress: int, **extra) -> None:
     _write(_path(key, "json"), json.dumps(status).encode())
 
 
-def job_file(key: str, fmt: str) -> bytes | None:
-    if fmt not in FILES or job_status(key)["state"] != "done":
-        return None
-    return _path(key, fmt).read_bytes()
+def pdf_file(key: str) -> Path | None:
+    """The stored PDF named `key`, if it is ready."""
+    return _path(key, "pdf") if job_status(key)["state"] == "ready" else None
 
 
-def report_job_request(*, round_: Round, language: str) -> tuple[str, dict]:
-    """Make sure the report of this state is rendered or being rendered; returns key and status."""
+def pdf_request(*, round_: Round, language: str, enqueue: bool = True,
+                retry: bool = False) -> tuple[str, dict]:
+    """The PDF of this round's report as its inputs stand: its key and status; enqueues the job
+    (on commit) when it is neither in storage nor being built, unless `enqueue` is False. A
+    failed job stays failed (and says why) until `retry` asks again."""
     from surveys.tasks import report_render
 
-    _prune()
     key = job_key(round_, language)
     status = job_status(key)
     stale = time.time() - status.get("updated", 0) > STALE_AFTER
-    if status["state"] in {"missing", "failed"} or (status["state"] != "done" and stale):
-        _set_status(key, "queued", 0)
+    if status["state"] == "failed" and not retry:
+        return key, status
+    if enqueue and (status["state"] in {"missing", "failed"}
+                    or (status["state"] != "ready" and stale)):
+        _prune()
+        _set_status(key, "pending", 0)
         report_render.delay_on_commit(round_.pk, language, key)
         status = job_status(key)
     return key, status
 
 
 def _prune() -> None:
-    # Every change of the answers gives a new key; old renderings would pile up otherwise.
+    # Every new snapshot gives a new key; old renderings would pile up otherwise.
     cutoff = time.time() - KEEP_FOR
     for path in reports_dir().glob("*.*") if reports_dir().is_dir() else []:
         try:
@@ -105,27 +156,25 @@ def _prune() -> None:
             pass
 
 
-def report_job_run(*, round_id: int, language: str, key: str) -> str:
-    """Render the report's HTML and PDF files for `key`; does nothing when they exist."""
-    if job_status(key)["state"] == "done":
-        return "done"
+def pdf_build(*, round_id: int, language: str, key: str) -> str:
+    """Build the PDF named `key` into storage; does nothing when it is there already."""
+    if job_status(key)["state"] == "ready":
+        return "ready"
     round_ = Round.objects.select_related("study").filter(pk=round_id).first()
     if round_ is None:
         return "gone"
-
-    def progress(percent: int, phase: str) -> None:
-        _set_status(key, "running", percent, phase=phase)
-
     try:
-        with translation.override(language):
-            context = report_context(round_, progress=progress)
-            html = report_html(round_, standalone=True, context=context)
-            progress(80, "pdf")
-            pdf = html_to_pdf(html)
-    except Exception as exc:
-        _set_status(key, "failed", 0, error=str(exc)[:300])
+        _set_status(key, "building", 10, phase="report")
+        html = standalone_html(round_, language)
+        _set_status(key, "building", 40, phase="pdf")
+        pdf = html_to_pdf(html)
+    except OperationalError:  # the database went away: the task retries
+        _set_status(key, "pending", 0)
         raise
-    _write(_path(key, "html"), html.encode("utf-8"))
+    except Exception as exc:  # shown on the page; asking again starts a new job
+        logger.exception("report PDF %s failed", key)
+        _set_status(key, "failed", 0, error=str(exc)[:300])
+        return "failed"
     _write(_path(key, "pdf"), pdf)
-    _set_status(key, "done", 100)
-    return "done"
+    _set_status(key, "ready", 100)
+    return "ready"

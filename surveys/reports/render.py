@@ -65,13 +65,20 @@ def report_html(round_: Round, *, standalone: bool, context: dict | None = None,
     return render_to_string(template, context, request=request)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """The standalone HTML printed to PDF; PdfUnavailable with a clear message without Pango."""
+def pdf_check() -> None:
+    """PdfUnavailable, with a clear message, when WeasyPrint or Pango cannot be loaded."""
     try:
-        from weasyprint import HTML
+        import weasyprint  # noqa: F401
     except (ImportError, OSError) as exc:  # WeasyPrint raises OSError when Pango cannot load
         raise PdfUnavailable(
             _("PDF reports need WeasyPrint and the Pango and HarfBuzz libraries, which this "
               "server lacks (%(reason)s). Download the HTML report instead.")
             % {"reason": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}) from None
+
+
+def html_to_pdf(html: str) -> bytes:
+    """The standalone HTML printed to PDF; PdfUnavailable with a clear message without Pango."""
+    pdf_check()
+    from weasyprint import HTML
+
     return HTML(string=html).write_pdf()

@@ -1,7 +1,7 @@
 """Reports and exports of a study for its organizers and analysts (read only)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
@@ -9,8 +9,7 @@ from django.views.decorators.http import require_GET
 from surveys.exports import FORMATS, export_bytes, export_filename
 from surveys.models import Round
 from surveys.reports import jobs
-from surveys.reports.data import answers_count
-from surveys.reports.render import PdfUnavailable, html_to_pdf, report_context, report_html
+from surveys.reports.render import PdfUnavailable, pdf_check
 from surveys.selectors import study_for_member
 
 REPORT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
@@ -41,33 +40,41 @@ def export_download(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
 @login_required
 @require_GET
 def report_page(request: HttpRequest, slug: str, number: int) -> HttpResponse:
-    """The round's report: methods, response, consensus, convergence, groups, dissent."""
+    """The round's report, read from storage (rendered once per snapshot and language)."""
     round_ = _member_round(request, slug, number)
-    context = report_context(round_) | {
-        "export_formats": [(key, f.label) for key, f in FORMATS.items()]}
-    return HttpResponse(report_html(round_, standalone=False, context=context, request=request))
+    language = get_language() or "en"
+    _key, pdf = jobs.pdf_request(round_=round_, language=language, enqueue=False)
+    return render(request, "surveys/reports/page.html", {
+        "study": round_.study, "round": round_, "body": jobs.report_body(round_, language),
+        "rounds": round_.study.rounds.filter(number__lte=round_.number).order_by("number"),
+        "pdf": pdf, "export_formats": [(key, f.label) for key, f in FORMATS.items()]})
 
 
 @login_required
 @require_GET
 def report_download(request: HttpRequest, slug: str, number: int, fmt: str) -> HttpResponse:
-    """The report as a file: rendered now for a small study, else by a worker with progress."""
+    """The report as a file: the HTML at once; the PDF from storage, else built by a background
+    job while this page shows its progress and refreshes itself."""
     round_ = _member_round(request, slug, number)
     if fmt not in REPORT_TYPES:
         raise Http404
+    language = get_language() or "en"
     filename = f"{round_.study.slug}-round-{round_.number}.{fmt}"
-    if answers_count(round_) > jobs.sync_limit():
-        key, status = jobs.report_job_request(round_=round_, language=get_language() or "en")
-        data = jobs.job_file(key, fmt)
-        if data is not None:
-            return _attachment(data, REPORT_TYPES[fmt], filename)
-        return render(request, "surveys/reports/job.html",
-                      {"study": round_.study, "round": round_, "status": status, "fmt": fmt})
-    html = report_html(round_, standalone=True)
     if fmt == "html":
-        return _attachment(html.encode("utf-8"), REPORT_TYPES[fmt], filename)
+        return _attachment(jobs.standalone_html(round_, language).encode("utf-8"),
+                           REPORT_TYPES[fmt], filename)
     try:
-        return _attachment(html_to_pdf(html), REPORT_TYPES[fmt], filename)
+        pdf_check()
     except PdfUnavailable as exc:
         return render(request, "surveys/reports/unavailable.html",
                       {"study": round_.study, "round": round_, "message": exc.message}, status=exc.status)
+    key, status = jobs.pdf_request(round_=round_, language=language,
+                                   retry=request.GET.get("retry") == "1")
+    path = jobs.pdf_file(key)
+    if path is not None:
+        response = FileResponse(path.open("rb"), as_attachment=True, filename=filename,
+                                content_type=REPORT_TYPES[fmt])
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return render(request, "surveys/reports/job.html",
+                  {"study": round_.study, "round": round_, "status": status, "fmt": fmt})

@@ -108,6 +108,7 @@ def test_production_settings_refuse_unsafe_values(changes, message):
     ("surveys.tasks.aggregate_live", "agora.aggregation"),
     ("workspace.tasks.send_message", "agora.email"),
     ("surveys.tasks.report_render", "agora.reports"),
+    ("surveys.tasks.report_prepare", "agora.reports"),
     ("workspace.tasks.due_work", "agora"),
 ])
 def test_tasks_are_routed_to_the_queue_of_their_kind(task, queue):

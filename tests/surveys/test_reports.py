@@ -1,11 +1,9 @@
-"""Round reports: hand-worked figures, CSP-clean pages, HTML and PDF downloads, and the
-background rendering of large studies (in-process, and by a real worker with a broker)."""
+"""Round reports: hand-worked figures, CSP-clean pages, HTML and PDF downloads, and the PDF
+built in the background (in-process, and by a real worker with a broker); storage: test_report_storage."""
 
 import io
-import os
 import re
 import sys
-import time
 import uuid
 from xml.etree import ElementTree
 
@@ -14,7 +12,7 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from surveys.models import Round
-from surveys.reports import charts, jobs
+from surveys.reports import charts
 from surveys.reports.data import report_data
 from surveys.services.panel import expert_create
 from surveys.services.responses import ItemAnswer, response_submit
@@ -127,15 +125,19 @@ def test_the_report_speaks_russian(client, reported, analyst, settings):
     assert "Реестр разногласий" in html and "Россия" in html
 
 
-def test_html_and_pdf_downloads(client, reported, analyst):
+def test_html_and_pdf_downloads(client, reported, analyst, django_capture_on_commit_callbacks):
     client.force_login(analyst)
     base = f"/studies/{reported.study.slug}/reports/1/download"
     page = client.get(f"{base}/html/")
     assert page["Content-Disposition"] == f'attachment; filename="{reported.study.slug}-round-1.html"'
     assert b"<!doctype html>" in page.content and b"Dissent register" in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(f"{base}/pdf/")  # the background job builds the PDF once the request commits
     pdf = client.get(f"{base}/pdf/")
-    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
-    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert pdf["Content-Type"] == "application/pdf"
+    data = b"".join(pdf.streaming_content)
+    assert data.startswith(b"%PDF-")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
     assert "Dissent register" in text and "Mistrust remains." in text
     assert client.get(f"{base}/docx/").status_code == 404
 
@@ -148,54 +150,32 @@ def test_without_weasyprint_the_pdf_link_explains_itself(client, reported, analy
     assert "Pango" in response.content.decode() and "Download the HTML report" in response.content.decode()
 
 
-def test_a_large_study_renders_in_the_background_with_progress(
-        client, reported, analyst, settings, tmp_path, django_capture_on_commit_callbacks):
-    settings.REPORT_SYNC_MAX_ANSWERS = 0  # every study counts as large
-    settings.REPORTS_DIR = tmp_path
-    old = tmp_path / "0ld.pdf"  # a rendering nobody asked for in over a week
-    old.write_bytes(b"%PDF-old")
-    os.utime(old, (time.time() - 8 * 24 * 3600,) * 2)
-    client.force_login(analyst)
-    url = f"/studies/{reported.study.slug}/reports/1/download/pdf/"
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        waiting = client.get(url)
-    assert len(callbacks) == 1  # the render task is enqueued once the request commits
-    assert not old.exists()
-    assert waiting["Content-Type"].startswith("text/html")
-    assert b'<progress id="report-progress" max="100" value="0">' in waiting.content
-    assert b'http-equiv="refresh"' in waiting.content
-    ready = client.get(url)
-    assert ready.content.startswith(b"%PDF-")
-    [status] = list(tmp_path.glob("*.json"))
-    key = status.stem
-    assert jobs.job_status(key)["state"] == "done" and jobs.job_status(key)["progress"] == 100
-    before = (tmp_path / f"{key}.pdf").stat().st_mtime_ns
-    assert jobs.report_job_run(round_id=reported.pk, language="en", key=key) == "done"
-    assert (tmp_path / f"{key}.pdf").stat().st_mtime_ns == before  # a rerun renders nothing
-    assert client.get(url.replace("/pdf/", "/html/")).content.startswith(b"<!doctype html>")
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_renders_the_large_report(celery_worker, client, settings):
+def test_a_worker_builds_the_pdf(celery_worker, client):
     from django.contrib.auth import get_user_model
 
     from surveys.services.panel import member_add
 
-    settings.REPORT_SYNC_MAX_ANSWERS = 0
     study = study_load(data=small_study_data(f"report-{uuid.uuid4().hex[:8]}"))
     round_ = round_open(round_=round_create(study=study))
     answer_round(study, round_)
     round_close(round_=round_)
     wait_for(lambda: Round.objects.get(pk=round_.pk).status == Round.Status.AGGREGATED,
              what="the worker to aggregate the round")
+    from surveys.reports import jobs
+
+    round_ = Round.objects.get(pk=round_.pk)
+    wait_for(lambda: all((jobs.reports_dir() / f"{jobs.job_key(round_, lang)}.body.html").exists()
+                         for lang in ("en", "ru")),
+             timeout=90, what="the worker to render the report pages after the aggregation")
     user = get_user_model().objects.create_user(username=f"an-{study.slug}", password="x-pw-123456")
     member_add(study=study, user=user, role="analyst")
     client.force_login(user)
     url = f"/studies/{study.slug}/reports/1/download/pdf/"
     wait_for(lambda: client.get(url)["Content-Type"] == "application/pdf", timeout=90,
-             what="the worker to render the report")
-    assert client.get(url).content.startswith(b"%PDF-")
+             what="the worker to build the PDF")
+    assert b"".join(client.get(url).streaming_content).startswith(b"%PDF-")
 
 
 def test_the_study_overview_links_to_reports_and_exports(client, reported, organizer):

@@ -114,7 +114,7 @@ def test_rules_for_report_describes_the_rules_and_the_change_with_its_reason(cha
 
 
 def test_every_report_prints_the_registered_rules_and_the_change_with_its_reason(
-        changed, study, client, analyst):
+        changed, study, client, analyst, django_capture_on_commit_callbacks):
     assert report_data(changed)["rules"]["changes_after_lock"][0]["reason"] == REASON
     client.force_login(analyst)
     page = client.get(f"/studies/{study.slug}/reports/1/").content.decode()
@@ -123,7 +123,9 @@ def test_every_report_prints_the_registered_rules_and_the_change_with_its_reason
         assert "Registered rules" in html and "Changes after round 1 opened" in html
         assert REASON in html and "Stopping: after at most 3 rounds." in html
         assert "Consensus definition: at least" not in html  # the thresholds' sentence gives way
-    pdf = client.get(f"/studies/{study.slug}/reports/1/download/pdf/").content
+    with django_capture_on_commit_callbacks(execute=True):  # the PDF is built in the background
+        client.get(f"/studies/{study.slug}/reports/1/download/pdf/")
+    pdf = b"".join(client.get(f"/studies/{study.slug}/reports/1/download/pdf/").streaming_content)
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Registered rules" in text and "half the planned size" in text
     rows = workbook_rows(study)["Rules"]

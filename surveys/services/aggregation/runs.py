@@ -141,6 +141,10 @@ def snapshot_write(*, run: AggregationRun, rows: list[dict]) -> int:
             round_.save(update_fields=["status", "aggregated_at"])
             AuditEvent.objects.create(study=round_.study, action="round_aggregated", detail={
                 "round": round_.number, "version": run.version, "rows": len(objects)})
+            # The report reads this snapshot: render its pages now, not on the first visit.
+            from surveys.tasks import report_prepare
+
+            report_prepare.delay_on_commit(round_.pk)
     return len(objects)
 
 
