@@ -159,3 +159,16 @@ def test_the_note_says_where_a_new_item_takes_effect(study, organizer):
     assert ("A new item appears from the next round" in client.get(url).content.decode())
     assert "Новый пункт появится со следующего раунда" in _client(
         organizer, "ru").get(url).content.decode()
+
+
+def test_decimal_places_travel_in_the_item_list_and_the_study_file(study, organizer):
+    from workspace.services import transfer
+
+    builder.item_save(study=study, theme=study.themes.get(code="two"), actor=organizer, data={
+        "code": "share", "kind": "numeric", "text": {"en": "Share", "ru": "Доля"}, "min": 0,
+        "max": 100, "decimals": 2})
+    content = transfer.items_export_csv(study)
+    study.items.filter(code="share").update(decimals=0)
+    report = transfer.items_csv_import(study=study, content=content.encode(), actor=organizer)
+    assert report.problems == [] and study.items.get(code="share").decimals == 2
+    assert "decimals: 2" in transfer.study_export_yaml(study)
