@@ -149,7 +149,7 @@ class ItemForm(forms.Form):
         if "dimensions" in own:
             data["dimensions"] = d["dimensions"]
         if "min" in own:
-            data["min"], data["max"] = _whole(d["min"]), _whole(d["max"])
+            data["min"], data["max"] = whole_number(d["min"]), whole_number(d["max"])
         if "decimals" in own and d["decimals"]:
             data["decimals"] = d["decimals"]
         if "unit_en" in own and (d["unit_en"] or d["unit_ru"]):
@@ -159,7 +159,8 @@ class ItemForm(forms.Form):
         return data
 
 
-def _whole(value: float | None) -> float | int | None:
+def whole_number(value: float | None) -> float | int | None:
+    """2011.0 as 2011 (a year's bound reads as a year), 12.5 as it is."""
     return int(value) if value is not None and value.is_integer() else value
 
 

@@ -190,7 +190,8 @@ def _item_initial(item) -> dict:
     return {"theme": item.theme.code, "code": item.code, "kind": item.kind,
             "text_en": item.text_en, "text_ru": item.text_ru,
             "source_paragraph": item.source_paragraph, "source_anchor": item.source_anchor,
-            "dimensions": item.dimensions, "min": item.min_value, "max": item.max_value,
+            "dimensions": item.dimensions, "min": forms.whole_number(item.min_value),
+            "max": forms.whole_number(item.max_value),
             "decimals": item.decimals, "unit_en": item.unit_en, "unit_ru": item.unit_ru,
             "options": options_format(item.options)}
 
