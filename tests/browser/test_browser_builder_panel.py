@@ -14,6 +14,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 KIND_FIELDS = ["dimensions", "min", "max", "decimals", "unit_en", "options"]
+AXE = ROOT / "tests" / "vendor" / "axe-4.14.1.min.js"
 
 
 @pytest.fixture
@@ -39,6 +40,17 @@ def _login(page, url, user) -> None:
     page.wait_for_url(re.compile(r"/$"))
 
 
+def _serious_violations(page, selectors: list[str]) -> list[dict]:
+    """axe-core's serious and critical findings inside the given parts of the page."""
+    page.evaluate(AXE.read_text())  # through the devtools protocol: the page's CSP stays on
+    result = page.evaluate("""async (parts) => {
+        const r = await axe.run({include: parts.map(p => [p])},
+                                {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, n: v.nodes.length}));
+    }""", selectors)
+    return [v for v in result if v["impact"] in {"serious", "critical"}]
+
+
 def _visible(page) -> set[str]:
     return {name for name in KIND_FIELDS
             if page.locator(f".ws-item-form [name='{name}']").first.is_visible()}
@@ -57,6 +69,16 @@ def test_switching_the_kind_shows_only_its_fields(page, live_server, study, orga
         assert page.get_by_text("This kind needs no further settings.").is_visible() == (
             not fields)
     page.select_option("[name='kind']", "numeric")
+    page.fill("[name='code']", "agree")  # taken: the error stands beside the code
+    page.fill("[name='text_en']", "Installed capacity in 2035")
+    page.fill("[name='text_ru']", "Установленная мощность в 2035 году")
+    page.click("button:has-text('Save the item')")
+    page.wait_for_selector(".errorlist")
+    assert "Another item of this study already has this code." in page.locator(
+        "[name='code'] ~ .errorlist").inner_text()
+    assert "Required for this kind of item" in page.locator("[name='min'] ~ .errorlist").inner_text()
+    assert _visible(page) == {"min", "max", "decimals", "unit_en"}
+    assert _serious_violations(page, [".ws-item-form"]) == []
     page.fill("[name='code']", "capacity")
     page.fill("[name='text_en']", "Installed capacity in 2035")
     page.fill("[name='text_ru']", "Установленная мощность в 2035 году")
@@ -85,4 +107,5 @@ def test_panel_search_narrows_the_list(page, live_server, study, organizer):
     page.click(".ws-panel-filter button")
     page.wait_for_url(re.compile(r"group=US"))
     assert rows.count() == 13
+    assert _serious_violations(page, [".ws-panel-filter", "#panel-counts"]) == []
     page.screenshot(path=str(ARTIFACTS / "panel-filtered-1280.png"), full_page=True)

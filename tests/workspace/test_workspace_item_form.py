@@ -31,7 +31,7 @@ def _shown(html: str) -> set[str]:
     """Names of the kind-specific fields the page shows (those not inside a hidden element)."""
     shown = set()
     for name in ("dimensions", "min", "max", "decimals", "unit_en", "unit_ru", "options"):
-        block = re.search(r'<p data-kinds="[^"]*"( hidden)?[^>]*>(?:(?!</p>).)*name="' + name + '"',
+        block = re.search(r'<div data-kinds="[^"]*"( hidden)?[^>]*>(?:(?!</div>).)*name="' + name + '"',
                           html, re.S)
         section = html.rfind("<fieldset class=\"ws-kind\"", 0, block.start())
         section_hidden = html[section:html.index(">", section)].endswith("hidden")
