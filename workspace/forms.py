@@ -7,7 +7,7 @@ from surveys.models import Item, StudyMember
 from surveys.questionnaire import DIMENSION_LABELS
 from surveys.services.studies import DIMENSIONS, MAX_DECIMALS
 from workspace.models import ConsensusRule
-from workspace.services.builder import options_parse
+from workspace.services.builder import options_read
 
 WHEN = {"input_formats": ["%Y-%m-%dT%H:%M"],
         "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
@@ -131,9 +131,11 @@ class ItemForm(forms.Form):
         return self.chosen_kind() not in KIND_FIELDS
 
     def clean_options(self):
-        options = options_parse(self.cleaned_data["options"])
-        if isinstance(options, str):
-            raise forms.ValidationError(options)
+        options, bad = options_read(self.cleaned_data["options"])
+        if bad is not None and self.cleaned_data.get("kind", self.data.get("kind")) == "ranking":
+            raise forms.ValidationError(_(
+                "Line %(n)s: write each option as code | English | Russian, e.g. "
+                "a | Option A | Вариант А.") % {"n": bad})
         return options
 
     def item_data(self) -> dict:

@@ -172,3 +172,12 @@ def test_decimal_places_travel_in_the_item_list_and_the_study_file(study, organi
     report = transfer.items_csv_import(study=study, content=content.encode(), actor=organizer)
     assert report.problems == [] and study.items.get(code="share").decimals == 2
     assert "decimals: 2" in transfer.study_export_yaml(study)
+
+
+def test_a_badly_written_option_line_is_named_in_plain_words(study):
+    themes = list(study.themes.all())
+    form = ItemForm({**BASE, "kind": "ranking", "options": "a | A | А\nb - B - Б"}, themes=themes)
+    assert form.errors["options"] == [
+        "Line 2: write each option as code | English | Russian, e.g. a | Option A | Вариант А."]
+    # the options of a kind that has none are ignored, however they are written
+    assert ItemForm({**BASE, "kind": "open", "options": "b - B"}, themes=themes).is_valid()

@@ -233,16 +233,24 @@ def item_delete(*, item: Item, actor) -> None:
 OPTION_LINE = re.compile(r"^\s*([a-z0-9][a-z0-9-]*)\s*\|\s*(.+?)\s*\|\s*(.+?)\s*$")
 
 
-def options_parse(text: str) -> list[dict] | str:
-    """Ranking options from lines 'code | English | Russian', or the first bad line's message."""
-    options = []
+def options_read(text: str) -> tuple[list[dict], int | None]:
+    """Ranking options from lines 'code | English | Russian', and the first bad line's number."""
+    options: list[dict] = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
         match = OPTION_LINE.match(line)
         if not match:
-            return _("options, line %(n)s: expected 'code | English | Russian'") % {"n": number}
+            return options, number
         options.append({"code": match[1], "text": {"en": match[2], "ru": match[3]}})
+    return options, None
+
+
+def options_parse(text: str) -> list[dict] | str:
+    """Ranking options from lines 'code | English | Russian', or the first bad line's message."""
+    options, bad = options_read(text)
+    if bad is not None:
+        return _("options, line %(n)s: expected 'code | English | Russian'") % {"n": bad}
     return options
 
 
