@@ -1,5 +1,6 @@
 """The panel page's list: search by name or email, filters by group, status and language, the
-count behind each filter value, and pages of PAGE_SIZE experts."""
+count behind each filter value, and pages of PAGE_SIZE experts
+(?q=ivan&in_group=RU&status=started&in_language=ru&page=2)."""
 
 from dataclasses import dataclass, field
 
@@ -21,6 +22,9 @@ STATUSES = {
     "withdrawn": _("withdrawn"),
 }
 FACETS = ("group", "status", "language")
+# The GET parameter of each filter: not "group" or "language", the names of the add-an-expert
+# form's fields on the same page.
+PARAMS = {"group": "in_group", "status": "status", "language": "in_language"}
 
 
 @dataclass
@@ -48,7 +52,8 @@ def panel_filter(study: Study, params) -> PanelFilter:
     """Read the panel page's GET parameters, keeping only values that exist in this study."""
     groups = set(study.groups.values_list("code", flat=True))
     languages = {code for code, _name in settings.LANGUAGES}
-    value = {name: (params.get(name) or "").strip() for name in (*FACETS, "q", "page")}
+    value = {name: (params.get(PARAMS.get(name, name)) or "").strip()
+             for name in (*FACETS, "q", "page")}
     return PanelFilter(
         q=value["q"][:MAX_QUERY], group=value["group"] if value["group"] in groups else "",
         status=value["status"] if value["status"] in STATUSES else "",
@@ -112,5 +117,5 @@ FACET_LABELS = {"group": _("Stakeholder group"), "status": _("Status"), "languag
 
 def panel_facets(listing: PanelList) -> list[dict]:
     """The filters in the order the page shows them, each with its label and counted values."""
-    return [{"name": facet, "label": FACET_LABELS[facet], "values": listing.counts[facet]}
-            for facet in FACETS]
+    return [{"name": facet, "param": PARAMS[facet], "label": FACET_LABELS[facet],
+             "values": listing.counts[facet]} for facet in FACETS]

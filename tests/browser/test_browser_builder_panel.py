@@ -105,7 +105,7 @@ def test_panel_search_narrows_the_list(page, live_server, study, organizer):
     page.select_option("#panel-group", "US")
     page.fill("#panel-q", "")
     page.click(".ws-panel-filter button")
-    page.wait_for_url(re.compile(r"group=US"))
+    page.wait_for_url(re.compile(r"in_group=US"))
     assert rows.count() == 13
     assert _serious_violations(page, [".ws-panel-filter", "#panel-counts"]) == []
     page.screenshot(path=str(ARTIFACTS / "panel-filtered-1280.png"), full_page=True)

@@ -62,7 +62,7 @@ def test_filters_combine_and_each_value_counts_what_it_would_show(round1, big_pa
     assert _counts(everyone, "status") == {"not_invited": 30, "invited": 6, "started": 3,
                                            "submitted": 4, "withdrawn": 1}
     assert _counts(everyone, "language") == {"en": 32, "ru": 12}
-    russians = _list(study, round1, group="RU", language="ru")
+    russians = _list(study, round1, in_group="RU", in_language="ru")
     assert russians.page.paginator.count == 12
     # a filter's own counts ignore its current choice, the other filters narrow them
     assert _counts(russians, "group") == {"RU": 12, "US": 0, "WE": 0}
@@ -78,7 +78,7 @@ def test_the_list_comes_in_pages_of_25_and_bad_parameters_are_ignored(round1, bi
     first, second = _list(study, round1), _list(study, round1, page="2")
     assert len(first.page) == 25 and len(second.page) == 19
     assert {e.pk for e in first.page}.isdisjoint({e.pk for e in second.page})
-    odd = _list(study, round1, page="99", group="XX", status="lost", language="de")
+    odd = _list(study, round1, page="99", in_group="XX", status="lost", in_language="de")
     assert odd.page.number == 2 and odd.page.paginator.count == 44
 
 
@@ -89,8 +89,8 @@ def test_the_panel_page_searches_filters_and_pages_without_javascript(round1, bi
     html = client.get(url, {"status": "submitted"}).content.decode()
     assert html.count('<tr><th scope="row">') == 4
     assert "4 experts of 44 match." in html and "submitted (4)" in html
-    page2 = client.get(url, {"page": "2", "language": "en"}).content.decode()
-    assert "Page 2 of 2 (experts 26–32)" in page2 and 'href="?page=1&amp;language=en"' in page2
+    page2 = client.get(url, {"page": "2", "in_language": "en"}).content.decode()
+    assert "Page 2 of 2 (experts 26–32)" in page2 and 'href="?page=1&amp;in_language=en"' in page2
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
     russian = client.get(url, {"q": "ru0"}).content.decode()
     assert "Имя или адрес" in russian and "Подходят 10 экспертов из 44." in russian
