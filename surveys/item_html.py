@@ -87,9 +87,9 @@ def _static(item: Item, language: str, prefix: str | None = None) -> ItemStatic:
 
 
 def _g(value: float | None) -> str:
-    """A number as the stringformat:"g" filter shows it ("" for none)."""
+    """A number without a needless ".0" and, unlike "%g", without rounding 123456.5 ("" for none)."""
     try:
-        return "%g" % value  # noqa: UP031 - the filter's own formatting
+        return "%.15g" % value  # noqa: UP031 - printf's g drops trailing zeros
     except TypeError:
         return ""
 
@@ -162,7 +162,7 @@ def _build(item: Item) -> ItemStatic:
                 label = gettext("Year (%(low)s-%(high)s)") % {"low": low, "high": high}
             else:
                 label = f"{escape(item.unit)} ({low}-{high})"
-            step = "any" if item.kind == Item.Kind.PROBABILITY else "1"
+            step = item.step()
             never_box = ("", "")
             typed_max = high
             if never:  # the label is the organizer's text: no str.format() over it

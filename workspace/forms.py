@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Item, StudyMember
 from surveys.questionnaire import DIMENSION_LABELS
-from surveys.services.studies import DIMENSIONS
+from surveys.services.studies import DIMENSIONS, MAX_DECIMALS
 from workspace.models import ConsensusRule
-from workspace.services.builder import options_parse
+from workspace.services.builder import options_read
 
 WHEN = {"input_formats": ["%Y-%m-%dT%H:%M"],
         "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")}
@@ -64,6 +64,15 @@ class MemberForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=StudyMember.Role.choices)
 
 
+# Each kind's own fields, in the order the item form shows them; the other kinds need none.
+KIND_FIELDS = {
+    Item.Kind.DIMENSIONS: ("dimensions",),
+    Item.Kind.YEAR: ("min", "max", "unit_en", "unit_ru"),
+    Item.Kind.NUMERIC: ("min", "max", "decimals", "unit_en", "unit_ru"),
+    Item.Kind.RANKING: ("options",),
+}
+
+
 class ItemForm(forms.Form):
     theme = forms.ChoiceField(label=_("Theme"))
     code = forms.CharField(label=_("Code"), max_length=50)
@@ -78,6 +87,9 @@ class ItemForm(forms.Form):
                                            widget=forms.CheckboxSelectMultiple)
     min = forms.FloatField(label=_("Minimum"), required=False)
     max = forms.FloatField(label=_("Maximum"), required=False)
+    decimals = forms.IntegerField(
+        label=_("Decimal places"), required=False, min_value=0, max_value=MAX_DECIMALS,
+        help_text=_("0: whole numbers only; 1: answers such as 12.5."))
     unit_en = forms.CharField(label=_("Unit in English"), required=False, max_length=50)
     unit_ru = forms.CharField(label=_("Unit in Russian"), required=False, max_length=50)
     options = forms.CharField(label=_("Options, one per line: code | English | Russian"),
@@ -87,29 +99,71 @@ class ItemForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["theme"].choices = [(t.code, f"{t.code}: {t.title}") for t in themes]
 
+    def chosen_kind(self) -> str:
+        """The kind whose fields the form shows: the posted one, else the item's, else the first."""
+        kinds = Item.Kind.values
+        kind = self.data.get("kind") if self.is_bound else self.initial.get("kind")
+        return kind if kind in kinds else kinds[0]
+
+    def kind_sections(self) -> list[dict]:
+        """The kind-specific fieldsets, each with the kinds it belongs to and whether it is
+        hidden for the chosen kind (the page's script switches them as the kind changes)."""
+        chosen = self.chosen_kind()
+        sections = [
+            (_("Policy-Delphi dimensions"), (Item.Kind.DIMENSIONS,), ("dimensions",)),
+            (_("Range and unit"), (Item.Kind.YEAR, Item.Kind.NUMERIC),
+             ("min", "max", "decimals", "unit_en", "unit_ru")),
+            (_("Options to rank"), (Item.Kind.RANKING,), ("options",)),
+        ]
+        out = []
+        for legend, kinds, names in sections:
+            fields = [{"field": self[name], "kinds": " ".join(k for k in kinds
+                                                                if name in KIND_FIELDS[k]),
+                       "hidden": name not in KIND_FIELDS.get(chosen, ())} for name in names]
+            out.append({"legend": legend, "kinds": " ".join(kinds), "fields": fields,
+                        "hidden": chosen not in kinds})
+        return out
+
+    plain_kinds = " ".join(k for k in Item.Kind.values if k not in KIND_FIELDS)
+
+    def plain_kind_chosen(self) -> bool:
+        """The chosen kind needs no fields of its own (agreement, probability, open text)."""
+        return self.chosen_kind() not in KIND_FIELDS
+
     def clean_options(self):
-        options = options_parse(self.cleaned_data["options"])
-        if isinstance(options, str):
-            raise forms.ValidationError(options)
+        options, bad = options_read(self.cleaned_data["options"])
+        if bad is not None and self.cleaned_data.get("kind", self.data.get("kind")) == "ranking":
+            raise forms.ValidationError(_(
+                "Line %(n)s: write each option as code | English | Russian, e.g. "
+                "a | Option A | Вариант А.") % {"n": bad})
         return options
 
     def item_data(self) -> dict:
-        """The item in the study file's shape, for the study file's checker."""
+        """The item in the study file's shape, for the study file's checker: only the chosen
+        kind's own fields count (a field filled in before the kind changed is ignored)."""
         d = self.cleaned_data
         data = {"code": d["code"], "kind": d["kind"], "text": {"en": d["text_en"], "ru": d["text_ru"]}}
         if d["source_paragraph"] is not None or d["source_anchor"]:
             data["source"] = {"anchor": d["source_anchor"]}
             if d["source_paragraph"] is not None:
                 data["source"]["paragraph"] = d["source_paragraph"]
-        if d["kind"] == Item.Kind.DIMENSIONS:
+        own = KIND_FIELDS.get(d["kind"], ())
+        if "dimensions" in own:
             data["dimensions"] = d["dimensions"]
-        if d["kind"] in {Item.Kind.YEAR, Item.Kind.NUMERIC}:
-            data["min"], data["max"] = d["min"], d["max"]
-        if d["unit_en"] or d["unit_ru"]:
+        if "min" in own:
+            data["min"], data["max"] = whole_number(d["min"]), whole_number(d["max"])
+        if "decimals" in own and d["decimals"]:
+            data["decimals"] = d["decimals"]
+        if "unit_en" in own and (d["unit_en"] or d["unit_ru"]):
             data["unit"] = {"en": d["unit_en"], "ru": d["unit_ru"]}
-        if d["kind"] == Item.Kind.RANKING:
+        if "options" in own:
             data["options"] = d["options"]
         return data
+
+
+def whole_number(value: float | None) -> float | int | None:
+    """2011.0 as 2011 (a year's bound reads as a year), 12.5 as it is."""
+    return int(value) if value is not None and value.is_integer() else value
 
 
 class RuleForm(forms.Form):

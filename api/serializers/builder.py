@@ -7,7 +7,7 @@ file's own checker for items), so the API and the pages refuse the same things.
 from rest_framework import serializers
 
 from surveys.models import Item
-from surveys.services.studies import DIMENSIONS
+from surveys.services.studies import DIMENSIONS, MAX_DECIMALS
 from workspace.services.transfer import MAX_BYTES
 
 TEXT_MAX = 5000
@@ -93,6 +93,9 @@ class ItemInputSerializer(serializers.Serializer):
     min = serializers.FloatField(required=False, allow_null=True)
     max = serializers.FloatField(required=False, allow_null=True)
     unit = UnitSerializer(required=False)
+    decimals = serializers.IntegerField(required=False, min_value=0, max_value=MAX_DECIMALS,
+                                        help_text="Numeric items: decimal places an answer may "
+                                                  "have (default 0, whole numbers).")
     options = serializers.ListField(child=OptionSerializer(), required=False, max_length=50)
     help = TextsSerializer(required=False, help_text="Shown under the proposition.")
     hindsight = serializers.BooleanField(required=False, help_text=(

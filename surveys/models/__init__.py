@@ -174,6 +174,8 @@ class Item(models.Model):
     max_value = models.FloatField(null=True, blank=True)
     unit_en = models.CharField(max_length=50, blank=True)
     unit_ru = models.CharField(max_length=50, blank=True)
+    # Numeric items: how many decimal places an answer may have (0: whole numbers; 1: 12.5).
+    decimals = models.PositiveSmallIntegerField(default=0)
     # Shown under the proposition: definitions, what "importance" means, how a forecast resolves.
     help_en = models.TextField(blank=True)
     help_ru = models.TextField(blank=True)
@@ -242,6 +244,14 @@ class Item(models.Model):
         if self.kind == self.Kind.RANKING:
             return (1.0, float(len(self.options)))
         return None
+
+    def step(self) -> str:
+        """The questionnaire input's step: any for probabilities, 0.1 for one decimal place."""
+        if self.kind == self.Kind.PROBABILITY:
+            return "any"
+        if self.kind == self.Kind.NUMERIC and self.decimals:
+            return f"{10 ** -self.decimals:.{self.decimals}f}"
+        return "1"
 
     def option_text(self, code: str) -> str:
         lang = (get_language() or "en")[:2]

@@ -13,6 +13,7 @@ from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from surveys.errors import RoundNotOpen, ServiceError, StaleVersion
 from surveys.models import (
@@ -51,8 +52,15 @@ def _check_value(item: Item, key: str, value: float | None) -> str | None:
     low, high = bounds
     if not low <= value <= high:
         return _("Enter a value from %(low)s to %(high)s.") % {"low": f"{low:g}", "high": f"{high:g}"}
-    if item.kind != Item.Kind.PROBABILITY and value != int(value):
-        return _("Enter a whole number.")
+    if item.kind == Item.Kind.PROBABILITY:
+        return None
+    places = item.decimals if item.kind == Item.Kind.NUMERIC else 0
+    scaled = value * 10 ** places
+    if abs(scaled - round(scaled)) > 1e-9 * max(1.0, abs(scaled)):
+        if not places:
+            return _("Enter a whole number.")
+        return ngettext("Enter a number with at most %(n)s decimal place.",
+                        "Enter a number with at most %(n)s decimal places.", places) % {"n": places}
     return None
 
 

@@ -28,6 +28,7 @@ RULE_CHOICES = {"definition": ConsensusRule.Definition.values,
                 "stopping": ConsensusRule.Stopping.values}
 RULE_KEYS = set(ConsensusRule.REGISTERED)
 DIMENSIONS = ("desirability", "feasibility", "importance")
+MAX_DECIMALS = 4  # decimal places a numeric answer may have
 KINDS = {kind.value for kind in Item.Kind}
 # A timeline event's date, as precise as is known: 2019-08-02, 2018-02 or 2018.
 EVENT_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -92,6 +93,12 @@ def _check_item(c: _Checker, item: Any, where: str, groups: set[str], seen: set[
         low, high = item.get("min"), item.get("max")
         if c.number(low, f"{where}.min") and c.number(high, f"{where}.max") and low >= high:
             c.add(f"{where}.max", "must be greater than min")
+    if "decimals" in item:
+        places = item["decimals"]
+        if kind != "numeric":
+            c.add(f"{where}.decimals", "only a numeric item has decimal places")
+        elif isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= MAX_DECIMALS:
+            c.add(f"{where}.decimals", f"expected a whole number from 0 to {MAX_DECIMALS}")
     if kind == "ranking":
         options = item.get("options")
         if not isinstance(options, list) or len(options) < 2:
@@ -287,6 +294,7 @@ def _item_fields(item: dict) -> dict:
         "max_value": item.get("max"),
         "unit_en": unit.get("en", ""),
         "unit_ru": unit.get("ru", ""),
+        "decimals": item.get("decimals", 0) if item["kind"] == "numeric" else 0,
         "leaning": item.get("leaning", {}),
         "help_en": help_.get("en", ""),
         "help_ru": help_.get("ru", ""),
@@ -307,7 +315,8 @@ def _texts_of(obj, field: str) -> dict:
 
 def item_edition_data(item: Item) -> dict:
     """The item's second-edition keys in study-file shape (the inverse of _item_fields for
-    them): help, hindsight, resolution, never, spread and arguments, each only when set."""
+    them): help, hindsight, resolution, never, decimals, spread and arguments, each only when
+    set."""
     data: dict[str, Any] = {}
     if item.help_en or item.help_ru:
         data["help"] = _texts_of(item, "help")
@@ -317,6 +326,8 @@ def item_edition_data(item: Item) -> dict:
         data["resolution"] = {"date": item.resolves_on, "criteria": _texts_of(item, "resolution")}
     if item.never_en or item.never_ru:
         data["never"] = _texts_of(item, "never")
+    if item.decimals:
+        data["decimals"] = item.decimals
     if item.spread:
         data["spread"] = item.spread
     if item.arguments:

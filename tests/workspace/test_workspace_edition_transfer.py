@@ -55,8 +55,8 @@ def test_the_simulated_panel_data_is_not_a_change_of_an_asked_item(edition):
 def test_the_item_list_carries_help_hindsight_resolution_and_never(edition, organizer):
     content = transfer.items_export_csv(edition)
     header = content.splitlines()[0].split(",")
-    assert header[-8:] == ["help_en", "help_ru", "hindsight", "resolves_on", "resolution_en",
-                           "resolution_ru", "never_en", "never_ru"]
+    assert header[-9:] == ["help_en", "help_ru", "hindsight", "resolves_on", "resolution_en",
+                           "resolution_ru", "never_en", "never_ru", "decimals"]
     before = transfer.study_data(edition)
     edition.items.update(help_en="", hindsight=False, resolves_on=None, never_en="")
     report = transfer.items_csv_import(study=edition, content=content.encode(), actor=organizer)

@@ -15,11 +15,13 @@ from surveys.services.panel import member_add
 from surveys.services.studies import (
     CODE,
     GROUP_CODE,
+    MAX_DECIMALS,
     _check_item,
     _Checker,
     _item_fields,
     item_edition_data,
 )
+from surveys.studyfile import MAX_TEXT
 
 # _check_item/_Checker/_item_fields are the study file's own checker and field mapping: reusing
 # them (rather than a copy) keeps the builder's rules and the YAML loader's rules the same.
@@ -101,6 +103,75 @@ def item_problems(study: Study, data: dict, *, editing: Item | None = None) -> l
     return checker.problems
 
 
+# The study file's item keys and the workspace item form's fields they are shown beside.
+PROBLEM_FIELDS = {"code": "code", "kind": "kind", "text.en": "text_en", "text.ru": "text_ru",
+                  "source": "source_paragraph", "dimensions": "dimensions", "min": "min",
+                  "max": "max", "decimals": "decimals", "unit": "unit_en", "options": "options"}
+OPTION_PROBLEM = re.compile(r"^options\[(\d+)\]\.(code|text)")
+
+
+def _problem_message(key: str, message: str) -> str:
+    """The checker's terse problem (made for study-file authors) in plain words."""
+    if key == "code":
+        return (_("Another item of this study already has this code.") if "duplicate" in message
+                else _("Use lower-case letters, digits and dashes, e.g. energy-1."))
+    if key in {"text.en", "text.ru"}:
+        return (_("This text is too long (at most %(n)s characters).") % {"n": MAX_TEXT}
+                if "longer" in message else _("Write the text."))
+    if key in {"min", "max"}:
+        if "greater" in message:
+            return _("The maximum must be greater than the minimum.")
+        return (_("Required for this kind of item: enter a number.") if "got None" in message
+                else _("Enter a number."))
+    return {
+        "kind": _("Choose one of the kinds in the list."),
+        "source": _("Enter the paragraph's number as a whole number."),
+        "dimensions": _("Choose at least one dimension."),
+        "decimals": _("Enter a whole number from %(low)s to %(high)s.") % {
+            "low": 0, "high": MAX_DECIMALS},
+        "options": _("Give at least two options, one per line."),
+    }.get(key, "")
+
+
+def item_field_errors(problems: list[str]) -> dict[str | None, list[str]]:
+    """The study file checker's problems for one item ("item.min: expected a number, got
+    None") as plain messages keyed by the item form's field (None: the form as a whole)."""
+    errors: dict[str | None, list[str]] = {}
+    for problem in problems:
+        where, _sep, message = problem.partition(": ")
+        key = where.removeprefix("item").lstrip(".")
+        option = OPTION_PROBLEM.match(key)
+        if option:
+            field: str | None = "options"
+            number = int(option[1]) + 1
+            text = (_("Option %(n)s: use lower-case letters, digits and dashes for its code.")
+                    if option[2] == "code" else
+                    _("Option %(n)s: give its text in English and in Russian.")) % {"n": number}
+        elif key in PROBLEM_FIELDS:
+            field, text = PROBLEM_FIELDS[key], _problem_message(key, message)
+        else:  # a key only the study file sets (leaning, never, ...), kept by the form
+            field = None
+            text = _("A setting from the study file does not fit this item (%(key)s); change it "
+                     "in the study file.") % {"key": key or where}
+        errors.setdefault(field, [])
+        if text not in errors[field]:
+            errors[field].append(text)
+    return errors
+
+
+def item_edit_note(study: Study, item: Item | None) -> str:
+    """Where a save on the item form takes effect, in a sentence for the organizer."""
+    if item is not None:
+        return _("No round has asked this item yet: a change shows in every round that asks it. "
+                 "Once a round with it opens, its wording stays.")
+    if not study.rounds.exists():
+        return _("Round 1 asks every item of the study, this one included.")
+    if study.rounds.filter(number=1, status=Round.Status.DRAFT).exists():
+        return _("A new item joins round 1, which is still a draft.")
+    return _("A new item appears from the next round (add it to that round's draft on the Rounds "
+             "page); an open round keeps its items.")
+
+
 def item_locked(item: Item) -> bool:
     """An item asked in a round that has opened keeps its wording: change it by rewording."""
     return item.rounds.exclude(status=Round.Status.DRAFT).exists() or item.answers.exists()
@@ -162,16 +233,24 @@ def item_delete(*, item: Item, actor) -> None:
 OPTION_LINE = re.compile(r"^\s*([a-z0-9][a-z0-9-]*)\s*\|\s*(.+?)\s*\|\s*(.+?)\s*$")
 
 
-def options_parse(text: str) -> list[dict] | str:
-    """Ranking options from lines 'code | English | Russian', or the first bad line's message."""
-    options = []
+def options_read(text: str) -> tuple[list[dict], int | None]:
+    """Ranking options from lines 'code | English | Russian', and the first bad line's number."""
+    options: list[dict] = []
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
         match = OPTION_LINE.match(line)
         if not match:
-            return _("options, line %(n)s: expected 'code | English | Russian'") % {"n": number}
+            return options, number
         options.append({"code": match[1], "text": {"en": match[2], "ru": match[3]}})
+    return options, None
+
+
+def options_parse(text: str) -> list[dict] | str:
+    """Ranking options from lines 'code | English | Russian', or the first bad line's message."""
+    options, bad = options_read(text)
+    if bad is not None:
+        return _("options, line %(n)s: expected 'code | English | Russian'") % {"n": bad}
     return options
 
 

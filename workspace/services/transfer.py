@@ -30,7 +30,8 @@ from workspace.services.rules import rules_differ, rules_locked
 
 CSV_COLUMNS = ("theme", "code", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
                "dimensions", "min", "max", "unit_en", "unit_ru", "options", "help_en", "help_ru",
-               "hindsight", "resolves_on", "resolution_en", "resolution_ru", "never_en", "never_ru")
+               "hindsight", "resolves_on", "resolution_en", "resolution_ru", "never_en", "never_ru",
+               "decimals")
 # The simulated panel's data: never shown to experts, so changing it is not rewording an item.
 SIMULATION_KEYS = ("leaning", "spread", "arguments")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -181,7 +182,7 @@ def items_export_csv(study: Study) -> str:
                 _num(item.min_value), _num(item.max_value), item.unit_en, item.unit_ru,
                 options_format(item.options), item.help_en, item.help_ru,
                 "yes" if item.hindsight else "", item.resolves_on or "", item.resolution_en,
-                item.resolution_ru, item.never_en, item.never_ru)])
+                item.resolution_ru, item.never_en, item.never_ru, item.decimals or "")])
     return out.getvalue()
 
 
@@ -210,6 +211,11 @@ def _row_item(row: dict, where: str, problems: list[str]) -> dict:
                 problems.append(f"{where}, {key}: " + _("expected a number"))
     if row["unit_en"] or row["unit_ru"]:
         item["unit"] = {"en": row["unit_en"], "ru": row["unit_ru"]}
+    if row["decimals"]:
+        if row["decimals"].isdigit():
+            item["decimals"] = int(row["decimals"])
+        else:
+            problems.append(f"{where}, decimals: " + _("expected a whole number"))
     if row["options"]:
         options = options_parse(row["options"])
         if isinstance(options, str):

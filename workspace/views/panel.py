@@ -13,7 +13,8 @@ from surveys.selectors import round_current
 from surveys.services.panel import study_links_end_at
 from workspace import forms
 from workspace.models import Message
-from workspace.selectors import expert_of, message_log, panel, panel_status, study_for_organizer
+from workspace.selectors import expert_of, message_log, panel_status, study_for_organizer
+from workspace.selectors_panel import panel_facets, panel_filter, panel_list
 from workspace.services import mail
 from workspace.services import panel as panel_services
 from workspace.views._common import back, nonce, run
@@ -36,11 +37,15 @@ def panel_page(request, slug):
     current = round_current(study)
     status = panel_status(study, current)
     labels = dict(Message.Status.choices) | dict(Response.Status.choices)
+    wanted = panel_filter(study, request.GET)
+    listing = panel_list(study, current, wanted)
     experts = [{"expert": e, "erased": panel_services.is_erased(e),
-                **{k: labels[v] for k, v in status.get(e.pk, {}).items()}} for e in panel(study)]
+                **{k: labels[v] for k, v in status.get(e.pk, {}).items()}}
+               for e in listing.page.object_list]
     return render(request, "workspace/panel.html", {
         "study": study, "form": form, "upload": forms.UploadForm(), "experts": experts,
-        "round": current, "log": message_log(study)[:200],
+        "listing": listing, "wanted": wanted, "facets": panel_facets(listing), "round": current,
+        "log": message_log(study)[:200],
         "links_end_at": study_links_end_at(study), "lifetime_max": panel_services.LIFETIME_MAX_DAYS,
         "failed": message_log(study, failed_only=True).count(), "nonce": nonce(),
         "open": current is not None and current.status == Round.Status.OPEN},

@@ -190,21 +190,30 @@ def _item_initial(item) -> dict:
     return {"theme": item.theme.code, "code": item.code, "kind": item.kind,
             "text_en": item.text_en, "text_ru": item.text_ru,
             "source_paragraph": item.source_paragraph, "source_anchor": item.source_anchor,
-            "dimensions": item.dimensions, "min": item.min_value, "max": item.max_value,
-            "unit_en": item.unit_en, "unit_ru": item.unit_ru,
+            "dimensions": item.dimensions, "min": forms.whole_number(item.min_value),
+            "max": forms.whole_number(item.max_value),
+            "decimals": item.decimals, "unit_en": item.unit_en, "unit_ru": item.unit_ru,
             "options": options_format(item.options)}
 
 
 @login_required
 def item_edit(request, slug, code=None):
-    """Add an item, or change one no round has asked yet, with both languages side by side."""
+    """Add an item, or change one no round has asked yet, with both languages side by side.
+
+    The form shows the chosen kind's fields only: a script switches them as the kind changes;
+    without it, "Show this kind's fields" posts the form back unsaved with the new kind's fields.
+    """
     study = study_for_organizer(user=request.user, slug=slug)
     item = item_of(study, code) if code else None
     themes = list(study.themes.all())
-    form = forms.ItemForm(request.POST or None, themes=themes,
-                          initial=_item_initial(item) if item else None)
-    problems = []
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "show_kind" in request.POST:
+        posted = {name: request.POST.getlist(name) if name == "dimensions" else request.POST.get(name)
+                  for name in forms.ItemForm.base_fields}
+        form = forms.ItemForm(themes=themes, initial=posted)
+    else:
+        form = forms.ItemForm(request.POST or None, themes=themes,
+                              initial=_item_initial(item) if item else None)
+    if request.method == "POST" and form.is_bound and form.is_valid():
         theme = next(t for t in themes if t.code == form.cleaned_data["theme"])
         try:
             # The form edits no frame or simulation key: an edit keeps the item's own.
@@ -213,15 +222,19 @@ def item_edit(request, slug, code=None):
             saved = builder.item_save(study=study, theme=theme, data=form.item_data() | kept,
                                       actor=request.user, item=item)
         except StudyFileError as exc:
-            problems = exc.problems
+            for field, texts in builder.item_field_errors(exc.problems).items():
+                for text in texts:
+                    form.add_error(field, text)
         except ServiceError as exc:
-            problems = [exc.message]
+            form.add_error(None, exc.message)
         else:
             messages.success(request, _("Item %(code)s is saved.") % {"code": saved.code})
             return back("workspace:builder", slug, anchor=f"item-{saved.code}")
+    failed = form.is_bound and bool(form.errors)
     return render(request, "workspace/item_form.html", {
-        "study": study, "item": item, "form": form, "problems": problems,
-        "locked": item is not None and item_locked(item)}, status=400 if problems else 200)
+        "study": study, "item": item, "form": form, "failed": failed,
+        "note": builder.item_edit_note(study, item),
+        "locked": item is not None and item_locked(item)}, status=400 if failed else 200)
 
 
 @require_POST
