@@ -62,12 +62,11 @@ def closed(round_: Round) -> str:
 
 
 def extended(round_: Round, before: datetime | None) -> str:
+    when = at(round_.closes_at or timezone.now())  # round_extend always sets it
     if before is None:
-        return _("Round %(n)s now closes at %(when)s.") % {"n": round_.number,
-                                                          "when": at(round_.closes_at)}
+        return _("Round %(n)s now closes at %(when)s.") % {"n": round_.number, "when": when}
     return _("Round %(n)s now closes at %(when)s instead of %(before)s; scheduled reminders "
-             "move with it.") % {"n": round_.number, "when": at(round_.closes_at),
-                                 "before": at(before)}
+             "move with it.") % {"n": round_.number, "when": when, "before": at(before)}
 
 
 def reopened(round_: Round) -> str:
