@@ -115,7 +115,11 @@ def open_consequences(round_: Round) -> list[str]:
 OUTBOX_SHOWN = 200
 
 
-def outbox_messages(study: Study, *, limit: int = OUTBOX_SHOWN) -> list[OutboxMessage]:
+def outbox_queryset(study: Study) -> QuerySet[OutboxMessage]:
     """The study's outbox, newest first, with each message's expert and round."""
-    return list(OutboxMessage.objects.filter(study=study)
-                .select_related("message__expert", "message__round")[:limit])
+    return OutboxMessage.objects.filter(study=study).select_related(
+        "message__expert", "message__round")
+
+
+def outbox_messages(study: Study, *, limit: int = OUTBOX_SHOWN) -> list[OutboxMessage]:
+    return list(outbox_queryset(study)[:limit])
