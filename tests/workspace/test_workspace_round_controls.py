@@ -69,6 +69,16 @@ def test_opening_a_round_tells_each_linked_expert_in_their_language_without_a_ne
         "round": 1, "recipients": 2}
 
 
+def test_subjects_are_plain_text_not_html(study, draft, organizer, linked,
+                                          django_capture_on_commit_callbacks):
+    study.title_en = "Trenin's \"plan\" & more"
+    study.save(update_fields=["title_en"])
+    _send_all(django_capture_on_commit_callbacks,
+              lambda: round_start(round_=draft, actor=organizer))
+    subjects = {m.to[0]: m.subject for m in django_mail.outbox}
+    assert subjects["ann@example.org"] == "Round 1 of Trenin's \"plan\" & more is open"
+
+
 def test_the_open_message_says_when_and_whom_it_told(draft, organizer, linked):
     closes = timezone.now() + timedelta(days=3)
     opened = round_start(round_=draft, actor=organizer, closes_at=closes)
