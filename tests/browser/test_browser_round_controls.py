@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from surveys.models import Round
-from tests.conftest import need_service
+from tests.conftest import ROOT, need_service
 from workspace.services import mail
 
 CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -54,6 +55,8 @@ def test_closing_a_round_asks_in_a_dialog_and_cancel_changes_nothing(
     assert dialog.is_visible()
     assert "Close round 1 now?" in dialog.inner_text()
     assert "0 of 1 expert has submitted" in dialog.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "round-close-dialog-1280.png"))
     dialog.locator("button", has_text="Cancel").click()
     assert page.locator("dialog.ws-dialog").count() == 0
     assert _status(round1) == Round.Status.OPEN
@@ -73,6 +76,8 @@ def test_without_javascript_closing_shows_a_confirmation_page(
 
     page.click("button:has-text('Close the round now')")
     assert page.inner_text("h1") == "Close round 1 now?"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "round-close-page-1280.png"))
     assert "This cannot be undone." in page.inner_text("main")
     assert _status(round1) == Round.Status.OPEN
     page.click("button:has-text('Close round 1 now')")
@@ -91,3 +96,8 @@ def test_the_outbox_shows_a_sent_invitation(browser, live_server, study, organiz
     assert re.search(r"/e/[\w-]{40,}/", alices.locator(".ws-outbox-body").inner_text())
     bobs = page.locator("article.ws-outbox[lang='ru']", has_text="bob@example.org")
     assert "Приглашение" in bobs.locator(".ws-outbox-subject").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "outbox-1280.png"), full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(ARTIFACTS / "outbox-375.png"), full_page=True)
