@@ -216,6 +216,8 @@ def test_opening_from_the_workspace_asks_first_and_keeps_the_times(
                 {"opens_at": "", "closes_at": closes, "confirm": "1"})
     opened = Round.objects.get(pk=draft.pk)
     assert opened.status == Round.Status.OPEN and opened.closes_at is not None
+    log = client.get(f"/studio/{draft.study.slug}/panel/").content.decode()
+    assert log.count("Round opened (round 1)") == 2  # the send log lists both notices
 
 
 def test_withdrawing_from_the_workspace_asks_first(client, study, organizer, alice):
