@@ -242,3 +242,17 @@ def test_the_rounds_page_shows_an_early_close_not_the_planned_time(client, round
     text = _login(client, organizer).get(f"/studio/{round1.study.slug}/rounds/").content.decode()
     assert "Closed early at" in text and f"planned: {planned:%Y-%m-%d %H:%M} UTC" in text
     assert "Aggregated at" in text
+
+
+def test_the_commands_say_what_they_did_as_the_workspace_does(draft, organizer, linked):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    opened, closed = StringIO(), StringIO()
+    call_command("open_round", "--study", "small", "--actor", organizer.username, stdout=opened)
+    call_command("close_round", "--study", "small", "--actor", organizer.username, stdout=closed)
+
+    assert opened.getvalue().startswith("small: Round 1 opened at ")
+    assert "2 experts are told by email" in opened.getvalue()
+    assert closed.getvalue().startswith("small: Round 1 closed at ")
