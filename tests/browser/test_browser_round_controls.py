@@ -13,6 +13,7 @@ from workspace.services import mail
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / "tests" / "vendor" / "axe-4.14.1.min.js"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -41,6 +42,16 @@ def _signed_in(browser, live_server, user, **options):
     return page
 
 
+def _serious_violations(page) -> list[dict]:
+    """axe-core's serious or critical WCAG 2.1 AA violations on the page as it stands."""
+    page.evaluate(AXE.read_text())  # through the devtools protocol: the page's CSP stays on
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, n: v.nodes.length}));
+    }""")
+    return [v for v in found if v["impact"] in {"serious", "critical"}]
+
+
 def _status(round_) -> str:
     return Round.objects.get(pk=round_.pk).status
 
@@ -57,6 +68,7 @@ def test_closing_a_round_asks_in_a_dialog_and_cancel_changes_nothing(
     assert "0 of 1 expert has submitted" in dialog.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "round-close-dialog-1280.png"))
+    assert _serious_violations(page) == []
     dialog.locator("button", has_text="Cancel").click()
     assert page.locator("dialog.ws-dialog").count() == 0
     assert _status(round1) == Round.Status.OPEN
@@ -98,6 +110,7 @@ def test_the_outbox_shows_a_sent_invitation(browser, live_server, study, organiz
     assert "Приглашение" in bobs.locator(".ws-outbox-subject").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "outbox-1280.png"), full_page=True)
+    assert _serious_violations(page) == []
     page.set_viewport_size({"width": 375, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=str(ARTIFACTS / "outbox-375.png"), full_page=True)
