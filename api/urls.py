@@ -76,6 +76,7 @@ urlpatterns = [
     path(S + "invitations/", mail.Invitations.as_view(), name="api-invitations"),
     path(S + "messages/", mail.MessageList.as_view(), name="api-messages"),
     path(S + "messages/<int:pk>/retry/", mail.MessageRetry.as_view(), name="api-message-retry"),
+    path(S + "outbox/", mail.OutboxList.as_view(), name="api-outbox"),
     path(S + "report/", results.Report.as_view(), name="api-report"),
     path(S + "exports/<str:fmt>/", results.Export.as_view(), name="api-export"),
     path("v1/me/", me.Me.as_view(), name="api-me"),

@@ -4,6 +4,8 @@ These live in their own app so they never touch the surveys tables; they point a
 Writes go through workspace.services, reads through workspace.selectors.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -136,6 +138,10 @@ class Reminder(models.Model):
     def __str__(self) -> str:
         return f"reminder {self.key}"
 
+    def offset(self) -> timedelta:
+        """How long before the round closes this reminder goes out (0 for one sent by hand)."""
+        return timedelta(hours=self.hours_before or 0)
+
 
 class Message(models.Model):
     """One email to one expert; `key` makes a send happen at most once."""
@@ -143,6 +149,7 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         INVITATION = "invitation", _("Invitation")
         REMINDER = "reminder", _("Reminder")
+        ROUND_OPENED = "round_opened", _("Round opened")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -182,6 +189,25 @@ class Message(models.Model):
     def error_text(self) -> str:
         """The error as the organizer reads it: the platform's own reasons translated."""
         return self.NOT_SENT.get(self.error, self.error)
+
+
+class OutboxMessage(models.Model):
+    """A message as the expert received it (subject, body with their link, language), kept for
+    the study's organizers where mail leaves nothing behind (settings.AGORA_OUTBOX)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="outbox")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="outbox")
+    to_email = models.EmailField()
+    language = models.CharField(max_length=2)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"outbox {self.message_id}"
 
 
 class ItemOrigin(models.Model):

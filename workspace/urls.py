@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import dashboard, panel, rounds, studies, team
+from workspace.views import dashboard, outbox, panel, rounds, studies, team
 
 app_name = "workspace"
 S = "<slug:slug>/"
@@ -39,6 +39,7 @@ urlpatterns = [
     path(S + "panel/<int:pk>/erase/", panel.erase, name="erase"),
     path(S + "panel/<int:pk>/revoke/", panel.revoke, name="revoke"),
     path(S + "panel/links/", panel.link_lifetime, name="link_lifetime"),
+    path(S + "outbox/", outbox.outbox_page, name="outbox"),
     path(S + "rounds/", rounds.rounds_page, name="rounds"),
     path(S + "rounds/first/", rounds.round_first, name="round_first"),
     path(S + "rounds/plan/", rounds.round_plan, name="round_plan"),

@@ -3,14 +3,15 @@
 from rest_framework import serializers
 
 from api.serializers.panel import ExpertSerializer
-from workspace.models import ConsensusRule, Message, Reminder
+from workspace.models import ConsensusRule, Message, OutboxMessage, Reminder
 from workspace.services.panel import MAX_CSV_BYTES
 
 
 class MessageSerializer(serializers.ModelSerializer):
     """One email of the send log (organizers and owners only: it names the recipient)."""
 
-    kind = serializers.CharField(help_text="invitation or reminder")
+    kind = serializers.CharField(help_text="invitation, reminder or round_opened (the notice that "
+                                           "a round is open; it carries no link)")
     expert = serializers.IntegerField(source="expert_id")
     expert_name = serializers.CharField(source="expert.name")
     round = serializers.IntegerField(source="round.number", allow_null=True, default=None)
@@ -19,6 +20,22 @@ class MessageSerializer(serializers.ModelSerializer):
         model = Message
         fields = ["id", "kind", "status", "expert", "expert_name", "to_email", "language", "round",
                   "error", "created_at", "sent_at"]
+        read_only_fields = fields
+
+
+class OutboxSerializer(serializers.ModelSerializer):
+    """One message of the outbox as the expert received it (its body holds their personal link)."""
+
+    message = serializers.IntegerField(source="message_id")
+    kind = serializers.CharField(source="message.kind")
+    expert = serializers.IntegerField(source="message.expert_id")
+    expert_name = serializers.CharField(source="message.expert.name")
+    round = serializers.IntegerField(source="message.round.number", allow_null=True, default=None)
+
+    class Meta:
+        model = OutboxMessage
+        fields = ["id", "message", "kind", "expert", "expert_name", "to_email", "language", "round",
+                  "subject", "body", "sent_at"]
         read_only_fields = fields
 
 

@@ -1,6 +1,7 @@
 """The panel's mail and bulk work as the workspace does it: invitations and reminders (each email
 queued once per key, sent after the commit), the send log with retries, and the CSV import."""
 
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -11,6 +12,7 @@ from api.permissions import WRITE
 from api.serializers.organizer import (
     InvitationsInputSerializer,
     MessageSerializer,
+    OutboxSerializer,
     PanelImportInputSerializer,
     PanelImportSerializer,
     QueuedSerializer,
@@ -19,10 +21,12 @@ from api.serializers.organizer import (
 from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView, one
 from surveys.errors import ServiceError
 from surveys.models import Expert
-from workspace.models import Message
+from workspace.models import Message, OutboxMessage
 from workspace.selectors import message_log
+from workspace.selectors_rounds import outbox_queryset
 from workspace.services import mail
 from workspace.services import panel as panel_services
+from workspace.services.outbox import outbox_enabled
 
 
 def _queued(messages: list[Message], code: int = status.HTTP_201_CREATED) -> Response:
@@ -113,6 +117,22 @@ class MessageRetry(StudyView):
         if retry is None:  # this attempt's key was queued already by a concurrent request
             raise ServiceError(_("The message is queued again already."))
         return Response(MessageSerializer(retry).data, status=status.HTTP_201_CREATED)
+
+
+class OutboxList(StudyView):
+    """The outbox, newest first: each message as the expert received it (subject, body with
+    their personal link, language), owners and organizers only. Only where no mail leaves the
+    machine or DEBUG is on (settings.AGORA_OUTBOX); in production 404."""
+
+    serializer_class = OutboxSerializer
+    read_roles = write_roles = WRITE  # the bodies hold the experts' links
+    queryset = OutboxMessage.objects.none()
+
+    @extend_schema(responses={200: OutboxSerializer(many=True), **READ_ERRORS})
+    def get(self, request, slug):
+        if not outbox_enabled():
+            raise Http404
+        return self.paginated(outbox_queryset(self.study), OutboxSerializer)
 
 
 class PanelImport(StudyView):

@@ -152,6 +152,13 @@ EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 30, minimum=1)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("DJANGO_EMAIL_USE_TLS and DJANGO_EMAIL_USE_SSL cannot both be true.")
+# The outbox: every message sent is also kept for the study's organizers to read in the
+# workspace, as the expert receives it (personal links included). Only where no mail leaves the
+# machine (the embedded default's console backend, locmem, file, dummy) or with DEBUG on; with a
+# real mail backend and DEBUG off (production) it is off and nothing is kept.
+NON_DELIVERING_EMAIL_BACKENDS = {f"django.core.mail.backends.{name}.EmailBackend"
+                                 for name in ("console", "locmem", "filebased", "dummy")}
+AGORA_OUTBOX = DEBUG or EMAIL_BACKEND in NON_DELIVERING_EMAIL_BACKENDS
 
 # Celery: without a broker, tasks run in-process right after the transaction commits.
 CELERY_BROKER_URL = env_broker("CELERY_BROKER_URL")

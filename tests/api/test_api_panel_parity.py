@@ -48,7 +48,7 @@ def test_withdrawing_through_the_api_or_the_workspace_leaves_the_same_state_and_
         **bearer(organizer))
     assert by_api.status_code == 200
     by_form = _workspace(organizer).post(f"/studio/{study.slug}/panel/{bob.pk}/withdraw/",
-                                         {"reason": "asked to leave"})
+                                         {"reason": "asked to leave", "confirm": "1"})
     assert by_form.status_code == 302
 
     assert _state(alice) == _state(bob)

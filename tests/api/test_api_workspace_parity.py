@@ -45,6 +45,7 @@ PARITY = {
     "erase": [("post", P + "experts/{id}/erase/")],
     "revoke": [("delete", P + "experts/{id}/invitation/")],
     "link_lifetime": [("patch", P)],
+    "outbox": [("get", P + "outbox/")],
     "rounds": [("get", P + "rounds/"), ("get", P + "rounds/plan/")],
     "round_first": [("post", P + "rounds/")],
     "round_plan": [("post", P + "rounds/plan/")],

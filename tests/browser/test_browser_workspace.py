@@ -84,6 +84,11 @@ def test_organizer_builds_invites_opens_and_watches_the_dashboard_move(
     org.goto(f"{live_server.url}/studio/browser-study/rounds/")
     org.click("text=Create round 1 as a draft")
     org.click("text=Open (or schedule) the round")
+    dialog = org.locator("dialog.ws-dialog")  # it asks first, saying whom it will email
+    assert "2 experts holding a personal link are emailed" in dialog.inner_text()
+    with org.expect_navigation():
+        dialog.locator("button", has_text="Open round 1").click()
+    assert "2 experts are told by email" in org.inner_text(".ws-messages")
     org.screenshot(path=str(ARTIFACTS / "workspace-rounds-1280.png"), full_page=True)
     assert study_round_status() == "open", org.locator(".ws-messages").inner_text()
     org.goto(f"{live_server.url}/studio/browser-study/")

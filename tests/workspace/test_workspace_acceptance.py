@@ -58,7 +58,7 @@ def test_my_studies_lists_only_the_studies_i_belong_to_with_my_role(study, organ
 def test_a_progress_bar_shows_while_the_round_is_aggregated(round1, organizer, alice, bob):
     submit(alice, round1, agree=4)
     client = _client(organizer)
-    assert client.post(f"/studio/{round1.study.slug}/rounds/1/close/").status_code == 302
+    assert client.post(f"/studio/{round1.study.slug}/rounds/1/close/", {"confirm": "1"}).status_code == 302
     run = AggregationRun.objects.get(round=round1)  # on `db` the task never runs by itself
     AggregationRun.objects.filter(pk=run.pk).update(status=AggregationRun.Status.RUNNING,
                                                     phase="statistics", progress=40)
@@ -106,7 +106,8 @@ def test_withdraw_and_erase_through_the_panel_page_keep_the_answers(round1, orga
     submit(alice, round1, agree=5)
     client = _client(organizer)
     slug = round1.study.slug
-    client.post(f"/studio/{slug}/panel/{alice.pk}/withdraw/", {"reason": "moved abroad"})
+    client.post(f"/studio/{slug}/panel/{alice.pk}/withdraw/", {"reason": "moved abroad",
+                                                              "confirm": "1"})
     assert Expert.objects.get(pk=alice.pk).withdrawn_at is not None
     refused = _text(client.post(f"/studio/{slug}/panel/{alice.pk}/erase/", follow=True))
     assert "Type &#x27;erase&#x27; to confirm." in refused
@@ -125,13 +126,13 @@ def test_a_closed_round_is_reopened_from_the_rounds_page_until_it_is_aggregated(
         round1, organizer):
     client = _client(organizer)
     slug = round1.study.slug
-    client.post(f"/studio/{slug}/rounds/1/close/")
+    client.post(f"/studio/{slug}/rounds/1/close/", {"confirm": "1"})
     assert Round.objects.get(pk=round1.pk).status == Round.Status.CLOSED
     later = (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
     client.post(f"/studio/{slug}/rounds/1/reopen/", {"closes_at": later.strftime("%Y-%m-%dT%H:%M")})
     reopened = Round.objects.get(pk=round1.pk)
     assert reopened.status == Round.Status.OPEN and reopened.closes_at == later
-    client.post(f"/studio/{slug}/rounds/1/close/")
+    client.post(f"/studio/{slug}/rounds/1/close/", {"confirm": "1"})
     round_aggregate(round_id=round1.pk)
     refused = _text(client.post(f"/studio/{slug}/rounds/1/reopen/", {"closes_at": ""},
                                 follow=True))

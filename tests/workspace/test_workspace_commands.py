@@ -23,14 +23,14 @@ from tests.workspace_helpers import (
 from workspace.models import ConsensusRule, Message
 
 DEMO_SLUG = "euromd-2026"
-LINK = re.compile(r"^  (?P<group>\S.*?) \((?P<language>English|Russian)\) +(?P<url>https?://\S+/e/\S+/)$",
+LINK = re.compile(r"^  (?P<group>\S.*?), opens in (?P<language>English|Russian) +(?P<url>https?://\S+/e/\S+/)$",
                   re.MULTILINE)
 
 
 def workspace_refusal(client, user, path: str) -> str:
     """The error message the workspace shows after posting to one of its round actions."""
     client.force_login(user)
-    errors = [str(m) for m in get_messages(client.post(path, {}).wsgi_request)
+    errors = [str(m) for m in get_messages(client.post(path, {"confirm": "1"}).wsgi_request)
               if m.level_tag == "error"]
     assert errors, path
     return errors[-1]
@@ -64,6 +64,12 @@ def test_demo_runs_the_study_as_an_organizer_would(client, celery_worker):
         assert first.opens_at <= response.started_at <= response.submitted_at <= first.closed_at
     assert AuditEvent.objects.filter(study=study, action="round_opened",
                                      actor__username="organizer").count() == 2
+    # Round 2's opening told the panel (round 1 opened before anyone held a link).
+    notices = Message.objects.filter(study=study, kind=Message.Kind.ROUND_OPENED)
+    wait_for(lambda: notices.filter(status=Message.Status.SENT).count() == 12,
+             what="the round 2 notices to be sent")
+    assert set(notices.values_list("round_id", flat=True)) == {second.pk}
+    assert f"/studio/{study.slug}/outbox/" in out.getvalue()
     # The dashboard and the report show the same figures of round 1.
     client.force_login(study.members.get(role=StudyMember.Role.OWNER).user)
     dashboard = client.get(f"/studio/{study.slug}/?round=1").context

@@ -84,7 +84,8 @@ def test_registering_rules_through_the_form_then_changing_them_needs_a_reason(st
     assert client.post(f"/studio/{study.slug}/rules/", form).status_code == 302
     assert ConsensusRule.objects.get(study=study).agree_pct == 70
     client.post(f"/studio/{study.slug}/rounds/first/")
-    response = client.post(f"/studio/{study.slug}/rounds/1/start/", {"opens_at": "", "closes_at": ""})
+    response = client.post(f"/studio/{study.slug}/rounds/1/start/",
+                           {"opens_at": "", "closes_at": "", "confirm": "1"})
     assert response.status_code == 302
     assert Round.objects.get(study=study, number=1).status == "open"
     refused = client.post(f"/studio/{study.slug}/rules/", form | {"agree_pct": "60"}, follow=True)

@@ -22,6 +22,7 @@ from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Expert, ExpertLink, Response, Round, Study
 from surveys.services.panel import expert_issue_token
 from workspace.models import Message, Reminder
+from workspace.services.outbox import outbox_keep
 
 log = logging.getLogger(__name__)
 Status = Message.Status
@@ -86,11 +87,33 @@ def non_responders(round_: Round):
     invited, or whose links were revoked, gets no reminder: its fresh link would invite them."""
     submitted = Response.objects.filter(round=round_, status=Response.Status.SUBMITTED
                                         ).values_list("expert_id", flat=True)
-    return _invitable(round_.study).filter(Exists(_live_links())).exclude(pk__in=submitted)
+    return linked_experts(round_.study).exclude(pk__in=submitted)
+
+
+def linked_experts(study: Study):
+    """The active experts holding a live personal link (those a round's notice goes to)."""
+    return _invitable(study).filter(Exists(_live_links()))
 
 
 def _live_links():
     return ExpertLink.objects.filter(expert_id=OuterRef("pk"), revoked_at__isnull=True)
+
+
+def round_open_notify(*, round_: Round, actor) -> list[Message]:
+    """Tell the panel that the round is open: one message to each active expert holding a live
+    personal link, in their language, pointing them to that link. No link is issued or sent
+    (only hashes are stored, so the link they hold cannot be sent again, and a new one would be
+    one more capability in a mailbox); experts never invited get their invitation instead.
+    Called inside the opening transaction; sent once that commits, at most once per round."""
+    queued = []
+    for expert in linked_experts(round_.study):
+        message = _queue(expert=expert, kind=Message.Kind.ROUND_OPENED, round_=round_,
+                         key=f"opened:{round_.pk}:{expert.pk}", actor=actor)
+        if message is not None:
+            queued.append(message)
+    AuditEvent.objects.create(study=round_.study, actor=actor, action="round_open_notified",
+                              detail={"round": round_.number, "recipients": len(queued)})
+    return queued
 
 
 def _fire(reminder: Reminder, actor) -> list[Message]:
@@ -166,13 +189,15 @@ def reminder_schedule(*, round_: Round, hours_before: list[int], actor) -> list[
 
 
 @transaction.atomic
-def reminder_unschedule(*, reminder: Reminder, actor) -> None:
+def reminder_unschedule(*, reminder: Reminder, actor) -> Reminder:
+    """Remove a scheduled reminder not sent yet; returns it (no longer saved)."""
     if reminder.fired_at is not None:
         raise ServiceError(_("This reminder has been sent already."))
     AuditEvent.objects.create(study=reminder.round.study, actor=actor, action="reminder_removed",
                               detail={"round": reminder.round.number,
                                       "hours_before": reminder.hours_before})
     reminder.delete()
+    return reminder
 
 
 def reminders_due(*, now=None) -> int:
@@ -202,12 +227,16 @@ def _link(expert: Expert) -> str:
     return settings.SITE_URL + reverse("expert_entry", args=[token])
 
 
+TEMPLATES = {Message.Kind.INVITATION: "invitation", Message.Kind.REMINDER: "reminder",
+             Message.Kind.ROUND_OPENED: "round_opened"}
+
+
 def message_render(message: Message, link: str) -> tuple[str, str]:
     """The subject and body of a message, in the expert's language."""
     expert = message.expert
     with translation.override(message.language or "en"):
         context = {"expert": expert, "study": expert.study, "round": message.round, "link": link}
-        name = "invitation" if message.kind == Message.Kind.INVITATION else "reminder"
+        name = TEMPLATES[Message.Kind(message.kind)]
         subject = render_to_string(f"workspace/email/{name}_subject.txt", context).strip()
         body = render_to_string(f"workspace/email/{name}.txt", context)
     return " ".join(subject.split()), body
@@ -224,21 +253,26 @@ def message_send(*, message_id: int) -> str:
     if not claimed:
         return message.status
     expert = message.expert
+    # A reminder or a round's notice is worth sending only to an expert whose links work.
     why_not = (Message.WITHDRAWN if expert.withdrawn_at is not None else
-               Message.REVOKED if message.kind == Message.Kind.REMINDER
+               Message.REVOKED if message.kind != Message.Kind.INVITATION
                and not expert.links.filter(revoked_at__isnull=True).exists() else "")
     if why_not:
         Message.objects.filter(pk=message.pk).update(status=Status.FAILED, error=why_not)
         return Status.FAILED
     try:
-        subject, body = message_render(message, _link(expert))
+        # The round's notice points to the link the expert holds: no new one is issued.
+        link = "" if message.kind == Message.Kind.ROUND_OPENED else _link(expert)
+        subject, body = message_render(message, link)
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [message.to_email]).send()
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for the organizer to see
         log.warning("message %s failed: %s", message.pk, exc.__class__.__name__)
         Message.objects.filter(pk=message.pk).update(
             status=Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:1000])
         return Status.FAILED
-    Message.objects.filter(pk=message.pk).update(status=Status.SENT, sent_at=timezone.now())
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(status=Status.SENT, sent_at=now)
+    outbox_keep(message=message, subject=subject, body=body, sent_at=now)
     return Status.SENT
 
 

@@ -14,7 +14,7 @@ from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Expert, Study
 from surveys.pseudonyms import expert_pseudonym
 from surveys.services.panel import expert_create, expert_links_revoke
-from workspace.models import Message
+from workspace.models import Message, OutboxMessage
 
 LANGUAGES = ("en", "ru")
 CSV_COLUMNS = ("name", "email", "group", "language")
@@ -183,6 +183,7 @@ def expert_erase(*, expert: Expert, actor) -> Expert:
     # The send log keeps that a message went out, not to which address (nor the server's
     # error text, which may quote it).
     Message.objects.filter(expert=expert).update(to_email="", error="")
+    OutboxMessage.objects.filter(message__expert=expert).delete()
     Message.objects.filter(expert=expert, status=Message.Status.PENDING).update(
         status=Message.Status.FAILED, error="erased before sending")
     AuditEvent.objects.create(study=expert.study, actor=actor, action="expert_erased",

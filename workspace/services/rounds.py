@@ -14,6 +14,7 @@ from surveys.errors import ServiceError
 from surveys.models import AggregationRun, AuditEvent, Round, Study
 from surveys.services.aggregation import live_snapshot
 from surveys.services.rounds import round_close, round_open
+from workspace.services.mail import round_open_notify
 from workspace.services.rules import rule_required, rules_lock
 
 
@@ -25,7 +26,8 @@ def _future(when: datetime | None, what: str) -> None:
 @transaction.atomic
 def round_start(*, round_: Round, actor, closes_at: datetime | None = None,
                 opens_at: datetime | None = None) -> Round:
-    """Open a draft round now, or schedule it to open at `opens_at`; round 1 locks the rules."""
+    """Open a draft round now (the panel is told, see round_open_notify), or schedule it to open
+    at `opens_at` (told then); round 1 locks the rules."""
     round_ = Round.objects.select_for_update().get(pk=round_.pk)
     if round_.status != Round.Status.DRAFT:
         raise ServiceError(_("Round %(n)s is not a draft.") % {"n": round_.number})
@@ -46,7 +48,9 @@ def round_start(*, round_: Round, actor, closes_at: datetime | None = None,
                                           "after": {"opens_at": _iso(opens_at),
                                                     "closes_at": _iso(closes_at)}})
         return round_
-    return round_open(round_=round_, closes_at=closes_at, actor=actor)
+    round_ = round_open(round_=round_, closes_at=closes_at, actor=actor)
+    round_open_notify(round_=round_, actor=actor)
+    return round_
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -136,7 +140,8 @@ def round_open_if_due(*, round_id: int, now: datetime | None = None) -> bool:
         closes_at = round_.closes_at if round_.closes_at and round_.closes_at > now else None
         if round_.number == 1:
             rules_lock(study=round_.study, actor=None)
-        round_open(round_=round_, closes_at=closes_at, actor=None)
+        round_ = round_open(round_=round_, closes_at=closes_at, actor=None)
+        round_open_notify(round_=round_, actor=None)
     return True
 
 

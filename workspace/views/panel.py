@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -17,7 +18,8 @@ from workspace.selectors import expert_of, message_log, panel_status, study_for_
 from workspace.selectors_panel import panel_facets, panel_filter, panel_list
 from workspace.services import mail
 from workspace.services import panel as panel_services
-from workspace.views._common import back, nonce, run
+from workspace.services.outbox import outbox_enabled
+from workspace.views._common import back, confirmation, nonce, run
 
 
 @login_required
@@ -48,6 +50,7 @@ def panel_page(request, slug):
         "log": message_log(study)[:200],
         "links_end_at": study_links_end_at(study), "lifetime_max": panel_services.LIFETIME_MAX_DAYS,
         "failed": message_log(study, failed_only=True).count(), "nonce": nonce(),
+        "outbox": reverse("workspace:outbox", args=[slug]) if outbox_enabled() else "",
         "open": current is not None and current.status == Round.Status.OPEN},
         status=400 if request.method == "POST" else 200)
 
@@ -118,10 +121,27 @@ def retry(request, slug, pk):
 def withdraw(request, slug, pk):
     study = study_for_organizer(user=request.user, slug=slug)
     expert = expert_of(study, pk)
+    if expert.withdrawn_at is None and (asked := confirmation(
+            request, study=study, back_to=reverse("workspace:panel", args=[slug]),
+            lines=withdraw_consequences(expert),
+            title=_("Withdraw %(name)s?") % {"name": expert.name},
+            button=_("Withdraw %(name)s") % {"name": expert.name})):
+        return asked
     if run(request, panel_services.expert_withdraw, expert=expert, actor=request.user,
            reason=request.POST.get("reason", "")) is not None:
-        messages.success(request, _("The expert is withdrawn."))
+        messages.success(request, _("%(name)s is withdrawn: their links no longer work and they "
+                                    "get no more email; their answers stay in the study.")
+                         % {"name": expert.name})
     return back("workspace:panel", slug)
+
+
+def withdraw_consequences(expert) -> list[str]:
+    """What withdrawing the expert does (the confirmation page and dialog say it)."""
+    return [_("%(name)s leaves the panel: every link they hold stops working and their open "
+              "sessions end.") % {"name": expert.name},
+            _("They get no more invitations, reminders or notices; messages queued for them are "
+              "not sent."),
+            _("Their answers so far stay in the study.")]
 
 
 @require_POST

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,8 +19,10 @@ from workspace.selectors import (
     study_for_organizer,
 )
 from workspace.selectors_rounds import (
+    close_consequences,
     item_derivations,
     items_outside_round,
+    open_consequences,
     plan_proposal,
     previous_open_answers,
     round_reminder,
@@ -27,8 +30,10 @@ from workspace.selectors_rounds import (
     study_has_rounds,
 )
 from workspace.services import mail, planning
+from workspace.services import round_outcomes as outcomes
 from workspace.services import rounds as services
-from workspace.views._common import back, run
+from workspace.services.outbox import outbox_enabled
+from workspace.views._common import back, confirmation, run
 
 
 @login_required
@@ -38,7 +43,17 @@ def rounds_page(request, slug):
     last = rounds[-1] if rounds else None
     proposal = plan_proposal(study)
     plan = proposal["items"]
+    for r in rounds:  # what the confirmation dialogs say (confirm.js; the page without JS)
+        if r.status == Round.Status.DRAFT:
+            r.open_lines = open_consequences(r)
+            r.open_title = _("Open round %(n)s?") % {"n": r.number}
+            r.open_button = _("Open round %(n)s") % {"n": r.number}
+        elif r.status == Round.Status.OPEN:
+            r.close_lines = close_consequences(r)
+            r.close_title = _("Close round %(n)s now?") % {"n": r.number}
+            r.close_button = _("Close round %(n)s now") % {"n": r.number}
     return render(request, "workspace/rounds.html", {
+        "outbox": reverse("workspace:outbox", args=[slug]) if outbox_enabled() else "",
         "study": study, "rounds": rounds, "last": last, "plan": plan,
         "counts": proposal.get("counts"),
         "start_form": forms.RoundStartForm(), "extend_form": forms.ExtendForm(),
@@ -69,50 +84,67 @@ def round_plan(request, slug):
     return back("workspace:round_draft", slug, round_.number)
 
 
+def _round_back(slug, number):
+    return back("workspace:rounds", slug, anchor=f"round-{number}")
+
+
 @require_POST
 @login_required
 def round_action(request, slug, number, action):
-    """Open (now or at a time), extend, close now, reopen, schedule or unschedule reminders."""
+    """Open (now or at a time), extend, close now, reopen, schedule or unschedule reminders.
+    Opening and closing are asked for first (a confirmation page, or the dialog with JS)."""
     study = study_for_organizer(user=request.user, slug=slug)
     round_ = round_of(study, number)
-    done = None
+    back_to = reverse("workspace:rounds", args=[slug]) + f"#round-{number}"
+    form = {"start": forms.RoundStartForm, "extend": forms.ExtendForm, "reopen": forms.ReopenForm,
+            "reminders": forms.ReminderScheduleForm}.get(action)
+    bound = form(request.POST) if form else None
+    if bound is not None and not bound.is_valid():
+        messages.error(request, " ".join(str(e) for errors in bound.errors.values() for e in errors))
+        return _round_back(slug, number)
+    data = bound.cleaned_data if bound is not None else {}
     if action == "start":
-        form = forms.RoundStartForm(request.POST)
-        if form.is_valid():
-            done = run(request, services.round_start, round_=round_, actor=request.user,
-                       **form.cleaned_data)
-    elif action == "extend":
-        form = forms.ExtendForm(request.POST)
-        if form.is_valid():
-            done = run(request, services.round_extend, round_=round_, actor=request.user,
-                       **form.cleaned_data)
-    elif action == "reopen":
-        form = forms.ReopenForm(request.POST)
-        if form.is_valid():
-            done = run(request, services.round_reopen, round_=round_, actor=request.user,
-                       **form.cleaned_data)
+        if round_.status == Round.Status.DRAFT and (asked := confirmation(
+                request, study=study, back_to=back_to, lines=open_consequences(round_),
+                title=_("Open round %(n)s?") % {"n": number},
+                button=_("Open round %(n)s") % {"n": number})):
+            return asked
+        done = run(request, services.round_start, round_=round_, actor=request.user, **data)
+        said = outcomes.opened(done) if done is not None else ""
     elif action == "close":
-        form = None
+        if round_.status == Round.Status.OPEN and (asked := confirmation(
+                request, study=study, back_to=back_to, lines=close_consequences(round_),
+                title=_("Close round %(n)s now?") % {"n": number},
+                button=_("Close round %(n)s now") % {"n": number})):
+            return asked
         done = run(request, round_close, round_=round_, actor=request.user)
+        said = outcomes.closed(done) if done is not None else ""
+    elif action == "extend":
+        before = round_.closes_at
+        done = run(request, services.round_extend, round_=round_, actor=request.user, **data)
+        said = outcomes.extended(done, before) if done is not None else ""
+    elif action == "reopen":
+        done = run(request, services.round_reopen, round_=round_, actor=request.user, **data)
+        said = outcomes.reopened(done) if done is not None else ""
     elif action == "reminders":
-        form = forms.ReminderScheduleForm(request.POST)
-        if form.is_valid():
-            done = run(request, mail.reminder_schedule, round_=round_, actor=request.user,
-                       hours_before=form.cleaned_data["hours"])
+        made = run(request, mail.reminder_schedule, round_=round_, actor=request.user,
+                   hours_before=data["hours"])
+        said = outcomes.reminders_scheduled(round_, made, data["hours"]) if made is not None else ""
     elif action == "unremind":
-        form = None
         pk = request.POST.get("reminder", "")
         reminder = round_reminder(round_, int(pk)) if pk.isdigit() else None
-        if reminder is not None:
-            run(request, mail.reminder_unschedule, reminder=reminder, actor=request.user)
+        hours = reminder.hours_before if reminder is not None else None
+        said = ""
+        if reminder is None:
+            messages.error(request, _("This reminder does not exist (any more)."))
+        elif run(request, mail.reminder_unschedule, reminder=reminder, actor=request.user):
+            said = outcomes.reminder_removed(hours)
     else:
-        form = None
+        said = ""
         messages.error(request, _("Unknown action."))
-    if form is not None and not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    elif done is not None:
-        messages.success(request, _("Round %(n)s: done.") % {"n": round_.number})
-    return back("workspace:rounds", slug, anchor=f"round-{number}")
+    if said:
+        messages.success(request, said)
+    return _round_back(slug, number)
 
 
 @login_required

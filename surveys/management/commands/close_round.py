@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from surveys.models import Round
 from surveys.services.rounds import round_close
+from workspace.services import round_outcomes as outcomes
 
 from ._common import add_actor_argument, call, get_actor, get_round, get_study
 
@@ -24,6 +25,5 @@ class Command(BaseCommand):
             round_ = get_round(study, None, status=Round.Status.OPEN)
         else:
             round_ = get_round(study, number)  # not open: the service says why it refuses
-        call(round_close, round_=round_, actor=actor)
-        round_.refresh_from_db()
-        self.stdout.write(f"Round {round_.number} of {study.slug!r} is {round_.status}.")
+        round_ = call(round_close, round_=round_, actor=actor)
+        self.stdout.write(f"{study.slug}: {outcomes.closed(round_)}")

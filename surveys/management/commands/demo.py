@@ -7,8 +7,11 @@ from django.urls import reverse
 from surveys.models import Round
 from workspace.models import Message
 from workspace.services import demo
+from workspace.services.outbox import outbox_enabled
 
 from ._common import call
+
+LANGUAGE_NAMES = {"en": "English", "ru": "Russian"}  # the printout is in English
 
 
 class Command(BaseCommand):
@@ -64,10 +67,12 @@ class Command(BaseCommand):
                            for r in study.rounds.order_by("number"))
         base = settings.SITE_URL
         invited = Message.objects.filter(study=study, kind=Message.Kind.INVITATION)
+        notices = Message.objects.filter(study=study, kind=Message.Kind.ROUND_OPENED)
         self.stdout.write(self.style.SUCCESS(f"\nStudy: {study.title_en} ({rounds})"))
         self.stdout.write(f"  {study.items.count()} items in {study.themes.count()} themes, "
                           f"{study.experts.count()} experts on the panel, "
-                          f"{invited.count()} invitations in the send log "
+                          f"{invited.count()} invitations and {notices.count()} round-opened "
+                          f"notices in the send log "
                           f"(mail backend: {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]})\n")
         self.stdout.write(f"Staff login at {base}{reverse('login')}")
         for role, (username, password, study_role) in demo.STAFF.items():
@@ -77,11 +82,14 @@ class Command(BaseCommand):
         self.stdout.write(f"Organizer workspace: {base}{reverse('workspace:home')} "
                           "(the organizer owns the study and reads its audit log there)")
         self.stdout.write("Reports and exports (organizer, analyst): linked from the study overview")
+        if outbox_enabled():
+            self.stdout.write(f"Outbox (every email as the expert received it; organizer): "
+                              f"{base}{reverse('workspace:outbox', args=[study.slug])}")
         self.stdout.write(f"API documentation: {base}{reverse('api-docs')}")
         self.stdout.write(f"Django admin: {base}{reverse('admin:index')} (the operator's superuser "
                           "only, created with manage.py createsuperuser; not for organizers)\n")
-        self.stdout.write("Expert links (new links on every run; earlier ones keep working):")
-        languages = dict(settings.LANGUAGES)
+        self.stdout.write("Expert links (new links on every run; earlier ones keep working; "
+                          "each opens in its expert's language):")
         for expert, token in links:
-            label = f"{expert.group.name_en} ({languages[expert.language]})"
-            self.stdout.write(f"  {label:<40} {base}{reverse('expert_entry', args=[token])}")
+            label = f"{expert.group.name_en}, opens in {LANGUAGE_NAMES[expert.language]}"
+            self.stdout.write(f"  {label:<48} {base}{reverse('expert_entry', args=[token])}")

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from surveys.models import Round
+from workspace.services import round_outcomes as outcomes
 from workspace.services.planning import round_next
 from workspace.services.rounds import round_start
 
@@ -29,5 +30,5 @@ class Command(BaseCommand):
             round_ = (study.rounds.filter(status=Round.Status.DRAFT).first()
                       or call(round_next, study=study, actor=actor))
             round_ = call(round_start, round_=round_, actor=actor, closes_at=closes_at)
-        self.stdout.write(f"Round {round_.number} of {study.slug!r} is open "
-                          f"({round_.items.count()} items).")
+        self.stdout.write(f"{study.slug}: {outcomes.opened(round_)} "
+                          f"({round_.items.count()} items)")
