@@ -106,9 +106,7 @@ def test_the_open_texts_have_a_csv_and_a_parquet_table(answered, alice, bob, fmt
         (p_alice, "open", "answer", "An open answer."), (p_alice, "agree", "rationale", "Because."),
         (p_bob, "rank", "rationale", "Plain words.")}
     assert list(texts.columns) == list(export_texts(answered).columns)
-
-
-def test_the_long_csv_keeps_its_columns(answered):
+    # The long table beside it keeps its columns, for the scripts that read it.
     header = export_bytes(answered, "csv").decode().splitlines()[0]
     assert header == ("expert,group,round,item,dimension,kind,value,no_opinion,rationale,"
                       "pre_feedback_value")
@@ -135,6 +133,8 @@ def test_the_xlsx_rules_sheet_holds_the_registered_revision(answered, organizer)
     rules = [list(r) for r in book["Rules"].iter_rows(values_only=True)]
     assert rules[1][0] == "registered rule" and rules[1][1] >= 1
     assert any("80" in str(r[3]) for r in rules[1:])
+    assert book["Rules"].freeze_panes == "A2"
+    assert book["Rules"].column_dimensions["D"].width > len("rule")
 
 
 def counts(study: Study) -> dict:
