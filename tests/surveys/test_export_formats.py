@@ -180,3 +180,15 @@ def test_an_archive_imports_only_once_under_a_slug(answered, tmp_path):
     path.write_bytes(export_bytes(answered, "json"))
     with pytest.raises(CommandError, match="exists"):
         call_command("import_study", str(path))
+
+
+def test_an_inconsistent_archive_imports_nothing(answered, tmp_path):
+    from django.core.management.base import CommandError
+
+    archive = json.loads(export_bytes(answered, "json"))
+    archive["experts"] = archive["experts"][1:]  # answers of an expert the archive lacks
+    path = tmp_path / "archive.json"
+    path.write_text(json.dumps(archive))
+    with pytest.raises(CommandError, match="inconsistent"):
+        call_command("import_study", str(path), slug="broken")
+    assert not Study.objects.filter(slug="broken").exists()
