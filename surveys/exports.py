@@ -50,15 +50,23 @@ PARQUET_ITEMS_KEY = b"agora-delphi:items"
 class ExportFormat:
     extension: str
     content_type: str
-    label: str  # shown on the report page
+    label: str  # shown on the study and report pages
+    language: str | None = None  # the labels' language (.sav); None: the study's own
 
 
+CSV_TYPE, PARQUET_TYPE, SAV_TYPE = ("text/csv; charset=utf-8", "application/vnd.apache.parquet",
+                                    "application/x-spss-sav")
 FORMATS: dict[str, ExportFormat] = {
-    "csv": ExportFormat("csv", "text/csv; charset=utf-8", _("CSV (long)")),
+    "csv": ExportFormat("csv", CSV_TYPE, _("CSV (long)")),
+    # The open texts and rationales, a second table beside the long one (TEXT_COLUMNS).
+    "texts-csv": ExportFormat("texts.csv", CSV_TYPE, _("CSV (open texts)")),
     "xlsx": ExportFormat(
         "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel"),
-    "parquet": ExportFormat("parquet", "application/vnd.apache.parquet", "Parquet"),
-    "sav": ExportFormat("sav", "application/x-spss-sav", "SPSS"),
+    "parquet": ExportFormat("parquet", PARQUET_TYPE, "Parquet"),
+    "texts-parquet": ExportFormat("texts.parquet", PARQUET_TYPE, _("Parquet (open texts)")),
+    "sav": ExportFormat("sav", SAV_TYPE, "SPSS"),
+    "sav-en": ExportFormat("en.sav", SAV_TYPE, _("SPSS (English labels)"), language="en"),
+    "sav-ru": ExportFormat("ru.sav", SAV_TYPE, _("SPSS (Russian labels)"), language="ru"),
     "json": ExportFormat("json", "application/json", _("JSON archive")),
 }
 
@@ -247,28 +255,35 @@ def study_archive(study: Study) -> dict:
     })
 
 
-def export_bytes(study: Study, fmt: str) -> bytes:
-    """The study exported in one of FORMATS, as the bytes of the file."""
+def export_bytes(study: Study, fmt: str, language: str | None = None) -> bytes:
+    """The study exported in one of FORMATS, as the bytes of the file; `language` overrides the
+    format's labels' language (.sav only)."""
     if fmt == "csv":
         return neutralize_frame(export_long(study)).to_csv(index=False).encode("utf-8")
-    if fmt == "parquet":
-        return _parquet_bytes(study)
+    if fmt == "texts-csv":
+        return neutralize_frame(export_texts(study)).to_csv(index=False).encode("utf-8")
+    if fmt in {"parquet", "texts-parquet"}:
+        return _parquet_bytes(study, export_long(study) if fmt == "parquet" else export_texts(study))
     if fmt == "json":
         return json.dumps(study_archive(study), ensure_ascii=False, indent=1).encode("utf-8")
-    if fmt in {"xlsx", "sav"}:
+    if fmt == "xlsx":
         from surveys.reports import office
 
-        return office.workbook_bytes(study) if fmt == "xlsx" else office.sav_bytes(study)
+        return office.workbook_bytes(study)
+    if fmt in FORMATS and FORMATS[fmt].extension.endswith("sav"):
+        from surveys.reports import spss
+
+        return spss.sav_bytes(study, language or FORMATS[fmt].language)
     raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def _parquet_bytes(study: Study) -> bytes:
-    """The long frame, with the items' codebook (items_codebook, as JSON) in the file's
-    metadata under PARQUET_ITEMS_KEY."""
+def _parquet_bytes(study: Study, frame: pd.DataFrame) -> bytes:
+    """The frame, with the items' codebook (items_codebook, as JSON) in the file's metadata
+    under PARQUET_ITEMS_KEY."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(export_long(study), preserve_index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     codebook = json.dumps(items_codebook(study), ensure_ascii=False).encode("utf-8")
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                            PARQUET_ITEMS_KEY: codebook})

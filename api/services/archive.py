@@ -175,8 +175,15 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
     Returns the study and the usernames of staff accounts that had to be created (without a
     usable password) for its members.
     """
+    from surveys.exports import ARCHIVE_FORMAT
+
+    if archive.get("format") == ARCHIVE_FORMAT:  # the pseudonymized archive of the web download
+        from surveys.services.archive_import import study_import_research_archive
+
+        return study_import_research_archive(archive=archive, slug=slug), []
     if archive.get("format") != FORMAT or archive.get("version") != VERSION:
-        raise ArchiveError(f"Not an {FORMAT} archive of version {VERSION}.")
+        raise ArchiveError(f"Neither an {FORMAT} archive of version {VERSION} nor an "
+                           f"{ARCHIVE_FORMAT} archive (the web's JSON archive).")
     tables = dict(archive["tables"])
     if "api.responserevision" in tables:  # archives made before revisions moved to surveys
         tables.setdefault("surveys.responserevision", tables.pop("api.responserevision"))

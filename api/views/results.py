@@ -61,7 +61,7 @@ class _AnyAccept(BaseContentNegotiation):
 
 
 class Export(StudyView):
-    """The study's answers as a file (csv, xlsx, parquet, sav or json); experts appear under
+    """The study's answers as a file (one of surveys.exports.FORMATS); experts appear under
     stable per-study pseudonyms only, and spreadsheet formulas are neutralized."""
 
     serializer_class = RoundSerializer

@@ -1,16 +1,13 @@
-"""XLSX (a sheet per round and a codebook) and SPSS .sav (variable and value labels) exports.
+"""The XLSX export (a sheet per round, a codebook, the texts, the rules and the figures).
 
-Both are wide: one row per expert (pseudonym), one column per round, item and dimension.
-In XLSX an empty cell means "not answered" and the text "no opinion" means no opinion; in the
-.sav file no opinion is -9, declared as a user-missing value with the label "No opinion".
+The round sheets are wide: one row per expert (pseudonym), one column per item and dimension.
+An empty cell means "not answered" and the text "no opinion" means no opinion. The .sav export
+(surveys.reports.spss) shares the wide tables.
 """
 
 from __future__ import annotations
 
 import io
-import re
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 from django.utils import translation
@@ -28,26 +25,23 @@ from surveys.figures import round_figures
 from surveys.models import Item, Study
 
 NO_OPINION_TEXT = "no opinion"
-NO_OPINION_CODE = -9.0
 PRE_FEEDBACK_COLUMNS = ["expert", "group", "round", "item", "dimension", "pre_feedback_value",
                         "value"]
 CODEBOOK_COLUMNS = ["column", "item", "dimension", "kind", "theme", "text_en", "text_ru",
                     *ITEM_METADATA_COLUMNS, "values"]
-SPSS_NAME_MAX = 64
-SPSS_LABEL_MAX = 250
 
 
 def column_label(item: str, dimension: str) -> str:
     return f"{item}/{dimension}" if dimension else item
 
 
-def scale_labels(item: Item, dimension: str) -> dict[int, str]:
-    """English labels of a 1-5 rated answer (the questionnaire's own wording), else {}."""
+def scale_labels(item: Item, dimension: str, language: str = "en") -> dict[int, str]:
+    """The labels of a 1-5 rated answer (the questionnaire's own wording), else {}."""
     from surveys.questionnaire import SCALES
 
     if item.kind not in Item.RATED:
         return {}
-    with translation.override("en"):
+    with translation.override(language):
         return {k: str(label) for k, label in enumerate(SCALES.get(dimension, SCALES[""]), start=1)}
 
 
@@ -63,7 +57,7 @@ def _values_text(item: Item, dimension: str) -> str:
     return f"{low:g} to {high:g}{unit}{never}; {NO_OPINION_TEXT}"
 
 
-def _columns(study: Study, long: pd.DataFrame) -> list[tuple[Item, str]]:
+def answer_columns(study: Study, long: pd.DataFrame) -> list[tuple[Item, str]]:
     """(item, dimension) pairs in questionnaire order: every key answered in any round."""
     answered = set(zip(long["item"], long["dimension"], strict=True))
     items = study.items.select_related("theme").order_by("theme__position", "position")
@@ -71,7 +65,7 @@ def _columns(study: Study, long: pd.DataFrame) -> list[tuple[Item, str]]:
             for key in item.answer_keys() if (item.code, key) in answered]
 
 
-def _wide(long: pd.DataFrame, values: str, keys: list[tuple]) -> pd.DataFrame:
+def wide_table(long: pd.DataFrame, values: str, keys: list[tuple]) -> pd.DataFrame:
     """One row per expert (with the group), one column per key tuple of `long["key"]`."""
     wide = long.pivot_table(index="expert", columns="key", values=values, aggfunc="first",
                             dropna=False)
@@ -87,7 +81,7 @@ def round_table(long: pd.DataFrame, round_: int, columns: list[tuple[Item, str]]
     part = part.assign(key=list(zip(part["item"], part["dimension"], strict=True)))
     present = set(part["key"])
     keys = [(i.code, d) for i, d in columns if (i.code, d) in present]
-    values, no_opinion = _wide(part, "value", keys), _wide(part, "no_opinion", keys)
+    values, no_opinion = wide_table(part, "value", keys), wide_table(part, "no_opinion", keys)
     wide = values.astype(object).where(~no_opinion.eq(1), NO_OPINION_TEXT)
     wide.columns = ["group", *(column_label(i, d) for i, d in keys)]
     return wide.reset_index()
@@ -96,7 +90,7 @@ def round_table(long: pd.DataFrame, round_: int, columns: list[tuple[Item, str]]
 def workbook_rows(study: Study) -> dict[str, list[list]]:
     """Every sheet of the XLSX export as rows of cell values (header first), neutralized."""
     long = export_long(study)
-    columns = _columns(study, long)
+    columns = answer_columns(study, long)
     sheets: dict[str, list[list]] = {}
     for round_ in sorted(long["round"].unique()):
         table = neutralize_frame(round_table(long, int(round_), columns))
@@ -110,9 +104,7 @@ def workbook_rows(study: Study) -> dict[str, list[list]]:
     before = long.loc[long["pre_feedback_value"].notna(), PRE_FEEDBACK_COLUMNS]
     if not before.empty:  # "answer before you see the group": each first answer beside the last
         sheets["Pre-feedback"] = _rows(neutralize_frame(before))
-    rules = rules_rows(study)
-    if rules:
-        sheets["Rules"] = rules
+    sheets["Rules"] = rules_rows(study)
     sheets["Participation"], sheets["Verdicts"] = figures_rows(study)
     return sheets
 
@@ -146,16 +138,22 @@ def figures_rows(study: Study) -> tuple[list[list], list[list]]:
 
 
 def rules_rows(study: Study) -> list[list]:
-    """The registered rules and their changes after round 1 opened (with the written reasons),
-    in English like the codebook; [] when no rule is registered."""
+    """The registered rules (revision and sentences) and their changes after round 1 opened
+    (with the written reasons), in English like the codebook. A study without registered rules
+    gets the defaults its verdicts were computed under, as revision 0, "not registered"."""
+    from surveys.figures import rule_in_force
     from surveys.reports.data import registered_rules
+    from workspace.selectors import rule_lines
 
+    rows = [["part", "revision", "date", "rule", "reason"]]
     with translation.override("en"):
         rules = registered_rules(study)
-    if rules is None:
-        return []
+        if rules is None:
+            lines = rule_lines(rule_in_force(study).snapshot())
+            rows += [["not registered: the defaults in force", 0, None, line, None]
+                     for line in lines]
+            return [[neutralize(cell) for cell in row] for row in rows]
     registered = rules["registered_at"].date().isoformat()
-    rows = [["part", "revision", "date", "rule", "reason"]]
     rows += [["registered rule", rules["revision"], registered, line, None]
              for line in rules["lines"]]
     for change in rules["changes_after_lock"]:
@@ -172,98 +170,40 @@ def _rows(table: pd.DataFrame) -> list[list]:
     return [[neutralize(c) for c in table.columns], *body]
 
 
+COLUMN_WIDTH_MIN, COLUMN_WIDTH_MAX = 8, 60
+WIDTH_SAMPLE_ROWS = 500  # enough rows to size a column; a whole 10,000-expert sheet is not read
+
+
+def column_widths(rows: list[list]) -> list[float]:
+    """Each column's width in characters: its longest cell among the first rows, within bounds."""
+    widths: list[float] = []
+    for row in rows[:WIDTH_SAMPLE_ROWS]:
+        for k, cell in enumerate(row):
+            size = len(f"{cell:g}" if isinstance(cell, float) else str(cell)) if cell is not None else 0
+            if k == len(widths):
+                widths.append(COLUMN_WIDTH_MIN)
+            widths[k] = max(widths[k], min(size + 2, COLUMN_WIDTH_MAX))
+    return widths
+
+
+def frozen_cell(title: str) -> str:
+    """The top-left cell that scrolls: below the header, and right of expert and group on a round
+    sheet."""
+    return "C2" if title.startswith("Round ") else "A2"
+
+
 def workbook_bytes(study: Study) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     for title, rows in workbook_rows(study).items():
         sheet = book.create_sheet(title)
+        sheet.freeze_panes = frozen_cell(title)
+        for k, width in enumerate(column_widths(rows), start=1):
+            sheet.column_dimensions[get_column_letter(k)].width = width
         for row in rows:
             sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
-
-
-def spss_name(label: str, taken: set[str]) -> str:
-    """An SPSS variable name (letters, digits, _; at most 64 bytes) unique among `taken`."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", label)[:SPSS_NAME_MAX]
-    base, k = name, 1
-    while name.lower() in taken:
-        suffix = f"_{k}"
-        name, k = base[: SPSS_NAME_MAX - len(suffix)] + suffix, k + 1
-    taken.add(name.lower())
-    return name
-
-
-def _value_labels(item: Item, dimension: str) -> dict[float, str]:
-    """A .sav variable's value labels: the rating scale's, or a year item's "never"."""
-    labels = {float(k): v for k, v in scale_labels(item, dimension).items()}
-    never = never_value(item)
-    if never is not None:
-        labels[float(never)] = item.never_en
-    return labels
-
-
-def sav_note(study: Study) -> list[str]:
-    """The .sav file's note: each item's help and each forecast's resolution (date and
-    criteria), in English, so forecasts can be scored once they resolve."""
-    lines = []
-    for item in study.items.order_by("theme__position", "position"):
-        if item.help_en:
-            lines.append(f"{item.code}: help: {item.help_en}")
-        if item.resolves_on is not None:
-            lines.append(f"{item.code}: resolves on {item.resolves_on:%Y-%m-%d}: "
-                         f"{item.resolution_en}")
-    return lines
-
-
-def sav_frame(study: Study) -> tuple[pd.DataFrame, dict, dict, dict]:
-    """The wide .sav table with its variable labels, value labels and user-missing values."""
-    long = export_long(study)
-    columns = _columns(study, long)
-    numeric = long.assign(
-        value=long["value"].where(long["no_opinion"].eq(0), NO_OPINION_CODE),
-        key=list(zip(long["round"], long["item"], long["dimension"], strict=True)))
-    order = {(i.code, d): k for k, (i, d) in enumerate(columns)}
-    keys = sorted(set(numeric["key"]), key=lambda c: (c[0], order[(c[1], c[2])]))
-    wide = _wide(numeric, "value", keys)
-    items = {i.code: i for i, _ in columns}
-    taken = {"expert", "group"}
-    names, labels, value_labels = [], {"expert": "Expert (pseudonym)", "group": "Stakeholder group"}, {}
-    for round_, code, dimension in keys:
-        name = spss_name(f"r{round_}_{code}" + (f"_{dimension}" if dimension else ""), taken)
-        names.append(name)
-        hindsight = "[In hindsight] " if items[code].hindsight else ""
-        text = f"Round {round_}, {column_label(code, dimension)}: {hindsight}{items[code].text_en}"
-        labels[name] = text[:SPSS_LABEL_MAX]
-        value_labels[name] = _value_labels(items[code], dimension) | {NO_OPINION_CODE: "No opinion"}
-    wide.columns = ["group", *names]
-    missing = {name: [NO_OPINION_CODE] for name in names}
-    # "Answer before you see the group": each first answer as a variable of its own, `..._pre`.
-    have = set(numeric.loc[numeric["pre_feedback_value"].notna(), "key"])
-    pre_keys = [k for k in keys if k in have]
-    if pre_keys:
-        pre = _wide(numeric, "pre_feedback_value", pre_keys).drop(columns="group")
-        pre.columns = [spss_name(f"r{r}_{c}" + (f"_{d}" if d else "") + "_pre", taken)
-                       for r, c, d in pre_keys]
-        for (round_, code, dimension), name in zip(pre_keys, pre.columns, strict=True):
-            text = f"Round {round_}, {column_label(code, dimension)}, before the feedback"
-            labels[name] = text[:SPSS_LABEL_MAX]
-            value_labels[name] = _value_labels(items[code], dimension)
-        wide = wide.join(pre)
-    table = wide.reset_index().astype({"expert": str, "group": str})
-    return table, labels, value_labels, missing
-
-
-def sav_bytes(study: Study) -> bytes:
-    import pyreadstat
-
-    table, labels, value_labels, missing = sav_frame(study)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "export.sav"
-        pyreadstat.write_sav(table, str(path), column_labels=labels,
-                             variable_value_labels=value_labels, missing_ranges=missing,
-                             variable_display_width={"expert": 14},
-                             note=sav_note(study) or None)
-        return path.read_bytes()

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from surveys.exports import FORMATS
 from surveys.figures import participation, verdict_counts
 from surveys.models import StudyMember
 from surveys.reports.data import registered_rules
@@ -31,4 +32,5 @@ def study_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "counts": verdict_counts(latest) if latest else None,
         "groups": study_groups(study),
         "rules": registered_rules(study),
+        "export_formats": [(key, f.label) for key, f in FORMATS.items()],
     })

@@ -12,7 +12,8 @@ from api.views.me import me_payload
 from surveys.exports import export_bytes, export_long
 from surveys.models import Answer, PreFeedbackAnswer, Response, Study
 from surveys.reports.data import pre_feedback_changes
-from surveys.reports.office import sav_frame, workbook_rows
+from surveys.reports.office import workbook_rows
+from surveys.reports.spss import sav_frame
 from surveys.services.panel import expert_create, expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft, response_submit
 from surveys.services.rounds import round_close, round_create, round_open

@@ -17,7 +17,8 @@ from surveys.exports import (
 )
 from surveys.models import Round
 from surveys.pseudonyms import expert_pseudonym
-from surveys.reports.office import NO_OPINION_TEXT, sav_frame, workbook_rows
+from surveys.reports.office import NO_OPINION_TEXT, workbook_rows
+from surveys.reports.spss import sav_frame
 from surveys.services.panel import expert_create, expertise_save
 from surveys.services.responses import ItemAnswer, response_save_draft, response_submit
 from surveys.services.rounds import round_close
@@ -78,12 +79,13 @@ def test_the_long_export_holds_the_answers_under_pseudonyms(answered, alice, bob
     assert list(long["item"].drop_duplicates()) == ["agree", "dims", "prob", "year", "rank"]
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "sav", "json"])
+@pytest.mark.parametrize("fmt", ["csv", "texts-csv", "xlsx", "parquet", "texts-parquet", "sav",
+                                 "sav-ru", "json"])
 def test_no_export_contains_a_name_an_email_or_an_expert_id(answered, alice, bob, fmt):
     data = export_bytes(answered, fmt)
     for secret in (b"Alice", b"alice@example.org", b"Bob", b"bob@example.org", b"Carol"):
         assert secret not in data
-    if fmt in {"csv", "json"}:
+    if fmt in {"csv", "texts-csv", "json"}:
         text = data.decode()
         assert f"E{alice.pk}," not in text and f'"E{alice.pk}"' not in text
         assert names(answered, alice)[0] in text
@@ -110,7 +112,8 @@ def test_neutralizing_covers_headers_and_every_dangerous_first_character():
 def test_xlsx_has_a_sheet_per_round_and_a_codebook_and_reads_back_equal(answered, alice, bob):
     book = load_workbook(io.BytesIO(export_bytes(answered, "xlsx")))
     written = workbook_rows(answered)
-    assert book.sheetnames == ["Round 1", "Codebook", "Texts", "Participation", "Verdicts"]
+    assert book.sheetnames == ["Round 1", "Codebook", "Texts", "Rules", "Participation",
+                               "Verdicts"]
     for title, rows in written.items():
         assert [list(r) for r in book[title].iter_rows(values_only=True)] == rows
     header, *body = written["Round 1"]

@@ -1,5 +1,6 @@
 """python manage.py import_study FILE [--slug NEW]: restore a study from the complete archive that
-`export_study --format backup` writes (gzipped or not)."""
+`export_study --format backup` writes, or create one from the pseudonymized JSON archive of the
+web download (`export_study --format json`), gzipped or not."""
 
 import gzip
 import json
@@ -11,8 +12,9 @@ from surveys.errors import ServiceError
 
 
 class Command(BaseCommand):
-    help = ("Restore a study from an archive made by export_study (all or nothing). Staff members "
-            "without an account here get one without a usable password (set one to log in).")
+    help = ("Restore a study from an archive made by export_study --format backup, or create one "
+            "from the web's JSON archive (experts under their pseudonyms), all or nothing. Staff "
+            "members without an account here get one without a usable password (set one to log in).")
 
     def add_arguments(self, parser):
         parser.add_argument("archive", help="The archive file (JSON, or gzipped JSON).")
