@@ -98,11 +98,11 @@ def krippendorff_alpha_counts(
 ) -> float:
     """Krippendorff's alpha from a units x values table of answer counts (the package's
     `value_counts` form; alpha depends on the data only through it). NaN when fewer than two
-    distinct values were given."""
+    distinct values were given, or no unit has two answers (a round one expert submitted)."""
     import krippendorff
 
     counts = np.asarray(counts, dtype="float64")
-    if counts.ndim != 2 or (counts.sum(axis=0) > 0).sum() < 2:
+    if counts.ndim != 2 or (counts.sum(axis=0) > 0).sum() < 2 or not (counts.sum(axis=1) >= 2).any():
         return float("nan")
     return float(krippendorff.alpha(value_counts=counts, value_domain=list(value_domain),
                                      level_of_measurement=level))
