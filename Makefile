@@ -28,7 +28,9 @@ migrate: install
 demo: migrate
 	$(PY) manage.py demo
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
-	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2
+	@# Celery runs in-process on the embedded default: a round's close (its aggregation and the
+	@# report's rendering) and a PDF are built inside the request that asks, so allow them time.
+	$(VENV)/bin/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --timeout 180
 
 # The production-like stack on 127.0.0.1 over plain HTTP: PostgreSQL and Redis (or RabbitMQ) come
 # from DATABASE_URL and CELERY_BROKER_URL; migrations, collectstatic, then gunicorn, worker, beat.
