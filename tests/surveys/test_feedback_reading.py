@@ -147,6 +147,8 @@ def test_every_kinds_feedback_has_a_legend_a_scale_and_its_figures_as_text(
     own, median, iqr, scale, explain, year_axis, prob_axis, rank_axis = words
 
     assert html.count(explain) == 1  # the explanation, once per page
+    body = {"en": "holds the middle 50 % of the answers", "ru": "охватывает средние 50 % ответов"}
+    assert body[language] in html  # the whole explanation in the page's language
     for code, parts in [("agree", 1), ("dims", 2), ("prob", 1), ("year", 1), ("num", 1),
                         ("rank", 3)]:
         item = _item_html(html, code)

@@ -77,7 +77,11 @@ def test_the_revoke_button_of_the_workspace_ends_the_session_too(round1, organiz
     phone = opened(f"/e/{expert_issue_token(expert=bob)}/")
     staff = Client()
     staff.force_login(organizer)
-    assert staff.post(f"/studio/{round1.study.slug}/panel/{bob.pk}/revoke/").status_code == 302
+    url = f"/studio/{round1.study.slug}/panel/{bob.pk}/revoke/"
+    asked = staff.post(url)  # first the page says what revoking does, and nothing happens
+    assert asked.status_code == 200 and "stops working" in asked.content.decode()
+    assert phone.get("/q/").status_code == 200
+    assert staff.post(url, {"confirm": "1"}).status_code == 302
     page = phone.get("/q/")
     # Bob reads Russian: the page says so in his language.
     assert page.status_code == 403 and "Ваша ссылка больше не действует" in page.content.decode()

@@ -165,11 +165,24 @@ def revoke(request, slug, pk):
     """End every link of the expert and the sessions opened with them."""
     study = study_for_organizer(user=request.user, slug=slug)
     expert = expert_of(study, pk)
+    if asked := confirmation(
+            request, study=study, back_to=reverse("workspace:panel", args=[slug]),
+            lines=revoke_consequences(expert),
+            title=_("Revoke %(name)s's links?") % {"name": expert.name},
+            button=_("Revoke the links")):
+        return asked
     if run(request, panel_services.expert_revoke_token, expert=expert,
            actor=request.user) is not None:
         messages.success(request, _("%(name)s's links no longer work; a new invitation gives a "
                                     "new one.") % {"name": expert.name})
     return back("workspace:panel", slug)
+
+
+def revoke_consequences(expert) -> list[str]:
+    """What revoking the expert's links does (the confirmation page and dialog say it)."""
+    return [_("Every link sent to %(name)s so far stops working and their open sessions end.")
+            % {"name": expert.name},
+            _("Their answers so far stay; a new invitation gives them a new link.")]
 
 
 @require_POST
