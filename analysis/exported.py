@@ -82,12 +82,14 @@ def rules_or_default(*paths: str | Path) -> tuple[dict[str, Any], str]:
 
 
 def consensus_rule(rules: dict[str, Any]) -> dict[str, Any]:
-    """The registered fields as an analysis.consensus rule mapping (as the platform builds it)."""
+    """The registered fields as an analysis.consensus rule mapping: the one translation, which
+    the platform's ConsensusRule.as_dict uses too."""
     agree = {"kind": "agree_pct", "min": float(rules["agree_pct"])}
     iqr = {"kind": "iqr", "max": float(rules["iqr_max"])}
-    spec = {"agreement": agree, "iqr": iqr, "combined": {"kind": "all", "rules": [agree, iqr]},
-            "rand_ucla": {"kind": "rand_ucla"}}[rules["definition"]]
-    return {**spec, "direction": rules["direction"]}
+    specs: dict[str, dict[str, Any]] = {
+        "agreement": agree, "iqr": iqr, "combined": {"kind": "all", "rules": [agree, iqr]},
+        "rand_ucla": {"kind": "rand_ucla"}}
+    return {**specs[rules["definition"]], "direction": rules["direction"]}
 
 
 def stability_rule(rules: dict[str, Any]) -> dict[str, Any]:

@@ -117,8 +117,9 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
     the panel median the expert saw, and whether the expert moved toward that median."""
     df = validate_long(frame)
     df = df.loc[df["value"].notna()]
-    # Integer codes for experts and items, so pairs and medians need no join on text columns.
-    experts, expert_names = pd.factorize(df["expert"])
+    # Integer codes for experts (in sorted order) and items, so that pairs, medians and the
+    # final order need no join or sort on text columns.
+    experts, expert_names = pd.factorize(df["expert"], sort=True)
     key_index, keys = group_index(df, KEYS)
     rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
     answer = keys.astype(np.int64) * max(len(expert_names), 1) + experts
@@ -127,18 +128,16 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
     # the round before.
     pair = (answer[order][1:] == answer[order][:-1]) & (rounds[order][1:] == rounds[order][:-1] + 1)
     now, before = order[1:][pair], order[:-1][pair]
+    by_expert = np.lexsort((rounds[now], keys[now], experts[now]))
+    now, before = now[by_expert], before[by_expert]
     panel = rounds.astype(np.int64) * max(len(key_index), 1) + keys  # one number per round and item
-    medians = pd.Series(values).groupby(panel).median()
-    seen = medians.reindex(panel[before]).to_numpy()
+    seen = pd.Series(values).groupby(panel).median().reindex(panel[before]).to_numpy()
     previous, value = values[before], values[now]
-    moved = pd.DataFrame({"expert": df["expert"].to_numpy()[now], "group": df["group"].to_numpy()[now],
-                          "round": rounds[now]})
-    for level in KEYS:
-        moved[level] = key_index.get_level_values(level).to_numpy()[keys[now]]
+    moved = df.iloc[now].loc[:, ["expert", "group", "round", *KEYS]].reset_index(drop=True)
     moved["previous"], moved["value"], moved["panel_median"] = previous, value, seen
     moved["changed"] = value != previous
     moved["toward_median"] = np.abs(value - seen) < np.abs(previous - seen)
-    return moved.sort_values(["expert", *KEYS, "round"], ignore_index=True)
+    return moved
 
 
 def group_spread(frame: pd.DataFrame) -> pd.DataFrame:
