@@ -5,13 +5,16 @@
 
 Builds a CSV in the export's long format (five groups, a 1-5 scale, a few "no opinion" answers,
 rounds that drift toward the median) under a temporary folder, then executes each notebook with
-papermill in a fresh kernel and prints its wall seconds: the whole run, kernel start included.
-Ends with ``slowest: NAME X s  rows: N``.
+papermill in a fresh kernel and prints its wall seconds (the whole run, kernel start included)
+and the kernel's CPU seconds (what the notebook costs on an idle machine; the wall time grows with
+the machine's load, printed too). Ends with ``slowest: NAME X s  rows: N`` (wall seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -49,14 +52,19 @@ def build(path: Path, *, experts: int, items: int, rounds: int, seed: int = 19) 
     return len(frame)
 
 
-def run(name: str, data: Path, out: Path) -> float:
+def run(name: str, data: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the kernel) of one execution."""
     import papermill
 
-    start = time.perf_counter()
+    def children() -> float:  # the kernel is a child process, ended when the run ends
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    start, cpu = time.perf_counter(), children()
     papermill.execute_notebook(str(ROOT / "analysis" / "notebooks" / f"{name}.ipynb"),
                                str(out / f"{name}.out.ipynb"), parameters={"data": str(data)},
                                cwd=str(ROOT), kernel_name="python3", progress_bar=False)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children() - cpu
 
 
 def main() -> None:
@@ -74,8 +82,10 @@ def main() -> None:
         print(f"built {data.name}: {rows} rows in {time.perf_counter() - start:.1f} s", flush=True)
         times = {}
         for name in args.notebooks.split(","):
-            times[name] = run(name, data, out)
-            print(f"{name:14s} {times[name]:6.1f} s", flush=True)
+            times[name], cpu = run(name, data, out)
+            load = os.getloadavg()[0]
+            print(f"{name:14s} {times[name]:6.1f} s wall  {cpu:5.1f} s kernel CPU  load {load:.1f}",
+                  flush=True)
     slowest = max(times, key=times.__getitem__)
     print(f"slowest: {slowest} {times[slowest]:.1f} s  rows: {rows}")
 
