@@ -77,10 +77,10 @@ def polarization(frame: pd.DataFrame, *, group_a: str, group_b: str) -> pd.DataF
     """Per round and item: the two groups' means, the gap between them and its Mann-Whitney p."""
     df = validate_long(frame)
     df = df.loc[df["group"].isin([group_a, group_b]) & df["value"].notna()]
+    in_a, values = df["group"].eq(group_a).to_numpy(), df["value"].to_numpy()
     rows = []
-    for (round_, item, dimension), part in df.groupby(["round", *KEYS], sort=True):
-        a = part.loc[part["group"].eq(group_a), "value"].to_numpy()
-        b = part.loc[part["group"].eq(group_b), "value"].to_numpy()
+    for (round_, item, dimension), at in df.groupby(["round", *KEYS], sort=True).indices.items():
+        a, b = values[at[in_a[at]]], values[at[~in_a[at]]]
         if len(a) == 0 or len(b) == 0:
             continue
         rows.append((round_, item, dimension, len(a), len(b), a.mean(), b.mean(),
