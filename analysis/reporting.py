@@ -7,14 +7,16 @@ All functions take the long format (analysis.frames) with rated answers on one s
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.consensus import rule_met, study_rule
+from analysis.consensus import AGREE, DISAGREE, rule_met, study_rule, verdicts
 from analysis.descriptive import apmo_cutoff, rated_summary
-from analysis.frames import validate_long
+from analysis.frames import group_index, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
 DEFINITIONS: tuple[str, ...] = ("rule", "agreement", "iqr", "sd", "tastle_wierman", "apmo")
@@ -30,29 +32,34 @@ def convergence(frame: pd.DataFrame, *, scale_min: int = 1, scale_max: int = 5,
 
 
 def consensus_definitions(summary: pd.DataFrame, *, agree_pct: float = 75.0, iqr_max: float = 1.0,
-                          sd_max: float = 1.0, tw_min: float = 0.8) -> pd.DataFrame:
+                          sd_max: float = 1.0, tw_min: float = 0.8,
+                          rule: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """One boolean column per consensus definition, side by side, for each summary row.
 
-    rule: % agreement >= agree_pct and IQR <= iqr_max (the study's registered rule);
+    rule: the study's registered rule (an analysis.consensus rule mapping; by default % agreement
+    >= agree_pct and IQR <= iqr_max), judged as every page judges it (analysis.consensus.verdicts:
+    `verdict` is "agree", "disagree", "none" or None, and `rule` is True for the first two);
     agreement, iqr, sd and tastle_wierman: each threshold alone; apmo: % agreement at least
     the round's APMO cut-off. `unanimous` says whether all definitions give the same verdict.
     """
     out = summary.loc[:, ["round", *KEYS]].copy()
     rules = {"agreement": {"kind": "agree_pct", "min": agree_pct},
              "iqr": {"kind": "iqr", "max": iqr_max},
-             "rule": study_rule(agree_pct=agree_pct, iqr_max=iqr_max),
              "sd": {"kind": "sd", "max": sd_max},
              "tastle_wierman": {"kind": "tastle_wierman", "min": tw_min}}
-    for name, rule in rules.items():
-        out[name] = rule_met(summary, rule).fillna(False).astype(bool)
+    for name, spec in rules.items():
+        out[name] = rule_met(summary, spec).fillna(False).astype(bool)
+    registered = rule if rule is not None else study_rule(agree_pct=agree_pct, iqr_max=iqr_max)
+    out["verdict"] = verdicts(summary, registered)
+    out["rule"] = out["verdict"].isin([AGREE, DISAGREE])
     cutoffs = {r: apmo_cutoff(part) for r, part in summary.groupby("round")}
     out["apmo_cutoff"] = summary["round"].map(cutoffs)
     out["apmo"] = pd.concat([rule_met(part, {"kind": "apmo"}, apmo=cutoffs[r])
                              for r, part in summary.groupby("round")]).reindex(
         summary.index).fillna(False).astype(bool)
-    verdicts = out.loc[:, list(DEFINITIONS)]
-    out["unanimous"] = verdicts.all(axis=1) | ~verdicts.any(axis=1)
-    return out
+    judged = out.loc[:, list(DEFINITIONS)]
+    out["unanimous"] = judged.all(axis=1) | ~judged.any(axis=1)
+    return out.loc[:, ["round", *KEYS, *DEFINITIONS, "verdict", "apmo_cutoff", "unanimous"]]
 
 
 def verdict_changes(definitions: pd.DataFrame, *, definition: str = "rule") -> pd.DataFrame:
@@ -70,10 +77,10 @@ def polarization(frame: pd.DataFrame, *, group_a: str, group_b: str) -> pd.DataF
     """Per round and item: the two groups' means, the gap between them and its Mann-Whitney p."""
     df = validate_long(frame)
     df = df.loc[df["group"].isin([group_a, group_b]) & df["value"].notna()]
+    in_a, values = df["group"].eq(group_a).to_numpy(), df["value"].to_numpy()
     rows = []
-    for (round_, item, dimension), part in df.groupby(["round", *KEYS], sort=True):
-        a = part.loc[part["group"].eq(group_a), "value"].to_numpy()
-        b = part.loc[part["group"].eq(group_b), "value"].to_numpy()
+    for (round_, item, dimension), at in df.groupby(["round", *KEYS], sort=True).indices.items():
+        a, b = values[at[in_a[at]]], values[at[~in_a[at]]]
         if len(a) == 0 or len(b) == 0:
             continue
         rows.append((round_, item, dimension, len(a), len(b), a.mean(), b.mean(),
@@ -92,12 +99,13 @@ def attrition(frame: pd.DataFrame, *, first_round: int | None = None,
     df = validate_long(frame)
     first = int(df["round"].min()) if first_round is None else first_round
     last = int(df["round"].max()) if last_round is None else last_round
-    stayers = set(df.loc[df["round"].eq(last), "expert"])
+    stayers = df.loc[df["round"].eq(last), "expert"].unique()
     early = df.loc[df["round"].eq(first) & df["value"].notna()]
+    stayed = early["expert"].isin(stayers).to_numpy()  # once for all rows, not once per item
+    values = early["value"].to_numpy()
     rows = []
-    for (item, dimension), part in early.groupby(KEYS, sort=True):
-        stay = part.loc[part["expert"].isin(stayers), "value"].to_numpy()
-        left = part.loc[~part["expert"].isin(stayers), "value"].to_numpy()
+    for (item, dimension), at in early.groupby(KEYS, sort=True).indices.items():
+        stay, left = values[at[stayed[at]]], values[at[~stayed[at]]]
         rows.append((item, dimension, len(stay), len(left), _mean(stay), _mean(left),
                      _mean(left) - _mean(stay), _mann_whitney_p(stay, left)))
     return pd.DataFrame(rows, columns=[*KEYS, "n_stayed", "n_left", "mean_stayed", "mean_left",
@@ -109,19 +117,39 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
     the panel median the expert saw, and whether the expert moved toward that median."""
     df = validate_long(frame)
     df = df.loc[df["value"].notna()]
-    medians = df.groupby(["round", *KEYS])["value"].median().rename("panel_median").reset_index()
-    previous = df.assign(round=df["round"] + 1).rename(columns={"value": "previous"})
-    moved = df.merge(previous.loc[:, ["expert", "round", *KEYS, "previous"]],
-                     on=["expert", "round", *KEYS])
-    seen = medians.assign(round=medians["round"] + 1)
-    moved = moved.merge(seen, on=["round", *KEYS], how="left")
-    before = (moved["previous"] - moved["panel_median"]).abs()
-    after = (moved["value"] - moved["panel_median"]).abs()
-    moved["changed"] = moved["value"].ne(moved["previous"])
-    moved["toward_median"] = after.lt(before)
-    return moved.loc[:, ["expert", "group", "round", *KEYS, "previous", "value", "panel_median",
-                         "changed", "toward_median"]].sort_values(["expert", *KEYS, "round"],
-                                                                  ignore_index=True)
+    # Integer codes for experts (in sorted order) and items, so that pairs, medians and the
+    # final order need no join or sort on text columns.
+    experts, expert_names = pd.factorize(df["expert"], sort=True)
+    key_index, keys = group_index(df, KEYS)
+    rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
+    answer = keys.astype(np.int64) * max(len(expert_names), 1) + experts
+    order = np.lexsort((rounds, answer))
+    # An answer is paired with the one just before it in this order: same expert and item,
+    # the round before.
+    pair = (answer[order][1:] == answer[order][:-1]) & (rounds[order][1:] == rounds[order][:-1] + 1)
+    now, before = order[1:][pair], order[:-1][pair]
+    by_expert = np.lexsort((rounds[now], keys[now], experts[now]))
+    now, before = now[by_expert], before[by_expert]
+    panel = rounds.astype(np.int64) * max(len(key_index), 1) + keys  # one number per round and item
+    seen = pd.Series(values).groupby(panel).median().reindex(panel[before]).to_numpy()
+    previous, value = values[before], values[now]
+    moved = df.iloc[now].loc[:, ["expert", "group", "round", *KEYS]].reset_index(drop=True)
+    moved["previous"], moved["value"], moved["panel_median"] = previous, value, seen
+    moved["changed"] = value != previous
+    moved["toward_median"] = np.abs(value - seen) < np.abs(previous - seen)
+    return moved
+
+
+def group_spread(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per round and item, over every stakeholder group present (experts without a group left
+    out): the number of groups, the lowest and highest group mean and the spread between them."""
+    df = validate_long(frame)
+    df = df.loc[df["value"].notna() & df["group"].ne("")]
+    means = df.groupby(["round", *KEYS, "group"], sort=True)["value"].mean()
+    out = means.groupby(level=["round", *KEYS]).agg(["size", "min", "max"])
+    out.columns = ["groups", "lowest", "highest"]
+    out["spread"] = out["highest"] - out["lowest"]
+    return out.reset_index()
 
 
 def _mean(values: np.ndarray) -> float:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from analysis.exported import consensus_rule, stability_rule
 from surveys.models import Expert, Item, Round, Study
 
 
@@ -66,21 +67,12 @@ class ConsensusRule(models.Model):
 
     def as_dict(self) -> dict:
         """The consensus rule as analysis.consensus reads it, with the organizer's terms beside."""
-        agree = {"kind": "agree_pct", "min": self.agree_pct}
-        iqr = {"kind": "iqr", "max": self.iqr_max}
-        spec = {
-            self.Definition.AGREEMENT: agree,
-            self.Definition.IQR: iqr,
-            self.Definition.COMBINED: {"kind": "all", "rules": [agree, iqr]},
-            self.Definition.RAND_UCLA: {"kind": "rand_ucla"},
-        }[self.definition]
-        return {**spec, "direction": self.direction, "definition": self.definition,
-                "agree_pct": self.agree_pct, "iqr_max": self.iqr_max}
+        spec = consensus_rule(self.registered_values())
+        return {**spec, "definition": self.definition, "agree_pct": self.agree_pct,
+                "iqr_max": self.iqr_max}
 
     def stability_dict(self) -> dict:
-        if self.stability == self.Stability.WILCOXON:
-            return {"kind": "wilcoxon", "p_above": self.stability_p}
-        return {"kind": "distribution", "change_below_pct": self.stability_pct}
+        return stability_rule(self.registered_values())
 
     def stopping_dict(self) -> dict:
         if self.stopping == self.Stopping.MAX_ROUNDS:
