@@ -81,18 +81,22 @@ def trusted_long(frame: pd.DataFrame, *, check: bool = True) -> pd.DataFrame:
     return out
 
 
-def read_long(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a long-format .csv or .parquet file and return it validated."""
+def read_long(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a long-format .csv, .xlsx or .parquet file and return it validated."""
     path = Path(path)
     suffix = path.suffix.lower()
+    text_columns = {column: str for column in ("expert", "item", *OPTIONAL_COLUMNS)}
     if suffix == ".csv":
-        text_columns = {column: str for column in ("expert", "item", *OPTIONAL_COLUMNS)}
         frame = pd.read_csv(
             path,
             dtype=text_columns,
+            encoding=encoding,
             keep_default_na=False,
             na_values={"value": _NO_OPINION_STRINGS},
         )
+    elif suffix == ".xlsx":
+        frame = pd.read_excel(path, dtype=text_columns, keep_default_na=False,
+                              na_values={"value": _NO_OPINION_STRINGS}, engine="openpyxl")
     elif suffix == ".parquet":
         if not _has_pyarrow():
             raise ValueError(
@@ -101,7 +105,7 @@ def read_long(path: str | os.PathLike[str]) -> pd.DataFrame:
             )
         frame = pd.read_parquet(path)
     else:
-        raise ValueError(f"cannot read {path.name}: expected a .csv or .parquet file")
+        raise ValueError(f"cannot read {path.name}: expected a .csv, .xlsx or .parquet file")
     return validate_long(frame)
 
 
@@ -169,8 +173,14 @@ def require_scale(values: pd.Series, scale_min: int, scale_max: int) -> None:
     if not bad.empty:
         raise ValueError(
             f"column 'value' must hold integers from {scale_min} to {scale_max}; "
-            f"found {float(bad.iloc[0])!r}"
+            f"found {shown(bad.iloc[0])}"
         )
+
+
+def shown(value: object) -> str:
+    """A value as a message shows it: 1.5 and 'x ', never np.float64(1.5)."""
+    plain = value.item() if isinstance(value, np.generic) else value
+    return repr(plain) if isinstance(plain, str) else str(plain)
 
 
 def _has_pyarrow() -> bool:
@@ -181,7 +191,8 @@ def _integer_round(rounds: pd.Series) -> pd.Series:
     numeric = pd.to_numeric(rounds, errors="coerce")
     bad = numeric.isna() | (numeric != numeric.round())
     if bad.any():
-        raise ValueError(f"column 'round' must hold whole numbers; found {rounds[bad].iloc[0]!r}")
+        raise ValueError(
+            f"column 'round' must hold whole numbers; found {shown(rounds[bad].iloc[0])}")
     return numeric.astype("int64")
 
 
@@ -193,7 +204,7 @@ def _numeric_value(values: pd.Series) -> pd.Series:
     bad = (numeric.isna() & values.notna()) | np.isinf(numeric)
     if bad.any():
         raise ValueError(
-            f"column 'value' must be numeric (NaN for no opinion); found {values[bad].iloc[0]!r}"
+            f"column 'value' must be numeric (NaN for no opinion); found {shown(values[bad].iloc[0])}"
         )
     return numeric
 
@@ -202,7 +213,8 @@ def _reject_duplicates(frame: pd.DataFrame) -> None:
     # Two answers to the same question would be double-counted in n and break rankings.
     duplicated = frame.duplicated(subset=list(ANSWER_KEY), keep=False)
     if duplicated.any():
-        first = frame.loc[duplicated, list(ANSWER_KEY)].iloc[0].to_dict()
+        row = frame.loc[duplicated, list(ANSWER_KEY)].iloc[0]
+        first = ", ".join(f"{key} {shown(value)}" for key, value in row.items())
         raise ValueError(
             "one answer per expert, round, item and dimension is allowed; "
             f"found duplicates such as {first}"

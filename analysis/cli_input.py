@@ -1,0 +1,125 @@
+"""Reading the CLI's data file: the encoding, messages that name the likely cause, warnings.
+
+Kept apart from the commands so `python -m analysis` imports only what a command needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.frames import REQUIRED_COLUMNS, TRUSTED, read_long, shown
+
+# Tried in this order; the first that decodes the whole file is used.
+ENCODINGS: tuple[tuple[str, str], ...] = (
+    ("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with BOM"), ("cp1251", "Windows-1251"))
+CODE_COLUMNS: tuple[str, ...] = ("expert", "item", "dimension", "group")
+
+
+class InputError(Exception):
+    """Input the command cannot work on; the message is one line for the user."""
+
+
+def encoding_of(path: Path) -> tuple[str, str]:
+    """(codec, name) of a CSV file: UTF-8, UTF-8 with BOM or Windows-1251."""
+    raw = path.read_bytes()
+    if raw.startswith(codecs.BOM_UTF8):
+        return ENCODINGS[1]
+    for codec, name in (ENCODINGS[0], ENCODINGS[2]):
+        try:
+            raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return codec, name
+    raise InputError(f"{path}: the file is neither UTF-8 nor Windows-1251 text; save it as UTF-8")
+
+
+def load(path_text: str, kinds: str | None, notes: list[str]) -> pd.DataFrame:
+    """The validated long frame of a .csv, .xlsx or .parquet file, marked as validated so the
+    statistics do not check it again; `notes` gets the encoding used when it is not UTF-8."""
+    path = Path(path_text)
+    if not path.is_file():
+        raise InputError(f"{path_text}: no such file")
+    encoding = "utf-8"
+    if path.suffix.lower() == ".csv":
+        encoding, name = encoding_of(path)
+        if encoding != "utf-8":
+            notes.append(f"{path_text}: read as {name}")
+    try:
+        frame = read_long(path, encoding=encoding)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path_text}: the file is empty") from None
+    except (ValueError, OSError) as exc:  # pandas, pyarrow and our validation all raise these
+        raise InputError(f"{path_text}: {one_line(exc)}{_hint(path, encoding, exc)}") from None
+    frame.attrs[TRUSTED] = True  # read_long validated it: row subsets keep the mark
+    if kinds:
+        if "kind" not in frame.columns:
+            raise InputError(f"{path_text}: --kind needs a 'kind' column")
+        frame = frame.loc[frame["kind"].isin(kinds.split(","))]
+    if frame.empty:
+        raise InputError(f"{path_text}: no answers to analyse")
+    return frame
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _hint(path: Path, encoding: str, exc: BaseException) -> str:
+    """The likely cause of a missing column: another delimiter, or the header's case or spaces."""
+    if "missing required column" not in str(exc) or path.suffix.lower() != ".csv":
+        return ""
+    with path.open(encoding=encoding) as file:
+        header = file.readline().rstrip("\r\n")
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs")):
+        if delimiter in header and "," not in header:
+            return f"; the file seems to be separated by {name}: save it comma-separated"
+    names = {column.strip().lower(): column for column in header.split(",")}
+    near = [f"'{names[c]}' for '{c}'" for c in REQUIRED_COLUMNS if c in names and names[c] != c]
+    if near:
+        return ("; column names are lower-case without spaces: the header has "
+                + ", ".join(near))
+    return ""
+
+
+def code_warnings(frame: pd.DataFrame) -> list[str]:
+    """Empty expert or item codes, and codes that differ only in spaces or case."""
+    out = []
+    for column in CODE_COLUMNS:
+        codes = pd.Series(frame[column].unique())
+        if column in ("expert", "item"):
+            empty = int(frame[column].str.strip().eq("").sum()) if codes.str.strip().eq("").any() else 0
+            if empty:
+                out.append(f"{empty} row(s) have an empty {column} code")
+        normal = codes.str.strip().str.casefold()
+        clash = normal.duplicated(keep=False) & normal.ne("")
+        if clash.any():
+            first = sorted(codes[normal.eq(normal[clash].iloc[0])])
+            out.append(f"{column} codes {', '.join(map(shown, first))} differ only in spaces or "
+                       "case and are counted apart")
+    return out
+
+
+def scale_warning(values: pd.Series, low: float, high: float) -> list[str]:
+    """A warning when some values are not integer points of the declared scale."""
+    array = values.to_numpy(dtype="float64")
+    array = array[~np.isnan(array)]
+    bad = array[(array < low) | (array > high) | (array != np.round(array))]
+    if not len(bad):
+        return []
+    return [f"{len(bad)} value(s) are off the {low:g}-{high:g} scale (e.g. {shown(bad[0])}); "
+            "declare the scale with --scale"]
+
+
+def parse_scale(text: str) -> tuple[int, int] | str:
+    """'1-5' -> (1, 5); 'continuous' stays as it is."""
+    if text == "continuous":
+        return text
+    low, sep, high = text.partition("-")
+    if not sep or not low.strip().isdigit() or not high.strip().isdigit() or int(low) >= int(high):
+        raise argparse.ArgumentTypeError(f"--scale is LOW-HIGH (e.g. 1-5) or 'continuous'; got {text!r}")
+    return int(low), int(high)
