@@ -33,15 +33,17 @@ def stable_under(table: pd.DataFrame, rule: dict | None = None) -> pd.Series:
 
     `{"kind": "wilcoxon", "p_above": 0.05}`: the signed-rank test finds no change (p above the
     bound; no expert moving at all is stable); `{"kind": "distribution", "change_below_pct": 15}`:
-    the distribution moved less than that (Scheibe et al. 1975; the default).
+    the distribution moved less than that (Scheibe et al. 1975; the default), None where there
+    is no distribution change (continuous values).
     """
     rule = rule or SCHEIBE
     if rule["kind"] == "wilcoxon":
         p = pd.to_numeric(table["wilcoxon_p"], errors="coerce")
         met = p.isna() | p.gt(rule["p_above"])
     elif rule["kind"] == "distribution":
-        met = pd.to_numeric(table["distribution_change"], errors="coerce").lt(
-            rule["change_below_pct"])
+        change = pd.to_numeric(table["distribution_change"], errors="coerce")
+        # No distribution change (continuous values have no scale points to share): no verdict.
+        met = change.lt(rule["change_below_pct"]).astype(object).where(change.notna(), None)
     else:
         raise ValueError(f"unknown stability rule kind {rule['kind']!r}")
     paired = pd.to_numeric(table["n_pairs"], errors="coerce").fillna(0).gt(0)

@@ -26,6 +26,8 @@ def write(tmp_path, rows: list[dict], name: str = "data.csv") -> str:
     frame = pd.DataFrame(rows)
     if name.endswith(".parquet"):
         frame.to_parquet(path)
+    elif name.endswith(".xlsx"):
+        frame.to_excel(path, index=False)
     else:
         frame.to_csv(path, index=False)
     return str(path)
