@@ -43,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
 
 def item_label(frame: pd.DataFrame) -> pd.Series:
     """The item code, or `item/dimension` for a Policy-Delphi dimension or a ranking option."""
-    return frame["item"].where(frame["dimension"].eq(""), frame["item"] + "/" + frame["dimension"])
+    item, dimension = frame["item"].astype(str), frame["dimension"].astype(str)
+    return item.where(dimension.eq(""), item + "/" + dimension)
 
 
 def items_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:

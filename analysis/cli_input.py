@@ -50,7 +50,7 @@ def load(path_text: str, kinds: str | None, notes: list[str]) -> pd.DataFrame:
         if encoding != "utf-8":
             notes.append(f"{path_text}: read as {name}")
     try:
-        frame = read_long(path, encoding=encoding)
+        frame = read_long(path, encoding=encoding, categories=True)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path_text}: the file is empty") from None
     except (ValueError, OSError) as exc:  # pandas, pyarrow and our validation all raise these
@@ -87,21 +87,33 @@ def _hint(path: Path, encoding: str, exc: BaseException) -> str:
 
 
 def code_warnings(frame: pd.DataFrame) -> list[str]:
-    """Empty expert or item codes, and codes that differ only in spaces or case."""
+    """Empty expert or item codes, and codes that differ only in spaces or case (looked for
+    among the distinct codes, not the rows)."""
     out = []
     for column in CODE_COLUMNS:
-        codes = pd.Series(frame[column].unique())
-        if column in ("expert", "item"):
-            empty = int(frame[column].str.strip().eq("").sum()) if codes.str.strip().eq("").any() else 0
-            if empty:
-                out.append(f"{empty} row(s) have an empty {column} code")
+        codes, counts = _distinct(frame[column])
         normal = codes.str.strip().str.casefold()
+        if column in ("expert", "item") and normal.eq("").any():
+            out.append(f"{int(counts[normal.eq('')].sum())} row(s) have an empty {column} code")
         clash = normal.duplicated(keep=False) & normal.ne("")
         if clash.any():
             first = sorted(codes[normal.eq(normal[clash].iloc[0])])
             out.append(f"{column} codes {', '.join(map(shown, first))} differ only in spaces or "
                        "case and are counted apart")
     return out
+
+
+def _distinct(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(the distinct codes of a column, how many rows hold each), from a categorical's codes
+    without turning a million rows into Python strings."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        counts = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories))
+        used = counts > 0
+        return (pd.Series(column.cat.categories[used], dtype=object).astype(str),
+                pd.Series(counts[used]))
+    sizes = column.astype(str).value_counts(sort=False)
+    return pd.Series(sizes.index, dtype=object), pd.Series(sizes.to_numpy())
 
 
 def scale_warning(values: pd.Series, low: float, high: float) -> list[str]:

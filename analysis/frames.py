@@ -39,10 +39,12 @@ _NO_OPINION_STRINGS = ["", "NA", "N/A", "NaN", "nan", "null"]
 TRUSTED = "analysis.trusted_long"
 
 
-def validate_long(frame: pd.DataFrame) -> pd.DataFrame:
+def validate_long(frame: pd.DataFrame, *, categories: bool = False) -> pd.DataFrame:
     """Return a normalized copy of a long frame, or raise ValueError naming the bad column.
 
-    A frame returned by `trusted_long` (or a row subset of one) is returned as it is.
+    A frame returned by `trusted_long` (or a row subset of one) is returned as it is. With
+    `categories` the text columns that are categorical stay so (with text categories), which
+    makes the checks and every groupby on them several times faster on large files.
     """
     if frame.attrs.get(TRUSTED) is True:
         return frame
@@ -53,13 +55,33 @@ def validate_long(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("expert", "item"):
         if out[column].isna().any():
             raise ValueError(f"column '{column}' has missing values")
-        out[column] = out[column].astype(str)
+        out[column] = _text(out[column], categories)
     for column in OPTIONAL_COLUMNS:
-        out[column] = out[column].fillna("").astype(str) if column in out.columns else ""
+        out[column] = _text(out[column].fillna("") if not _categorical(out[column]) else
+                            _filled(out[column]), categories) if column in out.columns else ""
     out["round"] = _integer_round(out["round"])
     out["value"] = _numeric_value(out["value"])
     _reject_duplicates(out)
     return out
+
+
+def _categorical(column: pd.Series) -> bool:
+    return isinstance(column.dtype, pd.CategoricalDtype)
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    """A categorical column with its missing values as the category ""."""
+    if not column.isna().any():
+        return column
+    if "" not in column.cat.categories:
+        column = column.cat.add_categories([""])
+    return column.fillna("")
+
+
+def _text(column: pd.Series, categories: bool) -> pd.Series:
+    if categories and _categorical(column):
+        return column.cat.rename_categories(column.cat.categories.astype(str))
+    return column.astype(str)
 
 
 def trusted_long(frame: pd.DataFrame, *, check: bool = True) -> pd.DataFrame:
@@ -81,11 +103,15 @@ def trusted_long(frame: pd.DataFrame, *, check: bool = True) -> pd.DataFrame:
     return out
 
 
-def read_long(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a long-format .csv, .xlsx or .parquet file and return it validated."""
+def read_long(
+    path: str | os.PathLike[str], *, encoding: str = "utf-8", categories: bool = False
+) -> pd.DataFrame:
+    """Read a long-format .csv, .xlsx or .parquet file and return it validated (with
+    `categories`, a CSV's text columns read as categorical: see `validate_long`)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    text_columns = {column: str for column in ("expert", "item", *OPTIONAL_COLUMNS)}
+    text = "category" if categories else str
+    text_columns = {column: text for column in ("expert", "item", *OPTIONAL_COLUMNS)}
     if suffix == ".csv":
         frame = pd.read_csv(
             path,
@@ -95,7 +121,7 @@ def read_long(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> pd.Da
             na_values={"value": _NO_OPINION_STRINGS},
         )
     elif suffix == ".xlsx":
-        frame = pd.read_excel(path, dtype=text_columns, keep_default_na=False,
+        frame = pd.read_excel(path, dtype=dict.fromkeys(text_columns, str), keep_default_na=False,
                               na_values={"value": _NO_OPINION_STRINGS}, engine="openpyxl")
     elif suffix == ".parquet":
         if not _has_pyarrow():
@@ -106,7 +132,7 @@ def read_long(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> pd.Da
         frame = pd.read_parquet(path)
     else:
         raise ValueError(f"cannot read {path.name}: expected a .csv, .xlsx or .parquet file")
-    return validate_long(frame)
+    return validate_long(frame, categories=categories)
 
 
 def group_keys(frame: pd.DataFrame, by: Sequence[str]) -> list[str]:
@@ -211,11 +237,31 @@ def _numeric_value(values: pd.Series) -> pd.Series:
 
 def _reject_duplicates(frame: pd.DataFrame) -> None:
     # Two answers to the same question would be double-counted in n and break rankings.
-    duplicated = frame.duplicated(subset=list(ANSWER_KEY), keep=False)
+    keys = list(ANSWER_KEY)
+    combined = _answer_numbers(frame)
+    if combined is None:
+        duplicated = frame.duplicated(subset=keys, keep=False)
+    else:  # one integer per answer: a sort instead of hashing four columns of a million rows
+        duplicated = pd.Series(combined, index=frame.index).duplicated(keep=False)
     if duplicated.any():
-        row = frame.loc[duplicated, list(ANSWER_KEY)].iloc[0]
+        row = frame.loc[duplicated, keys].iloc[0]
         first = ", ".join(f"{key} {shown(value)}" for key, value in row.items())
         raise ValueError(
             "one answer per expert, round, item and dimension is allowed; "
             f"found duplicates such as {first}"
         )
+
+
+def _answer_numbers(frame: pd.DataFrame) -> np.ndarray | None:
+    """One integer per (expert, round, item, dimension) when the text keys are categorical."""
+    text = [frame[key] for key in ("expert", "item", "dimension")]
+    if not all(_categorical(column) for column in text):
+        return None
+    rounds, round_labels = pd.factorize(frame["round"])
+    sizes = [len(c.cat.categories) for c in text] + [max(len(round_labels), 1)]
+    if float(np.prod(sizes, dtype=float)) > 2**62:
+        return None
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for codes, size in zip([c.cat.codes.to_numpy() for c in text] + [rounds], sizes, strict=True):
+        combined = combined * size + codes
+    return combined
