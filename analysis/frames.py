@@ -80,7 +80,9 @@ def _filled(column: pd.Series) -> pd.Series:
 
 def _text(column: pd.Series, categories: bool) -> pd.Series:
     if categories and _categorical(column):
-        return column.cat.rename_categories(column.cat.categories.astype(str))
+        # Text categories in sorted order: groups come out sorted, as with text columns.
+        named = column.cat.rename_categories(column.cat.categories.astype(str))
+        return named.cat.reorder_categories(sorted(named.cat.categories))
     return column.astype(str)
 
 
@@ -112,7 +114,9 @@ def read_long(
     suffix = path.suffix.lower()
     text = "category" if categories else str
     text_columns = {column: text for column in ("expert", "item", *OPTIONAL_COLUMNS)}
-    if suffix == ".csv":
+    if suffix == ".csv" and categories and _has_pyarrow():
+        frame = _read_csv_arrow(path, encoding)
+    elif suffix == ".csv":
         frame = pd.read_csv(
             path,
             dtype=text_columns,
@@ -133,6 +137,31 @@ def read_long(
     else:
         raise ValueError(f"cannot read {path.name}: expected a .csv, .xlsx or .parquet file")
     return validate_long(frame, categories=categories)
+
+
+def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame:
+    """A CSV read by pyarrow, text columns as categories: as fast as a plain `pd.read_csv`
+    (pandas' own categorical read is two to three times slower). The same reading rules as
+    `read_long`'s pandas path: codes are kept as written, only `value` spells no opinion."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    if path.stat().st_size == 0:
+        raise pd.errors.EmptyDataError("No columns to parse from file")
+    text = pa.dictionary(pa.int32(), pa.string())
+    options = csv.ConvertOptions(
+        column_types={column: text for column in ("expert", "item", *OPTIONAL_COLUMNS)},
+        strings_can_be_null=False, null_values=_NO_OPINION_STRINGS)
+    try:
+        table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding),
+                             convert_options=options)
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            raise pd.errors.EmptyDataError("No columns to parse from file") from None
+        # (a value that is not a number, say): pandas reads it and names the bad value
+        return pd.read_csv(path, dtype="category", encoding=encoding, keep_default_na=False,
+                           na_values={"value": _NO_OPINION_STRINGS})
+    return table.to_pandas()
 
 
 def group_keys(frame: pd.DataFrame, by: Sequence[str]) -> list[str]:

@@ -202,3 +202,13 @@ def test_items_does_not_import_scipy_stats():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_groups_and_items_come_out_sorted_whatever_the_files_order(tmp_path):
+    rows = answers("b", [3, 4, 5, 1, 2], groups=["US", "US", "US", "RU", "RU"])
+    rows += answers("a", [1, 2], groups=["US", "RU"])
+    status, out, _ = run("groups", write(tmp_path, rows))
+    a, b = json.loads(out)
+    assert (a["item"], b["item"]) == ("a", "b")
+    # U is the statistic of the group whose code sorts first (RU), below every US answer: 0.
+    assert (b["statistic"], list(b["n_by_group"])) == (0, ["RU", "US"])
