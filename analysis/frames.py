@@ -81,8 +81,12 @@ def _filled(column: pd.Series) -> pd.Series:
 def _text(column: pd.Series, categories: bool) -> pd.Series:
     if categories and _categorical(column):
         # Text categories in sorted order: groups come out sorted, as with text columns.
-        named = column.cat.rename_categories(column.cat.categories.astype(str))
-        return named.cat.reorder_categories(sorted(named.cat.categories))
+        categories = column.cat.categories
+        if not pd.api.types.is_string_dtype(categories.dtype):
+            column = column.cat.rename_categories(categories.astype(str))
+        if column.cat.categories.is_monotonic_increasing:
+            return column
+        return column.cat.reorder_categories(sorted(column.cat.categories))
     return column.astype(str)
 
 
@@ -204,19 +208,30 @@ def group_index(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Index, np.
 
 
 def _category_numbers(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | None:
-    """The group numbers from the categories' codes; None unless every key is categorical."""
-    columns = [frame[key] for key in keys]
-    sizes = [len(c.cat.categories) for c in columns if isinstance(c.dtype, pd.CategoricalDtype)]
-    if len(sizes) < len(columns) or not len(frame) or float(np.prod(sizes, dtype=float)) > 2**40:
+    """The group numbers from the categories' codes (an integer key, such as the round, is
+    factorized in sorted order); None unless every key is categorical or integer."""
+    parts = [_key_codes(frame[key]) for key in keys]
+    if not len(frame) or any(part is None for part in parts):
+        return None
+    codes_and_sizes = [part for part in parts if part is not None]
+    if float(np.prod([size for _, size in codes_and_sizes], dtype=float)) > 2**40:
         return None
     combined = np.zeros(len(frame), dtype=np.int64)
-    for column, size in zip(columns, sizes, strict=True):
-        codes = column.cat.codes.to_numpy()
+    for codes, size in codes_and_sizes:
         if (codes < 0).any():  # a missing key: pandas leaves the row out of every group
             return None
         combined = combined * size + codes
     observed = np.bincount(combined) > 0
     return (np.cumsum(observed) - 1)[combined]
+
+
+def _key_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy().astype(np.int64), len(column.cat.categories)
+    if pd.api.types.is_integer_dtype(column.dtype):
+        codes, uniques = pd.factorize(column, sort=True)
+        return codes.astype(np.int64), max(len(uniques), 1)
+    return None
 
 
 def require_scale(values: pd.Series, scale_min: int, scale_max: int) -> None:
@@ -243,6 +258,9 @@ def _has_pyarrow() -> bool:
 
 
 def _integer_round(rounds: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(rounds.dtype) and not isinstance(rounds.dtype,
+                                                                      pd.CategoricalDtype):
+        return rounds.astype("int64")
     numeric = pd.to_numeric(rounds, errors="coerce")
     bad = numeric.isna() | (numeric != numeric.round())
     if bad.any():
@@ -267,11 +285,16 @@ def _numeric_value(values: pd.Series) -> pd.Series:
 def _reject_duplicates(frame: pd.DataFrame) -> None:
     # Two answers to the same question would be double-counted in n and break rankings.
     keys = list(ANSWER_KEY)
-    combined = _answer_numbers(frame)
-    if combined is None:
+    numbered = _answer_numbers(frame)
+    if numbered is None:
         duplicated = frame.duplicated(subset=keys, keep=False)
-    else:  # one integer per answer: a sort instead of hashing four columns of a million rows
-        duplicated = pd.Series(combined, index=frame.index).duplicated(keep=False)
+    else:  # one integer per answer: counted instead of hashing four columns of a million rows
+        combined, size = numbered
+        if size <= 8 * len(frame) + 1_000_000:
+            duplicated = pd.Series(np.bincount(combined, minlength=size)[combined] > 1,
+                                   index=frame.index)
+        else:
+            duplicated = pd.Series(combined, index=frame.index).duplicated(keep=False)
     if duplicated.any():
         row = frame.loc[duplicated, keys].iloc[0]
         first = ", ".join(f"{key} {shown(value)}" for key, value in row.items())
@@ -281,8 +304,9 @@ def _reject_duplicates(frame: pd.DataFrame) -> None:
         )
 
 
-def _answer_numbers(frame: pd.DataFrame) -> np.ndarray | None:
-    """One integer per (expert, round, item, dimension) when the text keys are categorical."""
+def _answer_numbers(frame: pd.DataFrame) -> tuple[np.ndarray, int] | None:
+    """(one integer per (expert, round, item, dimension), their range) when the text keys are
+    categorical."""
     text = [frame[key] for key in ("expert", "item", "dimension")]
     if not all(_categorical(column) for column in text):
         return None
@@ -293,4 +317,4 @@ def _answer_numbers(frame: pd.DataFrame) -> np.ndarray | None:
     combined = np.zeros(len(frame), dtype=np.int64)
     for codes, size in zip([c.cat.codes.to_numpy() for c in text] + [rounds], sizes, strict=True):
         combined = combined * size + codes
-    return combined
+    return combined, int(np.prod(sizes, dtype=float))
