@@ -81,9 +81,9 @@ def _filled(column: pd.Series) -> pd.Series:
 def _text(column: pd.Series, categories: bool) -> pd.Series:
     if categories and _categorical(column):
         # Text categories in sorted order: groups come out sorted, as with text columns.
-        categories = column.cat.categories
-        if not pd.api.types.is_string_dtype(categories.dtype):
-            column = column.cat.rename_categories(categories.astype(str))
+        names = column.cat.categories
+        if not pd.api.types.is_string_dtype(names.dtype):
+            column = column.cat.rename_categories(names.astype(str))
         if column.cat.categories.is_monotonic_increasing:
             return column
         return column.cat.reorder_categories(sorted(column.cat.categories))

@@ -13,7 +13,7 @@ would run it (so that interpreter start and imports count on both sides):
 
 Prints wall seconds and peak memory (max RSS of the child) of each and ends with
 ``cli/naive: X  peak MB: Y  rows: N`` (X the worst of the three ratios, Y the CLI's largest
-peak). Each is the best of --repeat runs: the machine may be shared.
+peak). Each time is the best of --repeat runs, interleaved: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -77,27 +77,27 @@ def timed(argv: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024.0  # kilobytes on Linux
 
 
-def best(argv: list[str], repeat: int) -> tuple[float, float]:
-    runs = [timed(argv) for _ in range(repeat)]
-    return min(r[0] for r in runs), max(r[1] for r in runs)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experts", type=int, default=10_000)
     parser.add_argument("--items", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "answers.csv"
         rows = make_file(path, args.experts, args.items)
         print(f"file: {rows} rows, {path.stat().st_size / 1e6:.0f} MB; "
               f"load average {os.getloadavg()[0]:.2f}")
-        naive, naive_mb = best([sys.executable, "-c", NAIVE, str(path)], args.repeat)
-        print(f"naive read + groupby: {naive:.2f} s  {naive_mb:.0f} MB")
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in ["naive", *COMMANDS]}
+        for _ in range(args.repeat):  # interleaved, so that a burst of load hits every side
+            runs["naive"].append(timed([sys.executable, "-c", NAIVE, str(path)]))
+            for name, command in COMMANDS.items():
+                runs[name].append(timed([sys.executable, "-m", "analysis", *command, str(path)]))
+        naive = min(wall for wall, _ in runs["naive"])
+        print(f"naive read + groupby: {naive:.2f} s  {max(mb for _, mb in runs['naive']):.0f} MB")
         ratios, peak = [], 0.0
-        for name, command in COMMANDS.items():
-            wall, mb = best([sys.executable, "-m", "analysis", *command, str(path)], args.repeat)
+        for name in COMMANDS:
+            wall, mb = min(w for w, _ in runs[name]), max(m for _, m in runs[name])
             ratios.append(wall / naive)
             peak = max(peak, mb)
             print(f"cli {name}: {wall:.2f} s  {mb:.0f} MB  ({wall / naive:.2f}x naive)")
