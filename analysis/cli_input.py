@@ -14,28 +14,13 @@ import pandas as pd
 
 from analysis.frames import REQUIRED_COLUMNS, TRUSTED, read_long, shown
 
-# Tried in this order; the first that decodes the whole file is used.
-ENCODINGS: tuple[tuple[str, str], ...] = (
-    ("utf-8", "UTF-8"), ("utf-8-sig", "UTF-8 with BOM"), ("cp1251", "Windows-1251"))
+# UTF-8 (with a BOM when the file starts with one), else Windows-1251.
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "cp1251": "Windows-1251"}
 CODE_COLUMNS: tuple[str, ...] = ("expert", "item", "dimension", "group")
 
 
 class InputError(Exception):
     """Input the command cannot work on; the message is one line for the user."""
-
-
-def encoding_of(path: Path) -> tuple[str, str]:
-    """(codec, name) of a CSV file: UTF-8, UTF-8 with BOM or Windows-1251."""
-    raw = path.read_bytes()
-    if raw.startswith(codecs.BOM_UTF8):
-        return ENCODINGS[1]
-    for codec, name in (ENCODINGS[0], ENCODINGS[2]):
-        try:
-            raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        return codec, name
-    raise InputError(f"{path}: the file is neither UTF-8 nor Windows-1251 text; save it as UTF-8")
 
 
 def load(path_text: str, kinds: str | None, notes: list[str]) -> pd.DataFrame:
@@ -46,15 +31,25 @@ def load(path_text: str, kinds: str | None, notes: list[str]) -> pd.DataFrame:
         raise InputError(f"{path_text}: no such file")
     encoding = "utf-8"
     if path.suffix.lower() == ".csv":
-        encoding, name = encoding_of(path)
-        if encoding != "utf-8":
-            notes.append(f"{path_text}: read as {name}")
+        with path.open("rb") as file:
+            if file.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
+                encoding = "utf-8-sig"
     try:
-        frame = read_long(path, encoding=encoding, categories=True)
+        try:
+            frame = read_long(path, encoding=encoding, categories=True)
+        except UnicodeDecodeError:
+            # Not UTF-8 (found only when decoding: no second pass over good files).
+            encoding = "cp1251"
+            frame = read_long(path, encoding=encoding, categories=True)
+    except UnicodeDecodeError:
+        raise InputError(f"{path_text}: the file is neither UTF-8 nor Windows-1251 text; "
+                         "save it as UTF-8") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path_text}: the file is empty") from None
     except (ValueError, OSError) as exc:  # pandas, pyarrow and our validation all raise these
         raise InputError(f"{path_text}: {one_line(exc)}{_hint(path, encoding, exc)}") from None
+    if encoding != "utf-8":
+        notes.append(f"{path_text}: read as {ENCODING_NAMES[encoding]}")
     frame.attrs[TRUSTED] = True  # read_long validated it: row subsets keep the mark
     if kinds:
         if "kind" not in frame.columns:
