@@ -212,3 +212,31 @@ def test_groups_and_items_come_out_sorted_whatever_the_files_order(tmp_path):
     assert (a["item"], b["item"]) == ("a", "b")
     # U is the statistic of the group whose code sorts first (RU), below every US answer: 0.
     assert (b["statistic"], list(b["n_by_group"])) == (0, ["RU", "US"])
+
+
+# --- the guide --------------------------------------------------------------------------------
+
+README = ROOT / "analysis" / "README.md"
+
+
+def test_the_readme_shows_the_real_output_and_fields_of_each_command():
+    from analysis import cli
+
+    text = README.read_text()
+    shown: dict[str, list[str]] = {}
+    command = ""
+    for block in text.split("```\n")[1::2]:
+        for line in block.splitlines():
+            if line.startswith("$ python -m analysis "):
+                command = line.removeprefix("$ python -m analysis ")
+                shown[command] = []
+            elif command and line != "…":
+                shown[command].append(line)
+        command = ""
+    assert {c.split()[0] for c in shown} == {"items", "agreement", "ranking", "stability", "groups"}
+    for command, lines in shown.items():
+        status, out, err = run(*command.split())
+        assert status == 0 and all(line in (out + err).splitlines() for line in lines), command
+    for fields in (cli.ITEM_FIELDS, cli.AGREEMENT_FIELDS, cli.RANKING_FIELDS, cli.STABILITY_FIELDS,
+                   cli.GROUP_FIELDS, cli.RAND_FIELDS, cli.RULE_FIELDS):
+        assert " ".join(fields) in " ".join(text.split()), fields
