@@ -13,7 +13,9 @@ would run it (so that interpreter start and imports count on both sides):
 
 Prints wall seconds and peak memory (max RSS of the child) of each and ends with
 ``cli/naive: X  peak MB: Y  rows: N`` (X the worst of the three ratios, Y the CLI's largest
-peak). Each time is the best of --repeat runs, interleaved: the machine may be shared.
+peak). The runs are interleaved --repeat times; a ratio is the median over the repeats of
+each CLI run's time over the naive run's beside it (the machine may be shared), a time the
+median of its runs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experts", type=int, default=10_000)
     parser.add_argument("--items", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "answers.csv"
@@ -93,14 +96,18 @@ def main() -> None:
             runs["naive"].append(timed([sys.executable, "-c", NAIVE, str(path)]))
             for name, command in COMMANDS.items():
                 runs[name].append(timed([sys.executable, "-m", "analysis", *command, str(path)]))
-        naive = min(wall for wall, _ in runs["naive"])
+        naive = statistics.median(wall for wall, _ in runs["naive"])
         print(f"naive read + groupby: {naive:.2f} s  {max(mb for _, mb in runs['naive']):.0f} MB")
         ratios, peak = [], 0.0
         for name in COMMANDS:
-            wall, mb = min(w for w, _ in runs[name]), max(m for _, m in runs[name])
-            ratios.append(wall / naive)
+            # The ratio of each run to the naive run beside it, then the median over repeats:
+            # a burst of load from other processes moves both sides of a pair.
+            ratio = statistics.median(cli[0] / plain[0]
+                                      for cli, plain in zip(runs[name], runs["naive"], strict=True))
+            wall, mb = statistics.median(w for w, _ in runs[name]), max(m for _, m in runs[name])
+            ratios.append(ratio)
             peak = max(peak, mb)
-            print(f"cli {name}: {wall:.2f} s  {mb:.0f} MB  ({wall / naive:.2f}x naive)")
+            print(f"cli {name}: {wall:.2f} s  {mb:.0f} MB  ({ratio:.2f}x naive)")
     print(f"cli/naive: {max(ratios):.2f}  peak MB: {peak:.0f}  rows: {rows}")
 
 
