@@ -45,12 +45,13 @@ def panel_agreement(
 def krippendorff_alpha(answers: pd.DataFrame, *, level: str = "ordinal") -> float:
     """Krippendorff's alpha of valid long-format answers (the `krippendorff` package).
 
-    NaN when fewer than two distinct values were given (no disagreement can be expected).
+    NaN when fewer than two distinct values were given (no disagreement can be expected) or
+    no unit was coded by two experts (nothing to compare: one expert, say).
     """
     import krippendorff  # imported here: only this function needs it
 
     valid = answers.loc[answers["value"].notna()]
-    if valid["value"].nunique() < 2:
+    if valid["value"].nunique() < 2 or not valid.groupby(UNIT).size().ge(2).any():
         return float("nan")
     # The package wants a coders x units matrix with NaN where a coder did not code a unit
     # (filled by position: a pivot table is several times slower on a million answers).

@@ -1,7 +1,8 @@
-"""`python -m analysis COMMAND DATA`: Delphi statistics on any long-format CSV or Parquet file.
+"""`python -m analysis COMMAND DATA`: Delphi statistics on any long-format CSV, Excel or Parquet file.
 
 Every command prints a JSON array of records (or CSV with --format csv). Bad input gets one
-line on stderr and exit status 2; numbers are rounded to 6 significant digits, NaN is null.
+line on stderr and exit status 2; warnings go to stderr with exit status 0. Numbers are
+printed at full precision, NaN is null. Each command imports only the statistics it needs.
 """
 
 from __future__ import annotations
@@ -16,26 +17,22 @@ from typing import Any, NoReturn, TextIO
 
 import pandas as pd
 
-from analysis.agreement import LEVELS, panel_agreement
-from analysis.descriptive import boxes, rand_ucla, rated_summary
-from analysis.frames import read_long
-from analysis.groups import group_differences
-from analysis.ranking import kendall_w
-from analysis.stability import stability
+from analysis.cli_input import InputError, code_warnings, load, one_line, parse_scale, scale_warning
 
-ITEM_FIELDS = ["round", "item", "group", "n", "median", "q1", "q3", "iqr", "mean", "sd", "cv",
-               "pct_agree", "pct_disagree", "tastle_wierman"]
+ITEM_FIELDS = ["round", "item", "group", "n", "no_opinion", "median", "q1", "q3", "iqr", "mean",
+               "sd", "cv", "pct_agree", "pct_disagree", "tastle_wierman"]
 RAND_FIELDS = ["p30", "p70", "ipr", "iprcp", "ai", "ipras", "di"]
+RULE_FIELDS = ["verdict", "item_verdict"]
 AGREEMENT_FIELDS = ["round", "krippendorff_alpha", "fleiss_kappa", "n_experts", "n_items"]
-RANKING_FIELDS = ["round", "kendall_w", "chi2", "df", "p", "n_experts", "n_items"]
-STABILITY_FIELDS = ["item", "n_pairs", "wilcoxon_statistic", "wilcoxon_p", "pct_changed",
-                    "cv_change", "distribution_change"]
-GROUP_FIELDS = ["item", "test", "statistic", "p", "n_groups"]
-SIGNIFICANT_DIGITS = 6
+RANKING_FIELDS = ["round", "item", "kendall_w", "chi2", "df", "p", "n_experts", "n_options"]
+STABILITY_FIELDS = ["item", "data", "n_pairs", "wilcoxon_statistic", "wilcoxon_p", "pct_changed",
+                    "iqr_change", "cv_change", "distribution_change", "stable"]
+GROUP_FIELDS = ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group"]
+CONTINUOUS = "continuous"
+# The platform's item kinds answered on a scale (the `kind` column of its export).
+SCALE_KINDS = ("agreement", "dimensions")
 
-
-class InputError(Exception):
-    """Input the command cannot work on; the message is one line for the user."""
+Table = tuple[list[str], pd.DataFrame]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,10 +43,13 @@ class _Parser(argparse.ArgumentParser):
 
 def item_label(frame: pd.DataFrame) -> pd.Series:
     """The item code, or `item/dimension` for a Policy-Delphi dimension or a ranking option."""
-    return frame["item"].where(frame["dimension"].eq(""), frame["item"] + "/" + frame["dimension"])
+    item, dimension = frame["item"].astype(str), frame["dimension"].astype(str)
+    return item.where(dimension.eq(""), item + "/" + dimension)
 
 
-def items_command(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[list[str], pd.DataFrame]:
+def items_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
+    from analysis.descriptive import rand_ucla, rated_summary
+
     rounds = _select_rounds(frame, args.round)
     by = ["round", "item", "dimension"] + (["group"] if args.by_group else [])
     scale = {"scale_min": args.scale_min, "scale_max": args.scale_max}
@@ -58,41 +58,107 @@ def items_command(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[list[s
     fields = list(ITEM_FIELDS)
     if args.rand:
         if (args.scale_min, args.scale_max) != (1, 9):
-            raise InputError("--rand needs the 9-point scale (--scale-min 1 --scale-max 9)")
+            raise InputError("--rand needs the 9-point scale (--scale 1-9)")
+        if rounds["value"].max() <= 5:
+            args.warnings.append("--rand is defined on a 1-9 scale but no value is above 5: on "
+                                 "5-point data every pct_agree (7-9) is 0")
         out = out.merge(rand_ucla(rounds, by=by).drop(columns="n"), on=by, how="left")
         fields += RAND_FIELDS
     if not args.by_group:
         out["group"] = ""
+    if args.rule:
+        out = _with_verdicts(out.assign(**scale), args.rule)
+        fields += RULE_FIELDS
     out["item"] = item_label(out)
     return fields, out
 
 
-def agreement_command(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[list[str], pd.DataFrame]:
-    return AGREEMENT_FIELDS, panel_agreement(_select_rounds(frame, args.round), level=args.level)
+def _with_verdicts(summary: pd.DataFrame, rule: dict[str, Any]) -> pd.DataFrame:
+    """The rule's three-way verdict per row (each round and group is its own panel, as APMO
+    needs), and each item's verdict over its dimensions (analysis.consensus, the platform's)."""
+    from analysis.consensus import item_verdict, verdicts
+
+    try:
+        parts = [verdicts(part, rule) for _, part in summary.groupby(["round", "group"], sort=False)]
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"--rule: {one_line(exc)}") from None
+    out = summary.assign(verdict=pd.concat(parts).reindex(summary.index))
+    per_item = out.groupby(["round", "item", "group"], sort=False)["verdict"]
+    return out.assign(item_verdict=per_item.transform(lambda v: item_verdict(list(v))))
 
 
-def ranking_command(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[list[str], pd.DataFrame]:
-    # Each expert ranks the round's items against each other: the items become the options.
+def agreement_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
+    from analysis.agreement import panel_agreement
+
     rounds = _select_rounds(frame, args.round)
-    ranked = rounds.assign(dimension=item_label(rounds), item="")
-    out = kendall_w(ranked, by=("round",)).rename(columns={"n_options": "n_items"})
-    return RANKING_FIELDS, out
+    low, high = args.scale or (1, 5)
+    args.warnings += scale_warning(rounds["value"], low, high)
+    return AGREEMENT_FIELDS, panel_agreement(rounds, level=args.level)
 
 
-def stability_command(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[list[str], pd.DataFrame]:
-    _select_rounds(frame, [args.from_round, args.to_round])
-    out = stability(frame, from_round=args.from_round, to_round=args.to_round,
-                    scale_min=args.scale_min, scale_max=args.scale_max)
+def ranking_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
+    from analysis.ranking import kendall_w
+
+    rounds = _select_rounds(frame, args.round)
+    if args.across_items or rounds["dimension"].eq("").all():
+        # Each expert ranks the round's items against each other: the items become the options.
+        if args.scale or not args.across_items:
+            args.warnings += scale_warning(rounds["value"], *(args.scale or (1, 5)))
+        ranked = rounds.assign(dimension=item_label(rounds), item="")
+    else:
+        # Ranking items: each item's options (the dimension) are ranked; one W per item.
+        ranked = rounds.loc[rounds["dimension"].ne("")]
+        options = ranked.groupby(["round", "item"])["dimension"].transform("nunique")
+        if ranked["value"].gt(options).any() or ranked["value"].lt(1).any():
+            args.warnings.append("some ranks are below 1 or above the item's number of options")
+    return RANKING_FIELDS, kendall_w(ranked, by=("round", "item"))
+
+
+def stability_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
+    from analysis.stability import stability
+
+    pair = _select_rounds(frame, [args.from_round, args.to_round])
+    if args.scale is None:
+        on_scale = _on_scale(pair, args)
+    else:
+        on_scale = pd.Series(args.scale != CONTINUOUS, index=pair.index)
+    parts = []
+    for scaled, part in ((True, pair.loc[on_scale]), (False, pair.loc[~on_scale])):
+        if part.empty:
+            continue
+        low, high = (args.scale_min, args.scale_max) if scaled else (None, None)
+        table = stability(part, from_round=args.from_round, to_round=args.to_round,
+                          scale_min=low, scale_max=high)
+        parts.append(table.assign(data=f"scale {low}-{high}" if scaled else CONTINUOUS))
+    out = pd.concat(parts, ignore_index=True).sort_values(["item", "dimension"], kind="stable")
     out["item"] = item_label(out)
     return STABILITY_FIELDS, out
 
 
-def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> tuple[list[str], pd.DataFrame]:
+def _on_scale(frame: pd.DataFrame, args: argparse.Namespace) -> pd.Series:
+    """Per answer: whether its item is rated on the scale, from the `kind` column when the file
+    has one (a platform export), else from the values (every one an integer point of it)."""
+    if "kind" in frame.columns:
+        return frame["kind"].isin(SCALE_KINDS)
+    value = frame["value"]
+    fits = value.isna() | (value.between(args.scale_min, args.scale_max) & value.eq(value.round()))
+    return fits.groupby([frame["item"], frame["dimension"]], sort=False).transform("all")
+
+
+def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
+    from analysis.groups import group_differences
+
     round_ = args.round[0] if args.round else int(frame["round"].max())
-    _select_rounds(frame, [round_])
-    if frame["group"].eq("").all():
+    part = _select_rounds(frame, [round_])
+    if part["group"].eq("").all():
         raise InputError("no stakeholder groups: the file has no 'group' column or it is empty")
-    out = group_differences(frame, round_=round_)
+    out = group_differences(part, round_=round_)
+    answered = part.loc[part["value"].notna() & part["group"].ne("")]
+    sizes = answered.groupby(["item", "dimension", "group"], sort=True).size()
+    by_item = {key: dict(sizes.loc[key].items())
+               for key in sizes.index.droplevel("group").unique()}
+    out["n_by_group"] = [by_item.get((i, d), {}) for i, d in zip(out["item"], out["dimension"],
+                                                                 strict=True)]
     out["item"] = item_label(out)
     return GROUP_FIELDS, out
 
@@ -106,37 +172,16 @@ def _select_rounds(frame: pd.DataFrame, rounds: Sequence[int] | None) -> pd.Data
     return frame if not rounds else frame.loc[frame["round"].isin(rounds)]
 
 
-def _load(path: str, kinds: str | None) -> pd.DataFrame:
-    try:
-        frame = read_long(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty") from None
-    except (ValueError, OSError) as exc:  # pandas, pyarrow and our validation all raise these
-        raise InputError(f"{path}: {_one_line(exc)}") from None
-    if kinds:
-        if "kind" not in frame.columns:
-            raise InputError(f"{path}: --kind needs a 'kind' column")
-        frame = frame.loc[frame["kind"].isin(kinds.split(","))]
-    if frame.empty:
-        raise InputError(f"{path}: no answers to analyse")
-    return frame
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _clean(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int | float) or hasattr(value, "item"):
-        number = value.item() if hasattr(value, "item") else value
-        if isinstance(number, float):
-            return None if math.isnan(number) else float(f"{number:.{SIGNIFICANT_DIGITS}g}")
-        return number
-    return value
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value  # full precision: json writes the shortest repr that reads back the same
 
 
 def records(fields: list[str], table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -149,25 +194,56 @@ def write(rows: list[dict[str, Any]], fields: list[str], fmt: str, out: TextIO) 
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: json.dumps(value) if isinstance(value, dict) else value
+                          for key, value in row.items()} for row in rows)
         return
     body = ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
     out.write(f"[\n{body}\n]\n" if rows else "[]\n")
 
 
-def _add_scale(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale-min", type=int, default=None, help="lowest scale point (1)")
-    parser.add_argument("--scale-max", type=int, default=None, help="highest scale point (5; 9 with --rand)")
+def parse_rule(text: str) -> dict[str, Any]:
+    """--rule: 'agree=75,iqr=1[,direction=agree]' (the study rule), a definition's name
+    (agree_75, iqr_1, tastle_wierman_0.8, apmo, ...) or a JSON rule mapping."""
+    from analysis.consensus import DEFINITIONS, study_rule
+
+    if text.lstrip().startswith("{"):
+        try:
+            rule = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise argparse.ArgumentTypeError(f"--rule is not valid JSON: {exc.msg}") from None
+        if not isinstance(rule, dict) or "kind" not in rule:
+            raise argparse.ArgumentTypeError("a JSON --rule is a mapping with a 'kind'")
+        return rule
+    if text in DEFINITIONS:
+        return DEFINITIONS[text]
+    parts = dict(part.partition("=")[::2] for part in text.split(","))
+    try:
+        return study_rule(agree_pct=float(parts.pop("agree")), iqr_max=float(parts.pop("iqr")),
+                          direction=parts.pop("direction", "either"))
+    except (KeyError, ValueError):
+        pass
+    names = ", ".join(DEFINITIONS)
+    raise argparse.ArgumentTypeError(
+        f"--rule is agree=PCT,iqr=MAX[,direction=agree|disagree|either], one of {names}, "
+        f"or a JSON rule; got {text!r}")
+
+
+def _add_scale(parser: argparse.ArgumentParser, *, continuous: bool = False) -> None:
+    parser.add_argument("--scale", type=parse_scale, default=None,
+                        help="the answers' scale, LOW-HIGH (1-5; 1-9 with --rand)"
+                        + (", or 'continuous'" if continuous else ""))
+    parser.add_argument("--scale-min", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-max", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("data", metavar="DATA", help="long-format .csv or .parquet file")
+    common.add_argument("data", metavar="DATA", help="long-format .csv, .xlsx or .parquet file")
     common.add_argument("--format", choices=["json", "csv"], default="json")
     common.add_argument("--kind", help="keep only rows whose 'kind' is one of these (comma-separated)")
     rounds = argparse.ArgumentParser(add_help=False)
     rounds.add_argument("--round", type=int, action="append", help="only this round (repeatable)")
-    parser = _Parser(prog="python -m analysis", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m analysis", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     items = sub.add_parser("items", parents=[common, rounds], help="per-item statistics per round")
     _add_scale(items)
@@ -177,17 +253,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="highest disagreeing point (2; 3 with --rand)")
     items.add_argument("--by-group", action="store_true", help="one record per stakeholder group")
     items.add_argument("--rand", action="store_true", help="add RAND/UCLA figures (9-point scale)")
+    items.add_argument("--rule", type=parse_rule, default=None,
+                       help="add the consensus verdict under this rule, e.g. agree=75,iqr=1")
     items.set_defaults(run=items_command)
     agreement = sub.add_parser("agreement", parents=[common, rounds],
                                help="Krippendorff's alpha and Fleiss' kappa")
-    agreement.add_argument("--level", choices=LEVELS, default="ordinal")
+    agreement.add_argument("--level", choices=("nominal", "ordinal", "interval", "ratio"),
+                           default="ordinal")
+    _add_scale(agreement)
     agreement.set_defaults(run=agreement_command)
-    ranking = sub.add_parser("ranking", parents=[common, rounds], help="Kendall's W over the items")
+    ranking = sub.add_parser("ranking", parents=[common, rounds],
+                             help="Kendall's W per ranking item")
+    ranking.add_argument("--across-items", action="store_true",
+                         help="one W per round over all its items and options")
+    _add_scale(ranking)
     ranking.set_defaults(run=ranking_command)
     stab = sub.add_parser("stability", parents=[common], help="change between two rounds")
     stab.add_argument("--from", dest="from_round", type=int, required=True)
     stab.add_argument("--to", dest="to_round", type=int, required=True)
-    _add_scale(stab)
+    _add_scale(stab, continuous=True)
     stab.set_defaults(run=stability_command)
     groups = sub.add_parser("groups", parents=[common, rounds], help="differences between groups")
     groups.set_defaults(run=groups_command)
@@ -195,37 +279,55 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _apply_defaults(args: argparse.Namespace) -> None:
+    from analysis.descriptive import boxes
+
+    args.warnings = []
+    if not hasattr(args, "scale"):
+        return
+    if args.scale == CONTINUOUS:
+        if args.command != "stability":
+            raise InputError(f"{args.command} needs a scale (--scale LOW-HIGH)")
+        args.scale_min = args.scale_max = None
+        return
+    if args.scale is not None:
+        args.scale_min, args.scale_max = args.scale
+    elif args.scale_min is not None or args.scale_max is not None:
+        args.scale = (args.scale_min or 1, args.scale_max or 5)
     rand = getattr(args, "rand", False)
-    defaults: dict[str, float] = {"scale_min": 1, "scale_max": 9 if rand else 5}
-    for name, value in defaults.items():
+    args.scale_min = 1 if args.scale_min is None else args.scale_min
+    args.scale_max = (9 if rand else 5) if args.scale_max is None else args.scale_max
+    top_min, bottom_max = boxes(args.scale_min, args.scale_max)
+    for name, value in (("agree_min", top_min), ("disagree_max", bottom_max)):
         if getattr(args, name, value) is None:
             setattr(args, name, value)
-    if hasattr(args, "scale_min"):
-        top_min, bottom_max = boxes(args.scale_min, args.scale_max)
-        for name, value in (("agree_min", top_min), ("disagree_max", bottom_max)):
-            if getattr(args, name, value) is None:
-                setattr(args, name, value)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run one command; returns the exit status (0, or 2 for input it cannot work on)."""
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    _apply_defaults(args)
-    run: Callable[[pd.DataFrame, argparse.Namespace], tuple[list[str], pd.DataFrame]] = args.run
-    prefix = f"python -m analysis {args.command}: error:"
+    args = build_parser().parse_args(argv)
+    run: Callable[[pd.DataFrame, argparse.Namespace], Table] = args.run
+    prefix = f"python -m analysis {args.command}:"
+    frame = None
+    notes: list[str] = []
     try:
-        frame = _load(args.data, args.kind)
+        _apply_defaults(args)
+        frame = load(args.data, args.kind, notes)
+        args.warnings += code_warnings(frame)
         fields, table = run(frame, args)
     except InputError as exc:
-        stderr.write(f"{prefix} {exc}\n")
+        stderr.write(f"{prefix} error: {exc}\n")
         return 2
     except ValueError as exc:  # the statistics refuse data they cannot describe (e.g. off-scale)
         hint = ("; the file mixes item kinds: choose some with --kind, e.g. --kind agreement,dimensions"
-                if "kind" in frame.columns and not args.kind else "")
-        stderr.write(f"{prefix} {args.data}: {_one_line(exc)}{hint}\n")
+                if frame is not None and "kind" in frame.columns and not args.kind else "")
+        stderr.write(f"{prefix} error: {args.data}: {one_line(exc)}{hint}\n")
         return 2
+    for line in notes:
+        stderr.write(f"{prefix} note: {line}\n")
+    for line in args.warnings:
+        stderr.write(f"{prefix} warning: {line}\n")
     write(records(fields, table), fields, args.format, stdout)
     return 0
+

@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis import ranktests
 from analysis.frames import group_numbers, validate_long
@@ -83,6 +82,8 @@ def _test(k: int, present: np.ndarray, sizes: np.ndarray, sums: np.ndarray, ties
 
 
 def _scipy_test(samples: list[np.ndarray], n: int) -> tuple[str, float, float, int, int]:
+    from scipy import stats  # here: importing scipy.stats costs a second the CLI need not pay
+
     with warnings.catch_warnings():
         # Identical answers in every group make H 0/0; scipy warns and returns NaN.
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from scipy import stats
 
 from analysis.frames import group_keys, validate_long
 
@@ -67,7 +66,9 @@ def _kendall(df: pd.DataFrame, ranked: pd.DataFrame, keys: list[str]) -> pd.Data
     out["kendall_w"] = (12.0 * out["s"] / denominator).where(defined)
     out["chi2"] = mm * (nn - 1.0) * out["kendall_w"]
     out["df"] = (out["n_options"] - 1).clip(lower=0)
-    out["p"] = pd.Series(stats.chi2.sf(out["chi2"], out["df"]), index=out.index).where(defined)
+    from scipy import special  # here: the CLI's items need no scipy
+
+    out["p"] = pd.Series(special.chdtrc(out["df"], out["chi2"]), index=out.index).where(defined)
     return out.loc[:, list(KENDALL_COLUMNS)].reset_index()
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 
 def average_ranks(key: np.ndarray, value: np.ndarray, keys: int) -> tuple[np.ndarray, np.ndarray,
@@ -65,6 +64,8 @@ def mannwhitneyu(r1: float, n1: int, n2: int, tie_term: float) -> tuple[float, f
     numerator -= 0.5
     with np.errstate(divide="ignore", invalid="ignore"):
         z = numerator / s
+    from scipy import special  # here: the CLI's items need no scipy
+
     p = special.ndtr(-z)
     p *= 2
     return float(u1), float(np.clip(p, 0.0, 1.0))
@@ -78,6 +79,8 @@ def kruskal(rank_sums: list[float], sizes: list[int], tie_term: float) -> tuple[
     ssbn = sum(np.float64(total) ** 2 / size for total, size in zip(rank_sums, sizes, strict=True))
     h = 12.0 / (totaln * (totaln + 1)) * ssbn - 3 * (totaln + 1)
     h /= ties
+    from scipy import special  # here: the CLI's items need no scipy
+
     return float(h), float(special.chdtrc(np.float64(len(sizes) - 1), h))
 
 
@@ -91,5 +94,7 @@ def wilcoxon(r_plus: float, r_minus: float, count: int, tie_term: float) -> tupl
     se = count * (count + 1.0) * (2.0 * count + 1.0)
     se = np.sqrt((se - np.float64(tie_term) / 2) / 24)
     z = (r_plus - mn) / se
+    from scipy import special  # here: the CLI's items need no scipy
+
     p = 2 * special.ndtr(-np.abs(z))
     return float(np.minimum(r_plus, np.float64(r_minus))), float(p)

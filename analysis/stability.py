@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis import ranktests
 from analysis.frames import group_index, require_scale, validate_long
@@ -17,7 +16,7 @@ from analysis.frames import group_index, require_scale, validate_long
 KEYS: list[str] = ["item", "dimension"]
 STABILITY_COLUMNS: tuple[str, ...] = (
     "n_pairs", "wilcoxon_statistic", "wilcoxon_p", "pct_changed",
-    "cv_change", "distribution_change", "stable",
+    "iqr_change", "cv_change", "distribution_change", "stable",
 )  # fmt: skip
 
 # Scheibe, Skutsch & Schofer (1975): a distribution that moves less than 15% is stable.
@@ -34,15 +33,17 @@ def stable_under(table: pd.DataFrame, rule: dict | None = None) -> pd.Series:
 
     `{"kind": "wilcoxon", "p_above": 0.05}`: the signed-rank test finds no change (p above the
     bound; no expert moving at all is stable); `{"kind": "distribution", "change_below_pct": 15}`:
-    the distribution moved less than that (Scheibe et al. 1975; the default).
+    the distribution moved less than that (Scheibe et al. 1975; the default), None where there
+    is no distribution change (continuous values).
     """
     rule = rule or SCHEIBE
     if rule["kind"] == "wilcoxon":
         p = pd.to_numeric(table["wilcoxon_p"], errors="coerce")
         met = p.isna() | p.gt(rule["p_above"])
     elif rule["kind"] == "distribution":
-        met = pd.to_numeric(table["distribution_change"], errors="coerce").lt(
-            rule["change_below_pct"])
+        change = pd.to_numeric(table["distribution_change"], errors="coerce")
+        # No distribution change (continuous values have no scale points to share): no verdict.
+        met = change.lt(rule["change_below_pct"]).astype(object).where(change.notna(), None)
     else:
         raise ValueError(f"unknown stability rule kind {rule['kind']!r}")
     paired = pd.to_numeric(table["n_pairs"], errors="coerce").fillna(0).gt(0)
@@ -54,11 +55,15 @@ def stability(
     *,
     from_round: int,
     to_round: int,
-    scale_min: int = 1,
-    scale_max: int = 5,
+    scale_min: int | None = 1,
+    scale_max: int | None = 5,
     rule: dict | None = None,
 ) -> pd.DataFrame:
     """Return one row per (item, dimension) answered in either round measuring change between them.
+
+    With scale_min and scale_max None the values are continuous (a probability, a year, an
+    estimate): nothing is checked against a scale and distribution_change, which compares the
+    shares of scale points, is NaN (so is `stable` under Scheibe's rule).
 
     wilcoxon_statistic is scipy's two-sided statistic (the smaller of the signed-rank sums)
     with zero differences dropped; statistic and p are NaN when no pair changed. `stable` is
@@ -70,7 +75,9 @@ def stability(
     in_rounds = df["round"].isin([from_round, to_round])
     if not in_rounds.all():  # (a copy of a million rows is worth skipping)
         df = df.loc[in_rounds]
-    require_scale(df["value"], scale_min, scale_max)
+    continuous = scale_min is None or scale_max is None
+    if scale_min is not None and scale_max is not None:
+        require_scale(df["value"], scale_min, scale_max)
     # Each answer's (item, dimension), numbered in sorted order: the rest groups by it.
     index, key = group_index(df, KEYS)
     values, rounds = df["value"].to_numpy(), df["round"].to_numpy()
@@ -85,8 +92,10 @@ def stability(
                           minlength=len(index))
     out["pct_changed"] = np.where(n_pairs > 0, changed / np.maximum(n_pairs, 1), np.nan) * 100.0
     before, after = valid & (rounds == from_round), valid & (rounds == to_round)
+    out["iqr_change"] = _iqr(values, key, after, len(index)) - _iqr(values, key, before, len(index))
     out["cv_change"] = _cv(values, key, after, len(index)) - _cv(values, key, before, len(index))
-    out["distribution_change"] = _distribution_change(values, key, before, after, len(index))
+    out["distribution_change"] = (np.full(len(index), np.nan) if continuous else
+                                  _distribution_change(values, key, before, after, len(index)))
     out["stable"] = stable_under(out, rule)
     return out.loc[:, list(STABILITY_COLUMNS)].reset_index()
 
@@ -145,6 +154,8 @@ def _wilcoxon_by_item(pair_key: np.ndarray, difference: np.ndarray, keys: int) -
 
 
 def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
+    from scipy import stats  # here: importing scipy.stats costs a second the CLI need not pay
+
     result = stats.wilcoxon(differences, zero_method="wilcox", alternative="two-sided")
     return (float(result.statistic), float(result.pvalue))
 
@@ -153,6 +164,12 @@ def _cv(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.
     grouped = pd.Series(values[rows]).groupby(key[rows], sort=True)
     cv = (grouped.std(ddof=1) / grouped.mean()).replace([np.inf, -np.inf], np.nan)
     return cv.reindex(pd.RangeIndex(keys)).to_numpy()
+
+
+def _iqr(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.ndarray:
+    grouped = pd.Series(values[rows]).groupby(key[rows], sort=True)
+    iqr = grouped.quantile(0.75) - grouped.quantile(0.25)
+    return iqr.reindex(pd.RangeIndex(keys)).to_numpy()
 
 
 def _distribution_change(

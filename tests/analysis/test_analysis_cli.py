@@ -26,6 +26,8 @@ def write(tmp_path, rows: list[dict], name: str = "data.csv") -> str:
     frame = pd.DataFrame(rows)
     if name.endswith(".parquet"):
         frame.to_parquet(path)
+    elif name.endswith(".xlsx"):
+        frame.to_excel(path, index=False)
     else:
         frame.to_csv(path, index=False)
     return str(path)
@@ -50,8 +52,10 @@ def test_items_prints_hand_worked_statistics_as_json(rated):
     status, out, err = run("items", rated)
     assert (status, err) == (0, "")
     [record] = json.loads(out)
-    assert list(record) == ["round", "item", "group", "n", "median", "q1", "q3", "iqr", "mean",
-                            "sd", "cv", "pct_agree", "pct_disagree", "tastle_wierman"]
+    assert list(record) == ["round", "item", "group", "n", "no_opinion", "median", "q1", "q3",
+                            "iqr", "mean", "sd", "cv", "pct_agree", "pct_disagree",
+                            "tastle_wierman"]
+    assert record["no_opinion"] == 1
     # Sorted 1 2 4 4 5: q1 at position 1 of 0..4 -> 2, q3 at 3 -> 4; mean 16/5; SD sqrt(10.8/4).
     assert (record["round"], record["item"], record["group"], record["n"]) == (1, "a", "", 5)
     assert (record["median"], record["q1"], record["q3"], record["iqr"]) == (4, 2, 4, 2)
@@ -161,11 +165,13 @@ def test_ranking_gives_tie_corrected_kendall_w_per_round(tmp_path):
     path = write(tmp_path, _ranking_rows(untied) + _ranking_rows(tied, round_=2))
     status, out, _ = run("ranking", path)
     first, second = json.loads(out)
-    assert list(first) == ["round", "kendall_w", "chi2", "df", "p", "n_experts", "n_items"]
+    assert list(first) == ["round", "item", "kendall_w", "chi2", "df", "p", "n_experts",
+                           "n_options"]
+    assert first["item"] == ""  # no ranking items: the round's items are the options
     # Round 1: rank sums 4, 6, 8, 12 around 7.5, S = 35, W = 12*35 / (9 * 60) = 7/9, chi2 = 7;
     # chi-square with 3 df: P(X > 7) = erfc(sqrt(3.5)) + sqrt(14/pi) exp(-3.5).
     assert first["kendall_w"] == pytest.approx(7 / 9, abs=1e-6)
-    assert (first["chi2"], first["df"], first["n_experts"], first["n_items"]) == (7, 3, 3, 4)
+    assert (first["chi2"], first["df"], first["n_experts"], first["n_options"]) == (7, 3, 3, 4)
     p = math.erfc(math.sqrt(3.5)) + math.sqrt(14 / math.pi) * math.exp(-3.5)
     assert first["p"] == pytest.approx(p, abs=1e-6)
     # Round 2 ranks each expert's ratings ascending (W does not depend on the direction):
@@ -180,8 +186,10 @@ def test_stability_between_two_rounds(tmp_path):
     second = answers("a", [2, 3, 2, 5], round_=2, experts=["A", "B", "C", "D"])
     status, out, _ = run("stability", write(tmp_path, first + second), "--from", "1", "--to", "2")
     [record] = json.loads(out)
-    assert list(record) == ["item", "n_pairs", "wilcoxon_statistic", "wilcoxon_p", "pct_changed",
-                            "cv_change", "distribution_change"]
+    assert list(record) == ["item", "data", "n_pairs", "wilcoxon_statistic", "wilcoxon_p",
+                            "pct_changed", "iqr_change", "cv_change", "distribution_change",
+                            "stable"]
+    assert record["data"] == "scale 1-5"
     # Differences +1 +2 -3 +4 rank 1 2 3 4: W+ = 7, W- = 3, statistic min = 3. Exactly: 5 of
     # the 16 sign patterns have W- <= 3 ({}, 1, 2, 3, 1+2), two-sided p = 10/16.
     assert (record["n_pairs"], record["wilcoxon_statistic"]) == (4, 3)
@@ -192,6 +200,10 @@ def test_stability_between_two_rounds(tmp_path):
     assert record["cv_change"] == pytest.approx(cv_change, abs=1e-5)
     # Shares 1: .6 -> 0, 2: 0 -> .5, 3: .2 -> .25, 5: .2 -> .25; half the sum of |changes| = .6.
     assert record["distribution_change"] == pytest.approx(60)
+    # IQR: round 1 sorted 1 1 1 3 5 -> 1 to 3 = 2; round 2 sorted 2 2 3 5 -> q1 2 (position .75),
+    # q3 3.5 (position 2.25); change -0.5. 60 % moved: not stable under Scheibe's 15 %.
+    assert record["iqr_change"] == pytest.approx(-0.5)
+    assert record["stable"] is False
 
 
 def test_groups_uses_mann_whitney_for_two_groups_and_kruskal_wallis_for_three(tmp_path):
@@ -199,7 +211,8 @@ def test_groups_uses_mann_whitney_for_two_groups_and_kruskal_wallis_for_three(tm
     rows += answers("b", [1, 2, 3, 4, 5], groups=["RU", "RU", "US", "US", "WE"])
     status, out, _ = run("groups", write(tmp_path, rows))
     a, b = json.loads(out)
-    assert list(a) == ["item", "test", "statistic", "p", "n_groups"]
+    assert list(a) == ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group"]
+    assert (a["n"], a["n_by_group"]) == (5, {"RU": 2, "US": 3})
     # a: every RU answer is below every US answer, U(RU) = 0; exactly 1 of the C(5,2) = 10
     # splits is this extreme in each direction: two-sided p = 2/10.
     assert (a["test"], a["statistic"], a["n_groups"]) == ("mann-whitney", 0, 2)

@@ -106,5 +106,5 @@ def test_parquet_round_trip(tmp_path: Path):
 
 
 def test_other_file_types_are_rejected(tmp_path: Path):
-    with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
-        read_long(tmp_path / "answers.xlsx")
+    with pytest.raises(ValueError, match=r"\.csv, \.xlsx or \.parquet"):
+        read_long(tmp_path / "answers.ods")
