@@ -5,8 +5,8 @@ Where the rules are found (`registered_rules`):
 
 - a JSON archive (Exports > JSON): the study definition's ``consensus`` block;
 - a study file (JSON): its top-level ``consensus`` block;
-- an XLSX export: a "Rules" sheet holding the registered fields as rows of (field, value),
-  for example ``agree_pct | 75``;
+- an XLSX export: its "Rule fields" sheet (or a "Rules" sheet) holding the registered fields
+  as rows of (field, value), for example ``agree_pct | 75``;
 
 and nowhere else (a CSV or Parquet export carries only the answers). The block holds the
 fields an organizer registers: definition, direction, agree_pct, iqr_max, stability,
@@ -123,9 +123,10 @@ def _xlsx_rules(path: Path) -> dict[str, Any] | None:
 
     book = load_workbook(path, read_only=True, data_only=True)
     try:
-        if "Rules" not in book.sheetnames:
+        sheet = next((name for name in ("Rule fields", "Rules") if name in book.sheetnames), None)
+        if sheet is None:
             return None
-        rows = book["Rules"].iter_rows(values_only=True)
+        rows = book[sheet].iter_rows(values_only=True)
         return {str(row[0]).strip(): row[1] for row in rows
                 if len(row) >= 2 and row[0] is not None and str(row[0]).strip() in REGISTERED_FIELDS}
     finally:

@@ -105,6 +105,9 @@ def workbook_rows(study: Study) -> dict[str, list[list]]:
     if not before.empty:  # "answer before you see the group": each first answer beside the last
         sheets["Pre-feedback"] = _rows(neutralize_frame(before))
     sheets["Rules"] = rules_rows(study)
+    fields = rule_fields_rows(study)
+    if fields:  # machine-readable, for the notebooks (analysis.exported) and other tools
+        sheets["Rule fields"] = fields
     sheets["Participation"], sheets["Verdicts"] = figures_rows(study)
     return sheets
 
@@ -135,6 +138,17 @@ def figures_rows(study: Study) -> tuple[list[list], list[list]]:
                              for d, v in row["dimensions"].items()]
     return ([[neutralize(c) for c in r] for r in participation],
             [[neutralize(c) for c in r] for r in verdicts])
+
+
+def rule_fields_rows(study: Study) -> list[list]:
+    """The registered rule as (field, value) rows, as an organizer registered them; none when
+    the study registered no rule."""
+    from workspace.models import ConsensusRule
+
+    rule = ConsensusRule.objects.filter(study=study).first()
+    if rule is None:
+        return []
+    return [["field", "value"], *([field, getattr(rule, field)] for field in ConsensusRule.REGISTERED)]
 
 
 def rules_rows(study: Study) -> list[list]:

@@ -118,13 +118,15 @@ def test_the_xlsx_has_a_rules_sheet_frozen_headers_and_column_widths(answered):
     assert rules[0] == ["part", "revision", "date", "rule", "reason"]
     assert rules[1][:2] == ["not registered: the defaults in force", 0]
     assert "75" in rules[1][3]  # the default consensus rule, as a sentence
+    assert "Rule fields" not in book.sheetnames  # nothing registered: no fields to read
     assert book["Round 1"].freeze_panes == "C2"
     assert book["Codebook"].freeze_panes == "A2" and book["Texts"].freeze_panes == "A2"
     widths = book["Codebook"].column_dimensions
     assert widths["A"].width >= len("dims/desirability") and widths["F"].width <= 60
 
 
-def test_the_xlsx_rules_sheet_holds_the_registered_revision(answered, organizer):
+def test_the_xlsx_rules_sheet_holds_the_registered_revision(answered, organizer, tmp_path):
+    from analysis.exported import rules_or_default
     from workspace.services.rules import rule_register
 
     rule_register(study=answered, actor=organizer, reason="The panel asked for a stricter threshold.",
@@ -135,6 +137,14 @@ def test_the_xlsx_rules_sheet_holds_the_registered_revision(answered, organizer)
     assert any("80" in str(r[3]) for r in rules[1:])
     assert book["Rules"].freeze_panes == "A2"
     assert book["Rules"].column_dimensions["D"].width > len("rule")
+    # The same rule as (field, value) rows, which the notebooks read: the verdicts they judge
+    # are under the study's rule, not a default.
+    fields = dict(list(r) for r in book["Rule fields"].iter_rows(min_row=2, values_only=True))
+    assert fields["agree_pct"] == 80 and fields["iqr_max"] == 1
+    path = tmp_path / "study.xlsx"
+    path.write_bytes(export_bytes(answered, "xlsx"))
+    rules_read, where = rules_or_default(path)
+    assert rules_read["agree_pct"] == 80 and where == "registered rule read from study.xlsx"
 
 
 def counts(study: Study) -> dict:
