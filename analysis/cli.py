@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
+import numpy as np
 import pandas as pd
 
 from analysis.cli_input import InputError, code_warnings, load, one_line, parse_scale, scale_warning
@@ -140,9 +141,14 @@ def _on_scale(frame: pd.DataFrame, args: argparse.Namespace) -> pd.Series:
     has one (a platform export), else from the values (every one an integer point of it)."""
     if "kind" in frame.columns:
         return frame["kind"].isin(SCALE_KINDS)
-    value = frame["value"]
-    fits = value.isna() | (value.between(args.scale_min, args.scale_max) & value.eq(value.round()))
-    return fits.groupby([frame["item"], frame["dimension"]], sort=False).transform("all")
+    from analysis.frames import group_index
+
+    value = frame["value"].to_numpy()
+    off = ~np.isnan(value) & ((value < args.scale_min) | (value > args.scale_max)
+                              | (value != np.round(value)))
+    _, key = group_index(frame, ["item", "dimension"])
+    item_off = np.bincount(key, weights=off, minlength=int(key.max()) + 1) > 0
+    return pd.Series(~item_off[key], index=frame.index)
 
 
 def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
