@@ -84,9 +84,9 @@ def close_consequences(round_: Round) -> list[str]:
                "it any more.") % {"n": round_.number}]
     if round_.closes_at is not None:
         lines.append(_("It was planned to close at %(when)s.") % {"when": at(round_.closes_at)})
-    lines.append(ngettext("%(submitted)s of %(count)s expert has submitted; drafts of the others "
-                          "are not counted.",
-                          "%(submitted)s of %(count)s experts have submitted; drafts of the "
+    lines.append(ngettext("Submitted so far: %(submitted)s of %(count)s expert; drafts of the "
+                          "others are not counted.",
+                          "Submitted so far: %(submitted)s of %(count)s experts; drafts of the "
                           "others are not counted.", active) % {"submitted": submitted,
                                                                 "count": active})
     lines.append(_("The aggregation starts at once; once it has started the round cannot be "

@@ -192,7 +192,7 @@ def test_closing_from_the_workspace_asks_first_and_says_what_will_happen(
 
     text = page.content.decode()
     assert page.status_code == 200 and "Close round 1 now?" in text
-    assert "1 of 2 experts have submitted" in text and "cannot be undone" in text
+    assert "Submitted so far: 1 of 2 experts" in text and "cannot be undone" in text
     assert Round.objects.get(pk=round1.pk).status == Round.Status.OPEN
 
     done = client.post(f"/studio/{round1.study.slug}/rounds/1/close/", {"confirm": "1"},
