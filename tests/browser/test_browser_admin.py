@@ -6,8 +6,6 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.browser.test_browser_workspace import browser  # noqa: F401, F811 - a fixture
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 

@@ -1,35 +1,17 @@
 """In Chromium: the item form shows only the chosen kind's fields as the kind changes, and the
 panel page's search narrows a list of 40 experts."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, need_service
+from tests.conftest import ROOT
 from tests.workspace_helpers import make_experts
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 KIND_FIELDS = ["dimensions", "min", "max", "decimals", "unit_en", "options"]
 AXE = ROOT / "tests" / "vendor" / "axe-4.14.1.min.js"
-
-
-@pytest.fixture
-def page():
-    need_service(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # sync ORM calls beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def _login(page, url, user) -> None:

@@ -18,7 +18,7 @@ from tests.browser import test_browser_expert as shared
 from tests.conftest import small_study_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-browser = shared.browser  # the module's one Chromium
+
 enter = shared.enter
 
 

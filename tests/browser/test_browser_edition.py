@@ -9,7 +9,6 @@ import pytest
 from surveys.services.studies import study_load
 from tests.browser.test_browser_expert import (  # noqa: F401 - fixtures
     ARTIFACTS,
-    browser,
     context,
     enter,
     page,

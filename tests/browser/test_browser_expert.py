@@ -2,9 +2,7 @@
 expired sessions, lost network, no JavaScript, feedback, accessibility, XSS and CSP."""
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -14,29 +12,11 @@ from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
-from tests.conftest import ROOT, need_service, small_study_data
+from tests.conftest import ROOT, small_study_data
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "vendor" / "axe-4.14.1.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need_service(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are
-    # plain synchronous ones, so Django's async-safety guard is relaxed for this module only.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
 """The feedback charts in Debian's Chromium at 375 px: every kind has its legend and its scale,
 and the scale's numbers render at body size (at least 14 px), not as a 7 px SVG text."""
 
-import os
-from pathlib import Path
 
 import pytest
 
 from surveys.services.panel import expert_issue_token
 from surveys.services.studies import study_load
-from tests.conftest import ROOT, need_service
+from tests.conftest import ROOT
 from tests.surveys.test_feedback_reading import _round_two, reading_study_data
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,22 +16,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 KINDS = {"agree": (1, "1 2 3 4 5"), "dims": (2, "1 2 3 4 5"), "prob": (1, "0 25 50 75 100"),
          "year": (1, "2011 2033 2056 2078 2100"), "num": (1, "0 50 100 150 200"),
          "rank": (3, "1 2 3")}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    # As in tests/browser/test_browser_expert.py: one Chromium for the module.
-    need_service(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_every_kinds_chart_has_legend_and_scale_readable_at_375_px(

@@ -12,10 +12,9 @@ from surveys.services.aggregation import round_aggregate
 from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
-from tests.conftest import ROOT, need_service, small_study_data
+from tests.conftest import ROOT, small_study_data
 from tests.surveys.test_reports import answer_round
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("AGORA_ARTIFACTS") or ROOT / "test-artifacts") / "layout"
 WIDTHS = (375, 1280)
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,21 +63,6 @@ def study(db):
                 option["text"] = {"en": option["text"]["en"] + ": a joint data-exchange centre",
                                   "ru": option["text"]["ru"] + ": " + long_ru}
     return study_load(data=data)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need_service(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # sync ORM calls beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 class Checker:

@@ -1,33 +1,14 @@
 """In Chromium: an organizer clicks "Remind those who have not submitted", the page comes back,
 and they click again a few seconds later; each expert gets one reminder."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from surveys.services.panel import expert_issue_token
-from tests.conftest import need_service
 from workspace.models import Message
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page():
-    need_service(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # sync ORM calls beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_clicking_remind_twice_sends_each_expert_one_reminder(

@@ -1,9 +1,7 @@
 """The round report in Debian's Chromium: its matplotlib charts display under the platform's
 Content-Security-Policy (no inline style or script), and nothing violates it."""
 
-import os
 import uuid
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -12,25 +10,10 @@ from surveys.services.aggregation import round_aggregate
 from surveys.services.panel import member_add
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
-from tests.conftest import ROOT, need_service, small_study_data
+from tests.conftest import ROOT, small_study_data
 from tests.surveys.test_reports import answer_round
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page():
-    need_service(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        yield context.new_page()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_report_charts_display_without_any_csp_violation(page, live_server):

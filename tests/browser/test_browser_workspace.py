@@ -1,36 +1,18 @@
 """The organizer's workspace in Debian's Chromium: build a small study, invite two experts, open
 round 1, and watch the dashboard move (without a reload) as they answer."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from surveys.models import Study
 from surveys.services.panel import expert_issue_token
-from tests.conftest import ROOT, need_service, wait_for
+from tests.conftest import ROOT, wait_for
 from workspace.models import Message
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    need_service(CHROMIUM.exists(), "Debian's chromium (/usr/bin/chromium)")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # sync ORM calls beside Playwright's loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def _fill(page, fields: dict) -> None:

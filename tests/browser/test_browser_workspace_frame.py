@@ -10,7 +10,7 @@ from surveys.models import AuditEvent, Round, StakeholderGroup, StudyMember, The
 from surveys.services.panel import member_add
 from surveys.services.rounds import round_create
 from surveys.services.studies import study_load
-from tests.browser.test_browser_workspace import ARTIFACTS, _fill, browser  # noqa: F401 - a fixture
+from tests.browser.test_browser_workspace import ARTIFACTS, _fill
 from tests.conftest import small_study_data
 from tests.workspace_helpers import make_experts, register_rules, submit
 from workspace.services.rounds import round_start
