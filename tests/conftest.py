@@ -109,15 +109,20 @@ def _english_after_each_test():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+def _commits(request) -> bool:
+    """Whether the test's writes are committed (a transactional test or a live server)."""
+    marker = request.node.get_closest_marker("django_db")
+    return bool((marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")))
+
+
 @pytest.fixture(autouse=True)
 def _tasks_in_process_unless_committed(request):
     """A test inside a transaction that never commits hides its rows from a worker process,
     so its tasks run in-process; tests with committed data use the real worker."""
     from config.celery_app import app
 
-    marker = request.node.get_closest_marker("django_db")
-    committed = (marker is not None and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("transactional_db", "live_server"))
+    committed = _commits(request)
     saved = app.conf.task_always_eager
     app.conf.task_always_eager = saved or not committed
     yield
@@ -225,8 +230,10 @@ def celery_worker(django_db_setup, django_db_blocker, celery_queue, _reports_dir
 @pytest.fixture(autouse=True)
 def _worker_idle_before_the_flush(request):
     """A test with the real worker ends only once the worker has finished the tasks the test
-    queued: emptying the test database (TRUNCATE) while a task holds a row lock deadlocks."""
-    if "celery_worker" not in request.fixturenames:
+    queued: emptying the test database (TRUNCATE) while a task holds a row lock deadlocks.
+    Every test that commits (its tasks go to the broker) waits so, whether or not it asked for
+    the worker: the session's worker would otherwise run its tasks during the next flush."""
+    if "celery_worker" not in request.fixturenames and not _commits(request):
         yield
         return
     request.getfixturevalue("_django_db_helper")  # set up first, so torn down after this

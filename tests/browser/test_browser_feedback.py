@@ -19,7 +19,7 @@ KINDS = {"agree": (1, "1 2 3 4 5"), "dims": (2, "1 2 3 4 5"), "prob": (1, "0 25 
 
 
 def test_every_kinds_chart_has_legend_and_scale_readable_at_375_px(
-        browser, live_server, django_capture_on_commit_callbacks):
+        browser, live_server, django_capture_on_commit_callbacks, celery_worker):
     study = study_load(data=reading_study_data())
     panel = _round_two(study, django_capture_on_commit_callbacks)
     context = browser.new_context(viewport={"width": 375, "height": 800})

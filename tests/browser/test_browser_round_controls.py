@@ -4,9 +4,11 @@ outbox shows the invitation as the expert received it."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from surveys.models import Round
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for
+from workspace.models import OutboxMessage
 from workspace.services import mail
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -52,7 +54,7 @@ def test_closing_a_round_asks_in_a_dialog_and_cancel_changes_nothing(
     page.screenshot(path=str(ARTIFACTS / "round-close-dialog-1280.png"))
     assert _serious_violations(page) == []
     dialog.locator("button", has_text="Cancel").click()
-    assert page.locator("dialog.ws-dialog").count() == 0
+    expect(page.locator("dialog.ws-dialog")).to_have_count(0)  # waits for the dialog to go
     assert _status(round1) == Round.Status.OPEN
 
     page.click("button:has-text('Close the round now')")
@@ -79,8 +81,12 @@ def test_without_javascript_closing_shows_a_confirmation_page(
     assert _status(round1) != Round.Status.OPEN
 
 
-def test_the_outbox_shows_a_sent_invitation(browser, live_server, study, organizer, alice, bob):
-    mail.invitations_send(study=study, actor=organizer)  # sent once this commits (eager tasks)
+def test_the_outbox_shows_a_sent_invitation(browser, live_server, study, organizer, alice, bob,
+                                            celery_worker):
+    mail.invitations_send(study=study, actor=organizer)  # sent once this commits
+    # In-process the two are sent at once; with the real worker they follow.
+    wait_for(lambda: OutboxMessage.objects.filter(study=study).count() == 2,
+             what="the two invitations in the outbox")
     page = _signed_in(browser, live_server, organizer)
     page.goto(f"{live_server.url}/studio/{study.slug}/panel/")
     page.click("text=Read the messages as the experts received them (outbox)")

@@ -9,12 +9,12 @@ from django.test import Client
 from django.utils import translation
 
 from surveys.feedback import figure_range, figure_text
-from surveys.models import Item
+from surveys.models import Item, Round
 from surveys.services.panel import expert_create, expert_issue_token
 from surveys.services.responses import ItemAnswer, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
-from tests.conftest import small_study_data
+from tests.conftest import small_study_data, wait_for
 from tests.edition_helpers import NEVER
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +97,9 @@ def _round_two(study, capture) -> list:
         })
     with capture(execute=True):
         round_close(round_=round1)
+    # In-process the aggregation is done; with the real worker (committed tests) it follows.
+    wait_for(lambda: Round.objects.get(pk=round1.pk).status == Round.Status.AGGREGATED,
+             what="round 1 to be aggregated")
     round_open(round_=round_create(study=study))
     return panel
 
