@@ -7,24 +7,25 @@ order says nothing about who wrote them or when.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 
-from analysis.descriptive import boxes
 from surveys.figures import participation, participation_total, round_figures, verdict_counts
 from surveys.models import (
     Aggregate,
     Answer,
     Item,
     PreFeedbackAnswer,
-    Rationale,
     Response,
     Round,
     Study,
-    Verdict,
 )
-
-AGREE_MIN, DISAGREE_MAX = boxes(1, 5)  # the agreement scale's top and bottom boxes
+from surveys.reports.archive import feedback_archive
+from surveys.reports.flow import item_log, item_results, participant_flow
+from surveys.reports.items import positions as _order
+from surveys.reports.items import study_items as _items
+from surveys.reports.methods import methods_section, protocol_section
+from surveys.reports.statistics import dissent_register, group_comparison, ranking_results
 
 
 @dataclass
@@ -40,28 +41,6 @@ class ResultRow:
     @property
     def label(self) -> str:
         return f"{self.code}/{self.dimension}" if self.dimension else self.code
-
-
-@dataclass
-class Dissent:
-    """An item (dimension) without consensus: the minority side, its size by group, its reasons."""
-
-    label: str
-    text: str
-    position: str  # "agree" or "disagree"
-    size: int
-    n: int
-    by_group: list[tuple[str, int, int]]  # (group name, in the minority, answered)
-    rationales: list[str] = field(default_factory=list)
-
-
-def _items(study: Study) -> dict[str, Item]:
-    return {i.code: i for i in study.items.select_related("theme").order_by("theme__position",
-                                                                            "position")}
-
-
-def _order(items: dict[str, Item]) -> dict[str, int]:
-    return {code: k for k, code in enumerate(items)}
 
 
 def consensus_table(round_: Round, items: dict[str, Item]) -> list[ResultRow]:
@@ -108,29 +87,6 @@ def convergence_rows(study: Study, round_: Round, items: dict[str, Item]) -> lis
     return sorted(out, key=lambda r: (r["_key"], r["round"]))
 
 
-def group_comparison(round_: Round, items: dict[str, Item]) -> dict:
-    """Medians of each stakeholder group per rated item, with the test of their difference the
-    aggregation stored on the panel's row (Mann-Whitney U or Kruskal-Wallis H)."""
-    groups = list(round_.study.groups.all())
-    order = _order(items)
-    medians: dict[tuple[str, str], dict[str, float | None]] = defaultdict(dict)
-    tests: dict[tuple[str, str], dict] = {}
-    for a in Aggregate.objects.filter(round=round_, item__kind__in=list(Item.RATED)).select_related(
-            "item"):
-        if a.group:
-            medians[(a.item.code, a.dimension)][a.group] = a.median
-        else:
-            tests[(a.item.code, a.dimension)] = a.extra or {}
-    rows = []
-    for key in sorted(medians, key=lambda k: (order[k[0]], k[1])):
-        test = tests.get(key, {})
-        rows.append({"label": f"{key[0]}/{key[1]}" if key[1] else key[0],
-                     "medians": [medians[key].get(g.code) for g in groups],
-                     "test": test.get("groups_test") or "",
-                     "statistic": test.get("groups_statistic"), "p": test.get("groups_p")})
-    return {"groups": groups, "rows": rows}
-
-
 def dimension_points(round_: Round, items: dict[str, Item]) -> list[dict]:
     """For each Policy-Delphi item: the panel's and each group's means on its first two dimensions."""
     points = []
@@ -146,44 +102,6 @@ def dimension_points(round_: Round, items: dict[str, Item]) -> list[dict]:
                 points.append({"item": code, "group": group, "x_dimension": x_dim,
                                "y_dimension": y_dim, "x": values[x_dim], "y": values[y_dim]})
     return points
-
-
-def dissent_register(round_: Round, items: dict[str, Item]) -> list[Dissent]:
-    """Per rated item and dimension without consensus: the minority side (agree 4-5 or disagree
-    1-2, whichever is smaller but not empty; the disagreeing side on a tie), its size by
-    stakeholder group and its rationales."""
-    without = {(a.item.code, a.dimension) for a in Aggregate.objects.filter(
-        round=round_, group="", verdict=Verdict.NONE).select_related("item")}
-    answers = Answer.objects.filter(
-        response__round=round_, response__status=Response.Status.SUBMITTED,
-        item__kind__in=list(Item.RATED), no_opinion=False, value__isnull=False).values_list(
-        "response_id", "item__code", "dimension", "value", "response__expert__group__code")
-    by_key: dict[tuple[str, str], list[tuple[int, float, str]]] = defaultdict(list)
-    for response, code, dimension, value, group in answers:
-        if (code, dimension) in without:
-            by_key[(code, dimension)].append((response, value, group))
-    reasons = defaultdict(dict)
-    for response, code, text in Rationale.objects.filter(
-            response__round=round_, response__status=Response.Status.SUBMITTED).exclude(
-            text="").values_list("response_id", "item__code", "text"):
-        reasons[code][response] = text
-    names = {g.code: g.name for g in round_.study.groups.all()}
-    order = _order(items)
-    register = []
-    for code, dimension in sorted(by_key, key=lambda k: (order[k[0]], k[1])):
-        rows = by_key[(code, dimension)]
-        agree = [r for r in rows if r[1] >= AGREE_MIN]
-        disagree = [r for r in rows if r[1] <= DISAGREE_MAX]
-        position, minority = ("agree", agree) if len(agree) < len(disagree) else ("disagree", disagree)
-        if not minority:
-            continue
-        answered, inside = Counter(g for _, _, g in rows), Counter(g for _, _, g in minority)
-        register.append(Dissent(
-            label=f"{code}/{dimension}" if dimension else code, text=items[code].text,
-            position=position, size=len(minority), n=len(rows),
-            by_group=[(names.get(g, g), inside[g], answered[g]) for g in names if answered[g]],
-            rationales=sorted({reasons[code][r] for r, _, _ in minority if r in reasons[code]})))
-    return register
 
 
 def answers_count(round_: Round) -> int:
@@ -213,5 +131,11 @@ def report_data(round_: Round) -> dict:
         "comparison": group_comparison(round_, items),
         "dimension_points": dimension_points(round_, items),
         "dissent": dissent_register(round_, items),
-    }
-
+        "ranking": ranking_results(round_, items),
+        "protocol": protocol_section(study),
+        "methods_text": methods_section(study, round_),
+        "flow": participant_flow(study, round_),
+        "item_results": item_results(study, round_, items),
+        "item_log": item_log(study, round_, items),
+        "archive": feedback_archive(study, round_),
+    } | {"checklist": None}
