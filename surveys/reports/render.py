@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
@@ -100,8 +101,11 @@ def _dimension_label(key: str) -> str:
 def report_html(round_: Round, *, standalone: bool, context: dict | None = None, request=None) -> str:
     """The report as the platform page (standalone=False) or a self-contained HTML file."""
     context = context if context is not None else report_context(round_)
-    template = "surveys/reports/standalone.html" if standalone else "surveys/reports/page.html"
-    return render_to_string(template, context, request=request)
+    if not standalone:
+        return render_to_string("surveys/reports/page.html", context, request=request)
+    body = render_to_string("surveys/reports/_body.html", context, request=request)
+    return render_to_string("surveys/reports/standalone.html", context | {
+        "body": mark_safe(body)}, request=request)  # noqa: S308 (our template's escaped output)
 
 
 def pdf_check() -> None:

@@ -92,7 +92,8 @@ def test_the_2d_chart_places_each_items_dimension_means(reported):
 def test_charts_are_svg_documents_with_their_labels():
     rows = [{"label": "agree", "round": r, "iqr": iqr, "pct_agree": pct}
             for r, iqr, pct in [(1, 2, 60), (2, 1, 80)]]
-    document = charts.convergence_chart(rows)
+    document = charts.convergence_chart(rows, labels={"iqr": "IQR", "agree": "% agree",
+                                                      "round": "Round %(n)s"})
     root = ElementTree.fromstring(document.encode())  # noqa: S314 (our own SVG, not untrusted)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert ">agree<" in document  # text stays text (svg.fonttype none)
@@ -110,7 +111,8 @@ def test_the_report_page_is_csp_clean_and_for_members_only(client, reported, ana
         assert section in html
     assert "Mistrust remains." in html and "Reporter" not in html and "@example.org" not in html
     assert not re.search(r"<script|<style|\sstyle=", html)
-    assert html.count('src="data:image/svg+xml;base64,') == 3
+    # Convergence, distributions (agreement, dimensions), groups, Policy-Delphi: each an image.
+    assert html.count('src="data:image/svg+xml;base64,') >= 4
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]
     client.force_login(outsider)
     assert client.get(url).status_code == 404
