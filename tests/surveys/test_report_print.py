@@ -4,6 +4,7 @@ cell (a check shown to catch the old stylesheet's breaks), every rated item in t
 section; and the Policy-Delphi chart's labels never overlap. Each page is rendered to PNG in
 test-artifacts/report/ for a person to look at."""
 
+import base64
 import io
 import re
 import shutil
@@ -23,6 +24,7 @@ from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.simulation import panel_simulate
 from surveys.services.studies import study_load
 from tests.conftest import ROOT
+from tests.surveys.test_reports import answer_round
 
 ARTIFACTS = ROOT / "test-artifacts" / "report"
 A4 = (595.28, 841.89)  # points
@@ -191,3 +193,17 @@ def test_every_chart_has_one_quantity_per_axis_and_a_legend():
     distribution = charts.distribution_chart(rows[:24 * 3], labels=labels, scale=scale)
     assert ">1 Strongly disagree<" in distribution and ">Share of valid answers (%)<" in distribution
     assert [len(c) for c in charts.chunks([r["label"] for r in rows[::3]])] == [15, 15]
+
+
+def test_the_printed_report_and_its_charts_speak_russian(study, round1):
+    answer_round(study, round1)
+    round_close(round_=round1)
+    round_aggregate(round_id=round1.pk)
+    with translation.override("ru"):
+        context = report_context(round1)
+        html = report_html(round1, standalone=True, context=context)
+    assert "Дельфи-исследование консенсуса" in html and "Содержание" in html
+    assert '<details class="appendix" open>' in html  # the file has nothing to click: all open
+    [convergence] = context["charts"]["convergence"]
+    document = base64.b64decode(convergence.split(",", 1)[1]).decode()
+    assert ">Межквартильный размах (пункты шкалы 1–5)<" in document and ">Тур 1<" in document
