@@ -246,7 +246,7 @@ def _trim(w: np.ndarray, bounds: tuple[float, float], domains: dict[str, np.ndar
     for _ in range(TRIM_ROUNDS):
         outside = ((w < low * (1 - 1e-9)) | (w > high * (1 + 1e-9))) & ~held
         if not outside.any():
-            return w, int(held.sum())
+            return np.clip(w, low, high), int(held.sum())
         held |= outside
         w = np.where(held, np.clip(w, low, high), w)
         free = ~held
