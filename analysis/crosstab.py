@@ -4,9 +4,9 @@ Per round, item (and dimension) and category: the weighted distribution over the
 % agree (the top boxes, `analysis.descriptive.boxes`), mean and median, with 95 % intervals.
 
 - Intervals use Kish's design effect of the row's weights: deff = n Σw² / (Σw)², effective
-  sample size n_eff = n / deff, and a normal (Wald) interval estimate ± 1.96 · sqrt(S² / n_eff)
-  with S² = Σw (y - ȳ)² / Σw (for % agree, y is 1 for an agreeing answer: S² = p (1 - p)),
-  cut to the scale (0-100 %, the scale's ends).
+  sample size n_eff = n / deff. % agree: the Wilson score interval with n_eff in place of n
+  (`wilson`; it stays inside 0-100 % and is not a point at 0 % or 100 %). Mean: the normal
+  interval mean ± 1.96 · sqrt(S² / n_eff), S² = Σw (y - ȳ)² / Σw, cut to the scale's ends.
 - Beside them, the Taylor-linearization standard errors of samplics' ``TaylorEstimator``
   (``*_se_taylor``): design-based, with-replacement, each respondent their own unit, the
   weights taken as fixed. Both ignore the variance that post-stratification or raking removes,
@@ -119,9 +119,7 @@ def _table(kept: pd.DataFrame, everyone: pd.DataFrame, keys: list[str], weight: 
     out["n_eff"] = n_eff
     out["deff"] = n / n_eff
     out["pct_agree"] = p * 100
-    half = Z95 * np.sqrt(p * (1 - p) / n_eff)
-    out["pct_agree_ci_low"] = np.clip(p - half, 0, 1) * 100
-    out["pct_agree_ci_high"] = np.clip(p + half, 0, 1) * 100
+    out["pct_agree_ci_low"], out["pct_agree_ci_high"] = wilson(p, n_eff) * 100
     out["mean"] = mean
     half = Z95 * np.sqrt(spread / n_eff)
     out["mean_ci_low"] = np.clip(mean - half, *scale)
@@ -135,6 +133,17 @@ def _table(kept: pd.DataFrame, everyone: pd.DataFrame, keys: list[str], weight: 
     out["distribution"] = _distribution(value, w, ids, total, scale)
     out["flagged_excluded"] = _flagged_out(everyone, out, keys)
     return out
+
+
+def wilson(p: np.ndarray, n_eff: np.ndarray) -> np.ndarray:
+    """The 95 % Wilson score interval of proportions `p` on effective sample sizes `n_eff`:
+    (centre ± half) with centre = (p + z²/2m) / (1 + z²/m) and
+    half = z / (1 + z²/m) · sqrt(p (1 - p) / m + z² / 4m²), m = n_eff. Rows (low, high)."""
+    z2 = Z95**2
+    scale = 1 + z2 / n_eff
+    centre = (p + z2 / (2 * n_eff)) / scale
+    half = Z95 / scale * np.sqrt(p * (1 - p) / n_eff + z2 / (4 * n_eff**2))
+    return np.array([np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)])
 
 
 def _taylor(y: np.ndarray, w: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -115,11 +115,12 @@ def respondents(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     if missing:
         raise ValueError(f"the data has no column {', '.join(repr(c) for c in missing)} (the "
                          "margins' variables must be respondent columns of the data)")
-    wanted = {c: _as_text(frame[c]) for c in columns}
-    wanted["flagged"] = flagged_column(frame)
-    table = pd.DataFrame(wanted).assign(expert=frame["expert"].astype(str).to_numpy())
-    flagged = table.groupby("expert", sort=True)["flagged"].max()
-    table = table.drop_duplicates(["expert", *columns])
+    expert = frame["expert"]
+    flagged = flagged_column(frame).groupby(expert.astype(str).to_numpy()).max()
+    # Distinct (respondent, values) pairs first: the text conversion then runs on a few rows.
+    table = frame.loc[:, ["expert", *columns]].drop_duplicates()
+    table = pd.DataFrame({"expert": table["expert"].astype(str),
+                          **{c: _as_text(table[c]) for c in columns}}).drop_duplicates()
     twice = table["expert"].duplicated(keep=False)
     if twice.any():
         expert = table.loc[twice, "expert"].iloc[0]

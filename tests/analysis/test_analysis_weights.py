@@ -159,12 +159,16 @@ def test_weighted_estimates_and_their_intervals_by_hand():
     # Σw = 12, Σw² = 4 x 1 + 4 x 4 = 20: n_eff = 144 / 20 = 7.2, deff = 8 / 7.2 = 1.1111.
     assert (row["n"], row["weighted_n"]) == (8, 12)
     assert (row["n_eff"], row["deff"]) == pytest.approx((7.2, 8 / 7.2))
-    # Agreeing (4-5): weights 1 + 2 + 1 + 2 = 6 of 12 -> 50 %; half-width
-    # 1.95996 x sqrt(0.5 x 0.5 / 7.2) = 1.95996 x 0.186339 = 0.365217 -> 13.478 % to 86.522 %.
+    # Agreeing (4-5): weights 1 + 2 + 1 + 2 = 6 of 12 -> p = 50 %. Wilson on m = n_eff = 7.2,
+    # z² = 3.841459: z²/m = 0.533536, centre (0.5 + 0.266768) / 1.533536 = 0.5, half-width
+    # 1.959964 / 1.533536 x sqrt(0.25 / 7.2 + 3.841459 / (4 x 51.84)) = 1.278072 x
+    # sqrt(0.034722 + 0.018525) = 1.278072 x 0.230755 = 0.294922 -> 20.508 % to 79.492 %.
     assert row["pct_agree"] == pytest.approx(50)
-    assert row["pct_agree_ci_low"] == pytest.approx(100 * (0.5 - Z95 * math.sqrt(0.25 / 7.2)))
-    assert (row["pct_agree_ci_low"], row["pct_agree_ci_high"]) == pytest.approx((13.478, 86.522),
+    assert (row["pct_agree_ci_low"], row["pct_agree_ci_high"]) == pytest.approx((20.508, 79.492),
                                                                                 abs=1e-3)
+    m, z2 = 7.2, Z95**2
+    half = Z95 / (1 + z2 / m) * math.sqrt(0.25 / m + z2 / (4 * m * m))
+    assert row["pct_agree_ci_low"] == pytest.approx(100 * (0.5 - half))
     # Mean Σwv / Σw = (5 + 10 + 4 + 8 + 3 + 4 + 2 + 2) / 12 = 38 / 12 = 3.16667;
     # S² = Σw (v - mean)² / Σw = 25.6667 / 12 = 2.13889; half-width 1.95996 x sqrt(2.13889 / 7.2)
     # = 1.95996 x 0.545039 = 1.068257.
@@ -182,6 +186,26 @@ def test_weighted_estimates_and_their_intervals_by_hand():
     assert row["distribution"] == pytest.approx({1: 100 * 2 / 12, 2: 100 * 3 / 12,
                                                  3: 100 * 1 / 12, 4: 25, 5: 25})
     assert (row["by"], row["category"], row["flagged_excluded"]) == (None, None, 0)
+
+
+def test_everyone_agreeing_gets_an_interval_below_100_percent():
+    # p = 1 on m = 4 (equal weights): Wilson low = (1 + z²/8 - z sqrt(z²/64)) / (1 + z²/4)
+    # = (1 + 0.480182 - 0.480182) / 1.960365 = 0.510109.
+    [row] = weighted_crosstab(survey([5, 4, 5, 4], [1, 1, 1, 1])).to_dict(orient="records")
+    assert (row["pct_agree"], row["pct_agree_ci_high"]) == (100, 100)
+    assert row["pct_agree_ci_low"] == pytest.approx(100 / (1 + Z95**2 / 4))
+
+
+def test_unweighted_crosstab_agrees_with_the_items_command():
+    items = json.loads(run("items", str(EXAMPLES / "example_long.csv"))[1])
+    crosstab = json.loads(run("crosstab", str(EXAMPLES / "example_long.csv"))[1])
+    assert len(items) == len(crosstab)
+    for mine, theirs in zip(crosstab, items, strict=True):
+        assert (mine["round"], mine["item"], mine["n"]) == (theirs["round"], theirs["item"],
+                                                            theirs["n"])
+        assert (mine["median"], mine["mean"], mine["pct_agree"]) == pytest.approx(
+            (theirs["median"], theirs["mean"], theirs["pct_agree"]))
+        assert (mine["deff"], mine["n_eff"]) == pytest.approx((1, theirs["n"]))
 
 
 def test_crosstab_rows_per_category_after_the_row_for_everyone():
