@@ -217,9 +217,11 @@ def weigh(people: pd.DataFrame, margins: pd.DataFrame, *,
     out.weights.loc[kept.index] = w
     error = _margin_error(w, domains, controls)
     if error > 1e-6:
+        why = ("the trim bounds and the margins cannot both hold: widen --trim" if trimmed else
+               f"raking did not converge in {RAKE_MAX_ITERATIONS} rounds: this sample cannot meet "
+               "all the margins at once (a combination of categories without respondents?)")
         out.warnings.append(f"the weighted margins miss the targets by up to {error:.3g} (as a "
-                            "share)" + ("; the trim bounds and the margins cannot both hold: "
-                                        "widen --trim" if trimmed else ""))
+                            f"share); {why}")
     out.diagnostics = {
         "method": "poststratification" if len(domains) == 1 else "raking",
         "n": n,

@@ -318,3 +318,23 @@ def test_the_readme_section_shows_the_real_output_and_fields():
     assert shown >= 2
     for fields in (cli_weights.WEIGHTS_FIELDS, cli_weights.CROSSTAB_FIELDS):
         assert " ".join(fields) in " ".join(section.split())
+
+
+def test_margins_this_sample_cannot_meet_give_a_warning_with_the_gap():
+    # Everyone in A is x and everyone in B is y: A 50 % and x 40 % cannot both hold.
+    group = people([("A", "x")] * 6 + [("B", "y")] * 4)
+    result = weigh(group, margins(TWO_BY_TWO))
+    assert result.diagnostics["max_margin_error"] == pytest.approx(0.1)
+    assert "raking did not converge" in result.warnings[0]
+
+
+def test_the_other_commands_do_not_import_samplics():
+    import subprocess
+    import sys
+
+    code = ("import io, sys; from analysis.cli import main; "
+            f"main(['items', {str(EXAMPLES / 'example_long.csv')!r}], stdout=io.StringIO()); "
+            "print('samplics' in sys.modules, 'analysis.cli_weights' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.split() == ["False", "True"]
