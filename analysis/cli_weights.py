@@ -84,7 +84,9 @@ def read_margins(path_text: str) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         return validate_margins(raw)
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError:
+        raise InputError(f"--margins {path_text}: the file is not UTF-8 text; save it as UTF-8") from None
+    except (ValueError, pd.errors.ParserError) as exc:
         raise InputError(f"--margins {path_text}: {one_line(exc)}") from None
 
 
