@@ -6,9 +6,11 @@ shares come from. One variable is post-stratification, several are raking (itera
 proportional fitting); both are done by samplics' ``SampleWeight`` (0.6). Weights are scaled to
 mean 1 over the weighted respondents (they sum to n), so a weight of 2 counts a respondent twice.
 
-Trimming (``trim=(low, high)``, in units of that mean) clips the weights to the bounds and rakes
-again, up to `TRIM_ROUNDS` times, and ends with a clip: the bounds always hold, the margins then
-hold to ``max_margin_error`` (0 up to rounding when the bounds and the margins are compatible).
+Trimming (``trim=(low, high)``, in units of that mean) holds each weight that falls outside at
+the bound it crossed and rakes the others again to what the held ones leave of each target,
+until none is outside (`_trim`). The bounds always hold; the margins hold to
+``max_margin_error``, 0 up to rounding unless the bounds and the margins cannot both be met
+(then the weights are clipped and a warning says so).
 """
 
 from __future__ import annotations
