@@ -89,9 +89,10 @@ def _classic_round(round_: Round) -> ArchiveRound:
     """Round k's experts saw round k-1's latest finished snapshot (surveys.feedback)."""
     keyed = round_with_keys(round_)
     entry = ArchiveRound(number=round_.number, live=False, min_cell=round_.study.min_cell)
-    if keyed.previous_run is None:
+    run_id = getattr(keyed, "previous_run", None)  # an annotation of round_with_keys
+    if run_id is None:
         return entry
-    run = AggregationRun.objects.get(pk=keyed.previous_run)
+    run = AggregationRun.objects.get(pk=run_id)
     entry.source = _source(run, round_.number - 1)
     entry.recomputed = _after(run.finished_at, round_.opens_at)
     items = _rated(round_)

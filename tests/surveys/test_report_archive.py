@@ -162,3 +162,48 @@ def test_a_small_cell_stays_withheld(two_rounds):
     caches_clear()
     again = _item(_entry(round2), "prob")
     assert [p.withheld for p in again.parts] == [True] and again.arguments == []
+
+
+def test_a_realtime_round_shows_the_figures_and_arguments_last_published(
+        django_capture_on_commit_callbacks):
+    capture = django_capture_on_commit_callbacks
+    study = study_load(data=small_study_data("archive-live") | {"mode": "realtime"})
+    live = round_open(round_=round_create(study=study))
+    experts = [expert_create(study=study, name=f"Live {k}", email=f"l{k}@example.org",
+                             group_code=GROUPS[k]) for k in range(4)]
+    for k, value in enumerate([2, 4, 5]):
+        with capture(execute=True):
+            response_submit(expert=experts[k], round_=live, answers={
+                "agree": ItemAnswer(values={"": value}, rationale=f"Live argument {k}")})
+    with capture(execute=True):  # one more submission: no new batch is published
+        response_submit(expert=experts[3], round_=live, answers={
+            "agree": ItemAnswer(values={"": 1}, rationale="Not yet published")})
+
+    [entry] = feedback_archive(study, live)
+    run = live.aggregation_runs.get(status="done")
+    assert (entry.number, entry.live, entry.source["version"], entry.source["live"]) == (
+        1, True, run.version, True)
+    agree = _item(entry, "agree")
+    # 2 4 5: median 4, quartiles at positions 1.5 and 2.5: 3 and 4.5; 2 of 3 in 4-5: 67 %.
+    assert agree.parts[0].title == ("The panel now: n = 3 · median 4 · middle half 3–4.5 · "
+                                    "67\u00a0% agree (4-5)")
+    assert _texts(agree) == ["Live argument 0", "Live argument 1", "Live argument 2"]
+
+    observer = expert_create(study=study, name="Observer", email="o@example.org", group_code="US")
+    client = Client()
+    client.get(f"/e/{expert_issue_token(expert=observer)}/")
+    page = client.get("/q/").content.decode()
+    assert _page_titles(page) == [p.title for i in entry.items for p in i.parts if not p.withheld]
+
+
+def test_the_archive_reads_in_russian(two_rounds):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    round2, _reader = two_rounds
+    with translation.override("ru"):
+        section = render_to_string("surveys/reports/_archive.html",
+                                   {"archive": feedback_archive(round2.study, round2)})
+    assert "Архив обратной связи" in section and "Обратная связь, показанная в туре 2" in section
+    assert "Предыдущий тур: n = 5" in section and "Из среза тура 1, версия 1" in section
+    assert "Не показано: меньше 3 ответов" in section
