@@ -207,3 +207,17 @@ def test_the_archive_reads_in_russian(two_rounds):
     assert "Архив обратной связи" in section and "Обратная связь, показанная в туре 2" in section
     assert "Предыдущий тур: n = 5" in section and "Из среза тура 1, версия 1" in section
     assert "Не показано: меньше 3 ответов" in section
+
+
+def test_a_snapshot_computed_again_after_the_round_opened_is_flagged(
+        two_rounds, django_capture_on_commit_callbacks):
+    from surveys.services.aggregation import aggregation_request
+
+    round2, _reader = two_rounds
+    assert not _entry(round2).recomputed
+    round1 = Round.objects.get(study=round2.study, number=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        aggregation_request(round_=round1)
+
+    entry = _entry(round2)
+    assert entry.source["version"] == 2 and entry.recomputed
