@@ -25,6 +25,7 @@ from surveys.feedback import (
     feedback_scale,
     feedback_source,
     part_feedback,
+    text_language,
 )
 from surveys.models import Aggregate, AggregationRun, Item, Round, Study
 from surveys.reports.charts import data_uri
@@ -49,7 +50,7 @@ class ArchiveItem:
     code: str
     text: str
     parts: list[ArchivePart]
-    arguments: list[str]  # each argument's markup, as the expert's page lists it
+    arguments: list[dict]  # each: position (its author's answer), text, lang (its language)
     withheld: bool = False  # withheld, and no chart of it says so
 
 
@@ -144,7 +145,9 @@ def _items(items: list[Item], feedback: Feedback, *, live: bool) -> list[Archive
         if parts or arguments or withheld:
             # Said once: on each withheld chart, else (no chart to say it on) on the item.
             out.append(ArchiveItem(code=item.code, text=item.text, parts=parts,
-                                   arguments=[a["html"] for a in arguments],
+                                   arguments=[{"position": a["position"], "text": a["text"],
+                                               "lang": text_language(a["text"])}
+                                              for a in arguments],
                                    withheld=withheld and not any(p.withheld for p in parts)))
     return out
 

@@ -123,8 +123,7 @@ def test_answers_changed_after_the_snapshot_do_not_change_the_archive(two_rounds
 
 
 def _texts(item) -> list[str]:
-    return [html.unescape(re.search(r'<span lang="\w+">(.*?)</span>', a).group(1))
-            for a in item.arguments]
+    return [a["text"] for a in item.arguments]
 
 
 def test_the_arguments_are_exactly_those_submitted_without_their_authors(client, two_rounds):
@@ -135,14 +134,19 @@ def test_the_arguments_are_exactly_those_submitted_without_their_authors(client,
     # The four non-empty reasons of submitted responses, in alphabetical order; the draft's
     # argument was never shown to anyone.
     assert _texts(agree) == ["Mistrust remains.", "Sound logic.", "Too costly.", "Ничего не выйдет."]
-    assert '<span class="position">Strongly disagree (1)</span>' in agree.arguments[2]
-    assert '<span lang="ru">Ничего не выйдет.</span>' in agree.arguments[3]
+    # Each with its author's answer, as the expert's page labels it, and its language.
+    assert agree.arguments[2] == {"position": "Strongly disagree (1)", "text": "Too costly.",
+                                  "lang": "en"}
+    assert agree.arguments[3]["lang"] == "ru"
+    assert set(agree.arguments[0]) == {"position", "text", "lang"}  # nothing of its author
 
     client.force_login(_staff(round2.study, "archive-analyst", "analyst"))
     page = client.get(f"/studies/{round2.study.slug}/reports/2/").content.decode()
     section = page[page.index('<section id="archive"'):]
     section = section[:section.index("</section>")]
-    assert "Too costly." in section and "A draft nobody saw." not in section
+    assert '<span class="position">Strongly disagree (1)</span> — <span lang="en">Too costly.' \
+        in section and '<span lang="ru">Ничего не выйдет.</span>' in section
+    assert "A draft nobody saw." not in section
     assert "Archivist" not in section and "@example.org" not in section
     assert not re.search(r"<script|<style|\sstyle=", section)
     assert "<details" in section
