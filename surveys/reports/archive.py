@@ -57,7 +57,7 @@ class ArchiveItem:
 @dataclass
 class ArchiveRound:
     """The feedback shown in round `number`, and the snapshot it came from: `source` is None
-    when no snapshot was stored; `recomputed` when that snapshot was computed again after the
+    when none was stored (yet); `recomputed` when that snapshot was computed again after the
     round opened (the experts saw an earlier version, which is not kept)."""
 
     number: int
@@ -74,6 +74,8 @@ def feedback_archive(study: Study, round_: Round) -> list[ArchiveRound]:
     out = []
     for r in rounds:
         r.study = study
+        if r.status == Round.Status.DRAFT:  # never opened: nobody saw anything
+            continue
         if study.mode == Study.Mode.REALTIME:
             out.append(_realtime_round(r))
         elif r.number > 1:
@@ -91,11 +93,11 @@ def _classic_round(round_: Round) -> ArchiveRound:
     keyed = round_with_keys(round_)
     entry = ArchiveRound(number=round_.number, live=False, min_cell=round_.study.min_cell)
     run_id = getattr(keyed, "previous_run", None)  # an annotation of round_with_keys
-    if run_id is None:
-        return entry
-    run = AggregationRun.objects.get(pk=run_id)
-    entry.source = _source(run, round_.number - 1)
-    entry.recomputed = _after(run.finished_at, round_.opens_at)
+    if run_id is not None:
+        run = AggregationRun.objects.get(pk=run_id)
+        entry.source = _source(run, round_.number - 1)
+        entry.recomputed = _after(run.finished_at, round_.opens_at)
+    # Without a snapshot yet, as the questionnaire shows it now (the previous round's arguments).
     items = _rated(round_)
     entry.items = _items(items, feedback_source(None, keyed, items, None), live=False)
     return entry

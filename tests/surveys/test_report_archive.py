@@ -225,3 +225,4 @@ def test_a_snapshot_computed_again_after_the_round_opened_is_flagged(
 
     entry = _entry(round2)
     assert entry.source["version"] == 2 and entry.recomputed
+
