@@ -226,3 +226,33 @@ def test_a_snapshot_computed_again_after_the_round_opened_is_flagged(
     entry = _entry(round2)
     assert entry.source["version"] == 2 and entry.recomputed
 
+
+
+def test_a_realtime_snapshot_round_keeps_its_closing_snapshot(django_capture_on_commit_callbacks):
+    from surveys.services.aggregation import live_snapshot
+
+    capture = django_capture_on_commit_callbacks
+    study = study_load(data=small_study_data("archive-snap") | {"mode": "realtime"})
+    live = round_open(round_=round_create(study=study))
+    experts = [expert_create(study=study, name=f"Snap {k}", email=f"s{k}@example.org",
+                             group_code=GROUPS[k]) for k in range(4)]
+    for k, value in enumerate([2, 4, 5, 1]):
+        with capture(execute=True):
+            response_submit(expert=experts[k], round_=live, answers={
+                "agree": ItemAnswer(values={"": value}, rationale=f"Snap argument {k}")})
+    with capture(execute=True):
+        second = live_snapshot(study=study)
+
+    first, now = feedback_archive(study, second)
+    snapshot = live.aggregation_runs.get(kind="round", status="done")
+    assert (first.number, first.source["version"], first.source["live"]) == (
+        1, snapshot.version, False)
+    # The closing snapshot counts all four answers (1 2 4 5: median 3, quartiles at positions
+    # 1.75 and 3.25: 1.75 and 4.25, shown to the nearest half as the questionnaire shows them,
+    # 2 and 4.5; 2 of 4 in 4-5: 50 %), which the last live batch (three answers) did not.
+    stored = Aggregate.objects.get(round=live, item__code="agree", group="")
+    assert (stored.n, stored.q1, stored.q3) == (4, 1.75, 4.25)
+    assert _item(first, "agree").parts[0].title == (
+        "The panel now: n = 4 · median 3 · middle half 2–4.5 · 50\u00a0% agree (4-5)")
+    assert _texts(_item(first, "agree")) == [f"Snap argument {k}" for k in range(4)]
+    assert now.number == 2 and now.source["live"]
