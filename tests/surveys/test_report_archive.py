@@ -209,7 +209,7 @@ def test_the_archive_reads_in_russian(two_rounds):
         section = render_to_string("surveys/reports/_archive.html",
                                    {"archive": feedback_archive(round2.study, round2)})
     assert "Архив обратной связи" in section and "Обратная связь, показанная в туре 2" in section
-    assert "Предыдущий тур: n = 5" in section and "Из среза тура 1, версия 1" in section
+    assert "Предыдущий тур: n = 5" in section and "Из среза тура 1 (версия 1" in section
     assert "Не показано: меньше 3 ответов" in section
 
 
