@@ -43,7 +43,9 @@ def section_names() -> dict[str, str]:
     """The report's sections a checklist item can point to, by id."""
     return {
         "protocol": pgettext("report checklist", "Registered protocol"),
+        "rules": pgettext("report checklist", "Registered rules"),
         "methods": pgettext("report checklist", "Methods"),
+        "limitations": pgettext("report checklist", "Limitations"),
         "flow": pgettext("report checklist", "Participant flow"),
         "response": pgettext("report checklist", "Response by group"),
         "results": pgettext("report checklist", "Results per item"),
@@ -72,7 +74,7 @@ def _protocol(data: dict) -> Evidence:
             "The registered protocol with its date and SHA-256 hash, downloadable as PDF and "
             "JSON."))
     if data.get("rules"):
-        return Evidence(PARTIAL, "methods", gettext(
+        return Evidence(PARTIAL, "rules", gettext(
             "The rules were registered with their date, but no protocol record was frozen."))
     return Evidence(MISSING, "", gettext("Nothing was registered before round 1."))
 
@@ -122,26 +124,41 @@ def _rules_date(rules: dict) -> str:
     return registered.date().isoformat() if registered else "?"
 
 
+def _first_version(data: dict) -> dict | None:
+    """The protocol's first frozen version (its date and hash), if it was frozen before round 1."""
+    protocol = data.get("protocol")
+    first = protocol.get("first") if isinstance(protocol, dict) else None
+    if not isinstance(first, dict) or not first.get("sha256") or not protocol.get("before_round1"):
+        return None
+    when = first.get("when")
+    return {"date": when.date().isoformat() if when else "?", "hash": first["sha256"][:12]}
+
+
 def _apriori(data: dict) -> Evidence:
     rules = data.get("rules")
     if not rules:
-        return Evidence(MISSING, "methods", gettext(
+        return Evidence(MISSING, "", gettext(
             "Rules were not registered before round 1; the verdicts use the platform's default "
             "rule."))
     values = {"date": _rules_date(rules), "revision": rules.get("revision")}
     if rules.get("registered_late"):
-        return Evidence(PARTIAL, "methods", gettext(
+        return Evidence(PARTIAL, "rules", gettext(
             "Rules registered on %(date)s, after round 1 had opened (revision %(revision)s).")
             % values)
-    return Evidence(REPORTED, "methods", gettext(
+    first = _first_version(data)
+    if first:
+        return Evidence(REPORTED, "rules", gettext(
+            "Consensus defined a priori: in the protocol registered on %(date)s, before round 1 "
+            "(SHA-256 %(hash)s...).") % first)
+    return Evidence(REPORTED, "rules", gettext(
         "Consensus defined a priori: rules registered on %(date)s, before round 1 (revision "
         "%(revision)s).") % values)
 
 
 def _rounds(data: dict) -> Evidence:
     if data.get("rules"):
-        return Evidence(REPORTED, "methods", gettext(
-            "The rounds held, and the registered stopping rule."))
+        return Evidence(REPORTED, "rules", gettext(
+            "The registered stopping rule; the rounds held are in the methods."))
     return Evidence(PARTIAL, "methods", gettext(
         "The rounds held are listed; no stopping rule was registered."))
 
@@ -246,20 +263,30 @@ def _outcome(data: dict) -> Evidence:
 
 
 def _deviations(data: dict) -> Evidence:
+    protocol = data.get("protocol")
+    if isinstance(protocol, dict) and "amendments" in protocol:
+        amendments = len(protocol["amendments"] or [])
+        if not amendments:
+            return Evidence(REPORTED, "protocol", gettext(
+                "No amendments: the study ran as registered."))
+        return Evidence(REPORTED, "protocol", ngettext(
+            "%(n)s amendment after round 1 opened, with its reason.",
+            "%(n)s amendments after round 1 opened, each with its reason.", amendments)
+            % {"n": amendments})
     rules = data.get("rules")
     if not rules:
         return Evidence(MISSING, "", gettext("Nothing was registered to deviate from."))
     changes = len(rules.get("changes_after_lock") or [])
     if not changes:
-        return Evidence(REPORTED, "methods", gettext("None: the rules are as registered."))
-    return Evidence(REPORTED, "methods", ngettext(
+        return Evidence(REPORTED, "rules", gettext("None: the rules are as registered."))
+    return Evidence(REPORTED, "rules", ngettext(
         "%(n)s change after round 1 opened, with its reason.",
         "%(n)s changes after round 1 opened, each with its reason.", changes) % {"n": changes})
 
 
 def _limitations(data: dict) -> Evidence:
     if data.get("methods_text"):
-        return Evidence(PARTIAL, "methods", gettext(
+        return Evidence(PARTIAL, "limitations", gettext(
             "The method's limitations as the platform records them; the authors discuss the "
             "rest."))
     return Evidence(AUTHORS, "", "")
@@ -283,7 +310,7 @@ def _groups(data: dict) -> Evidence:
 
 def _stability(data: dict) -> Evidence:
     if data.get("rules"):
-        return Evidence(REPORTED, "methods", gettext(
+        return Evidence(REPORTED, "rules", gettext(
             "The registered stability rule; each item's stability is in the results."))
     return Evidence(MISSING, "", gettext("No stability rule was registered."))
 

@@ -103,7 +103,7 @@ def test_without_registered_rules_the_a_priori_definition_is_not_reported(report
 def test_registered_rules_answer_the_a_priori_items(registered):
     data = report_data(registered)
     accord = _items(data, "accord")
-    assert accord["14"]["status"] == REPORTED and accord["14"]["location"] == "methods"
+    assert accord["14"]["status"] == REPORTED and accord["14"]["location"] == "rules"
     assert "before round 1" in accord["14"]["note"]
     assert data["rules"]["registered_at"].date().isoformat() in accord["14"]["note"]
     assert accord["30"]["note"] == "None: the rules are as registered."
