@@ -177,6 +177,9 @@ def _feedback(data: dict) -> Evidence:
     if data.get("archive"):
         return Evidence(REPORTED, "archive", gettext(
             "What the experts saw in each round, from the stored snapshots."))
+    if getattr(data.get("round"), "number", None) == 1:
+        return Evidence(NOT_APPLICABLE, "methods", gettext(
+            "Round 1 is answered without feedback; the methods say what later rounds show."))
     return Evidence(PARTIAL, "methods", gettext(
         "The feedback is described, but this report holds no archive of what each round "
         "showed."))

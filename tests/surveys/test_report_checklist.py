@@ -65,10 +65,12 @@ def test_the_guidelines_have_their_published_item_counts():
             assert item.topic_en and re.search("[а-яё]", item.topic_ru)
 
 
-def test_every_location_is_a_section_of_the_rendered_report(reported):
-    data = report_data(reported)
+@pytest.mark.parametrize("fixture", ["reported", "registered"])
+def test_every_location_is_a_section_of_the_rendered_report(fixture, request):
+    round_ = request.getfixturevalue(fixture)
     with translation.override("en"):
-        body = str(report_body(reported, "en"))
+        data = report_data(round_)
+        body = str(report_body(round_, "en"))
     ids = set(re.findall(r'\sid="([^"]+)"', body))
     assert "checklist" in ids
     entries = [e for g in data["checklist"] for e in g["items"]]
@@ -106,7 +108,11 @@ def test_registered_rules_answer_the_a_priori_items(registered):
     assert accord["14"]["status"] == REPORTED and accord["14"]["location"] == "rules"
     assert "before round 1" in accord["14"]["note"]
     assert data["rules"]["registered_at"].date().isoformat() in accord["14"]["note"]
-    assert accord["30"]["note"] == "None: the rules are as registered."
+    if data["protocol"]:  # a frozen protocol: its first version's hash, and no amendments
+        assert "SHA-256" in accord["14"]["note"]
+        assert accord["30"]["note"] == "No amendments: the study ran as registered."
+    else:
+        assert accord["30"]["note"] == "None: the rules are as registered."
     assert accord["29"]["status"] == REPORTED  # the stopping rule's outcome after round 1
     body = str(report_body(registered, "en"))
     assert 'id="checklist"' in body and "Consensus defined a priori" in body
