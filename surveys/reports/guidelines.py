@@ -4,6 +4,11 @@ Each item is its official number, its section, the kind of evidence the report c
 (a key of surveys.reports.checklist.EVIDENCE) and a short topic label in English and Russian.
 The labels are our own paraphrases, never the guidelines' wording: read the guideline itself
 (the citation) for what each item asks.
+
+Sources: ACCORD's and DELPHISTAR's item counts per section are those their abstracts state
+(PMC10805282: 1/3/21/5/2/3; PMC11346927: 3/7/20/4/4); CREDES's 16 recommendations (rationale,
+planning and design, conduct, reporting) follow Jünger et al.'s box. The item-to-number order
+below should be checked against each paper's checklist table before it is cited.
 """
 
 from __future__ import annotations

@@ -118,6 +118,16 @@ def test_registered_rules_answer_the_a_priori_items(registered):
     assert 'id="checklist"' in body and "Consensus defined a priori" in body
 
 
+def test_rules_registered_after_round_1_opened_are_only_partly_a_priori(reported, organizer):
+    from workspace.services.rules import rule_register
+
+    rule_register(study=reported.study, actor=organizer,
+                  reason="Registered late: the organizers forgot before round 1.")
+    accord = _items(report_data(reported), "accord")
+    assert (accord["14"]["status"], accord["14"]["location"]) == ("partial", "rules")
+    assert "after round 1 had opened" in accord["14"]["note"]
+
+
 def test_the_checklist_speaks_russian(reported):
     with translation.override("ru"):
         data = report_data(reported)
