@@ -78,7 +78,7 @@ def protocol_content(study: Study, rule: ConsensusRule) -> dict:
     policy = study.items.filter(kind=Item.Kind.DIMENSIONS).exists()
     return {
         "format": FORMAT,
-        "study": {"slug": study.slug, "title": _texts({"en": study.title_en, "ru": study.title_ru}),
+        "study": {"title": _texts({"en": study.title_en, "ru": study.title_ru}),
                   "source": study.source, "languages": sorted(study.languages or []),
                   "as_of": study.as_of.isoformat() if study.as_of else None},
         "design": {"mode": study.mode, "policy_delphi": policy,
