@@ -175,7 +175,7 @@ def protocol_summary(content: dict) -> list[tuple[str, str]]:
          + (" " + local_text(c["rounds"]["rationale"]) if c["rounds"]["rationale"] else "")),
         (_("Items and scales"), _("%(n)s items in %(t)s themes") % {
             "n": c["items"]["count"], "t": c["items"]["themes"]} + (f" ({kinds})." if kinds else ".")),
-        (_('"No opinion"'), _('Every item offers "no opinion"; such answers are excluded from n '
+        (_('"No opinion"'), _('Experts may answer "no opinion"; such answers are excluded from n '
                               'and from every statistic.')),
         *zip((_("Consensus"), _("Stability"), _("Stopping")), rule_lines(rule.snapshot()),
              strict=True),
