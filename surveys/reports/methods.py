@@ -20,6 +20,12 @@ SMALL_GROUP = 5  # experts: a stakeholder group smaller than this is a limitatio
 AGORA_VERSION = "0.1.0"  # pyproject.toml; the platform is not installed as a package
 
 
+def rules_for_report(study: Study) -> dict | None:
+    from workspace.selectors import rules_for_report as rules  # the workspace builds on surveys
+
+    return rules(study)
+
+
 def protocol_section(study: Study) -> dict | None:
     """The registered protocol as the report states it: the version in force (hash, time,
     summary), whether it was registered before round 1, and every amendment since; None when
@@ -155,9 +161,10 @@ def missing_lines(study: Study, round_: Round) -> list[str]:
     ]
 
 
-def limitations(study: Study, round_: Round, protocol: dict | None) -> list[str]:
-    """Limitations the record shows: attrition, small groups, late or amended rules, items
-    without a verdict, texts the protocol leaves out."""
+def limitations(study: Study, round_: Round, rules: dict | None) -> list[str]:
+    """Limitations the record shows: attrition, small groups, rules registered late or amended
+    after round 1 opened (`rules`: workspace.selectors.rules_for_report), rated items without a
+    verdict."""
     out = []
     for r in _rounds(study, round_)[1:]:
         total = participation_total(r)
@@ -171,15 +178,16 @@ def limitations(study: Study, round_: Round, protocol: dict | None) -> list[str]
             out.append(_("The stakeholder group %(group)s had %(n)s experts at round 1, fewer than "
                          "%(min)s: its figures are fragile.") % {
                 "group": row["group"].name, "n": row["panel"], "min": SMALL_GROUP})
-    if protocol is None:
+    if rules is None:
         out.append(_("No protocol was registered: consensus was not defined in advance."))
     else:
-        if not protocol["before_round1"]:
+        amended = len(rules["changes_after_lock"]) - (1 if rules["registered_late"] else 0)
+        if rules["registered_late"]:
             out.append(_("The rules were registered after round 1 had opened."))
-        if protocol["amendments"]:
+        if amended:
             out.append(ngettext("The protocol was amended %(n)s time after round 1 opened.",
                                 "The protocol was amended %(n)s times after round 1 opened.",
-                                len(protocol["amendments"])) % {"n": len(protocol["amendments"])})
+                                amended) % {"n": amended})
     missing = _rated_without_verdict(round_)
     if missing:
         out.append(ngettext("%(n)s rated item of round %(r)s has no verdict (too few answers or a "
@@ -224,6 +232,6 @@ def methods_section(study: Study, round_: Round) -> dict | None:
         "feedback": feedback_lines(study, content),
         "items": item_change_line(changes), "item_changes": changes,
         "missing": missing_lines(study, round_),
-        "limitations": limitations(study, round_, protocol_section(study)),
+        "limitations": limitations(study, round_, rules_for_report(study)),
         "software": software_line(),
     }

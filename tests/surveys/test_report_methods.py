@@ -82,3 +82,15 @@ def test_the_report_prints_methods_and_protocol_in_both_languages(two_rounds, st
 def test_items_between_rounds_are_counted_by_relation(two_rounds, study):
     # Round 2 asked the one item of round 1 again: nothing added or dropped.
     assert item_changes(study, Round.objects.get(pk=two_rounds.pk)).get("dropped", 0) == 0
+
+
+def test_rules_registered_late_or_never_are_limitations(study, organizer):
+    from surveys.services.rounds import round_open  # as `manage.py open_round` does: no lock
+
+    first = round_open(round_=round_create(study=study))
+    assert "No protocol was registered: consensus was not defined in advance." in methods_section(
+        study, first)["limitations"]
+    register_rules(study, organizer, reason="Registered late: the study began on paper.")
+    limits = methods_section(study, first)["limitations"]
+    assert "The rules were registered after round 1 had opened." in limits
+    assert not any("amended" in line for line in limits)
