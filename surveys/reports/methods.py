@@ -61,7 +61,8 @@ def _local(texts: dict | None) -> str:
 def design_lines(study: Study, round_: Round, content: dict | None) -> list[str]:
     """Design and aims: the kind of Delphi, rounds planned and held, the stated aims."""
     held = round_.number
-    policy = study.items.filter(kind=Item.Kind.DIMENSIONS).exists()
+    policy = Item.objects.filter(rounds__in=_rounds(study, round_),
+                                 kind=Item.Kind.DIMENSIONS).exists()
     if study.mode == Study.Mode.REALTIME:
         lines = [_("Design: a Real-Time (roundless) Delphi; this report covers %(n)s snapshots.")
                  % {"n": held}]

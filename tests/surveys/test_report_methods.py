@@ -94,3 +94,8 @@ def test_rules_registered_late_or_never_are_limitations(study, organizer):
     limits = methods_section(study, first)["limitations"]
     assert "The rules were registered after round 1 had opened." in limits
     assert not any("amended" in line for line in limits)
+
+
+def test_policy_delphi_is_named_only_when_a_round_asked_dimensions(two_rounds, study):
+    # The small study has a dimensions item, but neither round asked it.
+    assert not any("several dimensions" in line for line in methods_section(study, two_rounds)["design"])
