@@ -181,3 +181,30 @@ def test_the_study_file_carries_the_texts_there_and_back(registered, study):
     problems = study_file_check(bad)
     assert "consensus.aims: expected a mapping with 'en' and 'ru' texts" in problems
     assert "consensus.panel_criteria.de: expected text in en or ru" in problems
+
+
+def test_the_api_registers_the_texts_and_a_new_version(registered, study, organizer, analyst):
+    from rest_framework.test import APIClient
+
+    from tests.api.conftest import bearer
+
+    api = APIClient()
+    url = f"/api/v1/studies/{study.slug}/"
+    body = api.put(url + "rules/", {"rounds_rationale": {"en": "Two rounds."}}, format="json",
+                   **bearer(organizer)).json()
+    assert body["rule"]["rounds_rationale"] == {"en": "Two rounds."} and body["rule"]["aims"]
+    protocol = api.get(url + "protocol/", **bearer(analyst)).json()
+    assert [v["version"] for v in protocol["versions"]] == [1, 2]
+    assert protocol["current"]["changed"] == ["rounds.rationale.en", "rounds.rationale.ru"]
+    assert api.put(url + "rules/", {"aims": {"de": "Ziele"}}, format="json",
+                   **bearer(organizer)).status_code == 400
+    assert ProtocolVersion.objects.filter(study=study).count() == 2
+
+
+def test_the_protocol_page_and_pdf_read_in_russian(registered, study, client, organizer):
+    client.force_login(organizer)
+    page = client.get(f"/studio/{study.slug}/protocol/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Зарегистрированный протокол" in page and "Десять лет в профессии." in page
+    assert "Цели" in page and "Проверить протокол." in page
+    overview = client.get(f"/studies/{study.slug}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert f"/studio/{study.slug}/protocol/" in overview
