@@ -7,14 +7,16 @@ import re
 
 import pytest
 
-from surveys.models import Round
+from surveys.models import Aggregate, Round
 from surveys.reports.data import report_data
+from surveys.reports.item_results import verdicts_under
 from surveys.reports.render import report_html
 from surveys.services.aggregation import round_aggregate
 from surveys.services.panel import expert_issue_token
 from surveys.services.responses import ItemAnswer, response_save_draft, response_submit
 from surveys.services.rounds import round_close
 from tests.workspace_helpers import aggregate_pending, make_experts, register_rules
+from workspace.selectors import rules_for_report
 from workspace.services.panel import expert_withdraw
 from workspace.services.planning import draft_item_add, draft_item_reword, round_next
 from workspace.services.rounds import round_start
@@ -200,6 +202,15 @@ def test_every_item_in_every_round_with_both_verdicts_and_stability(three_rounds
     assert lines[("prob", 3, "")] == "not asked" and lines[("prob-r3", 1, "")] == "not asked"
     assert lines[("year", 2, "")] == "not asked" and lines[("year", 3, "")][2] == 2040
     assert "open" not in {code for code, _, _ in lines}  # open questions have no figures
+
+
+def test_judging_the_stored_figures_again_under_the_rule_in_force_gives_the_stored_verdicts(
+        three_rounds):
+    study, rounds = three_rounds
+    stored = list(Aggregate.objects.filter(round__in=rounds, group="").select_related("item"))
+    again = verdicts_under(rules_for_report(study)["rule"]["consensus"], stored)
+    assert len(again) == 9  # agree and the two dimensions of dims, in each of 3 rounds
+    assert again == {a.pk: a.verdict or None for a in stored if a.pk in again}
 
 
 def test_the_stopping_outcome_after_each_round(three_rounds):
