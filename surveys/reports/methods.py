@@ -10,7 +10,7 @@ from importlib import metadata
 
 from django.db.models import Count
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from surveys.figures import item_verdicts, participation, participation_total
 from surveys.models import ExpertiseRating, Item, Round, Study
@@ -131,9 +131,13 @@ def item_changes(study: Study, round_: Round) -> dict[str, int]:
 
 
 def item_change_line(changes: dict[str, int]) -> str:
-    names = {"added": _("added"), "reworded": _("reworded"), "split": _("split"),
-             "merged": _("merged"), "dropped": _("dropped"), "carried": _("carried over"),
-             "kept": _("kept despite consensus")}
+    names = {"added": pgettext("item changes", "added"),
+             "reworded": pgettext("item changes", "reworded"),
+             "split": pgettext("item changes", "split"),
+             "merged": pgettext("item changes", "merged"),
+             "dropped": pgettext("item changes", "dropped"),
+             "carried": pgettext("item changes", "carried over"),
+             "kept": pgettext("item changes", "kept despite consensus")}
     parts = [f"{names[k]} {changes[k]}" for k in names if changes.get(k)]
     if not parts:
         return _("Items between rounds: no item was added, reworded, split, merged or dropped "
