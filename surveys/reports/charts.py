@@ -66,27 +66,6 @@ def convergence_chart(rows: list[dict], *, scale_span: float = 4) -> str:
     return svg(fig)
 
 
-def group_heatmap(labels: list[str], groups: list[str], medians: list[list[float | None]],
-                  *, title: str) -> str:
-    """Item x group table of medians, shaded from 1 (light) to 5 (dark)."""
-    values = [[math.nan if v is None else v for v in row] for row in medians]
-    with rc_context(_RC):
-        fig = Figure(figsize=(1.2 + 0.9 * len(groups), 0.6 + 0.24 * len(labels)))
-        ax = fig.subplots()
-        ax.imshow(values, cmap="Blues", vmin=1, vmax=5, aspect="auto")
-        ax.set_xticks(range(len(groups)), groups)
-        ax.set_yticks(range(len(labels)), labels)
-        ax.xaxis.tick_top()
-        for i, row in enumerate(values):
-            for j, v in enumerate(row):
-                if not math.isnan(v):
-                    ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=7,
-                            color="white" if v >= 3.5 else "black")
-        ax.set_title(title, pad=18)
-        fig.tight_layout()
-    return svg(fig)
-
-
 def dimensions_chart(points: list[dict], *, group_names: dict[str, str], panel_label: str,
                      x_label: str, y_label: str) -> str:
     """A 2-D chart of two Policy-Delphi dimensions: one marker per item, panel and groups."""

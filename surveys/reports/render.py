@@ -34,11 +34,7 @@ def report_context(round_: Round, *, progress: Progress = _ignore) -> dict:
     if data["convergence"]:
         shown["convergence"] = charts.data_uri(charts.convergence_chart(data["convergence"]))
     progress(45, "charts")
-    comparison = data["comparison"]
-    if comparison["rows"]:
-        shown["groups"] = charts.data_uri(charts.group_heatmap(
-            [r["label"] for r in comparison["rows"]], [g.code for g in comparison["groups"]],
-            [r["medians"] for r in comparison["rows"]], title=_("Median by stakeholder group")))
+    comparison = data["comparison"]  # its heat map is an HTML table (_groups.html), not a chart
     progress(60, "charts")
     pairs = sorted({(p["x_dimension"], p["y_dimension"]) for p in data["dimension_points"]})
     names = {g.code: g.name for g in comparison["groups"]}
