@@ -222,3 +222,60 @@ def test_the_three_sections_speak_russian(second):
     for english in ("Most answers", "Minority:", "Kendall's W", "Largest side", "Median:",
                     "Rationales on", "The family is"):
         assert english not in html, english
+
+
+# --- the heat map in print -------------------------------------------------------------------
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def test_the_printed_heat_map_shows_every_item_with_its_header_on_every_page(db):
+    """45 rated items and five groups, one with a long name: the table runs over several A4
+    pages, each starting with the header row, and lists every item; pages go to PNG files in
+    test-artifacts/ for a person to look at."""
+    import io
+
+    import pdfplumber
+    import pypdfium2
+
+    from surveys.reports.render import html_to_pdf
+    from surveys.services.studies import study_load
+    from tests.conftest import small_study_data
+
+    data = small_study_data("many-items")
+    data["stakeholder_groups"] += [
+        {"code": "NGO", "name": {"en": "Non-governmental organisations and civil society",
+                                 "ru": "Некоммерческие организации и гражданское общество"}},
+        {"code": "CEE", "name": {"en": "Central and Eastern Europe", "ru": "ЦВЕ"}}]
+    text = {"en": "A proposition", "ru": "Утверждение"}
+    data["themes"][0]["items"] += [{"code": f"long-{k}", "kind": "agreement", "text": text}
+                                   for k in range(45)]
+    study = study_load(data=data)
+    round_ = round_open(round_=round_create(study=study))
+    for e, group in enumerate(["RU", "RU", "US", "US", "WE", "WE", "NGO", "NGO", "CEE", "CEE"]):
+        expert = expert_create(study=study, name=f"Printer {e}", email=f"pr{e}@example.org",
+                               group_code=group)
+        answers = {f"long-{k}": ItemAnswer(values={"": 1 + (e * (k + 1) + k) % 5})
+                   for k in range(45)}
+        response_submit(expert=expert, round_=round_, answers=answers)
+    round_ = _aggregated(round_)
+    pdf = html_to_pdf(report_html(round_, standalone=True))
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "report-groups.pdf").write_bytes(pdf)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        pages = [page.extract_text() or "" for page in document.pages]
+        assert all(page.height <= 842 + 1 for page in document.pages)  # A4: 842 pt tall
+    header = re.compile(r"^Item Russia United Western Non- Central Test Statistic p p \(Holm\) "
+                        r"p \(BH\)$", re.MULTILINE)
+    groups_pages = [k for k, page in enumerate(pages) if header.search(page)]
+    assert len(groups_pages) >= 2  # the header row repeats on each page of the table
+    # A row: its label, five medians, the test, and statistic and three p-values (or dashes),
+    # each number whole on the row's line.
+    row = re.compile(r"^(long-\d+)(?: (?:[1-5](?:\.5)?|–)){5} Kruskal-Wallis H"
+                     r"(?: (?:\d+\.\d{3,4}|–)){4}$", re.MULTILINE)
+    rows = [m.group(1) for k in groups_pages for m in row.finditer(pages[k])]
+    assert sorted(rows) == sorted(f"long-{k}" for k in range(45))  # every item, once
+    assert "governmental" in pages[groups_pages[0]]  # the group names in full
+    rendered = pypdfium2.PdfDocument(pdf)
+    for k in groups_pages:
+        rendered[k].render(scale=1.5).to_pil().save(ARTIFACTS / f"report-groups-page-{k + 1}.png")
