@@ -120,6 +120,14 @@ def test_group_tests_are_adjusted_over_the_rounds_family_as_statsmodels_does(fir
     assert note["holm"] <= note["bh"] <= note["raw"]
     # agree: RU 3 3 3, US 3 3, WE 4 3 -> medians 3, 3, 3.5; shades heat-30, heat-30, heat-35.
     assert rows[0]["cells"] == [(3, "heat-30"), (3, "heat-30"), (3.5, "heat-35")]
+    # Kruskal-Wallis on agree: six 3s share rank 3.5, the 4 has rank 7; rank sums RU 10.5,
+    # US 7, WE 10.5. H = 12 / (7 x 8) x (10.5²/3 + 7²/2 + 10.5²/2) - 3 x 8 = 24.9375 - 24 =
+    # .9375, over the tie correction 1 - (6³ - 6) / (7³ - 7) = .375: H = 2.5; p = e^(-2.5/2).
+    assert rows[0]["test"] == "kruskal-wallis"
+    assert (rows[0]["statistic"], rows[0]["p"]) == (pytest.approx(2.5), pytest.approx(math.exp(-1.25)))
+    # Holm by hand on the three p (.2865 agree, .1991 desirability, .0639 feasibility): sorted
+    # 3 x .0639 = .1918, 2 x .1991 = .3981, 1 x .2865 -> running max .3981.
+    assert rows[0]["p_holm"] == pytest.approx(2 * p[1]) and rows[2]["p_holm"] == pytest.approx(3 * p[2])
 
 
 def test_heat_classes_bin_the_median_to_half_points():
@@ -197,6 +205,31 @@ def test_both_sides_present_lists_every_minority_with_its_rationales(first):
     assert _sides(feasibility) == {"agree": (3, True, ["Not wanted."]),
                                    "neutral": (1, True, ["Unsure."]),
                                    "disagree": (3, True, ["Wanted."])}
+
+
+def test_the_issues_cases_one_empty_side_and_a_neutral_majority_with_both_sides(round1, study):
+    """The issue's two items of 28 answers: arch-1/importance (1 agree, 0 disagree, 27 neutral:
+    was skipped) and one with 3 agree, 6 disagree and 19 neutral (was "Minority: 3 of 28
+    agree")."""
+    agree = [4] * 3 + [1] * 6 + [3] * 19
+    desirability = [5] + [3] * 27
+    for k in range(28):
+        expert = expert_create(study=study, name=f"Voter {k}", email=f"v{k}@example.org",
+                               group_code=GROUPS[k % 7])
+        response_submit(expert=expert, round_=round1, answers={
+            "agree": ItemAnswer(values={"": agree[k]}, rationale=f"Reason {agree[k]}."),
+            "dims": ItemAnswer(values={"desirability": desirability[k], "feasibility": 4})})
+    register = {d.label: d for d in report_data(_aggregated(round1))["dissent"]}
+    assert _sides(register["dims/desirability"]) == {
+        "agree": (1, True, []), "neutral": (27, False, []), "disagree": (0, False, [])}
+    both = register["agree"]
+    assert _sides(both) == {"agree": (3, True, ["Reason 4."]), "neutral": (19, False, []),
+                            "disagree": (6, True, ["Reason 1."])}
+    assert both.mostly_neutral and both.majority.key == "neutral"
+    html = report_html(round1, standalone=True)
+    assert "Minority: agree, 3 of 28; disagree, 6 of 28." in html
+    assert "Most answers (19 of 28) are neutral." in html
+    assert "Most answers (27 of 28) are neutral." in html
 
 
 def test_the_register_says_so_in_words(first):
