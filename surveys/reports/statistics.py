@@ -52,7 +52,8 @@ def group_comparison(round_: Round, items: dict[str, Item]) -> dict:
     for key in sorted(medians, key=lambda k: (order[k[0]], k[1])):
         test = tests.get(key, {})
         shown = [medians[key].get(g.code) for g in groups]
-        rows.append({"label": f"{key[0]}/{key[1]}" if key[1] else key[0],
+        rows.append({"label": f"{key[0]}/{key[1]}" if key[1] else key[0], "item": key[0],
+                     "dimension": key[1],
                      "medians": shown, "cells": [(m, heat_class(m)) for m in shown],
                      "test": test.get("groups_test") or "",
                      "statistic": test.get("groups_statistic"), "p": test.get("groups_p")})

@@ -247,7 +247,7 @@ def test_the_three_sections_speak_russian(second):
 
     with translation.override("ru"):
         html = report_html(second, standalone=True)
-    for text in ("Пункты-ранжирования", "W Кендалла", "Вариант А", "p (Холм)", "p (Б-Х)",
+    for text in ("Пункты-ранжирования", "W Кендалла", "Вариант А", "p (Холм)", "p (БХ)",
                  "в этом туре (их 3)", "Большинство ответов (6 из 7) нейтральны.",
                  "Меньшинство: согласны, 1 из 7.", "Обоснования стороны меньшинства «согласны»",
                  "7 ответов:"):
@@ -298,14 +298,13 @@ def test_the_printed_heat_map_shows_every_item_with_its_header_on_every_page(db)
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         pages = [page.extract_text() or "" for page in document.pages]
         assert all(page.height <= 842 + 1 for page in document.pages)  # A4: 842 pt tall
-    header = re.compile(r"^Item Russia United Western Non- Central Test Statistic p p \(Holm\) "
-                        r"p \(BH\)$", re.MULTILINE)
-    groups_pages = [k for k, page in enumerate(pages) if header.search(page)]
+    header = re.compile(r"^Item Russia United .*\bTest p\b", re.MULTILINE)
+    groups_pages = [k for k, page in enumerate(pages) if header.search(page) and "(Holm)" in page]
     assert len(groups_pages) >= 2  # the header row repeats on each page of the table
     # A row: its label, five medians, the test, and statistic and three p-values (or dashes),
     # each number whole on the row's line.
-    row = re.compile(r"^(long-\d+)(?: (?:[1-5](?:\.5)?|–)){5} Kruskal-Wallis H"
-                     r"(?: (?:\d+\.\d{3,4}|–)){4}$", re.MULTILINE)
+    row = re.compile(r"^(long-\d+)(?: (?:[1-5](?:\.5)?|–)){5} (?:H\s\d+\.\d{3}|–)"
+                     r"(?: (?:\d\.\d{4}|–)){3}$", re.MULTILINE)
     rows = [m.group(1) for k in groups_pages for m in row.finditer(pages[k])]
     assert sorted(rows) == sorted(f"long-{k}" for k in range(45))  # every item, once
     assert "governmental" in pages[groups_pages[0]]  # the group names in full
