@@ -141,7 +141,7 @@ def test_the_heat_map_is_an_html_table_with_full_group_names_and_no_image(first)
     assert "<img" not in section and '<table class="heatmap">' in section
     assert '<th scope="col" class="group-name">Western Europe</th>' in section
     assert '<td class="heat heat-35">3.5</td>' in section
-    assert "family is all 3 group tests of this round" in section
+    assert "family is all 3 group tests of this round's rated items" in section
 
 
 def _luminance(colour: str) -> float:
@@ -248,7 +248,7 @@ def test_the_three_sections_speak_russian(second):
     with translation.override("ru"):
         html = report_html(second, standalone=True)
     for text in ("Пункты-ранжирования", "W Кендалла", "Вариант А", "p (Холм)", "p (БХ)",
-                 "в этом туре (их 3)", "Большинство ответов (6 из 7) нейтральны.",
+                 "этого тура (их 3)", "Большинство ответов (6 из 7) нейтральны.",
                  "Меньшинство: согласны, 1 из 7.", "Обоснования стороны меньшинства «согласны»",
                  "7 ответов:"):
         assert text in html, text
