@@ -284,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     stab.set_defaults(run=stability_command)
     groups = sub.add_parser("groups", parents=[common, rounds], help="differences between groups")
     groups.set_defaults(run=groups_command)
+    from analysis.cli_weights import add_weight_commands  # survey weights and crosstabs (#20)
+
+    add_weight_commands(sub, common, rounds)
     return parser
 
 

@@ -41,6 +41,7 @@ urlpatterns = [
     path(S + "members/", members.MemberList.as_view(), name="api-members"),
     path(S + "members/<int:pk>/", members.MemberDetail.as_view(), name="api-member"),
     path(S + "rules/", dashboard.Rules.as_view(), name="api-rules"),
+    path(S + "protocol/", dashboard.Protocol.as_view(), name="api-protocol"),
     path(S + "dashboard/", dashboard.Dashboard.as_view(), name="api-dashboard"),
     path(S + "audit/", dashboard.AuditLog.as_view(), name="api-audit"),
     path(S + "snapshots/", dashboard.Snapshots.as_view(), name="api-snapshots"),

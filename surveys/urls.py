@@ -13,6 +13,8 @@ urlpatterns = [
     path("studies/<slug:slug>/reports/<int:number>/", reports.report_page, name="report_page"),
     path("studies/<slug:slug>/reports/<int:number>/download/<str:fmt>/", reports.report_download,
          name="report_download"),
+    path("studies/<slug:slug>/reports/<int:number>/checklist/<str:fmt>/", reports.report_checklist,
+         name="report_checklist"),
     # Wrong tokens are counted per client: too many get 429 (throttle.tokens).
     path("e/<str:token>/", token_rate_limited(expert.expert_entry), name="expert_entry"),
     path("q/", expert.questionnaire_page, name="questionnaire"),

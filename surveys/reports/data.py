@@ -21,6 +21,7 @@ from surveys.models import (
     Study,
 )
 from surveys.reports.archive import feedback_archive
+from surveys.reports.checklist import checklist
 from surveys.reports.flow import item_log, item_results, participant_flow
 from surveys.reports.items import positions as _order
 from surveys.reports.items import study_items as _items
@@ -122,7 +123,7 @@ def report_data(round_: Round) -> dict:
     """Everything the report of one round shows, except the charts drawn from it."""
     study = round_.study
     items = _items(study)
-    return {
+    data = {
         "study": study, "round": round_, "methods": methods_summary(study, round_),
         "rules": registered_rules(study),
         "results": consensus_table(round_, items), "rates": participation(round_),
@@ -138,4 +139,5 @@ def report_data(round_: Round) -> dict:
         "item_results": item_results(study, round_, items),
         "item_log": item_log(study, round_, items),
         "archive": feedback_archive(study, round_),
-    } | {"checklist": None}
+    }
+    return data | {"checklist": checklist(data)}

@@ -185,6 +185,18 @@ def study_file_check(data: Any) -> list[str]:
     return study_size_problems(data) or problems_bounded(_file_problems(data))
 
 
+def _check_rule_text(c: _Checker, value: Any, where: str) -> None:
+    """A registered protocol text: {en: ..., ru: ...}, either language may be left out."""
+    if not isinstance(value, dict):
+        c.add(where, "expected a mapping with 'en' and 'ru' texts")
+        return
+    for lang, text in value.items():
+        if lang not in LANGS or not isinstance(text, str):
+            c.add(f"{where}.{lang}", "expected text in en or ru")
+        elif len(text) > MAX_TEXT:
+            c.add(f"{where}.{lang}", f"longer than {MAX_TEXT:,} characters")
+
+
 def _file_problems(data: dict) -> list[str]:
     c = _Checker()
     if data.get("version") != 1:
@@ -206,6 +218,8 @@ def _file_problems(data: dict) -> list[str]:
         for key, allowed in RULE_CHOICES.items():
             if key in consensus and consensus[key] not in allowed:
                 c.add(f"consensus.{key}", "expected one of " + ", ".join(allowed))
+        for key in ConsensusRule.TEXTS:
+            _check_rule_text(c, consensus.get(key, {}), f"consensus.{key}")
         unknown = sorted(set(consensus) - RULE_KEYS)
         if unknown:
             c.add("consensus", "unknown key(s): " + ", ".join(map(str, unknown)))

@@ -17,6 +17,8 @@ PARITY = {
     "live": [("get", P + "dashboard/")],
     "rules": [("get", P + "rules/"), ("put", P + "rules/")],
     "audit": [("get", P + "audit/")],
+    "protocol": [("get", P + "protocol/")],
+    "protocol_download": [("get", P + "protocol/")],
     "builder": [("get", P), ("get", P + "groups/"), ("get", P + "themes/"), ("get", P + "items/")],
     "snapshot": [("post", P + "snapshots/"), ("get", P + "snapshots/")],
     "team": [("get", P + "members/"), ("post", P + "members/"),
