@@ -28,7 +28,7 @@ AGREEMENT_FIELDS = ["round", "krippendorff_alpha", "fleiss_kappa", "n_experts", 
 RANKING_FIELDS = ["round", "item", "kendall_w", "chi2", "df", "p", "n_experts", "n_options"]
 STABILITY_FIELDS = ["item", "data", "n_pairs", "wilcoxon_statistic", "wilcoxon_p", "pct_changed",
                     "iqr_change", "cv_change", "distribution_change", "stable"]
-GROUP_FIELDS = ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group"]
+GROUP_FIELDS = ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group", "p_holm", "p_bh"]
 CONTINUOUS = "continuous"
 # The platform's item kinds answered on a scale (the `kind` column of its export).
 SCALE_KINDS = ("agreement", "dimensions")
@@ -153,6 +153,7 @@ def _on_scale(frame: pd.DataFrame, args: argparse.Namespace) -> pd.Series:
 
 def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     from analysis.groups import group_differences
+    from analysis.multiplicity import benjamini_hochberg, holm
 
     round_ = args.round[0] if args.round else int(frame["round"].max())
     part = _select_rounds(frame, [round_])
@@ -165,6 +166,8 @@ def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
                for key in sizes.index.droplevel("group").unique()}
     out["n_by_group"] = [by_item.get((i, d), {}) for i, d in zip(out["item"], out["dimension"],
                                                                  strict=True)]
+    # The family: every test of the round printed (a test that could not be computed is out).
+    out["p_holm"], out["p_bh"] = holm(out["p"]), benjamini_hochberg(out["p"])
     out["item"] = item_label(out)
     return GROUP_FIELDS, out
 

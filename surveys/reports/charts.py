@@ -215,24 +215,3 @@ def estimate_chart(rows: list[dict], *, labels: dict[str, str], columns: int = 3
                                    marker="o", markeredgecolor="black", label=labels["median"])],
                    loc="upper center", ncols=2, frameon=False, borderaxespad=0.2)
     return svg(fig)
-
-
-def group_heatmap(labels: list[str], groups: list[str], medians: list[list[float | None]],
-                  *, title: str) -> str:
-    """Item x group table of medians, shaded from 1 (light) to 5 (dark)."""
-    values = [[math.nan if v is None else v for v in row] for row in medians]
-    with rc_context(_RC):
-        fig = Figure(figsize=(1.2 + 0.9 * len(groups), 0.6 + 0.24 * len(labels)))
-        ax = fig.subplots()
-        ax.imshow(values, cmap="Blues", vmin=1, vmax=5, aspect="auto")
-        ax.set_xticks(range(len(groups)), groups)
-        ax.set_yticks(range(len(labels)), labels)
-        ax.xaxis.tick_top()
-        for i, row in enumerate(values):
-            for j, v in enumerate(row):
-                if not math.isnan(v):
-                    ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=7,
-                            color="white" if v >= 3.5 else "black")
-        ax.set_title(title, pad=18)
-        fig.tight_layout()
-    return svg(fig)

@@ -37,11 +37,7 @@ def report_context(round_: Round, *, progress: Progress = _ignore) -> dict:
     progress(40, "charts")
     shown["distributions"] = distribution_images(data["convergence"])
     progress(50, "charts")
-    comparison = data["comparison"]
-    if comparison["rows"]:
-        shown["groups"] = charts.data_uri(charts.group_heatmap(
-            [r["label"] for r in comparison["rows"]], [g.code for g in comparison["groups"]],
-            [r["medians"] for r in comparison["rows"]], title=_("Median by stakeholder group")))
+    comparison = data["comparison"]  # its heat map is an HTML table (_groups.html), not a chart
     progress(60, "charts")
     shown["dimensions"] = dimension_images(data["dimension_points"],
                                            {g.code: g.name for g in comparison["groups"]})
