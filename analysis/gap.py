@@ -226,12 +226,13 @@ def _row(panel_item: str, survey_item: str, survey_round: int, panel: pd.Series,
          survey: dict[str, Any], panel_values: np.ndarray, answers: pd.DataFrame) -> dict[str, Any]:
     ps, pp = survey["pct_agree"] / 100, panel["panel_pct_agree"] / 100
     if panel["panel_n"] > 0 and survey["n"] > 0:
-        d, low, high = newcombe(ps, (survey["pct_agree_ci_low"] / 100,
+        _, low, high = newcombe(ps, (survey["pct_agree_ci_low"] / 100,
                                      survey["pct_agree_ci_high"] / 100),
                                 pp, (panel["panel_pct_agree_ci_low"] / 100,
                                      panel["panel_pct_agree_ci_high"] / 100))
+        gap = survey["pct_agree"] - panel["panel_pct_agree"]  # (in points: 100 - 80 is 20)
     else:
-        d = low = high = math.nan
+        gap = low = high = math.nan
     delta = cliffs_delta(answers["value"].to_numpy(), panel_values, answers["_weight"].to_numpy())
     return {
         "item": panel_item, "survey_item": survey_item, "by": survey["by"],
@@ -242,6 +243,6 @@ def _row(panel_item: str, survey_item: str, survey_round: int, panel: pd.Series,
         "survey_pct_agree_ci_low": survey["pct_agree_ci_low"],
         "survey_pct_agree_ci_high": survey["pct_agree_ci_high"],
         "survey_distribution": survey["distribution"],
-        "gap_pct_agree": d * 100, "gap_ci_low": low * 100, "gap_ci_high": high * 100,
+        "gap_pct_agree": gap, "gap_ci_low": low * 100, "gap_ci_high": high * 100,
         "cliffs_delta": delta, "effect": effect_size(delta), "direction": direction(low, high),
     }
