@@ -261,3 +261,41 @@ def test_the_other_commands_do_not_import_the_gap():
 def test_the_readme_documents_the_fields():
     text = " ".join((ROOT / "analysis" / "README.md").read_text().split())
     assert " ".join(GAP_FIELDS) in text
+
+
+# --- the notebook -------------------------------------------------------------------------------
+
+def run_notebook(tmp_path, **parameters) -> dict:
+    import papermill
+
+    out = tmp_path / f"gap-{len(list(tmp_path.iterdir()))}.out.ipynb"
+    nb = papermill.execute_notebook(str(ROOT / "analysis" / "notebooks" / "gap.ipynb"), str(out),
+                                    parameters=parameters, cwd=str(ROOT), kernel_name="python3",
+                                    progress_bar=False)
+    [cell] = [c for c in nb.cells if "results" in c.metadata.get("tags", [])]
+    return json.loads(cell.outputs[0]["text"])
+
+
+def test_the_notebook_prints_the_figures_of_the_cli(tmp_path):
+    results = run_notebook(tmp_path)  # the shipped example: weighted to the margins, by country
+    status, out, _ = run("gap", str(EXAMPLES / "example_long.csv"),
+                         str(EXAMPLES / "survey_long.csv"), "--map", str(EXAMPLES / "gap_map.csv"),
+                         "--by", "country", "--margins", str(EXAMPLES / "survey_margins.csv"))
+    assert status == 0
+    records = json.loads(out)
+    assert results["pairs"] == [["threat-1", "s1"], ["threat-2", "s2"], ["threat-3", "s3"]]
+    for record in records:
+        key = record["category"] or "all"
+        item = record["item"]
+        assert results["gap"][item][key] == pytest.approx(record["gap_pct_agree"])
+        assert results["gap_ci"][item][key] == pytest.approx([record["gap_ci_low"],
+                                                              record["gap_ci_high"]])
+        assert results["cliffs_delta"][item][key] == pytest.approx(record["cliffs_delta"])
+        assert results["direction"][item][key] == record["direction"]
+        assert results["panel_verdict"][item] == record["panel_verdict"]
+
+
+def test_the_notebook_says_when_nothing_is_in_both(tmp_path):
+    panel = write(tmp_path, panel_rows(), "panel.csv")
+    results = run_notebook(tmp_path, data=panel, rule="agree=75,iqr=1")
+    assert (results["pairs"], results["gap"]) == ([], {})
