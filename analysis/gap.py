@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.consensus import verdicts
-from analysis.crosstab import weighted_crosstab, wilson
+from analysis.crosstab import _categories, weighted_crosstab, wilson
 from analysis.descriptive import boxes, rated_summary
 from analysis.frames import require_scale, validate_long
 from analysis.weights import flagged_column
@@ -212,12 +212,7 @@ def _answers(survey: pd.DataFrame, by: str | None, include_flagged: bool) -> pd.
     keep = survey["value"].notna() & (include_flagged | ~flagged_column(survey))
     out = survey.loc[keep, ["_label", "value", "_weight"]].copy()
     if by is not None:
-        column = survey.loc[keep, by]
-        if pd.api.types.is_float_dtype(column.dtype):
-            whole = column.dropna()
-            if (whole == whole.round()).all():
-                column = column.astype("Int64")
-        out["_category"] = column.astype(object).where(column.notna(), "").map(str).to_numpy()
+        out["_category"] = _categories(survey.loc[keep], by).to_numpy()
     out["_weight"] = pd.to_numeric(out["_weight"], errors="coerce").astype("float64")
     return out
 
