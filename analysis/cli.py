@@ -287,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     from analysis.cli_weights import add_weight_commands  # survey weights and crosstabs (#20)
 
     add_weight_commands(sub, common, rounds)
+    from analysis.cli_gap import add_gap_command  # the expert-public gap (#20)
+
+    add_gap_command(sub)
     return parser
 
 
