@@ -34,9 +34,10 @@ def report_url(live_server):
     return f"{live_server.url}/studies/{study.slug}/reports/1/", client.cookies["sessionid"].value
 
 
-def _open(browser, url: str, session: str, width: int):
+def _open(browser, url: str, session: str, width: int, language: str = "en"):
     context = browser.new_context(viewport={"width": width, "height": 900})
-    context.add_cookies([{"name": "sessionid", "value": session, "url": url}])
+    context.add_cookies([{"name": "sessionid", "value": session, "url": url},
+                         {"name": "django_language", "value": language, "url": url}])
     page = context.new_page()
     page.goto(url)
     return page
@@ -58,10 +59,12 @@ def test_the_report_uses_the_screens_width_and_keeps_its_tables_whole(browser, r
     page.context.close()
 
 
-def test_the_report_never_scrolls_sideways_on_a_phone(browser, report_url):
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_report_never_scrolls_sideways_on_a_phone(browser, report_url, language):
     url, session = report_url
-    page = _open(browser, url, session, 375)
+    page = _open(browser, url, session, 375, language)
+    assert page.locator("html").get_attribute("lang") == language
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "page-375.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"page-375-{language}.png"), full_page=True)
     page.context.close()
