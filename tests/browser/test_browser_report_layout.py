@@ -49,7 +49,8 @@ def test_the_report_uses_the_screens_width_and_keeps_its_tables_whole(browser, r
     assert page.eval_on_selector("main", "m => m.clientWidth") > 1000
     table = page.eval_on_selector("table.results", "t => [t.scrollWidth, t.parentElement.clientWidth]")
     assert table[0] <= table[1]  # the whole table shows: its scroll box has nothing to scroll
-    assert page.eval_on_selector_all("details.appendix", "ds => ds.map(d => d.open)") == [False] * 4
+    folded = page.eval_on_selector_all("details.appendix", "ds => ds.map(d => d.open)")
+    assert len(folded) >= 4 and not any(folded)  # appendices, the every-round table, rationales
     links = page.eval_on_selector_all(".report-contents a", "as => as.map(a => a.hash)")
     assert links[:2] == ["#protocol", "#methods"] and "#convergence" in links and links[-1] == "#checklist"
     page.click(".report-contents a[href='#convergence']")
