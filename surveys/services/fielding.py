@@ -170,7 +170,7 @@ def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[
     with transaction.atomic():
         collector = None
         if finish:  # the collector's lock first: completions of one collector queue here
-            collector = Collector.objects.select_for_update().get(pk=entry.collector_id)
+            collector = Collector.objects.select_for_update(of=("self",)).get(entries=entry)
         entry = _locked(entry, Entry.Status.ANSWERING)
         response = Response.objects.filter(round=round_, expert=entry.expert).first()
         full = collector is not None and collector.quota is not None and (
@@ -183,7 +183,7 @@ def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[
                       honeypot=honeypot)
         if advance:  # "Next" (not "Back"): the next visit resumes after this page
             entry.pages_done = max(entry.pages_done, page)
-        if finish:
+        if collector is not None:
             _entry_finish(entry, collector, full)
         entry.save()
     return entry
