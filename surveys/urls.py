@@ -26,6 +26,7 @@ urlpatterns = [
     path("s/<str:token>/page/<int:number>/", token_rate_limited(survey.survey_page_view),
          name="survey_page"),
     path("q/", expert.questionnaire_page, name="questionnaire"),
+    path("q/consent/", survey.questionnaire_consent, name="questionnaire_consent"),
     path("q/autosave/", expert.questionnaire_autosave, name="questionnaire_autosave"),
     path("q/arguments/<str:code>/", expert.questionnaire_arguments, name="questionnaire_arguments"),
     path("q/language/", expert.expert_language, name="expert_language"),

@@ -34,11 +34,13 @@ from surveys.services.fielding import (
     entry_page_save,
     entry_screen,
     entry_start,
+    expert_consent,
+    expert_consent_needed,
     quota_full,
     redirect_with_id,
     screening_parse,
 )
-from surveys.views.expert import VERSION
+from surveys.views.expert import VERSION, _no_session, _session_expert, expert_session
 
 COOKIE = "agora_survey"
 COOKIE_AGE = 180 * 24 * 3600
@@ -276,3 +278,33 @@ def survey_page_view(request: HttpRequest, token: str, number: int) -> HttpRespo
         return _away(url, collector, entry.external_id) or redirect("survey_entry", token=token)
     target = max(1, number - 1) if action == "back" else min(number + 1, len(pages))
     return redirect("survey_page", token=token, number=target)
+
+
+@never_cache
+@expert_session
+def questionnaire_consent(request: HttpRequest) -> HttpResponse:
+    """A Delphi study's consent page, before its expert's first questionnaire."""
+    expert = _session_expert(request)
+    if expert is None:
+        return _no_session(request)
+    consent = consent_current(expert.study)
+    if consent is None or not expert_consent_needed(expert):
+        return redirect("questionnaire")
+    context = {"study": expert.study, "consent": consent,
+               "action": reverse("questionnaire_consent")}
+    if request.method != "POST":
+        return render(request, "surveys/survey/consent.html", context)
+    choice = request.POST.get("choice", "")
+    try:
+        if choice not in {"agree", "decline"}:
+            raise ServiceError(_("Please choose an answer."))
+        expert_consent(expert=expert, version=request.POST.get("version", ""),
+                       agree=choice == "agree")
+    except ServiceError as exc:
+        return render(request, "surveys/survey/consent.html", context | {"error": exc.message},
+                      status=400)
+    if choice == "agree":
+        return redirect("questionnaire")
+    return _message(request, _("Thank you"), _(
+        "You chose not to take part; nothing more will be asked. If you change your mind, "
+        "open your personal link again."))
