@@ -192,3 +192,21 @@ def test_a_full_quota_refuses_completion_and_new_respondents():
     assert door.status_code == 302 and door["Location"].endswith("/out?pid=new")
     assert Entry.objects.filter(collector=c, status="completed").count() == 1
     assert Response.objects.filter(expert__study=study, status="submitted").count() == 1
+
+
+def test_a_survey_page_shows_nobody_else_s_answers_and_needs_no_script(survey):
+    """No feedback, no arguments, no autosave: the page is the items and one form."""
+    from surveys.services.responses import ItemAnswer, response_submit
+
+    other = Expert.objects.create(study=survey, name="", email="", group=survey.groups.first())
+    response_submit(expert=other, round_=survey.rounds.get(), answers={
+        "agree": ItemAnswer(values={"": 1}, rationale="A secret reason")})
+    client, c = Client(), collector(survey)
+    walk(client, c.token, "look", pages={}, finish=False)
+    for language in ("en", "ru"):
+        client.cookies["django_language"] = language
+        page = client.get(f"/s/{c.token}/page/1/").content.decode()
+        assert "A secret reason" not in page and "hx-post" not in page and "<script" not in page
+        assert "rationales" not in page and "feedback" not in page
+    assert "not shown to other respondents" not in page  # the Russian label
+    assert "другим респондентам не показывается" in page
