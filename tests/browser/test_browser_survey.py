@@ -23,7 +23,7 @@ def _walk(checker: Checker, token: str, language: str) -> None:
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    checker.check(page, f"/s/{token}/?pid=browser-{language}", f"survey-consent", language)
+    checker.check(page, f"/s/{token}/?pid=browser-{language}", "survey-consent", language)
     page.get_by_role("button", name=agree).click()
     checker.check(page, "", "survey-screening", language, load=False)
     page.locator('input[name="s-role"][value="expert"]').check()
