@@ -105,3 +105,29 @@ def fielding_table(study: Study) -> list[dict]:
                       "declined": c.n_declined, "quota_full": c.n_quota_full,
                       "flagged": c.n_flagged, "quota": c.quota, "fill_pct": fill})
     return table
+
+
+RESPONDENT_COLUMNS = ["expert", "collector", "country", "group", "status", "consent_version",
+                      "seconds", "flags", "completed_at"]
+
+
+def survey_respondents(study: Study) -> list[dict]:
+    """One row per respondent who opened a collector: the pseudonym the exports give them (to
+    join the answers), collector, country, group, status, consent version, seconds from the
+    first question to completion, quality flags (";"-joined, "" when none) and completion
+    time; never the external id, a name or an email."""
+    from surveys.pseudonyms import pseudonym_map
+
+    entries = list(Entry.objects.filter(collector__study=study).select_related(
+        "collector", "expert__group").order_by("collector__code", "pk"))
+    names = pseudonym_map(study_id=study.pk, expert_ids=[e.expert_id for e in entries])
+    rows = []
+    for e in entries:
+        seconds = (round((e.completed_at - e.started_at).total_seconds(), 1)
+                   if e.completed_at and e.started_at else None)
+        rows.append({"expert": names[e.expert_id], "collector": e.collector.code,
+                     "country": e.collector.country, "group": e.expert.group.code,
+                     "status": e.status, "consent_version": e.consent_version,
+                     "seconds": seconds, "flags": ";".join(sorted(e.flags)),
+                     "completed_at": e.completed_at.isoformat() if e.completed_at else ""})
+    return rows

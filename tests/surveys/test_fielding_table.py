@@ -92,3 +92,26 @@ def test_a_consent_version_cannot_change_its_text():
     data["consent"] = [{"version": "v1", "text": {"en": "Changed.", "ru": "Изменено."}}]
     with pytest.raises(StudyFileError):
         study_load(data=data)
+
+
+def test_the_respondents_file_joins_the_exports_and_names_nobody():
+    import csv
+    import io
+
+    from surveys.exports import export_long
+
+    study = survey_load()
+    c = collector(study)
+    walk(Client(), c.token, "ext-77")  # an id that never leaves the platform
+    walk(Client(), c.token, "p2", role="other")
+    reader = Client()
+    reader.force_login(_staff(study, "ana"))
+    answer = reader.get(f"/studio/{study.slug}/fielding/?download=csv")
+    assert answer["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+    assert [(r["status"], r["group"], r["country"], r["consent_version"]) for r in rows] == [
+        ("completed", "RU", "Russia", "v1"), ("screened_out", "RU", "Russia", "v1")]
+    assert "ext-77" not in answer.content.decode() and "p2" not in answer.content.decode()
+    long = export_long(study)
+    assert set(long["expert"]) == {rows[0]["expert"]}  # the same pseudonym as the answers
+    assert len(long) == 8  # the nine answers less the open one (export_texts has it)
