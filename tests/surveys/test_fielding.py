@@ -210,3 +210,27 @@ def test_a_survey_page_shows_nobody_else_s_answers_and_needs_no_script(survey):
         assert "rationales" not in page and "feedback" not in page
     assert "not shown to other respondents" not in page  # the Russian label
     assert "другим респондентам не показывается" in page
+
+
+def test_wrong_survey_links_are_counted_and_limited_but_a_valid_one_opens(survey, settings):
+    client = Client()
+    codes = [client.get(f"/s/wrong-token-number-{n:04d}/").status_code
+             for n in range(settings.TOKEN_RATE_LIMIT + 1)]
+    assert codes == [404] * settings.TOKEN_RATE_LIMIT + [429]
+    assert client.get(f"/s/{collector(survey).token}/").status_code == 200
+
+
+def test_a_survey_is_aggregated_like_any_round_counting_completed_respondents_only(survey):
+    from surveys.models import Aggregate
+    from surveys.services.aggregation import round_aggregate
+    from surveys.services.rounds import round_close
+
+    c = collector(survey)
+    walk(Client(), c.token, "one")
+    walk(Client(), c.token, "two", pages={1: {**PAGES[1], "a-agree": "2"}, 2: PAGES[2]})
+    walk(Client(), c.token, "three", pages={1: PAGES[1]}, finish=False)  # a draft: not counted
+    round_ = survey.rounds.get()
+    round_close(round_=round_)
+    round_aggregate(round_id=round_.pk)
+    agree = Aggregate.objects.get(round=round_, item__code="agree", dimension="", group="")
+    assert (agree.n, agree.median) == (2, 3.0)  # answers 4 and 2: the median is 3
