@@ -83,7 +83,8 @@ def _entry_create(collector: Collector, hashed: str, external_id: str, language:
 
 def _locked(entry: Entry, *statuses: str) -> Entry:
     """The entry's row, locked, still in one of `statuses` (else a ServiceError)."""
-    locked = Entry.objects.select_for_update().get(pk=entry.pk)
+    locked = Entry.objects.select_for_update(of=("self",)).select_related(
+        "expert__study").get(pk=entry.pk)
     if locked.status not in statuses:
         raise ServiceError(_("This step is already done."))
     return locked

@@ -117,7 +117,7 @@ def _route(request, collector: Collector, entry: Entry) -> HttpResponse:
     if entry.status == status.SCREENING:
         return _screening_page(request, collector, {})
     if entry.status == status.ANSWERING:
-        round_ = survey_round(collector.study)
+        round_ = collector.round
         pages = len(survey_pages(round_)) if round_ is not None else 1
         return redirect("survey_page", token=collector.token,
                         number=min(entry.pages_done + 1, pages))
@@ -149,7 +149,8 @@ def _door(request, token: str):
     collector = _collector(token)
     if collector is None:
         return None, None, _not_found(request)
-    state = collector_is_open(collector, survey_round(collector.study))
+    collector.round = survey_round(collector.study)  # the open round, read once per request
+    state = collector_is_open(collector, collector.round)
     entry = entry_of_browser(collector, _browser_key(request))
     if state != "open" and (entry is None or entry.status in {
             Entry.Status.CONSENT, Entry.Status.SCREENING, Entry.Status.ANSWERING}):
@@ -208,6 +209,8 @@ def survey_consent(request: HttpRequest, token: str) -> HttpResponse:
                               agree=choice == "agree")
     except ServiceError as exc:
         return _consent_page(request, collector, entry, 409, exc.message)
+    if entry.status == Entry.Status.ANSWERING:
+        return redirect("survey_page", token=token, number=1)
     return redirect("survey_entry", token=token)
 
 
@@ -226,7 +229,7 @@ def survey_screening(request: HttpRequest, token: str) -> HttpResponse:
     if entry.status == Entry.Status.SCREENED_OUT:
         return _away(collector.screenout_redirect, collector, entry.external_id) or _ended(
             request, collector, entry)
-    return redirect("survey_entry", token=token)
+    return redirect("survey_page", token=token, number=1)
 
 
 def _page(request, collector, entry, round_, number, *, errors=None, posted=None,
@@ -247,7 +250,7 @@ def survey_page_view(request: HttpRequest, token: str, number: int) -> HttpRespo
     collector, entry, answer = _entry_in(request, token, Entry.Status.ANSWERING)
     if answer is not None:
         return answer
-    round_ = survey_round(collector.study)
+    round_ = collector.round
     pages = survey_pages(round_)
     if not 1 <= number <= min(entry.pages_done + 1, len(pages)):
         return redirect("survey_entry", token=token)
