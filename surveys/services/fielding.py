@@ -232,9 +232,13 @@ def expert_consent_needed(expert: Expert) -> bool:
 
 def expert_consent(*, expert: Expert, version: str, agree: bool) -> Entry:
     """Record a Delphi expert's consent (or decline) to the consent text's `version`."""
+    try:
+        with transaction.atomic():
+            Entry.objects.get_or_create(expert=expert, defaults={"status": Entry.Status.CONSENT})
+    except IntegrityError:
+        pass  # a second tab made it at the same moment: the unique key keeps one
     with transaction.atomic():
-        entry, _created = Entry.objects.get_or_create(
-            expert=expert, defaults={"status": Entry.Status.CONSENT})
+        entry = Entry.objects.get(expert=expert)
         if entry.status == Entry.Status.DECLINED:  # they may change their mind
             Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.CONSENT)
         return entry_consent(entry=entry, version=version, agree=agree)
