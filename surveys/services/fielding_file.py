@@ -134,7 +134,8 @@ def fielding_problems(c, data: dict, groups: set[str]) -> None:
 def fielding_load(*, study: Study, data: dict) -> None:
     """Store the survey blocks of a checked file: consent versions are added (an existing
     version keeps its text: a changed text needs a new version), collectors created or
-    updated by code (their tokens never change)."""
+    updated by code (their tokens never change). A survey's one round is made and opened as
+    any first round (the Rounds page, `open_round`)."""
     study.anonymous = data.get("anonymous", False)
     study.consent_required = data.get("consent_required", False)
     study.screening = data.get("screening", [])
@@ -158,7 +159,27 @@ def fielding_load(*, study: Study, data: dict) -> None:
             "screenout_redirect": collector.get("screenout_redirect") or "",
             "id_param": collector.get("id_param", "pid"),
             "speeder_seconds": collector.get("speeder_seconds", 0)})
-    if study.mode == Study.Mode.SURVEY and not study.rounds.exists():
-        from surveys.services.rounds import round_create
 
-        round_create(study=study)  # the survey's one round, all items; the organizer opens it
+
+def study_fielding_data(study: Study) -> dict:
+    """The survey blocks in study-file shape, each only when set (collectors without their
+    tokens: a copy of the study gets links of its own)."""
+    data: dict[str, Any] = {"mode": study.mode} if study.mode == Study.Mode.SURVEY else {}
+    data |= {k: True for k in ("anonymous", "consent_required") if getattr(study, k)}
+    consents = [{"version": c.version, "text": {"en": c.text_en, "ru": c.text_ru}}
+                for c in study.consent_texts.order_by("created_at", "pk")]
+    if consents:
+        data["consent"] = consents
+    if study.screening:
+        data["screening"] = study.screening
+    collectors = []
+    for c in study.collectors.select_related("group").order_by("code"):
+        row = {"code": c.code, "group": c.group.code, "country": c.country, "quota": c.quota,
+               "opens_at": c.opens_at, "closes_at": c.closes_at,
+               "complete_redirect": c.complete_redirect,
+               "screenout_redirect": c.screenout_redirect, "id_param": c.id_param,
+               "speeder_seconds": c.speeder_seconds}
+        collectors.append({k: v for k, v in row.items() if v not in (None, "")})
+    if collectors:
+        data["collectors"] = collectors
+    return data

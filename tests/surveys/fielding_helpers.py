@@ -4,7 +4,7 @@ screening question and two collectors, and a respondent's walk through it with a
 from django.test import Client
 
 from surveys.models import Collector, Study
-from surveys.services.rounds import round_open
+from surveys.services.rounds import round_create, round_open
 from surveys.services.studies import study_load
 from tests.conftest import small_study_data
 
@@ -38,7 +38,7 @@ def survey_data(slug: str = "poll", *, quota: int | None = 5, **extra) -> dict:
 
 def survey_load(slug: str = "poll", **kwargs) -> Study:
     study = study_load(data=survey_data(slug, **kwargs))
-    round_open(round_=study.rounds.get())
+    round_open(round_=round_create(study=study))
     return study
 
 

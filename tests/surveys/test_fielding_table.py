@@ -115,3 +115,28 @@ def test_the_respondents_file_joins_the_exports_and_names_nobody():
     long = export_long(study)
     assert set(long["expert"]) == {rows[0]["expert"]}  # the same pseudonym as the answers
     assert len(long) == 8  # the nine answers less the open one (export_texts has it)
+
+
+def test_the_study_file_export_carries_the_survey_blocks_and_loads_back():
+    from surveys.exports import study_definition
+    from surveys.services.studies import study_load
+
+    study = survey_load()
+    data = study_definition(study)
+    assert data["mode"] == "survey" and data["consent"][0]["version"] == "v1"
+    assert [c["code"] for c in data["collectors"]] == ["ru-panel", "us-open"]
+    assert "token" not in data["collectors"][0] and data["screening"] == study.screening
+    copy = study_load(data=data | {"slug": "poll-copy"})
+    assert copy.mode == "survey" and collector(copy).quota == 5
+    assert collector(copy).token != collector(study).token
+
+
+def test_a_survey_archive_imports_back_with_its_answers():
+    from surveys.exports import export_long, study_archive
+    from surveys.services.archive_import import study_import_research_archive
+
+    study = survey_load()
+    walk(Client(), collector(study).token, "a1")
+    copy = study_import_research_archive(archive=study_archive(study), slug="poll-archive")
+    assert copy.mode == "survey"
+    assert export_long(copy).drop(columns="expert").equals(export_long(study).drop(columns="expert"))
