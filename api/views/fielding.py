@@ -23,11 +23,13 @@ class FieldingRowSerializer(serializers.Serializer):
     flagged = serializers.IntegerField(help_text="Completed with a quality flag.")
     quota = serializers.IntegerField(allow_null=True)
     fill_pct = serializers.FloatField(allow_null=True)
+    median_seconds = serializers.IntegerField(allow_null=True, help_text=(
+        "Median seconds from the first question to completion."))
 
 
 class Fielding(StudyView):
     """Per collector: started, completed, screened out, declined, quota full, flagged and the
-    quota's fill."""
+    quota's fill, and the median completion time."""
 
     serializer_class = FieldingRowSerializer
     pagination_class = None

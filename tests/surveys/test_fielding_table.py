@@ -32,6 +32,7 @@ def test_the_fielding_page_and_api_count_each_collector():
     assert (rows["ru-panel"]["entries"], rows["ru-panel"]["started"],
             rows["ru-panel"]["completed"], rows["ru-panel"]["screened_out"]) == (3, 1, 1, 1)
     assert rows["ru-panel"]["fill_pct"] == 20.0 and rows["us-open"]["fill_pct"] is None  # 1/5
+    assert rows["ru-panel"]["median_seconds"] >= 0 and rows["us-open"]["median_seconds"] is None
     api = Client().get(f"/api/v1/studies/{study.slug}/fielding/",
                        **bearer(_staff(study, "api-reader")))
     assert api.status_code == 200
@@ -140,3 +141,21 @@ def test_a_survey_archive_imports_back_with_its_answers():
     copy = study_import_research_archive(archive=study_archive(study), slug="poll-archive")
     assert copy.mode == "survey"
     assert export_long(copy).drop(columns="expert").equals(export_long(study).drop(columns="expert"))
+
+
+def test_the_median_completion_time_per_collector():
+    import datetime as dt
+
+    from surveys.models import Entry
+    from surveys.selectors_fielding import fielding_table
+
+    study = survey_load()
+    c = collector(study)
+    for pid in ("t1", "t2", "t3"):
+        walk(Client(), c.token, pid)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for pid, seconds in (("t1", 100), ("t2", 600), ("t3", 200)):
+        Entry.objects.filter(external_id=pid).update(
+            started_at=start, completed_at=start + dt.timedelta(seconds=seconds))
+    # 100, 200, 600 seconds: the median is the middle one, 200
+    assert fielding_table(study)[0]["median_seconds"] == 200
