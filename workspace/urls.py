@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import dashboard, outbox, panel, protocol, rounds, studies, team
+from workspace.views import dashboard, fielding, outbox, panel, protocol, rounds, studies, team
 
 app_name = "workspace"
 S = "<slug:slug>/"
@@ -13,6 +13,7 @@ urlpatterns = [
     path(S + "rules/", dashboard.rules_page, name="rules"),
     path(S + "protocol/", protocol.protocol_page, name="protocol"),
     path(S + "protocol/<str:fmt>/", protocol.protocol_download, name="protocol_download"),
+    path(S + "fielding/", fielding.fielding_page, name="fielding"),
     path(S + "audit/", dashboard.audit_log, name="audit"),
     path(S + "build/", studies.builder_page, name="builder"),
     path(S + "snapshot/", dashboard.snapshot_take, name="snapshot"),

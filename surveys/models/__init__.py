@@ -30,6 +30,7 @@ class Study(models.Model):
     class Mode(models.TextChoices):
         CLASSIC = "classic", _("Classic (rounds)")
         REALTIME = "realtime", _("Real-Time (roundless)")
+        SURVEY = "survey", _("Attitude survey (one round, open links)")
 
     slug = models.SlugField(unique=True)
     title_en = models.CharField(max_length=300)
@@ -71,6 +72,11 @@ class Study(models.Model):
     # under, so neither can be computed from anything an expert sees, even on the embedded
     # default whose SECRET_KEY is public.
     feedback_key = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
+    # Surveys: no name or email ever stored; the consent page (Delphi studies may ask it too);
+    # screening questions [{code, text: {en, ru}, options: [{code, text}], eligible: [codes]}].
+    anonymous = models.BooleanField(default=False)
+    consent_required = models.BooleanField(default=False)
+    screening = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -266,7 +272,7 @@ class Expert(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="experts")
     name = models.CharField(max_length=200)
-    email = models.EmailField()
+    email = models.EmailField(blank=True)  # blank: a survey respondent
     group = models.ForeignKey(StakeholderGroup, on_delete=models.PROTECT, related_name="experts")
     language = models.CharField(max_length=2, default="en")
     # When the latest personal link was issued (the links themselves are ExpertLink rows).
@@ -278,7 +284,8 @@ class Expert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["study", "email"], name="uniq_expert_email")]
+        constraints = [models.UniqueConstraint(fields=["study", "email"], condition=~models.Q(
+            email=""), name="uniq_expert_email")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -461,8 +468,10 @@ from surveys.models.aggregation import (  # noqa: E402
     LiveArguments,
     Verdict,
 )
+from surveys.models.fielding import Collector, ConsentText, Entry  # noqa: E402
 
-__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert",
+__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Collector",
+           "ConsentText", "Entry", "Expert",
            "ExpertLink", "ExpertiseRating", "Item", "LiveArguments", "PreFeedbackAnswer",
            "Rationale", "Response", "ResponseRevision", "Round",
            "StakeholderGroup", "Study", "StudyMember", "Theme", "Verdict"]

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from surveys.errors import StudyFileError
 from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
+from surveys.services.fielding_file import fielding_load, fielding_problems
 from surveys.studyfile import (
     MAX_DESCRIPTION,
     MAX_TEXT,
@@ -226,8 +227,6 @@ def _file_problems(data: dict) -> list[str]:
     _check_frame(c, data)
     if data.get("default_language", "en") not in LANGS:
         c.add("default_language", "expected en or ru")
-    if data.get("mode", "classic") not in {"classic", "realtime"}:
-        c.add("mode", "expected classic or realtime")
     min_cell = data.get("min_cell", 3)
     if type(min_cell) is not int or not 1 <= min_cell <= 50:
         c.add("min_cell", "expected a whole number from 1 to 50")
@@ -266,6 +265,7 @@ def _file_problems(data: dict) -> list[str]:
         for i, item in enumerate(items):
             _check_item(c, item, f"{where}.items[{i}]", groups, item_codes)
             _check_resolves_after(c, item, f"{where}.items[{i}]", _date(data.get("as_of")))
+    fielding_problems(c, data, groups)
     return c.problems
 
 
@@ -425,6 +425,7 @@ def study_load(*, data: dict, actor=None) -> Study:
                 code=item["code"],
                 defaults={"theme": theme, "position": i, **_item_fields(item)},
             )
+    fielding_load(study=study, data=data)  # consent, screening, collectors (surveys)
     AuditEvent.objects.create(
         study=study, actor=actor, action="study_created" if created else "study_updated",
         detail={"items": sum(len(t["items"]) for t in data["themes"])},
