@@ -124,9 +124,10 @@ def stability_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     else:
         on_scale = pd.Series(args.scale != CONTINUOUS, index=pair.index)
     parts = []
-    for scaled, part in ((True, pair.loc[on_scale]), (False, pair.loc[~on_scale])):
-        if part.empty:
+    for scaled, rows in ((True, on_scale), (False, ~on_scale)):
+        if not rows.any():
             continue
+        part = pair if rows.all() else pair.loc[rows]
         low, high = (args.scale_min, args.scale_max) if scaled else (None, None)
         table = stability(part, from_round=args.from_round, to_round=args.to_round,
                           scale_min=low, scale_max=high)
@@ -155,29 +156,31 @@ def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     from analysis.groups import group_differences
 
     round_ = args.round[0] if args.round else int(frame["round"].max())
-    part = _select_rounds(frame, [round_])
-    if part["group"].eq("").all():
+    _check_rounds(frame, [round_])
+    in_round = frame["round"].to_numpy() == round_
+    if not frame["group"].ne("").to_numpy()[in_round].any():
         raise InputError("no stakeholder groups: the file has no 'group' column or it is empty")
-    out = group_differences(part, round_=round_)
-    answered = part.loc[part["value"].notna() & part["group"].ne("")]
-    sizes = answered.groupby(["item", "dimension", "group"], sort=True).size()
-    by_item = {key: dict(sizes.loc[key].items())
-               for key in sizes.index.droplevel("group").unique()}
-    out["n_by_group"] = [by_item.get((i, d), {}) for i, d in zip(out["item"], out["dimension"],
-                                                                 strict=True)]
+    out = group_differences(frame, round_=round_, sizes=True)
     out["item"] = item_label(out)
     return GROUP_FIELDS, out
 
 
 def _select_rounds(frame: pd.DataFrame, rounds: Sequence[int] | None) -> pd.DataFrame:
+    """The rows of these rounds (the frame itself when it holds no other round)."""
+    present = _check_rounds(frame, rounds)
+    if not rounds or set(present) <= set(rounds):
+        return frame
+    return frame.loc[frame["round"].isin(rounds)]
+
+
+def _check_rounds(frame: pd.DataFrame, rounds: Sequence[int] | None) -> list[int]:
+    """The rounds of the frame; an error naming them when one of `rounds` is not there."""
     present = sorted(int(r) for r in frame["round"].unique())
     for round_ in rounds or []:
         if round_ not in present:
             raise InputError(f"round {round_} is not in the data (rounds: "
                              f"{', '.join(map(str, present))})")
-    return frame if not rounds else frame.loc[frame["round"].isin(rounds)]
-
-
+    return present
 
 
 def _clean(value: Any) -> Any:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import SeriesGroupBy
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("expert", "round", "item", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("dimension", "group")
@@ -51,7 +52,7 @@ def validate_long(frame: pd.DataFrame, *, categories: bool = False) -> pd.DataFr
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(f"long frame is missing required column(s): {', '.join(missing)}")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for column in ("expert", "item"):
         if out[column].isna().any():
             raise ValueError(f"column '{column}' has missing values")
@@ -212,6 +213,16 @@ def group_index(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Index, np.
     return pd.MultiIndex.from_frame(part), ids
 
 
+def numbered_groupby(values: np.ndarray, ids: np.ndarray, groups: int) -> SeriesGroupBy:
+    """`pd.Series(values).groupby(ids, sort=True)` for rows already numbered 0 .. groups - 1
+    (as `group_index` numbers them), reindexed to every number: a number no row has is a
+    group without answers (NaN). The numbers become a categorical's codes, which pandas takes
+    as they are instead of hashing a million keys again; the aggregations are pandas' own,
+    over the same rows in the same order, so they give the same numbers to the last bit."""
+    key = pd.Categorical.from_codes(ids, categories=pd.RangeIndex(groups))
+    return pd.Series(values).groupby(key, observed=False, sort=True)
+
+
 def _category_numbers(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | None:
     """The group numbers from the categories' codes (an integer key, such as the round, is
     factorized in sorted order); None unless every key is categorical or integer."""
@@ -225,8 +236,11 @@ def _category_numbers(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | 
     for codes, size in codes_and_sizes:
         if (codes < 0).any():  # a missing key: pandas leaves the row out of every group
             return None
-        combined = combined * size + codes
+        combined *= size
+        combined += codes
     observed = np.bincount(combined) > 0
+    if observed.all():  # (every combination answered: the numbers are the groups' already)
+        return combined
     return (np.cumsum(observed) - 1)[combined]
 
 
@@ -234,21 +248,37 @@ def _key_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy().astype(np.int64), len(column.cat.categories)
     if pd.api.types.is_integer_dtype(column.dtype):
-        codes, uniques = pd.factorize(column, sort=True)
-        return codes.astype(np.int64), max(len(uniques), 1)
+        return _integer_codes(column)
     return None
+
+
+def _integer_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """`pd.factorize(column, sort=True)` of an integer column (codes, number of values): by a
+    lookup table when the values span a small range (rounds), without hashing every row."""
+    values = column.to_numpy()
+    if len(values) and not isinstance(column.dtype, pd.CategoricalDtype) and values.dtype.kind in "iu":
+        low, high = int(values.min()), int(values.max())
+        if high - low < 1_000_000:
+            offset = (values - low).astype(np.int64)
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[offset] = True
+            if present.all():  # (every value between the lowest and the highest: rounds)
+                return offset, len(present)
+            return (np.cumsum(present) - 1)[offset], int(present.sum())
+    codes, uniques = pd.factorize(column, sort=True)
+    return codes.astype(np.int64), max(len(uniques), 1)
 
 
 def require_scale(values: pd.Series, scale_min: int, scale_max: int) -> None:
     """Raise ValueError unless every non-missing value is an integer point of the scale."""
     if scale_min >= scale_max:
         raise ValueError(f"scale_min ({scale_min}) must be below scale_max ({scale_max})")
-    valid = values.dropna()
-    bad = valid[(valid < scale_min) | (valid > scale_max) | (valid != valid.round())]
-    if not bad.empty:
+    array = np.asarray(values, dtype="float64")
+    bad = ((array < scale_min) | (array > scale_max) | (array != np.round(array))) & ~np.isnan(array)
+    if bad.any():
         raise ValueError(
             f"column 'value' must hold integers from {scale_min} to {scale_max}; "
-            f"found {shown(bad.iloc[0])}"
+            f"found {shown(array[bad][0])}"
         )
 
 
@@ -275,6 +305,14 @@ def _integer_round(rounds: pd.Series) -> pd.Series:
 
 
 def _numeric_value(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype,
+                                                                     pd.CategoricalDtype):
+        numeric = values.astype("float64")  # (a float column: only infinities are wrong)
+        bad = np.isinf(numeric)
+        if bad.any():
+            raise ValueError("column 'value' must be numeric (NaN for no opinion); "
+                             f"found {shown(values[bad].iloc[0])}")
+        return numeric
     # A blank string is how spreadsheets and form exports spell "no opinion".
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         values = values.where(values.astype(str).str.strip() != "", np.nan)
@@ -295,6 +333,8 @@ def _reject_duplicates(frame: pd.DataFrame) -> None:
         duplicated = frame.duplicated(subset=keys, keep=False)
     else:  # one integer per answer: counted instead of hashing four columns of a million rows
         combined, size = numbered
+        if (combined[1:] > combined[:-1]).all():  # rows in order (an export's): all distinct
+            return
         if size <= 8 * len(frame) + 1_000_000:
             duplicated = pd.Series(np.bincount(combined, minlength=size)[combined] > 1,
                                    index=frame.index)
@@ -310,16 +350,16 @@ def _reject_duplicates(frame: pd.DataFrame) -> None:
 
 
 def _answer_numbers(frame: pd.DataFrame) -> tuple[np.ndarray, int] | None:
-    """(one integer per (expert, round, item, dimension), their range) when the text keys are
-    categorical."""
+    """(one integer per (round, expert, item, dimension), their range) when the text keys are
+    categorical: increasing down a file sorted by round, expert and item (as exports are)."""
     text = [frame[key] for key in ("expert", "item", "dimension")]
     if not all(_categorical(column) for column in text):
         return None
-    rounds, round_labels = pd.factorize(frame["round"])
-    sizes = [len(c.cat.categories) for c in text] + [max(len(round_labels), 1)]
+    rounds, round_count = _integer_codes(frame["round"])
+    sizes = [round_count] + [len(c.cat.categories) for c in text]
     if float(np.prod(sizes, dtype=float)) > 2**62:
         return None
-    combined = np.zeros(len(frame), dtype=np.int64)
-    for codes, size in zip([c.cat.codes.to_numpy() for c in text] + [rounds], sizes, strict=True):
+    combined = rounds
+    for codes, size in zip([c.cat.codes.to_numpy() for c in text], sizes[1:], strict=True):
         combined = combined * size + codes
     return combined, int(np.prod(sizes, dtype=float))

@@ -28,7 +28,7 @@ def average_ranks(key: np.ndarray, value: np.ndarray, keys: int) -> tuple[np.nda
     values, and the size of its largest run. `value` holds no NaN."""
     codes, uniques = pd.factorize(value, sort=True)
     combined = key.astype(np.int64) * max(len(uniques), 1) + codes
-    order = np.argsort(combined, kind="stable")
+    order = stable_order(combined)
     ordered = combined[order]
     n = len(order)
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if n else np.empty(0, int)
@@ -43,6 +43,14 @@ def average_ranks(key: np.ndarray, value: np.ndarray, keys: int) -> tuple[np.nda
     longest = np.zeros(keys, dtype=np.int64)
     np.maximum.at(longest, run_key, counts)
     return ranks, ties, longest
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """`np.argsort(keys, kind="stable")` (a stable order is the one order), by numpy's radix
+    sort when the keys fit in 16 bits: several times faster on a million rows."""
+    if len(keys) and keys.min() >= 0 and keys.max() < 2**16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def asymptotic_mannwhitneyu(n1: int, n2: int, longest_tie: int) -> bool:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import SeriesGroupBy
 
 from analysis import ranktests
-from analysis.frames import group_index, require_scale, validate_long
+from analysis.frames import group_index, numbered_groupby, require_scale, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
 STABILITY_COLUMNS: tuple[str, ...] = (
@@ -92,8 +93,11 @@ def stability(
                           minlength=len(index))
     out["pct_changed"] = np.where(n_pairs > 0, changed / np.maximum(n_pairs, 1), np.nan) * 100.0
     before, after = valid & (rounds == from_round), valid & (rounds == to_round)
-    out["iqr_change"] = _iqr(values, key, after, len(index)) - _iqr(values, key, before, len(index))
-    out["cv_change"] = _cv(values, key, after, len(index)) - _cv(values, key, before, len(index))
+    # Each round's valid answers grouped by key (a key without answers gets NaN).
+    grouped_before = numbered_groupby(values[before], key[before], len(index))
+    grouped_after = numbered_groupby(values[after], key[after], len(index))
+    out["iqr_change"] = _iqr(grouped_after) - _iqr(grouped_before)
+    out["cv_change"] = _cv(grouped_after) - _cv(grouped_before)
     out["distribution_change"] = (np.full(len(index), np.nan) if continuous else
                                   _distribution_change(values, key, before, after, len(index)))
     out["stable"] = stable_under(out, rule)
@@ -109,23 +113,30 @@ def _paired_differences(
     each round under the same key and expert, found on one integer per answer (several times
     faster than a join on three columns of a million answers).
     """
-    experts, labels = pd.factorize(df["expert"])
-    answer = key.astype(np.int64) * max(len(labels), 1) + experts
+    if isinstance(df["expert"].dtype, pd.CategoricalDtype):
+        experts, count = df["expert"].cat.codes.to_numpy(), len(df["expert"].cat.categories)
+    else:
+        experts, labels = pd.factorize(df["expert"])
+        count = len(labels)
+    answer = key.astype(np.int64) * max(count, 1) + experts
     rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
     is_from, is_to = valid & (rounds == from_round), valid & (rounds == to_round)
-    at_from, at_to = _common(answer[is_from], answer[is_to])
+    at_from, at_to = _common(answer[is_from], answer[is_to], int(key.max(initial=0) + 1) * count)
     return key[is_to][at_to], values[is_to][at_to] - values[is_from][at_from]
 
 
-def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions in `a` and in `b` of the values both hold (each unique), in increasing
-    order of value, as `np.intersect1d(..., return_indices=True)`; by binary search when both
-    are sorted already (a platform frame's rows are), which is several times faster."""
-    if len(a) < 2 or len(b) < 2 or not ((a[1:] > a[:-1]).all() and (b[1:] > b[:-1]).all()):
+def _common(a: np.ndarray, b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The positions in `a` and in `b` of the values both hold (each unique, from 0 to
+    size - 1). The pairs come in no particular order: every statistic made of them is a count
+    or a sum of whole and half ranks, the same in any order. By a table of the positions in
+    `a` when `size` is moderate (one pass over each), else `np.intersect1d`."""
+    if size > 8 * (len(a) + len(b)) + 1_000_000:
         _, at_a, at_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
         return at_a, at_b
-    at_a = np.minimum(np.searchsorted(a, b), len(a) - 1)
-    found = a[at_a] == b
+    position = np.full(size, -1, dtype=np.int64)
+    position[a] = np.arange(len(a))
+    at_a = position[b]
+    found = at_a >= 0
     return at_a[found], np.flatnonzero(found)
 
 
@@ -147,7 +158,7 @@ def _wilcoxon_by_item(pair_key: np.ndarray, difference: np.ndarray, keys: int) -
             tests[k] = ranktests.wilcoxon(r_plus[k], r_minus[k], int(count[k]), ties[k])
             continue
         if order is None:
-            order = np.argsort(pair_key, kind="stable")
+            order = ranktests.stable_order(pair_key)
             bounds = np.searchsorted(pair_key[order], np.arange(keys + 1))
         tests[k] = _wilcoxon(difference[order[bounds[k]:bounds[k + 1]]])
     return tests
@@ -160,16 +171,15 @@ def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
     return (float(result.statistic), float(result.pvalue))
 
 
-def _cv(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.ndarray:
-    grouped = pd.Series(values[rows]).groupby(key[rows], sort=True)
+def _cv(grouped: SeriesGroupBy) -> np.ndarray:
     cv = (grouped.std(ddof=1) / grouped.mean()).replace([np.inf, -np.inf], np.nan)
-    return cv.reindex(pd.RangeIndex(keys)).to_numpy()
+    return cv.to_numpy()
 
 
-def _iqr(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.ndarray:
-    grouped = pd.Series(values[rows]).groupby(key[rows], sort=True)
-    iqr = grouped.quantile(0.75) - grouped.quantile(0.25)
-    return iqr.reindex(pd.RangeIndex(keys)).to_numpy()
+def _iqr(grouped: SeriesGroupBy) -> np.ndarray:
+    # One call sorts each key's answers once for both quartiles (each as a call of its own).
+    quartiles = grouped.quantile([0.25, 0.75]).to_numpy().reshape(-1, 2)
+    return quartiles[:, 1] - quartiles[:, 0]
 
 
 def _distribution_change(
