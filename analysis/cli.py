@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import math
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
@@ -34,6 +36,8 @@ CONTINUOUS = "continuous"
 SCALE_KINDS = ("agreement", "dimensions")
 
 Table = tuple[list[str], pd.DataFrame]
+# What a command imports besides pandas: imported in a second thread while the file is read.
+SLOW_IMPORTS = {"stability": "scipy.special", "groups": "scipy.special"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,6 +151,8 @@ def _on_scale(frame: pd.DataFrame, args: argparse.Namespace) -> pd.Series:
     value = frame["value"].to_numpy()
     off = ~np.isnan(value) & ((value < args.scale_min) | (value > args.scale_max)
                               | (value != np.round(value)))
+    if not off.any():  # (every answer on the scale: no need to find the items)
+        return pd.Series(True, index=frame.index)
     _, key = group_index(frame, ["item", "dimension"])
     item_off = np.bincount(key, weights=off, minlength=int(key.max()) + 1) > 0
     return pd.Series(~item_off[key], index=frame.index)
@@ -287,6 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _import_aside(module: str | None) -> None:
+    """Import `module` in another thread: reading the file leaves the interpreter free most of
+    the time, and scipy.special takes a quarter of a second to import. A later import of it
+    waits for this one to finish (Python's import lock)."""
+    if module and module not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=(module,), name="import-aside").start()
+
+
 def _apply_defaults(args: argparse.Namespace) -> None:
     from analysis.descriptive import boxes
 
@@ -322,6 +336,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     notes: list[str] = []
     try:
         _apply_defaults(args)
+        _import_aside(SLOW_IMPORTS.get(args.command))
         frame = load(args.data, args.kind, notes)
         args.warnings += code_warnings(frame)
         fields, table = run(frame, args)

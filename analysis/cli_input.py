@@ -103,7 +103,9 @@ def _distinct(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     without turning a million rows into Python strings."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
-        counts = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories))
+        if len(codes) and codes.min() < 0:  # (missing codes: none after validation)
+            codes = codes[codes >= 0]
+        counts = np.bincount(codes, minlength=len(column.cat.categories))
         used = counts > 0
         return (pd.Series(column.cat.categories[used], dtype=object).astype(str),
                 pd.Series(counts[used]))

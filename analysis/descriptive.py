@@ -73,13 +73,13 @@ def rated_summary(
     # Each row's group, numbered in sorted order of the keys: grouping is most of the cost.
     index, ids = group_index(df, keys)
     points = np.arange(scale_min, scale_max + 1)
-    counts = _point_counts(values, ids, len(index), scale_min, len(points))
+    counts = point_counts(values, ids, len(index), scale_min, len(points))
     n = counts.sum(axis=1)
     out = pd.DataFrame({"n": n, "no_opinion": np.bincount(ids, minlength=len(index)) - n},
                        index=index)
-    out["median"] = _scale_quantile(counts, points, 0.5, median=True)
-    out["q1"] = _scale_quantile(counts, points, 0.25)
-    out["q3"] = _scale_quantile(counts, points, 0.75)
+    out["median"] = scale_quantile(counts, points, 0.5, median=True)
+    out["q1"] = scale_quantile(counts, points, 0.25)
+    out["q3"] = scale_quantile(counts, points, 0.75)
     out["iqr"] = out["q3"] - out["q1"]
     # Means and SDs are pandas' own (its SD adds in a way of its own; a count-based one
     # could differ in the last digit).
@@ -190,7 +190,7 @@ def _tastle_wierman(values: np.ndarray, ids: np.ndarray, mean: pd.Series, width:
     return 1.0 + numbered_groupby(term, ids, len(mean)).mean().to_numpy()
 
 
-def _point_counts(values: np.ndarray, ids: np.ndarray, groups: int, scale_min: int,
+def point_counts(values: np.ndarray, ids: np.ndarray, groups: int, scale_min: int,
                   width: int) -> np.ndarray:
     """(groups x scale points) how many answers of each group gave each point; the values are
     points of the scale (require_scale), NaN rows are counted nowhere."""
@@ -200,7 +200,7 @@ def _point_counts(values: np.ndarray, ids: np.ndarray, groups: int, scale_min: i
     return cells.reshape(groups, width).astype(np.int64)
 
 
-def _scale_quantile(counts: np.ndarray, points: np.ndarray, q: float, *,
+def scale_quantile(counts: np.ndarray, points: np.ndarray, q: float, *,
                     median: bool = False) -> np.ndarray:
     """Each group's q-quantile from its counts per scale point, by pandas' rule to the last
     bit: the k-th smallest answers, linear interpolation (R type 7); the median averages the

@@ -147,17 +147,23 @@ def read_long(
 def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame:
     """A CSV read by pyarrow, text columns as categories: as fast as a plain `pd.read_csv`
     (pandas' own categorical read is two to three times slower). The same reading rules as
-    `read_long`'s pandas path: codes are kept as written, only `value` spells no opinion."""
+    `read_long`'s pandas path: codes are kept as written, only `value` spells no opinion.
+
+    One thread: on two cores it reads as fast as several, and on a busy machine several
+    threads wait for each other (two to three times slower); the other core stays free for
+    what the command imports meanwhile (see analysis.cli)."""
     import pyarrow as pa
     from pyarrow import csv
 
     if path.stat().st_size == 0:
         raise pd.errors.EmptyDataError("No columns to parse from file")
     text_columns = ("expert", "item", *OPTIONAL_COLUMNS)
-    options = csv.ConvertOptions(column_types=dict.fromkeys(text_columns, pa.string()),
+    category = pa.dictionary(pa.int32(), pa.string())
+    options = csv.ConvertOptions(column_types=dict.fromkeys(text_columns, category),
                                  strings_can_be_null=False, null_values=_NO_OPINION_STRINGS)
     try:
-        table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding),
+        table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding,
+                                                                use_threads=False),
                              convert_options=options)
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
@@ -165,12 +171,6 @@ def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame:
         # (a value that is not a number, say): pandas reads it and names the bad value
         return pd.read_csv(path, dtype="category", encoding=encoding, keep_default_na=False,
                            na_values={"value": _NO_OPINION_STRINGS})
-    # Encoded after the read: one dictionary per column, which pandas takes over without
-    # unifying a dictionary per block (a third faster than reading dictionaries).
-    for column in text_columns:
-        if column in table.column_names:
-            at = table.schema.get_field_index(column)
-            table = table.set_column(at, column, table[column].dictionary_encode())
     return table.to_pandas()
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from pandas.api.typing import SeriesGroupBy
 
 from analysis import ranktests
+from analysis.descriptive import point_counts, scale_quantile
 from analysis.frames import group_index, numbered_groupby, require_scale, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
@@ -73,7 +74,8 @@ def stability(
     if from_round == to_round:
         raise ValueError("from_round and to_round must differ")
     df = validate_long(frame)
-    in_rounds = df["round"].isin([from_round, to_round])
+    rounds = df["round"].to_numpy()
+    in_rounds = (rounds == from_round) | (rounds == to_round)
     if not in_rounds.all():  # (a copy of a million rows is worth skipping)
         df = df.loc[in_rounds]
     continuous = scale_min is None or scale_max is None
@@ -96,7 +98,12 @@ def stability(
     # Each round's valid answers grouped by key (a key without answers gets NaN).
     grouped_before = numbered_groupby(values[before], key[before], len(index))
     grouped_after = numbered_groupby(values[after], key[after], len(index))
-    out["iqr_change"] = _iqr(grouped_after) - _iqr(grouped_before)
+    if continuous:
+        out["iqr_change"] = _iqr(grouped_after) - _iqr(grouped_before)
+    else:  # (points of a scale: the quartiles from the counts per point, as rated_summary)
+        scale = (scale_min, scale_max)
+        out["iqr_change"] = (_scale_iqr(values[after], key[after], len(index), *scale)
+                             - _scale_iqr(values[before], key[before], len(index), *scale))
     out["cv_change"] = _cv(grouped_after) - _cv(grouped_before)
     out["distribution_change"] = (np.full(len(index), np.nan) if continuous else
                                   _distribution_change(values, key, before, after, len(index)))
@@ -180,6 +187,13 @@ def _iqr(grouped: SeriesGroupBy) -> np.ndarray:
     # One call sorts each key's answers once for both quartiles (each as a call of its own).
     quartiles = grouped.quantile([0.25, 0.75]).to_numpy().reshape(-1, 2)
     return quartiles[:, 1] - quartiles[:, 0]
+
+
+def _scale_iqr(values: np.ndarray, key: np.ndarray, keys: int, scale_min: int,
+               scale_max: int) -> np.ndarray:
+    points = np.arange(scale_min, scale_max + 1)
+    counts = point_counts(values, key, keys, scale_min, len(points))
+    return scale_quantile(counts, points, 0.75) - scale_quantile(counts, points, 0.25)
 
 
 def _distribution_change(
