@@ -98,7 +98,7 @@ def stability(
     # Each round's valid answers grouped by key (a key without answers gets NaN).
     grouped_before = numbered_groupby(values[before], key[before], len(index))
     grouped_after = numbered_groupby(values[after], key[after], len(index))
-    if continuous:
+    if scale_min is None or scale_max is None:
         out["iqr_change"] = _iqr(grouped_after) - _iqr(grouped_before)
     else:  # (points of a scale: the quartiles from the counts per point, as rated_summary)
         scale = (scale_min, scale_max)
