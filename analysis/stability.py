@@ -78,7 +78,6 @@ def stability(
     in_rounds = (rounds == from_round) | (rounds == to_round)
     if not in_rounds.all():  # (a copy of a million rows is worth skipping)
         df = df.loc[in_rounds]
-    continuous = scale_min is None or scale_max is None
     if scale_min is not None and scale_max is not None:
         require_scale(df["value"], scale_min, scale_max)
     # Each answer's (item, dimension), numbered in sorted order: the rest groups by it.
@@ -98,15 +97,17 @@ def stability(
     # Each round's valid answers grouped by key (a key without answers gets NaN).
     grouped_before = numbered_groupby(values[before], key[before], len(index))
     grouped_after = numbered_groupby(values[after], key[after], len(index))
+    out["cv_change"] = _cv(grouped_after) - _cv(grouped_before)
     if scale_min is None or scale_max is None:
         out["iqr_change"] = _iqr(grouped_after) - _iqr(grouped_before)
-    else:  # (points of a scale: the quartiles from the counts per point, as rated_summary)
-        scale = (scale_min, scale_max)
-        out["iqr_change"] = (_scale_iqr(values[after], key[after], len(index), *scale)
-                             - _scale_iqr(values[before], key[before], len(index), *scale))
-    out["cv_change"] = _cv(grouped_after) - _cv(grouped_before)
-    out["distribution_change"] = (np.full(len(index), np.nan) if continuous else
-                                  _distribution_change(values, key, before, after, len(index)))
+        out["distribution_change"] = np.nan
+    else:  # points of a scale: quartiles and shares from each key's counts per point
+        points = np.arange(scale_min, scale_max + 1)
+        counts_before, counts_after = (
+            point_counts(values[rows], key[rows], len(index), scale_min, len(points))
+            for rows in (before, after))
+        out["iqr_change"] = _scale_iqr(counts_after, points) - _scale_iqr(counts_before, points)
+        out["distribution_change"] = _distribution_change(counts_before, counts_after)
     out["stable"] = stable_under(out, rule)
     return out.loc[:, list(STABILITY_COLUMNS)].reset_index()
 
@@ -189,37 +190,20 @@ def _iqr(grouped: SeriesGroupBy) -> np.ndarray:
     return quartiles[:, 1] - quartiles[:, 0]
 
 
-def _scale_iqr(values: np.ndarray, key: np.ndarray, keys: int, scale_min: int,
-               scale_max: int) -> np.ndarray:
-    points = np.arange(scale_min, scale_max + 1)
-    counts = point_counts(values, key, keys, scale_min, len(points))
+def _scale_iqr(counts: np.ndarray, points: np.ndarray) -> np.ndarray:
     return scale_quantile(counts, points, 0.75) - scale_quantile(counts, points, 0.25)
 
 
-def _distribution_change(
-    values: np.ndarray, key: np.ndarray, before: np.ndarray, after: np.ndarray, keys: int
-) -> np.ndarray:
-    """Half the sum of absolute changes in each answer's share, in percent (NaN unless both
-    rounds have valid answers)."""
-    points, found = pd.factorize(values[before | after], sort=True)
-    width = max(len(found), 1)
-    point = np.full(len(values), -1, dtype=np.int64)
-    point[before | after] = points
-
-    def shares(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        counts = np.bincount(key[rows] * width + point[rows], minlength=keys * width)
-        n = np.bincount(key[rows], minlength=keys)
-        return counts, counts / np.repeat(np.maximum(n, 1), width)
-
-    counts_before, shares_before = shares(before)
-    counts_after, shares_after = shares(after)
+def _distribution_change(counts_before: np.ndarray, counts_after: np.ndarray) -> np.ndarray:
+    """Half the sum of absolute changes in each answer's share, in percent, from the (keys x
+    scale points) counts of each round (NaN unless both rounds have valid answers)."""
+    keys, width = counts_before.shape
+    n_before, n_after = counts_before.sum(axis=1), counts_after.sum(axis=1)
+    shares_before = counts_before / np.maximum(n_before, 1)[:, None]
+    shares_after = counts_after / np.maximum(n_after, 1)[:, None]
     # Summed over the points either round used, in the order of the points, as pandas did.
     used = (counts_before > 0) | (counts_after > 0)
     moved = pd.Series(np.abs(shares_after - shares_before)[used])
-    total = moved.groupby(np.repeat(np.arange(keys), width)[used], sort=True).sum()
+    total = moved.groupby(np.repeat(np.arange(keys), width)[used.ravel()], sort=True).sum()
     moved_pct = total.reindex(pd.RangeIndex(keys)).to_numpy() / 2.0 * 100.0
-    answered = (np.bincount(key[before], minlength=keys) > 0) & (
-        np.bincount(key[after], minlength=keys) > 0)
-    return np.where(answered, moved_pct, np.nan)
-
-
+    return np.where((n_before > 0) & (n_after > 0), moved_pct, np.nan)
