@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.consensus import AGREE, DISAGREE, rule_met, study_rule, verdicts
 from analysis.descriptive import apmo_cutoff, rated_summary
@@ -75,7 +74,7 @@ def verdict_changes(definitions: pd.DataFrame, *, definition: str = "rule") -> p
 
 def polarization(frame: pd.DataFrame, *, group_a: str, group_b: str) -> pd.DataFrame:
     """Per round and item: the two groups' means, the gap between them and its Mann-Whitney p."""
-    df = validate_long(frame)
+    df = validate_long(frame).loc[:, ["round", *KEYS, "group", "value"]]  # (columns first)
     df = df.loc[df["group"].isin([group_a, group_b]) & df["value"].notna()]
     in_a, values = df["group"].eq(group_a).to_numpy(), df["value"].to_numpy()
     rows = []
@@ -100,7 +99,8 @@ def attrition(frame: pd.DataFrame, *, first_round: int | None = None,
     first = int(df["round"].min()) if first_round is None else first_round
     last = int(df["round"].max()) if last_round is None else last_round
     stayers = df.loc[df["round"].eq(last), "expert"].unique()
-    early = df.loc[df["round"].eq(first) & df["value"].notna()]
+    early = df.loc[:, ["expert", *KEYS, "value"]]  # (the columns needed, then the rows)
+    early = early.loc[df["round"].eq(first) & df["value"].notna()]
     stayed = early["expert"].isin(stayers).to_numpy()  # once for all rows, not once per item
     values = early["value"].to_numpy()
     rows = []
@@ -116,12 +116,14 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per expert, item and round from the second on: the answer, the previous one,
     the panel median the expert saw, and whether the expert moved toward that median."""
     df = validate_long(frame)
-    df = df.loc[df["value"].notna()]
     # Integer codes for experts (in sorted order) and items, so that pairs, medians and the
-    # final order need no join or sort on text columns.
-    experts, expert_names = pd.factorize(df["expert"], sort=True)
-    key_index, keys = group_index(df, KEYS)
-    rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
+    # final order need no join or sort on text columns; then the valid answers' codes (no copy
+    # of the frame's rows until the result: rows of text are slow to copy).
+    expert_codes, expert_names = pd.factorize(df["expert"], sort=True)
+    key_index, key_codes = group_index(df, KEYS)
+    rows = np.flatnonzero(df["value"].notna().to_numpy())
+    experts, keys = expert_codes[rows], key_codes[rows]
+    rounds, values = df["round"].to_numpy()[rows], df["value"].to_numpy()[rows]
     answer = keys.astype(np.int64) * max(len(expert_names), 1) + experts
     order = np.lexsort((rounds, answer))
     # An answer is paired with the one just before it in this order: same expert and item,
@@ -133,7 +135,7 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
     panel = rounds.astype(np.int64) * max(len(key_index), 1) + keys  # one number per round and item
     seen = pd.Series(values).groupby(panel).median().reindex(panel[before]).to_numpy()
     previous, value = values[before], values[now]
-    moved = df.iloc[now].loc[:, ["expert", "group", "round", *KEYS]].reset_index(drop=True)
+    moved = df.loc[:, ["expert", "group", "round", *KEYS]].iloc[rows[now]].reset_index(drop=True)
     moved["previous"], moved["value"], moved["panel_median"] = previous, value, seen
     moved["changed"] = value != previous
     moved["toward_median"] = np.abs(value - seen) < np.abs(previous - seen)
@@ -143,7 +145,7 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
 def group_spread(frame: pd.DataFrame) -> pd.DataFrame:
     """Per round and item, over every stakeholder group present (experts without a group left
     out): the number of groups, the lowest and highest group mean and the spread between them."""
-    df = validate_long(frame)
+    df = validate_long(frame).loc[:, ["round", *KEYS, "group", "value"]]  # (columns first)
     df = df.loc[df["value"].notna() & df["group"].ne("")]
     means = df.groupby(["round", *KEYS, "group"], sort=True)["value"].mean()
     out = means.groupby(level=["round", *KEYS]).agg(["size", "min", "max"])
@@ -159,6 +161,8 @@ def _mean(values: np.ndarray) -> float:
 def _mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) == 0 or len(b) == 0:
         return float("nan")
+    from scipy import stats  # here: a second to import, which only two notebooks need
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # identical samples: p is NaN, said so
         return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
