@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import ranktests
 from analysis.consensus import AGREE, DISAGREE, rule_met, study_rule, verdicts
 from analysis.descriptive import apmo_cutoff, rated_summary
 from analysis.frames import group_index, validate_long
@@ -77,13 +78,16 @@ def polarization(frame: pd.DataFrame, *, group_a: str, group_b: str) -> pd.DataF
     df = validate_long(frame).loc[:, ["round", *KEYS, "group", "value"]]  # (columns first)
     df = df.loc[df["group"].isin([group_a, group_b]) & df["value"].notna()]
     in_a, values = df["group"].eq(group_a).to_numpy(), df["value"].to_numpy()
+    grouped = df.groupby(["round", *KEYS], sort=True)
+    ids = grouped.ngroup().to_numpy()
+    tests = _MannWhitney(ids, values, in_a, grouped.ngroups)
     rows = []
-    for (round_, item, dimension), at in df.groupby(["round", *KEYS], sort=True).indices.items():
+    for (round_, item, dimension), at in grouped.indices.items():
         a, b = values[at[in_a[at]]], values[at[~in_a[at]]]
         if len(a) == 0 or len(b) == 0:
             continue
         rows.append((round_, item, dimension, len(a), len(b), a.mean(), b.mean(),
-                     abs(a.mean() - b.mean()), _mann_whitney_p(a, b)))
+                     abs(a.mean() - b.mean()), tests.p(ids[at[0]], a, b)))
     return pd.DataFrame(rows, columns=["round", *KEYS, "n_a", "n_b", "mean_a", "mean_b", "gap", "p"])
 
 
@@ -103,11 +107,14 @@ def attrition(frame: pd.DataFrame, *, first_round: int | None = None,
     early = early.loc[df["round"].eq(first) & df["value"].notna()]
     stayed = early["expert"].isin(stayers).to_numpy()  # once for all rows, not once per item
     values = early["value"].to_numpy()
+    grouped = early.groupby(KEYS, sort=True)
+    ids = grouped.ngroup().to_numpy()
+    tests = _MannWhitney(ids, values, stayed, grouped.ngroups)
     rows = []
-    for (item, dimension), at in early.groupby(KEYS, sort=True).indices.items():
+    for (item, dimension), at in grouped.indices.items():
         stay, left = values[at[stayed[at]]], values[at[~stayed[at]]]
         rows.append((item, dimension, len(stay), len(left), _mean(stay), _mean(left),
-                     _mean(left) - _mean(stay), _mann_whitney_p(stay, left)))
+                     _mean(left) - _mean(stay), tests.p(ids[at[0]], stay, left)))
     return pd.DataFrame(rows, columns=[*KEYS, "n_stayed", "n_left", "mean_stayed", "mean_left",
                                        "difference", "p"])
 
@@ -156,6 +163,23 @@ def group_spread(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
+
+
+class _MannWhitney:
+    """Two-sided Mann-Whitney p of the `first` rows against the others, per key: every key's
+    answers ranked at once (analysis.ranktests, scipy's numbers to the last bit) where scipy
+    takes the normal approximation, scipy itself where it takes the exact test."""
+
+    def __init__(self, key: np.ndarray, values: np.ndarray, first: np.ndarray, keys: int) -> None:
+        key = key.astype(np.int64)
+        ranks, self.ties, self.longest = ranktests.average_ranks(key, values, keys)
+        self.rank_sums = np.bincount(key, weights=np.where(first, ranks, 0.0), minlength=keys)
+
+    def p(self, k: int, a: np.ndarray, b: np.ndarray) -> float:
+        if len(a) and len(b) and ranktests.asymptotic_mannwhitneyu(len(a), len(b),
+                                                                   int(self.longest[k])):
+            return ranktests.mannwhitneyu(self.rank_sums[k], len(a), len(b), self.ties[k])[1]
+        return _mann_whitney_p(a, b)
 
 
 def _mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
