@@ -161,7 +161,7 @@ def _on_scale(frame: pd.DataFrame, args: argparse.Namespace) -> pd.Series:
 def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     from analysis.groups import group_differences
 
-    round_ = args.round[0] if args.round else int(frame["round"].max())
+    round_ = args.round[0] if args.round else _rounds(frame)[-1]
     _check_rounds(frame, [round_])
     in_round = frame["round"].to_numpy() == round_
     if not frame["group"].ne("").to_numpy()[in_round].any():
@@ -179,9 +179,18 @@ def _select_rounds(frame: pd.DataFrame, rounds: Sequence[int] | None) -> pd.Data
     return frame.loc[frame["round"].isin(rounds)]
 
 
+def _rounds(frame: pd.DataFrame) -> list[int]:
+    """The rounds in the frame, in order (counted, not hashed: rounds are a few small numbers)."""
+    rounds = frame["round"].to_numpy()
+    low = int(rounds.min())
+    if int(rounds.max()) - low > 10_000:
+        return sorted(int(r) for r in np.unique(rounds))
+    return [int(r) + low for r in np.flatnonzero(np.bincount(rounds - low))]
+
+
 def _check_rounds(frame: pd.DataFrame, rounds: Sequence[int] | None) -> list[int]:
     """The rounds of the frame; an error naming them when one of `rounds` is not there."""
-    present = sorted(int(r) for r in frame["round"].unique())
+    present = _rounds(frame)
     for round_ in rounds or []:
         if round_ not in present:
             raise InputError(f"round {round_} is not in the data (rounds: "

@@ -86,6 +86,8 @@ def code_warnings(frame: pd.DataFrame) -> list[str]:
     among the distinct codes, not the rows)."""
     out = []
     for column in CODE_COLUMNS:
+        if _plainly_distinct(frame[column], empty_ok=column not in ("expert", "item")):
+            continue
         codes, counts = _distinct(frame[column])
         normal = codes.str.strip().str.casefold()
         if column in ("expert", "item") and normal.eq("").any():
@@ -96,6 +98,16 @@ def code_warnings(frame: pd.DataFrame) -> list[str]:
             out.append(f"{column} codes {', '.join(map(shown, first))} differ only in spaces or "
                        "case and are counted apart")
     return out
+
+
+def _plainly_distinct(column: pd.Series, *, empty_ok: bool) -> bool:
+    """Whether a categorical's categories (every code it may hold) are distinct after
+    trimming and case-folding, and (unless `empty_ok`) none is empty: then there is nothing
+    to warn about and no need to count a million rows."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return False
+    normal = pd.Series(column.cat.categories, dtype=object).astype(str).str.strip().str.casefold()
+    return not normal.duplicated().any() and (empty_ok or not normal.eq("").any())
 
 
 def _distinct(column: pd.Series) -> tuple[pd.Series, pd.Series]:
