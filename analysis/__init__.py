@@ -13,15 +13,18 @@ from analysis.descriptive import (
 )
 from analysis.frames import LONG_COLUMNS, read_long, validate_long
 from analysis.groups import group_differences
+from analysis.multiplicity import benjamini_hochberg, holm
 from analysis.ranking import kendall_w, mean_ranks, ranking_summary
 from analysis.stability import stability
 
 __all__ = [
     "LONG_COLUMNS",
     "apmo_cutoff",
+    "benjamini_hochberg",
     "consensus_met",
     "estimate_summary",
     "group_differences",
+    "holm",
     "kendall_w",
     "mean_ranks",
     "rand_ucla",

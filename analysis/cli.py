@@ -30,7 +30,7 @@ AGREEMENT_FIELDS = ["round", "krippendorff_alpha", "fleiss_kappa", "n_experts", 
 RANKING_FIELDS = ["round", "item", "kendall_w", "chi2", "df", "p", "n_experts", "n_options"]
 STABILITY_FIELDS = ["item", "data", "n_pairs", "wilcoxon_statistic", "wilcoxon_p", "pct_changed",
                     "iqr_change", "cv_change", "distribution_change", "stable"]
-GROUP_FIELDS = ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group"]
+GROUP_FIELDS = ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group", "p_holm", "p_bh"]
 CONTINUOUS = "continuous"
 # The platform's item kinds answered on a scale (the `kind` column of its export).
 SCALE_KINDS = ("agreement", "dimensions")
@@ -160,6 +160,7 @@ def _on_scale(frame: pd.DataFrame, args: argparse.Namespace) -> pd.Series:
 
 def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     from analysis.groups import group_differences
+    from analysis.multiplicity import benjamini_hochberg, holm
 
     round_ = args.round[0] if args.round else _rounds(frame)[-1]
     _check_rounds(frame, [round_])
@@ -167,6 +168,8 @@ def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     if not frame["group"].ne("").to_numpy()[in_round].any():
         raise InputError("no stakeholder groups: the file has no 'group' column or it is empty")
     out = group_differences(frame, round_=round_, sizes=True)
+    # The family: every test of the round printed (a test that could not be computed is out).
+    out["p_holm"], out["p_bh"] = holm(out["p"]), benjamini_hochberg(out["p"])
     out["item"] = item_label(out)
     return GROUP_FIELDS, out
 
@@ -299,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     stab.set_defaults(run=stability_command)
     groups = sub.add_parser("groups", parents=[common, rounds], help="differences between groups")
     groups.set_defaults(run=groups_command)
+    from analysis.cli_weights import add_weight_commands  # survey weights and crosstabs (#20)
+
+    add_weight_commands(sub, common, rounds)
+    from analysis.cli_gap import add_gap_command  # the expert-public gap (#20)
+
+    add_gap_command(sub)
     return parser
 
 

@@ -31,6 +31,7 @@ from surveys.models import (
     Study,
 )
 from surveys.pseudonyms import pseudonym_map
+from surveys.services.fielding_file import study_fielding_data
 from surveys.services.studies import item_edition_data, study_frame_data
 
 LONG_COLUMNS = ["expert", "group", "round", "item", "dimension", "kind", "value", "no_opinion",
@@ -199,7 +200,7 @@ def study_definition(study: Study) -> dict:
         "consensus": rule.registered_values(),
         "answer_before_feedback": study.answer_before_feedback,
         "min_cell": study.min_cell,
-        **study_frame_data(study),
+        **study_frame_data(study), **study_fielding_data(study),
         "stakeholder_groups": [{"code": g.code, "name": text(g, "name")} for g in study.groups.all()],
         "themes": themes,
     }

@@ -428,17 +428,17 @@ def _small_cells_withheld(feedback: Feedback, items: list[Item], min_cell: int,
                     withheld=withheld, min_cell=min_cell)
 
 
-def feedback_source(expert: Expert, round_: Round, items: list[Item], saved) -> Feedback:
-    """Classic: the previous round, with the expert's answer there as "yours". Real-Time: the
-    panel's latest published statistics and arguments, with the expert's own saved answer as
-    "yours". Either way without what fewer than the study's min_cell answers stand behind."""
+def feedback_source(expert: Expert | None, round_: Round, items: list[Item], saved, rows=None) -> Feedback:
+    """Classic: the previous round, with the expert's answer there as "yours". Real-Time: `rows`
+    (default: the panel's latest published statistics) and their arguments, with the expert's saved
+    answer as "yours" (none without `saved`). Without what fewer than min_cell answers stand behind."""
     min_cell = round_.study.min_cell
     if round_.study.mode == Study.Mode.REALTIME:
-        rows = live_aggregates(round_.study)
+        rows = live_aggregates(round_.study) if rows is None else rows
         arguments = _published_arguments(rows)
         live = {k: _figures(a) for k, a in rows.items()}
         figures = {item.pk: _item_figures(item, live, None, True, get_language()) for item in items}
-        own = {(item_id, key): value for item_id, values in saved.values.items()
+        own = {(item_id, key): value for item_id, values in (saved.values if saved else {}).items()
                for key, value in values.items()}
         return _small_cells_withheld(
             Feedback(figures, own, arguments, live=True, authors=_authors(arguments)),
@@ -454,5 +454,5 @@ def feedback_source(expert: Expert, round_: Round, items: list[Item], saved) -> 
         aggs, arguments = _panel_feedback_of(*source, language)
         authors = _panel_authors_of(*source, language)
     figures = {item.pk: _item_figures(item, aggs, source, False, language) for item in items}
-    return _small_cells_withheld(Feedback(figures, saved.previous, arguments, authors=authors),
-                                 items, min_cell, live=False)
+    return _small_cells_withheld(Feedback(figures, saved.previous if saved else {}, arguments,
+                                          authors=authors), items, min_cell, live=False)

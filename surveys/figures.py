@@ -66,9 +66,7 @@ def participation(round_: Round) -> list[dict]:
                  annotated.values_list("expert_id", "status", "started_at",  # type: ignore[misc]
                                        "first_submit")}
     previous = round_previous(round_)
-    before = set() if previous is None else set(
-        Response.objects.filter(round=previous, status=Response.Status.SUBMITTED,
-                                expert__in=round_panel(previous)).values_list("expert_id", flat=True))
+    before = previous_submitters(round_)
     groups = dict(Expert.objects.filter(pk__in=before).values_list("pk", "group_id"))
     rows = []
     for group in [*round_.study.groups.all(), None]:
@@ -89,6 +87,17 @@ def participation(round_: Round) -> list[dict]:
             "attrition": _pct(lost, len(prior)) if previous and lost is not None else None,
             "final": round_.status in ENDED, "median_minutes": _median_minutes(mine)})
     return rows
+
+
+def previous_submitters(round_: Round) -> set[int]:
+    """The experts attrition is counted against: those on the round before's panel who
+    submitted it (none for round 1)."""
+    previous = round_previous(round_)
+    if previous is None:
+        return set()
+    return set(Response.objects.filter(
+        round=previous, status=Response.Status.SUBMITTED,
+        expert__in=round_panel(previous)).values_list("expert_id", flat=True))
 
 
 def participation_total(round_: Round) -> dict:
@@ -164,11 +173,15 @@ def verdict_counts(round_: Round) -> dict:
     }
 
 
-def stopping_status(study: Study) -> dict:
-    """Whether the registered stopping rule says the study can stop after its last aggregated
-    round: every item with a verdict or a stability verdict has consensus or is stable."""
+def stopping_status(study: Study, *, through: Round | None = None) -> dict:
+    """Whether the registered stopping rule (`rule`: its kind, with `max_rounds`) says the
+    study can stop after its last aggregated round (up to `through`, the report's round): every
+    item with a verdict or a stability verdict has consensus or is stable."""
     rule = ConsensusRule.objects.filter(study=study).first()
-    last = study.rounds.filter(status=Round.Status.AGGREGATED).order_by("-number").first()
+    aggregated = study.rounds.filter(status=Round.Status.AGGREGATED)
+    if through is not None:
+        aggregated = aggregated.filter(number__lte=through.number)
+    last = aggregated.order_by("-number").first()
     if rule is None or last is None:
         return {"known": False}
     verdicts = item_verdicts(last)
@@ -178,7 +191,8 @@ def stopping_status(study: Study) -> dict:
     converged = bool(rated) and settled == len(rated)
     stop = reached_max or (rule.stopping == ConsensusRule.Stopping.CONVERGED and converged)
     return {"known": True, "round": last.number, "settled": settled, "rated": len(rated),
-            "reached_max": reached_max, "converged": converged, "stop": stop}
+            "reached_max": reached_max, "converged": converged, "stop": stop,
+            "rule": rule.stopping, "max_rounds": rule.max_rounds}
 
 
 def round_figures(round_: Round) -> dict:
@@ -195,3 +209,37 @@ def round_figures(round_: Round) -> dict:
             "counts": verdict_counts(round_), "verdicts": items if aggregated else [],
             "run": round_rule(round_) if aggregated else None,
             "stopping": stopping_status(round_.study)}
+
+
+def round_flow(round_: Round) -> list[dict]:
+    """The participant flow of a round: `participation`'s rows (per group, then the whole
+    panel), each with how the panel changed since the round before closed (round 1: since the
+    start): `joined` (experts added since), `withdrawn` (experts who withdrew since, before
+    this round closed), so that this round's panel is the round before's + joined - withdrawn;
+    and `lost` split into `lost_withdrawn` (of them) and `lost_absent` (still on the panel, no
+    submitted response), None while `lost` is not known."""
+    previous = round_previous(round_)
+    start = previous.closed_at if previous is not None else None
+    end = round_.closed_at if round_.status in ENDED else None
+    experts = Expert.objects.filter(study_id=round_.study_id)
+    if end is not None:
+        experts = experts.filter(created_at__lt=end)
+    joined = experts if start is None else experts.filter(created_at__gte=start)
+    left = experts.filter(withdrawn_at__isnull=False)
+    left = left if start is None else left.filter(withdrawn_at__gte=start)
+    left = left if end is None else left.filter(withdrawn_at__lt=end)
+    joined_groups = list(joined.values_list("group_id", flat=True))
+    withdrawn = dict(left.values_list("pk", "group_id"))
+    before = previous_submitters(round_)
+    rows = []
+    for row in participation(round_):
+        group = row["group"]
+        mine = [g for g in withdrawn.values() if group is None or g == group.pk]
+        lost_withdrawn = sum(1 for pk, g in withdrawn.items()
+                             if pk in before and (group is None or g == group.pk))
+        rows.append(row | {
+            "joined": sum(1 for g in joined_groups if group is None or g == group.pk),
+            "withdrawn": len(mine),
+            "lost_withdrawn": lost_withdrawn if row["lost"] is not None else None,
+            "lost_absent": row["lost"] - lost_withdrawn if row["lost"] is not None else None})
+    return rows

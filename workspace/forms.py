@@ -180,8 +180,45 @@ class RuleForm(forms.Form):
     stopping = forms.ChoiceField(label=_("Stopping rule"), choices=ConsensusRule.Stopping.choices,
                                  widget=forms.RadioSelect)
     max_rounds = forms.IntegerField(label=_("Maximum number of rounds"))
+    aims_en = forms.CharField(label=_("Aims (English)"), required=False, max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    aims_ru = forms.CharField(label=_("Aims (Russian)"), required=False, max_length=5000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    panel_criteria_en = forms.CharField(
+        label=_("Panel: selection criteria and expertise (English)"), required=False,
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    panel_criteria_ru = forms.CharField(
+        label=_("Panel: selection criteria and expertise (Russian)"), required=False,
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    rounds_rationale_en = forms.CharField(
+        label=_("Why this number of rounds (English)"), required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}))
+    rounds_rationale_ru = forms.CharField(
+        label=_("Why this number of rounds (Russian)"), required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}))
     reason = forms.CharField(label=_("Reason for the change (required once round 1 has opened)"),
                              required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+    def text_fields(self) -> list:
+        """The protocol's texts, each in English then Russian (bound fields, in order)."""
+        return [self[f"{field}_{lang}"] for field in ConsensusRule.TEXTS for lang in ("en", "ru")]
+
+    def registered(self) -> dict:
+        """The cleaned fields as the rules service takes them: each text as {language: text}."""
+        data = dict(self.cleaned_data)
+        for field in ConsensusRule.TEXTS:
+            data[field] = {lang: data.pop(f"{field}_{lang}") for lang in ("en", "ru")}
+        return data
+
+    @staticmethod
+    def initial_from(values: dict) -> dict:
+        """The form's initial values from the registered ones (texts split per language)."""
+        initial = {k: v for k, v in values.items() if k not in ConsensusRule.TEXTS}
+        for field in ConsensusRule.TEXTS:
+            for lang in ("en", "ru"):
+                initial[f"{field}_{lang}"] = (values.get(field) or {}).get(lang, "")
+        return initial
 
 
 class ExpertForm(forms.Form):

@@ -32,9 +32,12 @@ class ConsensusRule(models.Model):
         CONVERGED = "converged", _("Every item has reached consensus or stability")
 
     # What an organizer registers (the rest is bookkeeping): the rules page, the API and the
-    # study file's `consensus` block all take these.
-    REGISTERED = ("definition", "direction", "agree_pct", "iqr_max", "stability", "stability_p",
-                  "stability_pct", "stopping", "max_rounds")
+    # study file's `consensus` block all take these. RULES decide verdicts; TEXTS are the
+    # protocol's own words, each {language: text}.
+    RULES = ("definition", "direction", "agree_pct", "iqr_max", "stability", "stability_p",
+             "stability_pct", "stopping", "max_rounds")
+    TEXTS = ("aims", "panel_criteria", "rounds_rationale")
+    REGISTERED = RULES + TEXTS
 
     study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="consensus_rule")
     class Direction(models.TextChoices):
@@ -51,6 +54,14 @@ class ConsensusRule(models.Model):
     stability_pct = models.FloatField(default=15.0)
     stopping = models.CharField(max_length=12, choices=Stopping, default=Stopping.MAX_ROUNDS)
     max_rounds = models.PositiveSmallIntegerField(default=3)
+    aims = models.JSONField(default=dict, blank=True,
+                            help_text=_("The study's aims, per language."))
+    panel_criteria = models.JSONField(
+        default=dict, blank=True,
+        help_text=_("Who may sit on the panel: selection criteria and expertise, per language."))
+    rounds_rationale = models.JSONField(
+        default=dict, blank=True,
+        help_text=_("Why this number of rounds is planned, per language."))
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                       null=True, blank=True, related_name="+")
     registered_at = models.DateTimeField(auto_now_add=True)
@@ -82,7 +93,8 @@ class ConsensusRule(models.Model):
     def snapshot(self) -> dict:
         """Everything registered, for the audit trail's before/after."""
         return {"consensus": self.as_dict(), "stability": self.stability_dict(),
-                "stopping": self.stopping_dict()}
+                "stopping": self.stopping_dict(),
+                "texts": {field: dict(getattr(self, field) or {}) for field in self.TEXTS}}
 
 
 class ConsensusRuleChange(models.Model):
@@ -104,6 +116,32 @@ class ConsensusRuleChange(models.Model):
 
     def __str__(self) -> str:
         return f"rule {self.rule_id} r{self.revision}"
+
+
+class ProtocolVersion(models.Model):
+    """One frozen version of the study's registered protocol: its canonical JSON (the exact
+    bytes, UTF-8, whose SHA-256 is `sha256`) and when it was frozen. A version written after
+    round 1 opened is an amendment and carries the written reason of its rule change."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="protocol_versions")
+    version = models.PositiveIntegerField()
+    change = models.OneToOneField(ConsensusRuleChange, on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="protocol")
+    canonical = models.TextField()
+    sha256 = models.CharField(max_length=64)
+    frozen_at = models.DateTimeField()
+    frozen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+    amendment = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["study", "version"]
+        constraints = [models.UniqueConstraint(fields=["study", "version"],
+                                               name="uniq_protocol_version")]
+
+    def __str__(self) -> str:
+        return f"{self.study_id} protocol v{self.version}"
 
 
 class Reminder(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import dashboard, outbox, panel, rounds, studies, team
+from workspace.views import dashboard, fielding, outbox, panel, protocol, rounds, studies, team
 
 app_name = "workspace"
 S = "<slug:slug>/"
@@ -11,6 +11,9 @@ urlpatterns = [
     path(S, dashboard.dashboard, name="dashboard"),
     path(S + "live/", dashboard.dashboard_live, name="live"),
     path(S + "rules/", dashboard.rules_page, name="rules"),
+    path(S + "protocol/", protocol.protocol_page, name="protocol"),
+    path(S + "protocol/<str:fmt>/", protocol.protocol_download, name="protocol_download"),
+    path(S + "fielding/", fielding.fielding_page, name="fielding"),
     path(S + "audit/", dashboard.audit_log, name="audit"),
     path(S + "build/", studies.builder_page, name="builder"),
     path(S + "snapshot/", dashboard.snapshot_take, name="snapshot"),

@@ -103,8 +103,8 @@ class RuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConsensusRule
         fields = ["definition", "direction", "agree_pct", "iqr_max", "stability", "stability_p",
-                  "stability_pct", "stopping", "max_rounds", "revision", "registered_at",
-                  "locked_at"]
+                  "stability_pct", "stopping", "max_rounds", "aims", "panel_criteria",
+                  "rounds_rationale", "revision", "registered_at", "locked_at"]
         read_only_fields = fields
 
 
@@ -135,8 +135,34 @@ class RuleInputSerializer(serializers.Serializer):
     stability_pct = serializers.FloatField(required=False)
     stopping = serializers.ChoiceField(choices=ConsensusRule.Stopping.choices, required=False)
     max_rounds = serializers.IntegerField(required=False, min_value=1, max_value=10)
+    aims = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False,
+                                 help_text="The study's aims: {\"en\": ..., \"ru\": ...}.")
+    panel_criteria = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False,
+        help_text="Panel selection criteria and expertise: {\"en\": ..., \"ru\": ...}.")
+    rounds_rationale = serializers.DictField(
+        child=serializers.CharField(allow_blank=True), required=False,
+        help_text="Why this number of rounds: {\"en\": ..., \"ru\": ...}.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text=(
         "Required (10 characters or more) once round 1 has opened."))
+
+
+class ProtocolVersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    frozen_at = serializers.DateTimeField()
+    amendment = serializers.BooleanField(help_text="Frozen after round 1 opened.")
+    reason = serializers.CharField(allow_blank=True)
+    sha256 = serializers.CharField(help_text="SHA-256 of `canonical` (UTF-8).")
+    canonical = serializers.CharField(help_text=(
+        "The protocol's canonical JSON (sorted keys, no spaces, UTF-8): the exact text hashed."))
+    changed = serializers.ListField(child=serializers.CharField(), help_text=(
+        "The protocol's fields (dotted keys) this version changed against the one before."))
+
+
+class ProtocolSerializer(serializers.Serializer):
+    current = ProtocolVersionSerializer(allow_null=True, help_text=(
+        "The latest version; null until the rules are registered."))
+    versions = ProtocolVersionSerializer(many=True)
 
 
 class AuditEventSerializer(serializers.Serializer):

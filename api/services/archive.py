@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 
 from surveys.errors import ServiceError
 from surveys.models import Study
+from surveys.models.fielding import collector_token
 
 FORMAT = "agora-delphi-backup"
 VERSION = 1
@@ -30,9 +31,12 @@ SPECS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("surveys.StakeholderGroup", "study", ("code",)),
     ("surveys.Theme", "study", ("code",)),
     ("surveys.Item", "study", ("code",)),
+    ("surveys.ConsentText", "study", ("version",)),
+    ("surveys.Collector", "study", ("code",)),
     ("surveys.StudyMember", "study", ("user",)),
     ("surveys.Expert", "study", ("email",)),
     ("surveys.ExpertLink", "expert__study", ("token_hash",)),
+    ("surveys.Entry", "expert__study", ("expert",)),
     ("surveys.ExpertiseRating", "expert__study", ("expert", "theme")),
     ("surveys.Round", "study", ("number",)),
     ("surveys.AggregationRun", "round__study", ("round", "version")),
@@ -111,7 +115,7 @@ def study_export_archive(*, study: Study) -> dict:
                      if _label(m) not in covered)
     if missing:
         raise ArchiveError(f"The archive does not cover {', '.join(missing)}; add it to SPECS.")
-    keys, tables = _Keys(), {}
+    keys, tables, respondents = _Keys(), {}, [0]
     for label, path, key_fields in SPECS:
         model = apps.get_model(label)
         rows = model.objects.filter(**{path: study.pk}).order_by("pk")
@@ -129,8 +133,8 @@ def study_export_archive(*, study: Study) -> dict:
             for m2m in model._meta.many_to_many:
                 related = getattr(obj, m2m.name).values_list("pk", flat=True)
                 record[m2m.name] = sorted(list(keys.by_pk[_label(m2m.related_model)][pk]) for pk in related)
-            keys.by_pk.setdefault(label, {})[obj.pk] = (
-                _natural(obj, key_fields, keys) if key_fields else (n,))
+            keys.by_pk.setdefault(label, {})[obj.pk] = _respondent_key(
+                label, _natural(obj, key_fields, keys) if key_fields else (n,), respondents)
             records.append(record)
         tables[label] = sorted(records, key=functools.partial(_sort_key, key_fields=key_fields))
     return {"format": FORMAT, "version": VERSION, "study": study.slug, "tables": tables}
@@ -140,6 +144,16 @@ def archive_bytes(study: Study) -> bytes:
     """The archive as the JSON file `export_study --format backup` writes."""
     text = json.dumps(study_export_archive(study=study), ensure_ascii=False, indent=1, sort_keys=True)
     return text.encode("utf-8")
+
+
+def _respondent_key(label: str, natural: tuple, counter: list[int]) -> tuple:
+    """Survey respondents have no email: the n-th of them is ("", "#n"). The archive keeps
+    them in the order of their ids (its sort by email is stable) and an import creates them in
+    the archive's order, so n names the same respondent on both sides."""
+    if label != "surveys.expert" or natural != ("",):
+        return natural
+    counter[0] += 1
+    return ("", f"#{counter[0]}")
 
 
 def _sort_key(record: dict, key_fields) -> str:
@@ -193,7 +207,7 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
     keys = _Keys()  # natural key by new pk
     pks: dict[str, dict[tuple, Any]] = {}  # new pk by natural key
     created_users: list[str] = []
-    study = None
+    study, respondents = None, [0]
     for label, _path, key_fields in SPECS:
         model, label = apps.get_model(label), label.lower()
         records = tables.get(label, [])
@@ -216,6 +230,8 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
                     kwargs[field.attname] = _value(field, raw)
             if label == "surveys.study":
                 kwargs["slug"] = target
+            if label == "surveys.collector" and target != archive["study"]:
+                kwargs["token"] = collector_token()  # a copy's open links are its own
             objects.append(model(**kwargs))
         created = model.objects.bulk_create(objects)
         # auto_now / auto_now_add fields took the time of the import: put the archived ones back.
@@ -227,7 +243,8 @@ def study_import_archive(*, archive: dict, slug: str | None = None) -> tuple[Stu
         if stamps and created:
             model.objects.bulk_update(created, [f.name for f in stamps])
         for n, (obj, record) in enumerate(zip(created, records, strict=True)):
-            natural = _natural(obj, key_fields, keys) if key_fields else (n,)
+            natural = _respondent_key(
+                label, _natural(obj, key_fields, keys) if key_fields else (n,), respondents)
             if label == "surveys.study":
                 natural = (archive["study"],)
             keys.by_pk.setdefault(label, {})[obj.pk] = natural

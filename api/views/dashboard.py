@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from api.permissions import OWNER, READ, WRITE
 from api.serializers.organizer import (
     AuditEventSerializer,
+    ProtocolSerializer,
     RuleInputSerializer,
     RulesSerializer,
 )
@@ -24,8 +25,9 @@ from api.views.base import READ_ERRORS, WRITE_ERRORS, StudyView
 from surveys.figures import round_figures, stopping_status
 from surveys.models import AuditEvent, Round, Study
 from surveys.selectors import aggregation_progress
-from workspace.models import ConsensusRule
+from workspace.models import ConsensusRule, ProtocolVersion
 from workspace.selectors import audit_events, registered_rule, shown_round, snapshots
+from workspace.selectors_protocol import protocol_history, protocol_versions
 from workspace.services import rounds as round_services
 from workspace.services.rules import rule_register, rules_locked
 
@@ -100,6 +102,25 @@ class Rules(StudyView):
         data.is_valid(raise_exception=True)
         rule_register(study=self.study, actor=request.user, **data.validated_data)
         return Response(self._body())
+
+
+class Protocol(StudyView):
+    """The registered protocol, read-only: every version (frozen with each registration or
+    change of the rules; after round 1 opened, an amendment with its reason), with its
+    canonical JSON and the SHA-256 of that text."""
+
+    serializer_class = ProtocolSerializer
+    pagination_class = None
+    queryset = ProtocolVersion.objects.none()
+
+    @extend_schema(responses={200: ProtocolSerializer, **READ_ERRORS})
+    def get(self, request, slug):
+        changed = {h["version"]: h["changed"] for h in protocol_history(self.study)}
+        versions = [{"version": v.version, "frozen_at": v.frozen_at, "amendment": v.amendment,
+                     "reason": v.reason, "sha256": v.sha256, "canonical": v.canonical,
+                     "changed": changed[v.version]} for v in protocol_versions(self.study)]
+        return Response(ProtocolSerializer({"current": versions[-1] if versions else None,
+                                            "versions": versions}).data)
 
 
 class AuditLog(StudyView):

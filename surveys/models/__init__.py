@@ -30,6 +30,7 @@ class Study(models.Model):
     class Mode(models.TextChoices):
         CLASSIC = "classic", _("Classic (rounds)")
         REALTIME = "realtime", _("Real-Time (roundless)")
+        SURVEY = "survey", _("Attitude survey (one round, open links)")
 
     slug = models.SlugField(unique=True)
     title_en = models.CharField(max_length=300)
@@ -71,6 +72,11 @@ class Study(models.Model):
     # under, so neither can be computed from anything an expert sees, even on the embedded
     # default whose SECRET_KEY is public.
     feedback_key = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
+    # Surveys: no name or email ever stored; the consent page (Delphi studies may ask it too);
+    # screening questions [{code, text: {en, ru}, options: [{code, text}], eligible: [codes]}].
+    anonymous = models.BooleanField(default=False)
+    consent_required = models.BooleanField(default=False)
+    screening = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -266,7 +272,7 @@ class Expert(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="experts")
     name = models.CharField(max_length=200)
-    email = models.EmailField()
+    email = models.EmailField(blank=True)  # blank: a survey respondent
     group = models.ForeignKey(StakeholderGroup, on_delete=models.PROTECT, related_name="experts")
     language = models.CharField(max_length=2, default="en")
     # When the latest personal link was issued (the links themselves are ExpertLink rows).
@@ -278,7 +284,8 @@ class Expert(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["study", "email"], name="uniq_expert_email")]
+        constraints = [models.UniqueConstraint(fields=["study", "email"], condition=~models.Q(
+            email=""), name="uniq_expert_email")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -398,62 +405,8 @@ class Rationale(models.Model):
         return self.text[:60]
 
 
-class PreFeedbackAnswer(models.Model):
-    """The first rated answer (not "no opinion") an expert saved to an item in a round of an
-    "answer before you see the group" study: the answer given before its feedback opened.
-    Written once and never changed, so analysts can measure how the feedback moved answers."""
-
-    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="pre_feedback")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
-    dimension = models.CharField(max_length=50, blank=True, default="")
-    value = models.FloatField()
-    created_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["response", "item", "dimension"],
-                                               name="uniq_pre_feedback_answer")]
-
-    def __str__(self) -> str:
-        return f"{self.item_id}{'.' + self.dimension if self.dimension else ''} = {self.value}"
-
-
-class ResponseRevision(models.Model):
-    """A copy of a submitted response as it stood after a submit or a later change."""
-
-    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="revisions")
-    number = models.PositiveIntegerField()
-    version = models.PositiveIntegerField(help_text=_("The response's version at this revision."))
-    answers = models.JSONField(default=list)
-    rationales = models.JSONField(default=list)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["response", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["response", "number"], name="uniq_response_revision")
-        ]
-
-    def __str__(self) -> str:
-        return f"response {self.response_id} revision {self.number}"
-
-
-class AuditEvent(models.Model):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="audit_events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    action = models.CharField(max_length=50)
-    detail = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
-
-
-# The aggregation's snapshots live in a module of their own; importing them here registers them.
+# The aggregation's snapshots, the fielding of surveys and the history of answers and actions live
+# in modules of their own; importing them here registers them.
 from surveys.models.aggregation import (  # noqa: E402
     Aggregate,
     AggregationChunk,
@@ -461,8 +414,11 @@ from surveys.models.aggregation import (  # noqa: E402
     LiveArguments,
     Verdict,
 )
+from surveys.models.fielding import Collector, ConsentText, Entry  # noqa: E402
+from surveys.models.history import AuditEvent, PreFeedbackAnswer, ResponseRevision  # noqa: E402
 
-__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Expert",
+__all__ = ["Aggregate", "AggregationChunk", "AggregationRun", "Answer", "AuditEvent", "Collector",
+           "ConsentText", "Entry", "Expert",
            "ExpertLink", "ExpertiseRating", "Item", "LiveArguments", "PreFeedbackAnswer",
            "Rationale", "Response", "ResponseRevision", "Round",
            "StakeholderGroup", "Study", "StudyMember", "Theme", "Verdict"]

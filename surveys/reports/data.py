@@ -21,6 +21,7 @@ from surveys.models import (
     Study,
 )
 from surveys.reports.archive import feedback_archive
+from surveys.reports.checklist import checklist
 from surveys.reports.flow import item_log, item_results, participant_flow
 from surveys.reports.items import positions as _order
 from surveys.reports.items import study_items as _items
@@ -76,14 +77,19 @@ def pre_feedback_changes(round_: Round) -> dict[str, int]:
 
 
 def convergence_rows(study: Study, round_: Round, items: dict[str, Item]) -> list[dict]:
-    """IQR and % agreement of every rated item and dimension in every round up to this one."""
+    """The panel's snapshot of every rated or estimated item and dimension in every round up
+    to this one (n, median, quartiles, IQR, % agreement, the answers' distribution), in
+    questionnaire order then round order: the convergence and distribution charts read it."""
     order = _order(items)
     rows = Aggregate.objects.filter(
         round__study=study, round__number__lte=round_.number, group="",
-        item__kind__in=list(Item.RATED)).values_list("item__code", "dimension", "round__number",
-                                                     "iqr", "pct_agree")
-    out = [{"label": f"{c}/{d}" if d else c, "round": n, "iqr": iqr, "pct_agree": pct,
-            "_key": (order[c], d)} for c, d, n, iqr, pct in rows]
+        item__kind__in=[*Item.RATED, *Item.ESTIMATES]).values_list(
+        "item__code", "item__kind", "dimension", "round__number", "n", "median", "q1", "q3",
+        "iqr", "pct_agree", "distribution")
+    out = [{"label": f"{c}/{d}" if d else c, "kind": kind, "round": number, "n": n,
+            "median": median, "q1": q1, "q3": q3, "iqr": iqr, "pct_agree": pct,
+            "distribution": dist or {}, "unit": items[c].unit, "_key": (order[c], d)}
+           for c, kind, d, number, n, median, q1, q3, iqr, pct, dist in rows if c in items]
     return sorted(out, key=lambda r: (r["_key"], r["round"]))
 
 
@@ -122,7 +128,7 @@ def report_data(round_: Round) -> dict:
     """Everything the report of one round shows, except the charts drawn from it."""
     study = round_.study
     items = _items(study)
-    return {
+    data = {
         "study": study, "round": round_, "methods": methods_summary(study, round_),
         "rules": registered_rules(study),
         "results": consensus_table(round_, items), "rates": participation(round_),
@@ -138,4 +144,5 @@ def report_data(round_: Round) -> dict:
         "item_results": item_results(study, round_, items),
         "item_log": item_log(study, round_, items),
         "archive": feedback_archive(study, round_),
-    } | {"checklist": None}
+    }
+    return data | {"checklist": checklist(data)}

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 # pending: asked for, not started; building: a worker renders it; ready: in storage; failed.
 STATES = ("missing", "pending", "building", "ready", "failed")
 STALE_AFTER = 600  # seconds: a pending or building job older than this is enqueued again
+# The report layout: raised when the templates change, so stored renderings are made again.
+LAYOUT = 18
 KEEP_FOR = 7 * 24 * 3600  # seconds: rendered files nobody asked for since are removed
 
 
@@ -54,7 +56,7 @@ def job_key(round_: Round, language: str) -> str:
         state = Response.objects.filter(round=round_).aggregate(n=Count("id"), last=Max("updated_at"))
         live = f"{round_.status}:{state['n']}:{state['last']}"
     rules = registered_rules(round_.study)
-    raw = (f"{round_.pk}:{language}:{sorted(runs.items())}:{rules['revision'] if rules else 0}:"
+    raw = (f"{LAYOUT}:{round_.pk}:{language}:{sorted(runs.items())}:{rules['revision'] if rules else 0}:"
            f"{live}")
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 

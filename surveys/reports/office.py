@@ -148,7 +148,7 @@ def rule_fields_rows(study: Study) -> list[list]:
     rule = ConsensusRule.objects.filter(study=study).first()
     if rule is None:
         return []
-    return [["field", "value"], *([field, getattr(rule, field)] for field in ConsensusRule.REGISTERED)]
+    return [["field", "value"], *([field, getattr(rule, field)] for field in ConsensusRule.RULES)]
 
 
 def rules_rows(study: Study) -> list[list]:

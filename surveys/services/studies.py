@@ -9,6 +9,7 @@ from django.db import transaction
 
 from surveys.errors import StudyFileError
 from surveys.models import AuditEvent, Item, StakeholderGroup, Study, Theme
+from surveys.services.fielding_file import fielding_load, fielding_problems
 from surveys.studyfile import (
     MAX_DESCRIPTION,
     MAX_TEXT,
@@ -185,6 +186,18 @@ def study_file_check(data: Any) -> list[str]:
     return study_size_problems(data) or problems_bounded(_file_problems(data))
 
 
+def _check_rule_text(c: _Checker, value: Any, where: str) -> None:
+    """A registered protocol text: {en: ..., ru: ...}, either language may be left out."""
+    if not isinstance(value, dict):
+        c.add(where, "expected a mapping with 'en' and 'ru' texts")
+        return
+    for lang, text in value.items():
+        if lang not in LANGS or not isinstance(text, str):
+            c.add(f"{where}.{lang}", "expected text in en or ru")
+        elif len(text) > MAX_TEXT:
+            c.add(f"{where}.{lang}", f"longer than {MAX_TEXT:,} characters")
+
+
 def _file_problems(data: dict) -> list[str]:
     c = _Checker()
     if data.get("version") != 1:
@@ -206,14 +219,14 @@ def _file_problems(data: dict) -> list[str]:
         for key, allowed in RULE_CHOICES.items():
             if key in consensus and consensus[key] not in allowed:
                 c.add(f"consensus.{key}", "expected one of " + ", ".join(allowed))
+        for key in ConsensusRule.TEXTS:
+            _check_rule_text(c, consensus.get(key, {}), f"consensus.{key}")
         unknown = sorted(set(consensus) - RULE_KEYS)
         if unknown:
             c.add("consensus", "unknown key(s): " + ", ".join(map(str, unknown)))
     _check_frame(c, data)
     if data.get("default_language", "en") not in LANGS:
         c.add("default_language", "expected en or ru")
-    if data.get("mode", "classic") not in {"classic", "realtime"}:
-        c.add("mode", "expected classic or realtime")
     min_cell = data.get("min_cell", 3)
     if type(min_cell) is not int or not 1 <= min_cell <= 50:
         c.add("min_cell", "expected a whole number from 1 to 50")
@@ -252,6 +265,7 @@ def _file_problems(data: dict) -> list[str]:
         for i, item in enumerate(items):
             _check_item(c, item, f"{where}.items[{i}]", groups, item_codes)
             _check_resolves_after(c, item, f"{where}.items[{i}]", _date(data.get("as_of")))
+    fielding_problems(c, data, groups)
     return c.problems
 
 
@@ -411,6 +425,7 @@ def study_load(*, data: dict, actor=None) -> Study:
                 code=item["code"],
                 defaults={"theme": theme, "position": i, **_item_fields(item)},
             )
+    fielding_load(study=study, data=data)  # consent, screening, collectors (surveys)
     AuditEvent.objects.create(
         study=study, actor=actor, action="study_created" if created else "study_updated",
         detail={"items": sum(len(t["items"]) for t in data["themes"])},

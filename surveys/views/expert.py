@@ -25,6 +25,7 @@ from surveys.selectors import (
     round_current,
     round_items_shared,
 )
+from surveys.services.fielding import expert_consent_needed
 from surveys.services.panel import LinkStatus, expert_link_status, expert_set_language
 from surveys.services.responses import KEEP_ALL, questionnaire_save, response_keep_previous
 from surveys.unlinkable import store_key
@@ -205,6 +206,8 @@ def questionnaire_page(request: HttpRequest) -> HttpResponse:
     expert, round_, response = _session_round(request)
     if expert is None:
         return _no_session(request)
+    if expert_consent_needed(expert):  # the study asks its experts' consent first
+        return redirect("questionnaire_consent")
     if request.method != "POST":
         message = _("Your answers are saved.") if request.GET.get("saved") else ""
         kept = request.GET.get("kept", "")
@@ -255,6 +258,8 @@ def questionnaire_autosave(request: HttpRequest) -> HttpResponse:
     expert, round_, response = _session_round(request)
     if expert is None:
         return _no_session(request)
+    if expert_consent_needed(expert):
+        return redirect("questionnaire_consent")
     if round_ is None:
         return render(request, "surveys/_autosave.html", {
             "failed": True, "message": _("There is no round to answer.")}, status=409)

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_GET
 from surveys.exports import FORMATS, export_bytes, export_filename
 from surveys.models import Round
 from surveys.reports import jobs
+from surveys.reports.checklist import CHECKLIST_FORMATS, checklist_file
+from surveys.reports.data import report_data
 from surveys.reports.render import PdfUnavailable, pdf_check
 from surveys.selectors import study_for_member
 
@@ -78,3 +80,16 @@ def report_download(request: HttpRequest, slug: str, number: int, fmt: str) -> H
         return response
     return render(request, "surveys/reports/job.html",
                   {"study": round_.study, "round": round_, "status": status, "fmt": fmt})
+
+
+@login_required
+@require_GET
+def report_checklist(request: HttpRequest, slug: str, number: int, fmt: str) -> HttpResponse:
+    """The reporting-guideline checklist of the round's report as CSV or XLSX, in the
+    request's language."""
+    round_ = _member_round(request, slug, number)
+    if fmt not in CHECKLIST_FORMATS:
+        raise Http404
+    data, content_type = checklist_file(report_data(round_)["checklist"], fmt)
+    return _attachment(data, content_type,
+                       f"{round_.study.slug}-round-{round_.number}-checklist.{fmt}")

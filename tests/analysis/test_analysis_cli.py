@@ -211,7 +211,8 @@ def test_groups_uses_mann_whitney_for_two_groups_and_kruskal_wallis_for_three(tm
     rows += answers("b", [1, 2, 3, 4, 5], groups=["RU", "RU", "US", "US", "WE"])
     status, out, _ = run("groups", write(tmp_path, rows))
     a, b = json.loads(out)
-    assert list(a) == ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group"]
+    assert list(a) == ["item", "test", "statistic", "p", "n_groups", "n", "n_by_group", "p_holm",
+                       "p_bh"]
     assert (a["n"], a["n_by_group"]) == (5, {"RU": 2, "US": 3})
     # a: every RU answer is below every US answer, U(RU) = 0; exactly 1 of the C(5,2) = 10
     # splits is this extreme in each direction: two-sided p = 2/10.
@@ -221,6 +222,29 @@ def test_groups_uses_mann_whitney_for_two_groups_and_kruskal_wallis_for_three(tm
     assert (b["test"], b["n_groups"]) == ("kruskal-wallis", 3)
     assert b["statistic"] == pytest.approx(3.6)
     assert b["p"] == pytest.approx(math.exp(-1.8), abs=1e-6)
+    # The family is these two tests, p = .2 and e^-1.8 = .1653 (m = 2). Holm: 2 x .1653 =
+    # .3306, then max(.3306, 1 x .2) = .3306. BH: .2 x 2/2 = .2, min(.2, .1653 x 2/1) = .2.
+    assert (a["p_holm"], b["p_holm"]) == pytest.approx((2 * math.exp(-1.8), 2 * math.exp(-1.8)))
+    assert (a["p_bh"], b["p_bh"]) == pytest.approx((0.2, 0.2))
+
+
+def test_groups_adjusts_the_rounds_p_values_as_statsmodels_does(tmp_path):
+    from statsmodels.stats.multitest import multipletests
+
+    rows = []
+    for k, item in enumerate("abcdef"):
+        values = [1 + (j * (k + 2)) % 5 for j in range(12)]
+        rows += answers(item, values, groups=["RU", "US", "WE"] * 4)
+    status, out, _ = run("groups", write(tmp_path, rows))
+    records = json.loads(out)
+    # Item d: every answer is 1 (j * 5 % 5 = 0), so its test has no p: null, out of the family.
+    [untested] = [r for r in records if r["p"] is None]
+    assert (untested["item"], untested["p_holm"], untested["p_bh"]) == ("d", None, None)
+    tested = [r for r in records if r["p"] is not None]
+    p = [r["p"] for r in tested]
+    assert len(p) == 5
+    assert [r["p_holm"] for r in tested] == pytest.approx(list(multipletests(p, method="holm")[1]))
+    assert [r["p_bh"] for r in tested] == pytest.approx(list(multipletests(p, method="fdr_bh")[1]))
 
 
 def test_a_parquet_file_and_a_round_filter(tmp_path):

@@ -233,7 +233,8 @@ def test_the_readme_shows_the_real_output_and_fields_of_each_command():
             elif command and line != "…":
                 shown[command].append(line)
         command = ""
-    assert {c.split()[0] for c in shown} == {"items", "agreement", "ranking", "stability", "groups"}
+    assert {c.split()[0] for c in shown} == {"items", "agreement", "ranking", "stability", "groups",
+                                             "weights", "crosstab", "gap"}
     for command, lines in shown.items():
         status, out, err = run(*command.split())
         assert status == 0 and all(line in (out + err).splitlines() for line in lines), command

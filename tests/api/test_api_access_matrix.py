@@ -77,6 +77,12 @@ def call(api, method: str, url: str, headers: dict):
     return getattr(api, method)(url, body, format="json", **headers)
 
 
+def test_the_matrix_covers_the_read_only_protocol(schema):
+    ops = operations(schema)
+    assert ("/api/v1/studies/{slug}/protocol/", "get") in ops
+    assert not {m for p, m in ops if p == "/api/v1/studies/{slug}/protocol/"} - {"get"}
+
+
 def test_no_caller_reaches_another_studys_objects(api, schema, callers, foreign):
     ids = foreign_ids(foreign)
     marks = {foreign["study"].slug, "Foreign study", "Carol", "carol@example.org", "f-agree"}

@@ -53,7 +53,21 @@ def rich_study(study, owner, organizer, analyst, alice, bob, settings,
     from surveys.models import LiveArguments
     LiveArguments.objects.create(run=round_1.aggregation_runs.get(),
                                  arguments={str(k): v for k, v in arguments_read(round_1).items()})
+    _survey_rows(study, alice)
     return study
+
+
+def _survey_rows(study, alice) -> None:
+    """A consent text, a collector with two respondents (no email), a Delphi expert's consent."""
+    from surveys.models import Collector, ConsentText
+    from surveys.services.fielding import entry_start, expert_consent
+
+    ConsentText.objects.create(study=study, version="v1", text_en="Consent.", text_ru="Согласие.")
+    collector = Collector.objects.create(study=study, code="open", group=study.groups.first(),
+                                         quota=10)
+    for key in ("browser-one", "browser-two"):
+        entry_start(collector=collector, browser_key=key, external_id=key, language="en")
+    expert_consent(expert=alice, version="v1", agree=True)
 
 
 def counts(study) -> dict[str, int]:
@@ -127,6 +141,10 @@ def test_an_import_under_another_slug_is_a_copy(rich_study, tmp_path):
     copied["tables"]["surveys.study"][0]["slug"] = "small"
     assert original["tables"]["surveys.expertlink"]
     original["tables"]["surveys.expertlink"] = []  # the copy does not take over the original's links
+    # nor the open links of its collectors: new tokens
+    tokens = [row.pop("token") for rows in (original, copied)
+              for row in rows["tables"]["surveys.collector"]]
+    assert len(set(tokens)) == len(tokens) == 2
     assert copied["tables"] == original["tables"]
 
 

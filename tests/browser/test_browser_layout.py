@@ -171,6 +171,7 @@ def test_every_page_fits_a_phone_and_a_desktop_without_serious_accessibility_vio
     staff_pages = {
         "home": "/", "workspace-home": "/studio/",
         "dashboard": f"/studio/{slug}/", "rules": f"/studio/{slug}/rules/",
+        "protocol": f"/studio/{slug}/protocol/",
         "audit": f"/studio/{slug}/audit/", "builder": f"/studio/{slug}/build/",
         "builder-item": f"/studio/{slug}/build/item/rank/", "builder-new-item": f"/studio/{slug}/build/item/",
         "item-history": f"/studio/{slug}/build/item/agree/history/",

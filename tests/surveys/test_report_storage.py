@@ -50,10 +50,10 @@ def test_the_report_page_draws_nothing_and_asks_few_queries(client, reported, an
         raise AssertionError("the page drew a chart")
 
     monkeypatch.setattr(charts, "convergence_chart", no_drawing)
-    monkeypatch.setattr(charts, "group_heatmap", no_drawing)
     with CaptureQueriesContext(connection) as queries:
         html = _page(client, reported)
-    assert "Dissent register" in html and html.count('src="data:image/svg+xml;base64,') == 3
+    # Convergence, distributions (agreement, dimensions), Policy-Delphi; groups: an HTML table.
+    assert "Dissent register" in html and html.count('src="data:image/svg+xml;base64,') == 4
     assert len(queries) <= 15  # session, user, membership, round, the key's inputs: no statistics
 
 

@@ -74,11 +74,17 @@ def test_report_figures_match_hand_worked_values(reported):
 
 
 def test_the_dissent_register_shows_the_minority_by_group_with_its_reasons(reported):
-    [dissent] = report_data(reported)["dissent"]  # feasibility: nobody agrees, no minority
-    # agree: 3 agree (4 4 5) against 2 disagreeing Russians (1 2), who gave two rationales.
-    assert (dissent.label, dissent.position, dissent.size, dissent.n) == ("agree", "disagree", 2, 5)
-    assert dissent.by_group == [("Russia", 2, 2), ("United States", 0, 2), ("Western Europe", 0, 1)]
-    assert dissent.rationales == ["Mistrust remains.", "Too costly."]  # alphabetical, anonymous
+    # Only 'agree' lacks consensus (both dimensions of 'dims' reached it).
+    [dissent] = report_data(reported)["dissent"]
+    # agree: 3 agree (4 4 5) against 2 disagreeing Russians (1 2), who gave two rationales;
+    # nobody is neutral. Agree is the largest side, disagree the one minority side.
+    sides = {s.key: (s.size, s.minority) for s in dissent.sides}
+    assert (dissent.label, dissent.n) == ("agree", 5)
+    assert sides == {"agree": (3, False), "neutral": (0, False), "disagree": (2, True)}
+    assert [(g.name, g.agree, g.neutral, g.disagree) for g in dissent.by_group] == [
+        ("Russia", 0, 0, 2), ("United States", 2, 0, 0), ("Western Europe", 1, 0, 0)]
+    [minority] = dissent.minorities
+    assert minority.rationales == ["Mistrust remains.", "Too costly."]  # alphabetical, anonymous
 
 
 def test_the_2d_chart_places_each_items_dimension_means(reported):
@@ -92,7 +98,8 @@ def test_the_2d_chart_places_each_items_dimension_means(reported):
 def test_charts_are_svg_documents_with_their_labels():
     rows = [{"label": "agree", "round": r, "iqr": iqr, "pct_agree": pct}
             for r, iqr, pct in [(1, 2, 60), (2, 1, 80)]]
-    document = charts.convergence_chart(rows)
+    document = charts.convergence_chart(rows, labels={"iqr": "IQR", "agree": "% agree",
+                                                      "round": "Round %(n)s"})
     root = ElementTree.fromstring(document.encode())  # noqa: S314 (our own SVG, not untrusted)
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     assert ">agree<" in document  # text stays text (svg.fonttype none)
@@ -110,7 +117,8 @@ def test_the_report_page_is_csp_clean_and_for_members_only(client, reported, ana
         assert section in html
     assert "Mistrust remains." in html and "Reporter" not in html and "@example.org" not in html
     assert not re.search(r"<script|<style|\sstyle=", html)
-    assert html.count('src="data:image/svg+xml;base64,') == 3
+    # Convergence, distributions (agreement, dimensions), Policy-Delphi; groups: an HTML table.
+    assert html.count('src="data:image/svg+xml;base64,') == 4
     assert "'unsafe-inline'" not in response["Content-Security-Policy"]
     client.force_login(outsider)
     assert client.get(url).status_code == 404

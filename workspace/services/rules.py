@@ -8,9 +8,12 @@ from surveys.errors import ServiceError
 from surveys.models import AuditEvent, Round, Study
 from surveys.services.aggregation import aggregation_request
 from workspace.models import ConsensusRule, ConsensusRuleChange
+from workspace.services.protocol import AT_LOCK, protocol_freeze
 
 FIELDS = ConsensusRule.REGISTERED
 MIN_REASON = 10
+MAX_TEXT = 5000  # as a study file allows (surveys.studyfile.MAX_TEXT)
+LANGUAGES = ("en", "ru")
 
 
 def rules_locked(study: Study) -> bool:
@@ -23,8 +26,9 @@ def rules_differ(*, study: Study, values: dict) -> bool:
     rule = ConsensusRule.objects.filter(study=study).first()
     if rule is None:
         return True
-    return any(getattr(rule, field) != value for field, value in values.items()
-               if field in FIELDS)
+    given = {f: v for f, v in values.items() if f in FIELDS}
+    texts = _clean_texts({f: given[f] for f in ConsensusRule.TEXTS if f in given})
+    return any(getattr(rule, field) != value for field, value in {**given, **texts}.items())
 
 
 def _check(values: dict) -> dict[str, str]:
@@ -48,20 +52,38 @@ def _check(values: dict) -> dict[str, str]:
         errors["stability_pct"] = _("Enter a percentage above 0 and at most 100.")
     if not 1 <= values["max_rounds"] <= 10:
         errors["max_rounds"] = _("Enter a number of rounds from 1 to 10.")
+    for field in ConsensusRule.TEXTS:
+        text = values[field]
+        if not isinstance(text, dict) or any(
+                lang not in LANGUAGES or not isinstance(t, str) or len(t) > MAX_TEXT
+                for lang, t in text.items()):
+            errors[field] = _("Give the text per language (en, ru), at most %(n)s characters "
+                              "each.") % {"n": MAX_TEXT}
     return errors
+
+
+def _clean_texts(values: dict) -> dict:
+    """Registered texts without surrounding blanks or empty languages ({} when none)."""
+    for field in ConsensusRule.TEXTS:
+        if isinstance(values.get(field), dict):
+            values[field] = {lang: t.strip() for lang, t in sorted(values[field].items())
+                             if isinstance(t, str) and t.strip()}
+    return values
 
 
 @transaction.atomic
 def rule_register(*, study: Study, actor, reason: str = "", **values) -> ConsensusRule:
     """Register or change the study's rules; after round 1 has opened a change needs a reason.
 
-    Every registration and change is kept (before, after, who, when, why) and audited.
+    Every registration and change is kept (before, after, who, when, why), audited, and frozen
+    as a new version of the registered protocol (an amendment after round 1 opened).
     """
     Study.objects.select_for_update().filter(pk=study.pk).first()
     rule = ConsensusRule.objects.filter(study=study).first()
     current = {f: getattr(rule or ConsensusRule(), f) for f in FIELDS}  # else the defaults
     values = {**current, **{k: v for k, v in values.items() if k in FIELDS}}
     errors = _check(values)
+    values = _clean_texts(values)
     if errors:
         raise ServiceError(_("The rules need correcting."), field_errors=errors)
     locked = rules_locked(study)
@@ -89,7 +111,9 @@ def rule_register(*, study: Study, actor, reason: str = "", **values) -> Consens
         action="rules_changed_after_lock" if locked else "rules_registered",
         detail={"revision": change.revision, "reason": reason, "before": before,
                 "after": change.after})
-    if locked:
+    protocol_freeze(study=study, rule=rule, actor=actor, amendment=locked, reason=reason,
+                    change=change)
+    if locked and any(current[f] != values[f] for f in ConsensusRule.RULES):
         _reaggregate(study=study, actor=actor)
     return rule
 
@@ -118,4 +142,6 @@ def rules_lock(*, study: Study, actor=None) -> ConsensusRule:
         rule.save(update_fields=["locked_at"])
         AuditEvent.objects.create(study=study, actor=actor, action="rules_locked",
                                   detail={"revision": rule.revision, "rules": rule.snapshot()})
+        protocol_freeze(study=study, rule=rule, actor=actor, amendment=False, reason=AT_LOCK,
+                        only_if_changed=True)
     return rule

@@ -121,11 +121,11 @@ def rules_page(request, slug):
     study = study_for_organizer(user=request.user, slug=slug)
     rule = registered_rule(study)
     initial = {f: getattr(rule, f) for f in FIELDS} if rule else {
-        f: ConsensusRule._meta.get_field(f).default for f in FIELDS}
-    form = forms.RuleForm(request.POST or None, initial=initial)
+        f: ConsensusRule._meta.get_field(f).get_default() for f in FIELDS}
+    form = forms.RuleForm(request.POST or None, initial=forms.RuleForm.initial_from(initial))
     if request.method == "POST":
         if form.is_valid():
-            data = dict(form.cleaned_data)
+            data = form.registered()
             reason = data.pop("reason")
             try_rule = run(request, rule_register, study=study, actor=request.user, reason=reason,
                            **data)

@@ -1,0 +1,244 @@
+"""A respondent's way through a survey's open link: entry, consent, screening, pages, completion.
+
+Every write is one transaction. Completion locks the collector's row, so its quota is never
+overfilled however many respondents finish at once; answers are stored by the questionnaire's
+own services (surveys.services.responses).
+"""
+
+import hashlib
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from surveys.errors import ServiceError
+from surveys.models import Collector, ConsentText, Entry, Expert, Item, Response, Round
+from surveys.services.responses import ItemAnswer, questionnaire_save
+
+STRAIGHT_LINING_MIN = 5  # rated items on a page that, all answered alike, flag the page
+
+
+def browser_hash(collector: Collector, browser_key: str) -> str:
+    """The browser key as stored: hashed with the collector's token, so one browser's entries
+    in different collectors (or surveys) cannot be linked by it."""
+    return hashlib.sha256(f"{collector.token}:{browser_key}".encode()).hexdigest()
+
+
+def consent_current(study) -> ConsentText | None:
+    """The consent text new respondents see: the newest version, or None (no consent page)."""
+    return ConsentText.objects.filter(study=study).order_by("-created_at", "-pk").first()
+
+
+def _first_status(study, *, consent: bool = True) -> str:
+    if consent and consent_current(study) is not None:
+        return Entry.Status.CONSENT
+    if study.screening:
+        return Entry.Status.SCREENING
+    return Entry.Status.ANSWERING
+
+
+def entry_of_browser(collector: Collector, browser_key: str) -> Entry | None:
+    if not browser_key:
+        return None
+    return (Entry.objects.select_related("expert").filter(
+        collector=collector, browser_hash=browser_hash(collector, browser_key)).first())
+
+
+def entry_start(*, collector: Collector, browser_key: str, external_id: str,
+                language: str) -> tuple[Entry | None, bool]:
+    """This browser's entry through the collector, created on its first visit. Returns (the
+    entry, False), or (the entry the external id already has, True) when that id came with
+    another browser: one response per external id and per browser."""
+    hashed = browser_hash(collector, browser_key)
+    for _attempt in range(2):
+        entry = Entry.objects.select_related("expert").filter(
+            collector=collector, browser_hash=hashed).first()
+        if entry is not None:
+            return entry, False
+        if external_id:
+            taken = Entry.objects.filter(collector=collector, external_id=external_id).first()
+            if taken is not None:
+                return taken, True
+        try:
+            return _entry_create(collector, hashed, external_id, language), False
+        except IntegrityError:
+            continue  # the same browser or id arrived at once; read what the other one made
+    raise ServiceError(_("Please reload the page."))
+
+
+@transaction.atomic
+def _entry_create(collector: Collector, hashed: str, external_id: str, language: str) -> Entry:
+    study = collector.study
+    name = "" if study.anonymous else f"{collector.code} {external_id}".strip()
+    expert = Expert.objects.create(study=study, name=name[:200], email="",
+                                   group_id=collector.group_id, language=language)
+    status = _first_status(study)
+    return Entry.objects.create(
+        collector=collector, expert=expert, external_id=external_id, browser_hash=hashed,
+        status=status,
+        started_at=timezone.now() if status == Entry.Status.ANSWERING else None)
+
+
+def _locked(entry: Entry, *statuses: str) -> Entry:
+    """The entry's row, locked, still in one of `statuses` (else a ServiceError)."""
+    locked = Entry.objects.select_for_update(of=("self",)).select_related(
+        "expert__study").get(pk=entry.pk)
+    if locked.status not in statuses:
+        raise ServiceError(_("This step is already done."))
+    return locked
+
+
+@transaction.atomic
+def entry_consent(*, entry: Entry, version: str, agree: bool) -> Entry:
+    """Record consent to the version shown (its text is kept), or the respondent's decline."""
+    study = entry.expert.study
+    if not ConsentText.objects.filter(study=study, version=version).exists():
+        raise ServiceError(_("This consent text is no longer shown; please read it again."))
+    entry = _locked(entry, Entry.Status.CONSENT)
+    now = timezone.now()
+    if not agree:
+        entry.status, entry.declined_at = Entry.Status.DECLINED, now
+    else:
+        entry.consent_version, entry.consented_at = version, now
+        entry.status = _first_status(study, consent=False) if entry.collector_id else \
+            Entry.Status.ANSWERING
+        if entry.status == Entry.Status.ANSWERING:
+            entry.started_at = now
+    entry.save()
+    return entry
+
+
+def screening_parse(questions: list[dict], post) -> tuple[dict[str, str], dict[str, str]]:
+    """The chosen option per screening question, and an error for each left unanswered or
+    answered with an option it does not have."""
+    answers, errors = {}, {}
+    for question in questions:
+        chosen = post.get(f"s-{question['code']}", "")
+        if chosen not in {option["code"] for option in question["options"]}:
+            errors[question["code"]] = _("Please choose one of the answers.")
+        else:
+            answers[question["code"]] = chosen
+    return answers, errors
+
+
+@transaction.atomic
+def entry_screen(*, entry: Entry, answers: dict[str, str]) -> Entry:
+    """Store the screening answers; the respondent goes on only if every answer is eligible."""
+    questions = entry.expert.study.screening
+    entry = _locked(entry, Entry.Status.SCREENING)
+    eligible = all(answers.get(q["code"]) in q.get("eligible", []) for q in questions)
+    now = timezone.now()
+    entry.screening = answers
+    entry.status = Entry.Status.ANSWERING if eligible else Entry.Status.SCREENED_OUT
+    entry.started_at = now if eligible else None
+    entry.save()
+    return entry
+
+
+def _straight_lined(items: Iterable[Item], answers: dict[str, ItemAnswer]) -> bool:
+    """Every rated item of the page (at least STRAIGHT_LINING_MIN) has the same answer."""
+    values = []
+    for item in items:
+        answer = answers.get(item.code)
+        if item.kind not in Item.RATED or answer is None or answer.no_opinion:
+            continue
+        values += [v for v in answer.values.values() if v is not None]
+    return len(values) >= STRAIGHT_LINING_MIN and len(set(values)) == 1
+
+
+def _flags_update(entry: Entry, *, page: int, page_items: list[Item],
+                  answers: dict[str, ItemAnswer], honeypot: bool) -> None:
+    flags = dict(entry.flags)
+    pages = set(flags.get("straight_lining", [])) - {page}
+    if _straight_lined(page_items, answers):
+        pages.add(page)
+    flags.pop("straight_lining", None)
+    if pages:
+        flags["straight_lining"] = sorted(pages)
+    if honeypot:
+        flags["honeypot"] = True
+    entry.flags = flags
+
+
+def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[Item],
+                    answers: dict[str, ItemAnswer], version: int, honeypot: bool = False,
+                    advance: bool = True, finish: bool = False) -> Entry:
+    """Save one page of answers as a draft (the response's version checked); with `finish`
+    (the last page) also submit the response and complete the entry, unless the collector's
+    quota is full: then the entry ends as "quota full" and its response stays a draft."""
+    with transaction.atomic():
+        collector = None
+        if finish:  # the collector's lock first: completions of one collector queue here
+            collector = Collector.objects.select_for_update(of=("self",)).get(entries=entry)
+        entry = _locked(entry, Entry.Status.ANSWERING)
+        response = Response.objects.filter(round=round_, expert=entry.expert).first()
+        full = collector is not None and collector.quota is not None and (
+            Entry.objects.filter(collector=collector, status=Entry.Status.COMPLETED).count()
+            >= collector.quota)
+        questionnaire_save(expert=entry.expert, round_=round_, answers=answers,
+                           submit=finish and not full, expected_version=version,
+                           items=page_items, response=response)
+        _flags_update(entry, page=page, page_items=page_items, answers=answers,
+                      honeypot=honeypot)
+        if advance:  # "Next" (not "Back"): the next visit resumes after this page
+            entry.pages_done = max(entry.pages_done, page)
+        if collector is not None:
+            _entry_finish(entry, collector, full)
+        entry.save()
+    return entry
+
+
+def _entry_finish(entry: Entry, collector: Collector, full: bool) -> None:
+    now = timezone.now()
+    if full:
+        entry.status = Entry.Status.QUOTA_FULL
+        return
+    entry.status, entry.completed_at = Entry.Status.COMPLETED, now
+    started = entry.started_at or entry.created_at
+    if collector.speeder_seconds and (now - started).total_seconds() < collector.speeder_seconds:
+        entry.flags = {**entry.flags, "speeder": round((now - started).total_seconds(), 1)}
+
+
+def quota_full(collector: Collector) -> bool:
+    """Whether the collector's quota is filled (a hint at the door; completion decides)."""
+    return collector.quota is not None and Entry.objects.filter(
+        collector=collector, status=Entry.Status.COMPLETED).count() >= collector.quota
+
+
+def redirect_with_id(url: str, param: str, external_id: str) -> str:
+    """The organizer's redirect with the respondent's external id appended, and nothing else."""
+    if not external_id:
+        return url
+    scheme, netloc, path, query, fragment = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != param]
+    return urlunsplit((scheme, netloc, path, urlencode([*pairs, (param, external_id)]),
+                       fragment))
+
+
+def expert_consent_entry(expert: Expert) -> Entry | None:
+    """A Delphi expert's consent record (an entry with no collector), if any."""
+    return Entry.objects.filter(expert=expert, collector__isnull=True).first()
+
+
+def expert_consent_needed(expert: Expert) -> bool:
+    """Whether a Delphi expert must see the consent page before the questionnaire."""
+    if not expert.study.consent_required or consent_current(expert.study) is None:
+        return False
+    entry = expert_consent_entry(expert)
+    return entry is None or entry.consented_at is None
+
+
+def expert_consent(*, expert: Expert, version: str, agree: bool) -> Entry:
+    """Record a Delphi expert's consent (or decline) to the consent text's `version`."""
+    try:
+        with transaction.atomic():
+            Entry.objects.get_or_create(expert=expert, defaults={"status": Entry.Status.CONSENT})
+    except IntegrityError:
+        pass  # a second tab made it at the same moment: the unique key keeps one
+    with transaction.atomic():
+        entry = Entry.objects.get(expert=expert)
+        if entry.status == Entry.Status.DECLINED:  # they may change their mind
+            Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.CONSENT)
+        return entry_consent(entry=entry, version=version, agree=agree)

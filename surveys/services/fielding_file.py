@@ -1,0 +1,185 @@
+"""The study file's survey blocks: `anonymous`, `consent_required`, `consent` (versioned texts),
+`screening` (questions with eligibility rules) and `collectors` (open links), checked with the
+rest of the file (surveys.services.studies) and loaded in its transaction.
+
+    consent: [{version: "2026-1", text: {en: ..., ru: ...}}]
+    screening: [{code: role, text: {en, ru}, options: [{code: expert, text: {en, ru}}],
+                 eligible: [expert]}]
+    collectors: [{code: ru-panel, group: RU, country: Russia, quota: 500,
+                  opens_at: 2026-12-01T00:00:00Z, closes_at: ..., id_param: pid,
+                  complete_redirect: https://..., screenout_redirect: https://...,
+                  speeder_seconds: 120}]
+"""
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_datetime
+
+from surveys.errors import StudyFileError
+from surveys.models import Collector, ConsentText, StakeholderGroup, Study
+from surveys.models.fielding import redirect_url_check
+
+CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
+PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,29}$")
+MAX_COLLECTORS = 100
+MAX_SCREENING = 20
+MAX_CONSENTS = 20
+
+
+def _when(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def _list(c, data: dict, key: str, limit: int) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        c.add(key, "expected a list")
+        return []
+    if len(value) > limit:
+        c.add(key, f"more than {limit} entries (the limit)")
+        return []
+    return value
+
+
+def _check_screening(c, data: dict) -> None:
+    for q, question in enumerate(_list(c, data, "screening", MAX_SCREENING)):
+        where = f"screening[{q}]"
+        if not isinstance(question, dict) or not CODE.match(str(question.get("code", ""))):
+            c.add(f"{where}.code", "expected a code of lower-case letters, digits, dashes")
+            continue
+        c.text(question, "text", where)
+        options = question.get("options")
+        if not isinstance(options, list) or not 2 <= len(options) <= 20:
+            c.add(f"{where}.options", "expected a list of 2 to 20 options")
+            continue
+        codes = set()
+        for o, option in enumerate(options):
+            if not isinstance(option, dict) or not CODE.match(str(option.get("code", ""))):
+                c.add(f"{where}.options[{o}].code", "expected a code")
+                continue
+            codes.add(option["code"])
+            c.text(option, "text", f"{where}.options[{o}]")
+        eligible = question.get("eligible")
+        if not isinstance(eligible, list) or not eligible or not set(map(str, eligible)) <= codes:
+            c.add(f"{where}.eligible", "expected a non-empty list of this question's options")
+
+
+def _check_collector(c, collector: Any, where: str, groups: set[str], seen: set[str]) -> None:
+    if not isinstance(collector, dict) or not CODE.match(str(collector.get("code", ""))):
+        c.add(f"{where}.code", "expected a code of lower-case letters, digits, dashes")
+        return
+    if collector["code"] in seen:
+        c.add(f"{where}.code", "used twice")
+    seen.add(collector["code"])
+    if collector.get("group") not in groups:
+        c.add(f"{where}.group", "expected one of the study's stakeholder group codes")
+    quota = collector.get("quota")
+    if quota is not None and (type(quota) is not int or quota < 1):
+        c.add(f"{where}.quota", "expected a whole number of at least 1, or nothing")
+    for key in ("opens_at", "closes_at"):
+        if collector.get(key) is not None and _when(collector[key]) is None:
+            c.add(f"{where}.{key}", "expected a date and time such as 2026-12-01T09:00:00Z")
+    opens, closes = _when(collector.get("opens_at")), _when(collector.get("closes_at"))
+    if opens and closes and closes <= opens:
+        c.add(f"{where}.closes_at", "must come after opens_at")
+    for key in ("complete_redirect", "screenout_redirect"):
+        url = collector.get(key) or ""
+        try:
+            if not isinstance(url, str) or len(url) > 500:
+                raise ValidationError("")
+            if url:
+                redirect_url_check(url)
+        except ValidationError:
+            c.add(f"{where}.{key}", "expected an https:// address (http:// only on 127.0.0.1 "
+                                    "or localhost), at most 500 characters")
+    if not PARAM.match(str(collector.get("id_param", "pid"))):
+        c.add(f"{where}.id_param", "expected a parameter name such as pid")
+    seconds = collector.get("speeder_seconds", 0)
+    if type(seconds) is not int or not 0 <= seconds <= 86_400:
+        c.add(f"{where}.speeder_seconds", "expected whole seconds from 0 to 86400")
+    if not isinstance(collector.get("country", ""), str) or len(collector.get("country", "")) > 100:
+        c.add(f"{where}.country", "expected a label of at most 100 characters")
+
+
+def fielding_problems(c, data: dict, groups: set[str]) -> None:
+    """Add the survey blocks' problems (and the mode's) to the study file's checker `c`."""
+    if data.get("mode", "classic") not in {"classic", "realtime", "survey"}:
+        c.add("mode", "expected classic, realtime or survey")
+    for key in ("anonymous", "consent_required"):
+        if not isinstance(data.get(key, False), bool):
+            c.add(key, "expected true or false")
+    versions = set()
+    for k, consent in enumerate(_list(c, data, "consent", MAX_CONSENTS)):
+        where = f"consent[{k}]"
+        version = consent.get("version") if isinstance(consent, dict) else None
+        if not isinstance(version, str) or not 0 < len(version) <= 30 or version in versions:
+            c.add(f"{where}.version", "expected a unique version label of 1 to 30 characters")
+            continue
+        versions.add(version)
+        c.text(consent, "text", where)
+    _check_screening(c, data)
+    seen: set[str] = set()
+    for k, collector in enumerate(_list(c, data, "collectors", MAX_COLLECTORS)):
+        _check_collector(c, collector, f"collectors[{k}]", groups, seen)
+
+
+def fielding_load(*, study: Study, data: dict) -> None:
+    """Store the survey blocks of a checked file: consent versions are added (an existing
+    version keeps its text: a changed text needs a new version), collectors created or
+    updated by code (their tokens never change). A survey's one round is made and opened as
+    any first round (the Rounds page, `open_round`)."""
+    study.anonymous = data.get("anonymous", False)
+    study.consent_required = data.get("consent_required", False)
+    study.screening = data.get("screening", [])
+    study.save(update_fields=["anonymous", "consent_required", "screening"])
+    for consent in data.get("consent", []):
+        text = consent["text"]
+        existing = ConsentText.objects.filter(study=study, version=consent["version"]).first()
+        if existing is None:
+            ConsentText.objects.create(study=study, version=consent["version"],
+                                       text_en=text["en"], text_ru=text["ru"])
+        elif (existing.text_en, existing.text_ru) != (text["en"], text["ru"]):
+            raise StudyFileError([f"consent: version {consent['version']} is already in use "
+                                  "with another text; give the changed text a new version"])
+    groups = {g.code: g for g in StakeholderGroup.objects.filter(study=study)}
+    for collector in data.get("collectors", []):
+        Collector.objects.update_or_create(study=study, code=collector["code"], defaults={
+            "group": groups[collector["group"]], "country": collector.get("country", ""),
+            "quota": collector.get("quota"), "opens_at": _when(collector.get("opens_at")),
+            "closes_at": _when(collector.get("closes_at")),
+            "complete_redirect": collector.get("complete_redirect") or "",
+            "screenout_redirect": collector.get("screenout_redirect") or "",
+            "id_param": collector.get("id_param", "pid"),
+            "speeder_seconds": collector.get("speeder_seconds", 0)})
+
+
+def study_fielding_data(study: Study) -> dict:
+    """The survey blocks in study-file shape, each only when set (collectors without their
+    tokens: a copy of the study gets links of its own)."""
+    data: dict[str, Any] = {"mode": study.mode} if study.mode == Study.Mode.SURVEY else {}
+    data |= {k: True for k in ("anonymous", "consent_required") if getattr(study, k)}
+    consents = [{"version": c.version, "text": {"en": c.text_en, "ru": c.text_ru}}
+                for c in study.consent_texts.order_by("created_at", "pk")]
+    if consents:
+        data["consent"] = consents
+    if study.screening:
+        data["screening"] = study.screening
+    collectors = []
+    for c in study.collectors.select_related("group").order_by("code"):
+        row = {"code": c.code, "group": c.group.code, "country": c.country, "quota": c.quota,
+               "opens_at": c.opens_at, "closes_at": c.closes_at,
+               "complete_redirect": c.complete_redirect,
+               "screenout_redirect": c.screenout_redirect, "id_param": c.id_param,
+               "speeder_seconds": c.speeder_seconds}
+        collectors.append({k: v for k, v in row.items() if v not in (None, "")})
+    if collectors:
+        data["collectors"] = collectors
+    return data

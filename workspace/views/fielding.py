@@ -1,0 +1,37 @@
+"""A survey's fielding: each collector's link, dates and quota, and how far it has got."""
+
+import csv
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from surveys.exports import neutralize
+from surveys.selectors_fielding import RESPONDENT_COLUMNS, fielding_table, survey_respondents
+from workspace.selectors import study_for_reader
+
+
+def _respondents_csv(study) -> HttpResponse:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=RESPONDENT_COLUMNS)
+    writer.writeheader()
+    for row in survey_respondents(study):
+        writer.writerow({k: neutralize(v) for k, v in row.items()})
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-respondents.csv"'
+    return response
+
+
+@login_required
+def fielding_page(request, slug):
+    """Per collector: started, completed, screened out, declined, quota full, flagged and the
+    quota's fill (collectors are created in the study file's `collectors:` block); with
+    ?download=csv, one row per respondent (survey_respondents)."""
+    study = study_for_reader(user=request.user, slug=slug)
+    if request.GET.get("download") == "csv":
+        return _respondents_csv(study)
+    rows = fielding_table(study)
+    for row in rows:
+        row["link"] = request.build_absolute_uri(f"/s/{row['collector'].token}/")
+    return render(request, "workspace/fielding.html", {"study": study, "rows": rows})
