@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from surveys.models import Round
 from workspace.models import Message
-from workspace.services import demo
+from workspace.services import demo, demo_final
 from workspace.services.outbox import outbox_enabled
 
 from ._common import call
@@ -17,7 +17,8 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Russian"}  # the printout is in Englis
 class Command(BaseCommand):
     help = ("Set up the essay study as an organizer would, with a simulated panel: rules "
             "registered, the panel invited, round 1 answered, closed and aggregated, round 2 "
-            "open. Safe to run again: it reuses what exists and prints new expert links.")
+            "open; and the same study run through all its planned rounds, for a final report. "
+            "Safe to run again: it reuses what exists and prints new expert links.")
 
     def add_arguments(self, parser):
         parser.add_argument("--experts", type=int, default=40)
@@ -60,7 +61,21 @@ class Command(BaseCommand):
         self._wait_for_invitations(study)
         links = call(demo.demo_links, study=study, organizer=organizer,
                      experts=options["experts"])
+        final = self._finished(staff, options["experts"], options["seed"])
         self._summary(study, links)
+        self.stdout.write(f"\nFinished study, every planned round run (its final report): "
+                          f"{demo_final.report_url(final)}")
+
+    def _finished(self, staff, experts: int, seed: int):
+        """The same study run through all its rounds, for the final report."""
+        final = call(demo_final.finished_study, staff=staff)
+        while True:
+            closed = call(demo_final.next_round, study=final, organizer=staff["organizer"],
+                          experts=experts, seed=seed)
+            last = closed or final.rounds.order_by("-number").first()
+            if closed is None and (last is None or last.status != Round.Status.CLOSED):
+                return final  # every planned round is aggregated
+            self._wait_for_aggregation(last)
 
     def _summary(self, study, links) -> None:
         rounds = ", ".join(f"round {r.number}: {r.get_status_display().lower()}"
