@@ -19,7 +19,6 @@ from surveys.reports.guidelines import GUIDELINES, SECTIONS, GuidelineItem
 
 REPORTED, PARTIAL, AUTHORS, MISSING, NOT_APPLICABLE = (
     "reported", "partial", "authors", "missing", "not_applicable")
-COLUMNS = ["guideline", "number", "section", "topic", "location", "status", "note"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,17 @@ def status_labels() -> dict[str, str]:
         MISSING: pgettext("report checklist", "not reported"),
         NOT_APPLICABLE: pgettext("report checklist", "not applicable"),
     }
+
+
+def columns() -> list[str]:
+    """The table's header row, in the active language."""
+    return [pgettext("report checklist column", "guideline"),
+            pgettext("report checklist column", "number"),
+            pgettext("report checklist column", "section"),
+            pgettext("report checklist column", "topic"),
+            pgettext("report checklist column", "location"),
+            pgettext("report checklist column", "status"),
+            pgettext("report checklist column", "note")]
 
 
 def section_names() -> dict[str, str]:
@@ -70,9 +80,10 @@ def _aims(data: dict) -> Evidence:
 
 def _protocol(data: dict) -> Evidence:
     if data.get("protocol"):
-        return Evidence(REPORTED, "protocol", gettext(
-            "The registered protocol with its date and SHA-256 hash, downloadable as PDF and "
-            "JSON."))
+        return Evidence(PARTIAL, "protocol", gettext(
+            "The protocol as frozen on the platform, with its date and SHA-256 hash; its JSON "
+            "and PDF are downloaded from the study's protocol page (organizers only). The "
+            "authors give the registry and a public address."))
     if data.get("rules"):
         return Evidence(PARTIAL, "rules", gettext(
             "The rules were registered with their date, but no protocol record was frozen."))
@@ -101,6 +112,12 @@ def _composition(data: dict) -> Evidence:
     if data.get("flow"):
         return Evidence(REPORTED, "flow", gettext("The panel by stakeholder group in each round."))
     return Evidence(REPORTED, "response", gettext("The panel by stakeholder group in this round."))
+
+
+def _characteristics(data: dict) -> Evidence:
+    return Evidence(PARTIAL, _flow_location(data), gettext(
+        "Only the number of experts per stakeholder group; the authors describe the experts' "
+        "other characteristics."))
 
 
 def _items(data: dict) -> Evidence:
@@ -164,8 +181,13 @@ def _rounds(data: dict) -> Evidence:
 
 
 def _scales(data: dict) -> Evidence:
-    return Evidence(REPORTED, "methods", gettext(
-        'The answer scales, and "no opinion" left out of every statistic.'))
+    if data.get("protocol"):
+        return Evidence(REPORTED, "protocol", gettext(
+            'The answer scales under "Items and scales", and "no opinion" left out of every '
+            "statistic."))
+    return Evidence(PARTIAL, "methods", gettext(
+        '"No opinion" is left out of every statistic; no registered protocol lists the answer '
+        "scales."))
 
 
 def _anonymity(data: dict) -> Evidence:
@@ -338,7 +360,8 @@ def _attainment(data: dict) -> Evidence:
 
 EVIDENCE: dict[str, Callable[[dict], Evidence]] = {
     "authors": _authors, "aims": _aims, "protocol": _protocol, "panel": _panel,
-    "recruitment": _recruitment, "composition": _composition, "items": _items,
+    "recruitment": _recruitment, "composition": _composition,
+    "characteristics": _characteristics, "items": _items,
     "design": _design, "apriori": _apriori, "rounds": _rounds, "scales": _scales,
     "anonymity": _anonymity, "feedback": _feedback, "changes": _changes, "missing": _missing,
     "analysis": _analysis, "outputs": _outputs, "timeline": _timeline, "response": _response,
@@ -372,7 +395,7 @@ def checklist(data: dict) -> list[dict]:
 
 def checklist_rows(entries: list[dict]) -> list[list[str]]:
     """The checklist as a table (header first): one row per guideline item."""
-    rows = [COLUMNS]
+    rows = [columns()]
     for guideline in entries:
         for e in guideline["items"]:
             where = f"{e['location_label']} (#{e['location']})" if e["location"] else ""

@@ -70,6 +70,7 @@ def design_lines(study: Study, round_: Round, content: dict | None) -> list[str]
         lines = [ngettext("Design: a classic Delphi in rounds; this report covers %(n)s round.",
                           "Design: a classic Delphi in rounds; this report covers %(n)s rounds.",
                           held) % {"n": held}]
+    lines.append(_("The study was conducted online on the Agora Delphi platform."))
     if policy:
         lines.append(_("Some items were rated on several dimensions (desirability, feasibility, "
                        "importance), as in a Policy Delphi."))

@@ -256,3 +256,16 @@ def test_a_realtime_snapshot_round_keeps_its_closing_snapshot(django_capture_on_
         "The panel now: n = 4 · median 3 · middle half 2–4.5 · 50\u00a0% agree (4-5)")
     assert _texts(_item(first, "agree")) == [f"Snap argument {k}" for k in range(4)]
     assert now.number == 2 and now.source["live"]
+
+
+def test_the_archive_dates_its_snapshot_in_utc_as_the_rest_of_the_report(two_rounds):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    round2, _reader = two_rounds
+    entry = _entry(round2)
+    with translation.override("en"):
+        text = render_to_string("surveys/reports/_archive.html", {"archive": [entry]})
+    stamp = entry.source["at"].strftime("%Y-%m-%d %H:%M")  # TIME_ZONE is UTC
+    assert f"computed {stamp} UTC" in text
+    assert not re.search(r"\b[ap]\.m\.", text)

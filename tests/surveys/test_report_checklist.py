@@ -118,6 +118,25 @@ def test_registered_rules_answer_the_a_priori_items(registered):
     assert 'id="checklist"' in body and "Consensus defined a priori" in body
 
 
+def test_scales_point_to_the_protocol_and_panel_characteristics_are_partly_reported(registered):
+    data = report_data(registered)
+    accord, delphistar = _items(data, "accord"), _items(data, "delphistar")
+    for entry in (accord["16"], delphistar["17"]):  # the methods hold no scales
+        if data["protocol"]:
+            assert (entry["status"], entry["location"]) == (REPORTED, "protocol")
+            assert "Items and scales" in entry["note"]
+        else:
+            assert (entry["status"], entry["location"]) == ("partial", "methods")
+    for entry in (accord["27"], delphistar["32"]):  # only counts per group
+        assert entry["status"] == "partial" and "number of experts" in entry["note"]
+    assert accord["10"]["status"] == REPORTED  # size and composition by group
+    if data["protocol"]:  # no public address for the protocol: only partly
+        assert accord["5"]["status"] == "partial"
+        assert "JSON" in accord["5"]["note"] and "SHA-256" in accord["5"]["note"]
+    assert "online" in accord["13"]["note"]
+    assert any("conducted online" in line for line in data["methods_text"]["design"])
+
+
 def test_rules_registered_after_round_1_opened_are_only_partly_a_priori(reported, organizer):
     from workspace.services.rules import rule_register
 
@@ -159,6 +178,7 @@ def test_the_csv_download_is_for_members_only(client, reported, analyst, outside
     with translation.override("en"):  # the middleware activates Russian: leave no trace behind
         russian = client.get(url).content.decode("utf-8-sig")
     assert "заполняют авторы" in russian
+    assert russian.splitlines()[0] == "руководство,номер,раздел,тема,где в отчёте,статус,примечание"
 
 
 def test_the_xlsx_download_holds_every_item(client, reported, analyst):

@@ -157,7 +157,7 @@ def test_the_note_says_where_a_new_item_takes_effect(study, organizer):
     assert "joins round 1, which is still a draft" in client.get(url).content.decode()
     round_open(round_=round_)
     assert ("A new item appears from the next round" in client.get(url).content.decode())
-    assert "Новый пункт появится со следующего раунда" in _client(
+    assert "Новый пункт появится со следующего тура" in _client(
         organizer, "ru").get(url).content.decode()
 
 

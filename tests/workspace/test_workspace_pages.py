@@ -192,7 +192,7 @@ def test_the_workspace_speaks_russian(study, draft, organizer):
     client = _client(organizer)
     client.cookies["django_language"] = "ru"
     html = client.get(f"/studio/{study.slug}/rounds/").content.decode()
-    assert "Открыть (или запланировать) раунд" in html and "Конструктор" in html
+    assert "Открыть (или запланировать) тур" in html and "Конструктор" in html
     assert "Журнал действий" not in html  # the audit log link is for owners only
     panel = client.get(f"/studio/{study.slug}/panel/").content.decode()
     assert "Пригласить всех, кто ещё не приглашён" in panel

@@ -130,7 +130,7 @@ def test_reminders_by_hand_go_only_to_those_who_have_not_submitted_and_never_twi
         replay = mail.reminder_send_now(round_=round1, actor=organizer, nonce="form-1")
     assert [m.expert for m in sent] == [bob] and replay == []
     assert [m.to for m in django_mail.outbox] == [["bob@example.org"]]
-    assert django_mail.outbox[0].subject == "Напоминание: раунд 1 исследования «Малое исследование»"
+    assert django_mail.outbox[0].subject == "Напоминание: тур 1 исследования «Малое исследование»"
 
 
 def test_reminders_skip_experts_never_invited_or_whose_link_was_revoked(
