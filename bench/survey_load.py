@@ -323,7 +323,8 @@ def report(args, respondents, timings, seconds, check, load_before: str, pages: 
         f"{os.getloadavg()[0]:.1f}",
         f"{len(respondents)} respondents arriving at {rate:.2f}/s (a burst a second), "
         f"{pages} pages each; {seconds:.0f} s from the first arrival to the last answer",
-        "outcomes: " + ", ".join(f"{k} {v}" for k, v in outcomes.items()),
+        "outcomes: " + ", ".join(f"{k} {v}" for k, v in outcomes.items())
+        + f"; {len(everything) / seconds:.0f} requests/s answered" if seconds else "",
         "", "| step | requests | p50 ms | p95 ms | p99 ms | max ms |", "|---|---:|---:|---:|---:|---:|"]
     for step, values in [*timings.items(), ("all", everything)]:
         if values:
