@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from surveys.models import Collector, Entry, Item, Response, Round, Study
 from surveys.questionnaire import ItemView, Part, Saved, _part_label, item_numbers
-from surveys.selectors import round_items_shared, round_with_keys
+from surveys.selectors import _round_keys_raw, round_items_shared, round_with_keys
 
 
 @dataclass
@@ -18,6 +18,7 @@ class SurveyPage:
     total: int
     theme: object
     views: list[ItemView]
+    version: int = 0  # the response's version (0 before the first save)
 
     @property
     def last(self) -> bool:
@@ -44,7 +45,8 @@ def survey_page(expert, round_: Round, number: int, *, errors: dict | None = Non
     items = pages[number - 1]
     numbers = item_numbers([item for page in pages for item in page])
     response = Response.objects.filter(round=round_, expert=expert).first()
-    saved = Saved.read(expert, round_, response, item_ids=[i.pk for i in items])
+    # A survey asks no reasons: the page has no field for them, so they are not read.
+    saved = Saved.read(expert, round_, response, item_ids=[i.pk for i in items], whys=False)
     views = []
     for item in items:
         answer = (posted or {}).get(item.code)
@@ -58,7 +60,8 @@ def survey_page(expert, round_: Round, number: int, *, errors: dict | None = Non
             no_opinion=answer.no_opinion if answer is not None else item.pk in saved.no_opinion,
             text=answer.text if answer is not None else saved.texts.get(item.pk, ""),
             rationale=answer.rationale if answer is not None else saved.whys.get(item.pk, "")))
-    return SurveyPage(number=number, total=len(pages), theme=items[0].theme, views=views)
+    return SurveyPage(number=number, total=len(pages), theme=items[0].theme, views=views,
+                      version=response.version if response is not None else 0)
 
 
 def response_version(expert, round_: Round) -> int:
@@ -79,8 +82,10 @@ def collector_is_open(collector: Collector, round_: Round | None) -> str:
 
 
 def survey_round(study: Study) -> Round | None:
-    """The survey's one round when it is open, else None."""
-    return study.rounds.filter(status=Round.Status.OPEN).order_by("number").first()
+    """The survey's one round when it is open, else None; with the keys round_with_keys adds
+    (read in the same query), so a page's requests read them only once."""
+    return (study.rounds.filter(status=Round.Status.OPEN).annotate(**_round_keys_raw())
+            .order_by("number").first())
 
 
 def fielding_table(study: Study) -> list[dict]:

@@ -22,7 +22,6 @@ from surveys.forms import parse_answers
 from surveys.models import Collector, Entry
 from surveys.selectors_fielding import (
     collector_is_open,
-    response_version,
     survey_page,
     survey_pages,
     survey_round,
@@ -240,7 +239,7 @@ def _page(request, collector, entry, round_, number, *, errors=None, posted=None
                           {v.item.code for v in page.views})
     return render(request, "surveys/survey/page.html", {
         "study": collector.study, "collector": collector, "page": page, "views": page.views,
-        "version": response_version(entry.expert, round_) if version is None else version,
+        "version": page.version if version is None else version,
         "form_error": form_error, "honeypot": HONEYPOT}, status=status)
 
 
