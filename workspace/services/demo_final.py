@@ -34,8 +34,8 @@ def _study_file() -> bytes:
     text = STUDY_FILE.read_text(encoding="utf-8")
     text = re.sub(r"^slug: .*$", f"slug: {SLUG}", text, count=1, flags=re.M)
     for language, mark in TITLE.items():  # the titles are double-quoted in the file
-        text = re.sub(rf'^(title:\n(?:  .*\n)*?  {language}: ".*)"$',
-                      lambda m, mark=mark: f'{m.group(1)}{mark}"', text, count=1, flags=re.M)
+        pattern = re.compile(rf'^(title:\n(?:  .*\n)*?  {language}: ".*)"$', re.M)
+        text = pattern.sub(lambda m: m.group(1) + mark + '"', text, count=1)  # noqa: B023
     return text.encode("utf-8")
 
 
