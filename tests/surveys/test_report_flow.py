@@ -263,3 +263,26 @@ def test_the_sections_render_in_both_languages_csp_clean(three_rounds, client, o
     page = client.get(f"/studies/{study.slug}/reports/3/").content.decode()
     assert "Движение участников" in page and "Журнал пунктов" in page and "не задавался" in page
     assert not re.search(r"<script|<style|\sstyle=", page)
+
+
+def test_every_expert_on_a_round_panel_is_in_one_box(three_rounds):
+    study, rounds = three_rounds
+    flow = report_data(rounds[2])["flow"]
+    parts = ("submitted", "lost_absent", "absent_again", "absent_new")
+    found = [{(r["group"].code if r["group"] else ""): (r["panel"], r["not_submitted"],
+                                                       *(r[k] for k in parts))
+              for r in [*entry["groups"], entry["panel"]]} for entry in flow["rounds"]]
+    for rows in found:
+        for panel, not_submitted, submitted, lost, again, new in rows.values():
+            # panel = submitted + did not submit; did not submit = lost + again + new.
+            assert panel == submitted + not_submitted == submitted + (lost or 0) + again + new
+    # Round 1: E5 (WE) did not submit, on no panel before: new.
+    assert found[0][""] == (5, 1, 4, None, 0, 1) and found[0]["WE"] == (1, 1, 0, None, 0, 1)
+    # Round 2: E3 (US) submitted round 1, not round 2: lost, still on the panel (5 = 4 + 1).
+    assert found[1][""] == (5, 1, 4, 1, 0, 0) and found[1]["US"] == (1, 1, 0, 1, 0, 0)
+    # Round 3: all five submitted.
+    assert found[2][""] == (5, 0, 5, 0, 0, 0)
+    html = report_html(rounds[2], standalone=True)
+    assert "did not submit round 3" in html and "of them had not submitted round 2 either" in html
+    # The key to the group codes in the boxes.
+    assert re.search(r"RU = [^;]+; US = [^;]+; WE = ", html)
