@@ -286,3 +286,18 @@ def test_every_expert_on_a_round_panel_is_in_one_box(three_rounds):
     assert "did not submit round 3" in html and "of them had not submitted round 2 either" in html
     # The key to the group codes in the boxes.
     assert re.search(r"RU = [^;]+; US = [^;]+; WE = ", html)
+
+
+def test_the_stopping_reason_names_both_criteria_when_both_are_met(three_rounds, organizer):
+    study, rounds = three_rounds
+    # Stop when converged, at most 2 rounds: after round 2 every rated item is settled (2 of 2)
+    # and round 2 is the maximum: the reason says both.
+    register_rules(study, organizer, stopping="converged", max_rounds=2, reason=AMENDMENT)
+    status = report_data(rounds[1])["item_results"]["stopping"]
+    assert (status["converged"], status["reached_max"], status["stop"]) == (True, True, True)
+    html = report_html(rounds[1], standalone=True)
+    assert "every rated item has reached consensus or is stable, and the registered maximum" in html
+    # The rule is worded as the protocol's rule line.
+    line = rules_for_report(study)["lines"][2]
+    assert status["line"] == line and line.startswith("Stopping: when every item")
+    assert html.count(line) >= 2  # the protocol and the stopping outcome
