@@ -286,6 +286,9 @@ def test_every_expert_on_a_round_panel_is_in_one_box(three_rounds):
     assert "did not submit round 3" in html and "of them had not submitted round 2 either" in html
     # The key to the group codes in the boxes.
     assert re.search(r"RU = [^;]+; US = [^;]+; WE = ", html)
+    # No repository path in the report; the consensus table's "Change" is defined.
+    assert "docs/" not in html and ".md" not in html
+    assert "Change: the change in the median since the round before." in html
 
 
 def test_the_stopping_reason_names_both_criteria_when_both_are_met(three_rounds, organizer):
