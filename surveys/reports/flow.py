@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from surveys.figures import round_flow
 from surveys.models import Round, Study
-from surveys.reports.item_log import item_log
+from surveys.reports.item_log import item_log, item_log_view
 from surveys.reports.item_results import item_results, report_rounds
 
-__all__ = ["item_log", "item_results", "participant_flow"]
+__all__ = ["item_log", "item_log_view", "item_results", "participant_flow"]
 
 # The figures the flow diagram puts in its boxes (keys of round_flow's rows).
 _BOXES = ("joined", "withdrawn", "panel", "invited", "started", "submitted", "previous", "lost",

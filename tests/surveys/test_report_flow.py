@@ -304,3 +304,15 @@ def test_the_stopping_reason_names_both_criteria_when_both_are_met(three_rounds,
     line = rules_for_report(study)["lines"][2]
     assert status["line"] == line and line.startswith("Stopping: when every item")
     assert html.count(line) >= 2  # the protocol and the stopping outcome
+
+
+def test_the_item_log_lists_in_full_only_items_something_happened_to(three_rounds):
+    study, rounds = three_rounds
+    data = report_data(rounds[2])
+    view = data["item_log_view"]
+    # dims: asked in round 1, carried over to rounds 2 and 3, no reason: one summary line.
+    assert view["unchanged"] == ["dims"]
+    assert "dims" not in [entry["item"].code for entry in view["listed"]]
+    assert {"agree", "prob", "year"} <= {entry["item"].code for entry in view["listed"]}
+    html = report_html(rounds[2], standalone=True)
+    assert "1 item was asked in round 1 and carried over unchanged to every round: dims." in html
