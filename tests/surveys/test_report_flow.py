@@ -316,3 +316,16 @@ def test_the_item_log_lists_in_full_only_items_something_happened_to(three_round
     assert {"agree", "prob", "year"} <= {entry["item"].code for entry in view["listed"]}
     html = report_html(rounds[2], standalone=True)
     assert "1 item was asked in round 1 and carried over unchanged to every round: dims." in html
+
+
+def test_the_new_report_lines_in_russian(three_rounds):
+    from django.utils import translation
+
+    study, rounds = three_rounds
+    with translation.override("ru"):
+        html = report_html(rounds[2], standalone=True)
+    assert "1 пункт задан в туре 1 и без изменений перенесён во все следующие туры: dims." in html
+    assert "Группы заинтересованных сторон в блоках:" in html
+    assert "не отправили ответы в туре 3" in html
+    assert "Изменение: изменение медианы по сравнению с предыдущим туром." in html
+    assert "раунд" not in html.lower()
