@@ -224,7 +224,10 @@ def round_flow(round_: Round) -> list[dict]:
     start): `joined` (experts added since), `withdrawn` (experts who withdrew since, before
     this round closed), so that this round's panel is the round before's + joined - withdrawn;
     and `lost` split into `lost_withdrawn` (of them) and `lost_absent` (still on the panel, no
-    submitted response), None while `lost` is not known."""
+    submitted response), None while `lost` is not known. Every expert on the panel is in one
+    box: `not_submitted` (panel - submitted) = `lost_absent` (submitted the round before) +
+    `absent_again` (on the round before's panel too, submitted neither) + `absent_new` (joined
+    since the round before closed; in round 1, every one of them)."""
     previous = round_previous(round_)
     start = previous.closed_at if previous is not None else None
     end = round_.closed_at if round_.status in ENDED else None
@@ -238,15 +241,28 @@ def round_flow(round_: Round) -> list[dict]:
     joined_groups = list(joined.values_list("group_id", flat=True))
     withdrawn = dict(left.values_list("pk", "group_id"))
     before = previous_submitters(round_)
+    missing = _not_submitted(round_)
+    earlier = set(round_panel(previous).values_list("pk", flat=True)) if previous else set()
     rows = []
     for row in participation(round_):
         group = row["group"]
         mine = [g for g in withdrawn.values() if group is None or g == group.pk]
         lost_withdrawn = sum(1 for pk, g in withdrawn.items()
                              if pk in before and (group is None or g == group.pk))
+        absent = [pk for pk, g in missing.items() if group is None or g == group.pk]
         rows.append(row | {
+            "not_submitted": row["panel"] - row["submitted"],
+            "absent_again": sum(1 for pk in absent if pk in earlier and pk not in before),
+            "absent_new": sum(1 for pk in absent if pk not in earlier),
             "joined": sum(1 for g in joined_groups if group is None or g == group.pk),
             "withdrawn": len(mine),
             "lost_withdrawn": lost_withdrawn if row["lost"] is not None else None,
             "lost_absent": row["lost"] - lost_withdrawn if row["lost"] is not None else None})
     return rows
+
+
+def _not_submitted(round_: Round) -> dict[int, int]:
+    """The round's panel who did not submit it: expert -> group."""
+    done = Response.objects.filter(round=round_, status=Response.Status.SUBMITTED)
+    return dict(round_panel(round_).exclude(pk__in=done.values("expert_id"))
+                .values_list("pk", "group_id"))

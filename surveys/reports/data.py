@@ -22,7 +22,7 @@ from surveys.models import (
 )
 from surveys.reports.archive import feedback_archive
 from surveys.reports.checklist import checklist
-from surveys.reports.flow import item_log, item_results, participant_flow
+from surveys.reports.flow import item_log, item_log_view, item_results, participant_flow
 from surveys.reports.items import positions as _order
 from surveys.reports.items import study_items as _items
 from surveys.reports.methods import methods_section, protocol_section
@@ -145,4 +145,5 @@ def report_data(round_: Round) -> dict:
         "item_log": item_log(study, round_, items),
         "archive": feedback_archive(study, round_),
     }
+    data["item_log_view"] = item_log_view(data["item_log"], round_)
     return data | {"checklist": checklist(data)}

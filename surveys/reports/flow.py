@@ -1,21 +1,21 @@
 """The report's participant flow, per-item results across rounds and the item log (selectors).
 
 The flow's figures are surveys.figures.round_flow (participation, with how the panel changed
-since the round before), the definitions docs/definitions.md; nothing is counted here.
+since the round before); nothing is counted here.
 """
 
 from __future__ import annotations
 
 from surveys.figures import round_flow
 from surveys.models import Round, Study
-from surveys.reports.item_log import item_log
+from surveys.reports.item_log import item_log, item_log_view
 from surveys.reports.item_results import item_results, report_rounds
 
-__all__ = ["item_log", "item_results", "participant_flow"]
+__all__ = ["item_log", "item_log_view", "item_results", "participant_flow"]
 
 # The figures the flow diagram puts in its boxes (keys of round_flow's rows).
 _BOXES = ("joined", "withdrawn", "panel", "invited", "started", "submitted", "previous", "lost",
-          "lost_withdrawn", "lost_absent")
+          "lost_withdrawn", "lost_absent", "not_submitted", "absent_again", "absent_new")
 
 
 def participant_flow(study: Study, round_: Round) -> dict:
@@ -33,7 +33,8 @@ def participant_flow(study: Study, round_: Round) -> dict:
     table = [{"group": g, "cells": [next(row for row in [*entry["groups"], entry["panel"]]
                                          if row["group"] == g) for entry in rounds]}
              for g in groups]
-    return {"rounds": rounds, "table": table}
+    # The key to the group codes in the diagram's boxes.
+    return {"rounds": rounds, "table": table, "groups": groups[:-1]}
 
 
 def _box(rows: list[dict], key: str) -> dict:

@@ -70,3 +70,13 @@ def _event(item: Item, round_: Round, asked: dict, origins: dict, successors: di
 
 def _make(round_: Round, kind: str, others: list[str] | None = None, note: str = "") -> dict:
     return {"round": round_, "kind": kind, "others": others or [], "note": note}
+
+
+def item_log_view(log: list[dict], round_: Round) -> dict:
+    """The item log as the report prints it: in full (`listed`) only the items something
+    happened to beyond being asked in round 1 and carried over without a reason; the codes of
+    the others (`unchanged`: asked in round 1, carried over to every round up to `round_`)."""
+    plain = [entry for entry in log if entry["events"] and not any(
+        e["kind"] not in ("asked", "carried") or e["note"] for e in entry["events"])]
+    return {"listed": [entry for entry in log if entry not in plain],
+            "unchanged": [entry["item"].code for entry in plain], "rounds": round_.number}

@@ -66,7 +66,8 @@ def item_results(study: Study, round_: Round, items: dict[str, Item]) -> dict:
     for a in (Aggregate.objects.filter(round__in=rounds, group="").select_related("item")
               .order_by("dimension")):
         stored[(a.item_id, a.round_id)].append(a)
-    original = original_rule(_rules(study))
+    rules = _rules(study)
+    original = original_rule(rules)
     judged = verdicts_under(original, [a for rows in stored.values() for a in rows]) if original else {}
     out = []
     for item in items.values():
@@ -82,7 +83,9 @@ def item_results(study: Study, round_: Round, items: dict[str, Item]) -> dict:
                        "original": judged.get(a.pk)} for a in found] or [
                 {"round": r, "asked": True, "a": None}]
         out.append({"item": item, "lines": lines, "rated": item.kind in Item.RATED})
-    return {"items": out, "original_rule": original, "stopping": stopping_status(study, through=round_),
+    # The stopping rule worded as the protocol's rule line (workspace.selectors.rule_lines).
+    stopping = stopping_status(study, through=round_) | {"line": rules["lines"][2] if rules else ""}
+    return {"items": out, "original_rule": original, "stopping": stopping,
             "rounds": [{"round": r, "run": round_rule(r)} for r in rounds]}
 
 

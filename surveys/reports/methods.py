@@ -172,13 +172,16 @@ def limitations(study: Study, round_: Round, rules: dict | None) -> list[str]:
     after round 1 opened (`rules`: workspace.selectors.rules_for_report), rated items without a
     verdict."""
     out = []
-    for r in _rounds(study, round_)[1:]:
-        total = participation_total(r)
+    flows = [(r, participation(r)) for r in _rounds(study, round_)]
+    for r, rows in flows:
+        total = rows[-1]
         if total["attrition"] is not None and total["attrition"] > ATTRITION_LIMIT:
             out.append(_("Attrition in round %(n)s was %(pct)s %% (%(lost)s of %(prior)s), above "
                          "%(limit)s %%.") % {"n": r.number, "pct": f"{total['attrition']:g}",
                                              "lost": total["lost"], "prior": total["previous"],
                                              "limit": f"{ATTRITION_LIMIT:g}"})
+    for r, rows in flows:
+        out += _group_limits(r, rows[:-1])
     for row in participation(_rounds(study, round_)[0])[:-1]:
         if row["panel"] < SMALL_GROUP:
             out.append(_("The stakeholder group %(group)s had %(n)s experts at round 1, fewer than "
@@ -201,6 +204,24 @@ def limitations(study: Study, round_: Round, rules: dict | None) -> list[str]:
                             "%(n)s rated items of round %(r)s have no verdict (too few answers or "
                             "a rule that does not apply to them).", missing) % {
             "n": missing, "r": round_.number})
+    return out
+
+
+def _group_limits(round_: Round, rows: list[dict]) -> list[str]:
+    """A round's stakeholder groups (`participation` rows) that lost more than ATTRITION_LIMIT
+    % of the round before's submitters, and those with fewer than SMALL_GROUP submitted
+    answers (a closed round)."""
+    out = [_("Attrition in the stakeholder group %(group)s in round %(n)s was %(pct)s %% "
+             "(%(lost)s of %(prior)s), above %(limit)s %%.") % {
+        "group": row["group"].name, "n": round_.number, "pct": f"{row['attrition']:g}",
+        "lost": row["lost"], "prior": row["previous"], "limit": f"{ATTRITION_LIMIT:g}"}
+        for row in rows if row["attrition"] is not None and row["attrition"] > ATTRITION_LIMIT]
+    small = [f"{row['group'].name} (n = {row['submitted']})" for row in rows
+             if row["final"] and row["submitted"] < SMALL_GROUP]
+    if small:
+        out.append(_("Fewer than %(min)s answers were submitted in round %(n)s by the stakeholder "
+                     "groups: %(groups)s; their figures are fragile.") % {
+            "min": SMALL_GROUP, "n": round_.number, "groups": "; ".join(small)})
     return out
 
 

@@ -263,3 +263,69 @@ def test_the_sections_render_in_both_languages_csp_clean(three_rounds, client, o
     page = client.get(f"/studies/{study.slug}/reports/3/").content.decode()
     assert "Движение участников" in page and "Журнал пунктов" in page and "не задавался" in page
     assert not re.search(r"<script|<style|\sstyle=", page)
+
+
+def test_every_expert_on_a_round_panel_is_in_one_box(three_rounds):
+    study, rounds = three_rounds
+    flow = report_data(rounds[2])["flow"]
+    parts = ("submitted", "lost_absent", "absent_again", "absent_new")
+    found = [{(r["group"].code if r["group"] else ""): (r["panel"], r["not_submitted"],
+                                                       *(r[k] for k in parts))
+              for r in [*entry["groups"], entry["panel"]]} for entry in flow["rounds"]]
+    for rows in found:
+        for panel, not_submitted, submitted, lost, again, new in rows.values():
+            # panel = submitted + did not submit; did not submit = lost + again + new.
+            assert panel == submitted + not_submitted == submitted + (lost or 0) + again + new
+    # Round 1: E5 (WE) did not submit, on no panel before: new.
+    assert found[0][""] == (5, 1, 4, None, 0, 1) and found[0]["WE"] == (1, 1, 0, None, 0, 1)
+    # Round 2: E3 (US) submitted round 1, not round 2: lost, still on the panel (5 = 4 + 1).
+    assert found[1][""] == (5, 1, 4, 1, 0, 0) and found[1]["US"] == (1, 1, 0, 1, 0, 0)
+    # Round 3: all five submitted.
+    assert found[2][""] == (5, 0, 5, 0, 0, 0)
+    html = report_html(rounds[2], standalone=True)
+    assert "did not submit round 3" in html and "of them had not submitted round 2 either" in html
+    # The key to the group codes in the boxes.
+    assert re.search(r"RU = [^;]+; US = [^;]+; WE = ", html)
+    # No repository path in the report; the consensus table's "Change" is defined.
+    assert "docs/" not in html and ".md" not in html
+    assert "Change: the change in the median since the round before." in html
+
+
+def test_the_stopping_reason_names_both_criteria_when_both_are_met(three_rounds, organizer):
+    study, rounds = three_rounds
+    # Stop when converged, at most 2 rounds: after round 2 every rated item is settled (2 of 2)
+    # and round 2 is the maximum: the reason says both.
+    register_rules(study, organizer, stopping="converged", max_rounds=2, reason=AMENDMENT)
+    status = report_data(rounds[1])["item_results"]["stopping"]
+    assert (status["converged"], status["reached_max"], status["stop"]) == (True, True, True)
+    html = report_html(rounds[1], standalone=True)
+    assert "every rated item has reached consensus or is stable, and the registered maximum" in html
+    # The rule is worded as the protocol's rule line.
+    line = rules_for_report(study)["lines"][2]
+    assert status["line"] == line and line.startswith("Stopping: when every item")
+    assert html.count(line) >= 2  # the protocol and the stopping outcome
+
+
+def test_the_item_log_lists_in_full_only_items_something_happened_to(three_rounds):
+    study, rounds = three_rounds
+    data = report_data(rounds[2])
+    view = data["item_log_view"]
+    # dims: asked in round 1, carried over to rounds 2 and 3, no reason: one summary line.
+    assert view["unchanged"] == ["dims"]
+    assert "dims" not in [entry["item"].code for entry in view["listed"]]
+    assert {"agree", "prob", "year"} <= {entry["item"].code for entry in view["listed"]}
+    html = report_html(rounds[2], standalone=True)
+    assert "1 item was asked in round 1 and carried over unchanged to every round: dims." in html
+
+
+def test_the_new_report_lines_in_russian(three_rounds):
+    from django.utils import translation
+
+    study, rounds = three_rounds
+    with translation.override("ru"):
+        html = report_html(rounds[2], standalone=True)
+    assert "1 пункт задан в туре 1 и без изменений перенесён во все следующие туры: dims." in html
+    assert "Группы заинтересованных сторон в блоках:" in html
+    assert "не отправили ответы в туре 3" in html
+    assert "Изменение: изменение медианы по сравнению с предыдущим туром." in html
+    assert "раунд" not in html.lower()

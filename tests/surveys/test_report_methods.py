@@ -47,6 +47,16 @@ def test_the_methods_state_the_limitations_of_the_record(two_rounds, study):
     methods = methods_section(study, two_rounds)
     assert methods["limitations"] == [
         "Attrition in round 2 was 40 % (4 of 10), above 20 %.",
+        # Per group and round: submitted round 1 RU 4, US 3, WE 3 (all fewer than 5); round 2
+        # RU 4, US 2, WE 0: US lost 1 of 3 = 33.3 %, WE 3 of 3 = 100 %, RU 0 of 4.
+        "Fewer than 5 answers were submitted in round 1 by the stakeholder groups: Russia (n = 4); "
+        "United States (n = 3); Western Europe (n = 3); their figures are fragile.",
+        "Attrition in the stakeholder group United States in round 2 was 33.3 % (1 of 3), above "
+        "20 %.",
+        "Attrition in the stakeholder group Western Europe in round 2 was 100 % (3 of 3), above "
+        "20 %.",
+        "Fewer than 5 answers were submitted in round 2 by the stakeholder groups: Russia (n = 4); "
+        "United States (n = 2); Western Europe (n = 0); their figures are fragile.",
         "The stakeholder group Russia had 4 experts at round 1, fewer than 5: its figures are "
         "fragile.",
         "The stakeholder group United States had 3 experts at round 1, fewer than 5: its figures "
@@ -77,6 +87,8 @@ def test_the_report_prints_methods_and_protocol_in_both_languages(two_rounds, st
         ru = methods_section(study, two_rounds)
     assert ru["limitations"][0] == "Выбывание в туре 2 составило 40 % (4 из 10), больше 20 %."
     assert ru["design"][-1] == "Цели: Узнать, кто уйдёт."
+    assert ("Выбывание в группе заинтересованных сторон «Западная Европа» в туре 2 составило 100 % "
+            "(3 из 3), больше 20 %.") in ru["limitations"]
 
 
 def test_items_between_rounds_are_counted_by_relation(two_rounds, study):
