@@ -1,4 +1,5 @@
-"""The study file's survey blocks: `anonymous`, `consent_required`, `consent` (versioned texts),
+"""The study file's survey blocks: `anonymous`, `consent_required`, `compare_with` (the slug
+of the Delphi study on the same items), `consent` (versioned texts),
 `screening` (questions with eligibility rules) and `collectors` (open links), checked with the
 rest of the file (surveys.services.studies) and loaded in its transaction.
 
@@ -116,6 +117,8 @@ def fielding_problems(c, data: dict, groups: set[str]) -> None:
     for key in ("anonymous", "consent_required"):
         if not isinstance(data.get(key, False), bool):
             c.add(key, "expected true or false")
+    if not CODE.match(str(data.get("compare_with", "x"))):
+        c.add("compare_with", "expected the slug of the Delphi study asking the same items")
     versions = set()
     for k, consent in enumerate(_list(c, data, "consent", MAX_CONSENTS)):
         where = f"consent[{k}]"
@@ -139,7 +142,8 @@ def fielding_load(*, study: Study, data: dict) -> None:
     study.anonymous = data.get("anonymous", False)
     study.consent_required = data.get("consent_required", False)
     study.screening = data.get("screening", [])
-    study.save(update_fields=["anonymous", "consent_required", "screening"])
+    study.compare_with = data.get("compare_with", "")
+    study.save(update_fields=["anonymous", "consent_required", "screening", "compare_with"])
     for consent in data.get("consent", []):
         text = consent["text"]
         existing = ConsentText.objects.filter(study=study, version=consent["version"]).first()
@@ -166,6 +170,8 @@ def study_fielding_data(study: Study) -> dict:
     tokens: a copy of the study gets links of its own)."""
     data: dict[str, Any] = {"mode": study.mode} if study.mode == Study.Mode.SURVEY else {}
     data |= {k: True for k in ("anonymous", "consent_required") if getattr(study, k)}
+    if study.compare_with:
+        data["compare_with"] = study.compare_with
     consents = [{"version": c.version, "text": {"en": c.text_en, "ru": c.text_ru}}
                 for c in study.consent_texts.order_by("created_at", "pk")]
     if consents:
