@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from surveys.models import Answer, Collector, Entry, Expert, Item, Response, Round, Study
-from surveys.services.bulk import rows_insert
 from surveys.services.rounds import round_close
 from surveys.services.simulation import NO_OPINION, OFFSET, _start
 from workspace.services.planning import round_next
@@ -96,7 +95,9 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
         experts = Expert.objects.bulk_create([
             Expert(study=study, name="", email="", group_id=c.group_id, language=language)
             for c, _s, language, _t, _f in plan], batch_size=1000)
-        entries, responses, answers = [], [], []
+        entries: list[Entry] = []
+        responses: list[tuple[Response, str, bool]] = []
+        answers: list[tuple] = []
         for k, ((collector, status, _l, seconds, speeder), expert) in enumerate(
                 zip(plan, experts, strict=True)):
             done = now - dt.timedelta(seconds=float(rng.uniform(0, 6 * 3600)))
@@ -123,11 +124,28 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
         Entry.objects.bulk_create(entries, batch_size=1000)
         Response.objects.bulk_create([r for r, _g, _s in responses], batch_size=1000)
         for response, group, speeder in responses:
-            for item, value in _values(items, group, speeder, rng):
-                answers.append(Answer(response_id=response.pk, item_id=item.pk, value=value,
-                                      no_opinion=value is None))
-        rows_insert(Answer, answers)
+            answers += [(response.pk, item.pk, "", value, "", value is None)
+                        for item, value in _values(items, group, speeder, rng)]
+        answers_insert(answers)
     return len(responses)
+
+
+def answers_insert(rows: list[tuple]) -> None:
+    """New answers as (response id, item id, dimension, value, text, no opinion) rows: by COPY
+    on PostgreSQL, else one executemany (Django's per-value preparation of 40,000 Answer
+    objects would take longer than the rest of the load)."""
+    table = connection.ops.quote_name(Answer._meta.db_table)
+    columns = ("response_id", "item_id", "dimension", "value", "text", "no_opinion")
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 (our names)
+            cursor.executemany(sql, rows)
 
 
 def demo_survey_round(*, study: Study, organizer, n: int = RESPONDENTS,
