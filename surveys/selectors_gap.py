@@ -80,14 +80,17 @@ def gap_records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 
 def gap_items(panel: Study, survey: Study) -> list[dict[str, Any]]:
-    """Per compared item, for the page: its text, the overall row and the per-country rows,
-    with `direction` and `effect` labelled in the active language."""
+    """Per compared item in the survey's questionnaire order, for the page: its text, the
+    overall row and the per-country rows (each country named as its collector's group, in
+    the active language), with `direction` and `effect` labelled in the active language."""
     records = gap_records(gap_frame(panel, survey))
-    texts = {i.code: i for i in Item.objects.filter(study=survey)}
+    texts = {i.code: i for i in Item.objects.filter(study=survey).select_related("theme")}
+    names = {c.country: c.group.name for c in survey.collectors.select_related("group")}
     items: dict[str, dict[str, Any]] = {}
     for row in records:
         row["direction_label"] = DIRECTIONS.get(row["direction"], "")
         row["effect_label"] = EFFECTS.get(row["effect"], "")
+        row["category_label"] = names.get(row["category"], row["category"])
         entry = items.setdefault(row["item"], {"code": row["item"],
                                                "item": texts.get(row["survey_item"]),
                                                "overall": None, "countries": []})
@@ -95,7 +98,8 @@ def gap_items(panel: Study, survey: Study) -> list[dict[str, Any]]:
             entry["overall"] = row
         else:
             entry["countries"].append(row)
-    return list(items.values())
+    return sorted(items.values(), key=lambda e: (e["item"].theme.position, e["item"].position)
+                  if e["item"] is not None else (10**6, 0))
 
 
 def gap_panel(*, survey: Study, slug: str | None) -> str:
