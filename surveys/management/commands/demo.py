@@ -87,7 +87,8 @@ class Command(BaseCommand):
                           f"{base}{reverse('study_gap', args=[survey.slug])}")
         collector = demo_survey.demo_survey_link(survey)
         if collector is not None:
-            self.stdout.write(f"  Collector link ({collector.country}, quota {collector.quota}): "
+            self.stdout.write(f"  Collector link ({collector.country}, quota {collector.quota}; "
+                              "the demo closed the survey, so the link says it is closed): "
                               f"{base}{reverse('survey_entry', args=[collector.token])}?pid=demo")
 
     def _summary(self, study, links) -> None:
