@@ -4,8 +4,9 @@ same items, through `analysis.gap.expert_public_gap` (no figure computed here).
 Both sides are the exports' long frame (`surveys.exports.export_long`); the survey's rows get
 each respondent's `country` (the collector's) and `flagged` (any quality flag) from the
 respondents file (`surveys.selectors_fielding.survey_respondents`). Every respondent weighs 1
-(no population margins are declared on the platform); flagged respondents are left out, as
-`analysis.gap` does by default. The panel's last aggregated round is its final round.
+unless the survey's file declares population `margins`: then `analysis.weights.weigh`
+post-stratifies (one variable) or rakes (several) to them. Flagged respondents are left out,
+as `analysis.gap` does by default. The panel's last aggregated round is its final round.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from django.utils.translation import gettext_lazy as _
 
 from analysis.gap import LESS, MORE, UNCLEAR, expert_public_gap
+from analysis.weights import margin_columns, respondents, validate_margins, weigh
 from surveys.exports import export_long
 from surveys.figures import rule_in_force
 from surveys.models import Item, Round, Study
@@ -49,15 +51,26 @@ def survey_frame(survey: Study) -> pd.DataFrame:
     return frame.drop(columns="flags")
 
 
+def survey_weighted(survey: Study, frame: pd.DataFrame) -> pd.DataFrame:
+    """The survey frame with each answer's respondent `weight` to the survey's margins (NaN
+    for flagged respondents, who are left out), or as it is when none are declared."""
+    if not survey.margins or frame.empty:
+        return frame
+    margins = validate_margins(pd.DataFrame(survey.margins))
+    weighting = weigh(respondents(frame, margin_columns(margins)), margins)
+    return frame.assign(weight=frame["expert"].astype(str).map(weighting.weights))
+
+
 def gap_frame(panel: Study, survey: Study) -> pd.DataFrame | None:
     """analysis.gap's table (overall and per country), or None when there is nothing to set
     side by side (no aggregated panel round, no survey answers, no shared item)."""
-    panel_rows, survey_rows = panel_frame(panel), survey_frame(survey)
+    panel_rows, survey_rows = panel_frame(panel), survey_weighted(survey, survey_frame(survey))
     if panel_rows.empty or survey_rows.empty:
         return None
     rule = rule_in_force(panel).as_dict()
+    weight = "weight" if "weight" in survey_rows.columns else None
     try:
-        return expert_public_gap(panel_rows, survey_rows, rule=rule, by="country")
+        return expert_public_gap(panel_rows, survey_rows, rule=rule, by="country", weight=weight)
     except ValueError:  # no proposition in both
         return None
 

@@ -100,3 +100,25 @@ def test_outsiders_get_404(pair, client):
         assert client.get("/studies/poll/gap/").status_code == 404
         api = APIClient().get("/api/v1/studies/poll/gap/?panel=panel", **bearer(user))
         assert api.status_code == 404
+
+
+def test_declared_margins_weight_the_survey_as_analysis_weights_does(pair):
+    from analysis.weights import margin_columns, respondents, validate_margins, weigh
+    from surveys.selectors_gap import gap_frame
+
+    panel, survey, _owner = pair
+    survey.margins = [{"variable": "country", "category": "Russia", "share": 0.75, "source": "t"},
+                      {"variable": "country", "category": "United States", "share": 0.25,
+                       "source": "t"}]
+    survey.save()
+    frame = survey_frame(survey)
+    margins = validate_margins(__import__("pandas").DataFrame(survey.margins))
+    weights = weigh(respondents(frame, margin_columns(margins)), margins).weights
+    expected = expert_public_gap(panel_frame(panel), frame.assign(
+        w=frame["expert"].astype(str).map(weights)), rule=rule_in_force(panel).as_dict(),
+        by="country", weight="w")
+    rows = gap_records(gap_frame(panel, survey))
+    assert rows == gap_records(expected)
+    # Post-stratified to 75/25: 0.75 x 50 % + 0.25 x 75 % = 56.25 % agree overall.
+    assert rows[0]["category"] is None
+    assert rows[0]["survey_pct_agree"] == pytest.approx(56.25)
