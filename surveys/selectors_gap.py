@@ -51,28 +51,42 @@ def survey_frame(survey: Study) -> pd.DataFrame:
     return frame.drop(columns="flags")
 
 
-def survey_weighted(survey: Study, frame: pd.DataFrame) -> pd.DataFrame:
-    """The survey frame with each answer's respondent `weight` to the survey's margins (NaN
-    for flagged respondents, who are left out), or as it is when none are declared."""
+def survey_weighted(survey: Study, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """(the survey frame with each answer's respondent `weight` to the survey's margins, NaN
+    for flagged respondents, who are left out; "") — or (the frame as it is, why it could not
+    be weighted: e.g. a margin's category without respondents yet). As it is, too, when no
+    margins are declared."""
     if not survey.margins or frame.empty:
-        return frame
-    margins = validate_margins(pd.DataFrame(survey.margins))
-    weighting = weigh(respondents(frame, margin_columns(margins)), margins)
-    return frame.assign(weight=frame["expert"].astype(str).map(weighting.weights))
+        return frame, ""
+    try:
+        margins = validate_margins(pd.DataFrame(survey.margins))
+        weighting = weigh(respondents(frame, margin_columns(margins)), margins)
+    except ValueError as exc:
+        return frame, str(exc)
+    return frame.assign(weight=frame["expert"].astype(str).map(weighting.weights)), ""
 
 
-def gap_frame(panel: Study, survey: Study) -> pd.DataFrame | None:
-    """analysis.gap's table (overall and per country), or None when there is nothing to set
-    side by side (no aggregated panel round, no survey answers, no shared item)."""
-    panel_rows, survey_rows = panel_frame(panel), survey_weighted(survey, survey_frame(survey))
+def gap_result(panel: Study, survey: Study) -> tuple[pd.DataFrame | None, str]:
+    """(analysis.gap's table, overall and per country, or None when there is nothing to set
+    side by side: no aggregated panel round, no survey answers, no shared item; why the
+    declared margins could not weight the answers, "" when they did or there are none: the
+    estimates are then unweighted)."""
+    panel_rows = panel_frame(panel)
+    survey_rows, problem = survey_weighted(survey, survey_frame(survey))
     if panel_rows.empty or survey_rows.empty:
-        return None
+        return None, problem
     rule = rule_in_force(panel).as_dict()
     weight = "weight" if "weight" in survey_rows.columns else None
     try:
-        return expert_public_gap(panel_rows, survey_rows, rule=rule, by="country", weight=weight)
+        return expert_public_gap(panel_rows, survey_rows, rule=rule, by="country",
+                                 weight=weight), problem
     except ValueError:  # no proposition in both
-        return None
+        return None, problem
+
+
+def gap_frame(panel: Study, survey: Study) -> pd.DataFrame | None:
+    """analysis.gap's table (see `gap_result`)."""
+    return gap_result(panel, survey)[0]
 
 
 def _clean(value: Any) -> Any:
@@ -92,11 +106,11 @@ def gap_records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
-def gap_items(panel: Study, survey: Study) -> list[dict[str, Any]]:
-    """Per compared item in the survey's questionnaire order, for the page: its text, the
-    overall row and the per-country rows (each country named as its collector's group, in
-    the active language), with `direction` and `effect` labelled in the active language."""
-    records = gap_records(gap_frame(panel, survey))
+def gap_items(table: pd.DataFrame | None, survey: Study) -> list[dict[str, Any]]:
+    """Per compared item of the table in the survey's questionnaire order, for the page: its
+    text, the overall row and the per-country rows (each country named as its collector's
+    group), with `direction` and `effect` labelled in the active language."""
+    records = gap_records(table)
     texts = {i.code: i for i in Item.objects.filter(study=survey).select_related("theme")}
     names = {c.country: c.group.name for c in survey.collectors.select_related("group")}
     items: dict[str, dict[str, Any]] = {}

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from api.permissions import membership
 from api.views.base import READ_ERRORS, StudyView
 from surveys.models import Study
-from surveys.selectors_gap import gap_frame, gap_panel, gap_records
+from surveys.selectors_gap import gap_panel, gap_records, gap_result
 
 
 class GapSerializer(serializers.Serializer):
@@ -18,6 +18,10 @@ class GapSerializer(serializers.Serializer):
     panel = serializers.CharField(allow_null=True, help_text=(
         "The Delphi study compared with: ?panel=, else the survey's `compare_with`; null when "
         "there is none (then `rows` is empty)."))
+    weighted = serializers.BooleanField(help_text=(
+        "Whether the survey's side is weighted to the margins its study file declares."))
+    weighting_problem = serializers.CharField(help_text=(
+        "Why the declared margins could not weight the answers (then unweighted); \"\" if none."))
     rows = serializers.ListField(child=serializers.DictField(), help_text=(
         "analysis.gap's rows (analysis/README.md, \"Expert–public gap\"): per item one row for "
         "all respondents (`category` null), then one per country; NaN as null."))
@@ -40,11 +44,13 @@ class Gap(StudyView):
         survey = self.study
         wanted = gap_panel(survey=survey, slug=request.query_params.get("panel"))
         rows: list = []
-        panel = None
+        panel, problem = None, ""
         if wanted and survey.mode == Study.Mode.SURVEY:
             panel = membership(user=request.user, slug=wanted).study  # 404 unless a member
             if panel.mode == Study.Mode.SURVEY:
                 raise Http404
-            rows = gap_records(gap_frame(panel, survey))
+            table, problem = gap_result(panel, survey)
+            rows = gap_records(table)
         return Response({"survey": survey.slug, "panel": panel.slug if panel else None,
-                         "rows": rows})
+                         "weighted": bool(survey.margins) and not problem and bool(rows),
+                         "weighting_problem": problem, "rows": rows})

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from surveys.models import Study
 from surveys.selectors import study_for_member
-from surveys.selectors_gap import gap_items, gap_panel
+from surveys.selectors_gap import gap_items, gap_panel, gap_result
 
 
 def gap_pair(user, slug: str, panel_slug: str | None) -> tuple[Study, Study]:
@@ -26,5 +26,7 @@ def gap_pair(user, slug: str, panel_slug: str | None) -> tuple[Study, Study]:
 @require_GET
 def study_gap(request: HttpRequest, slug: str) -> HttpResponse:
     survey, panel = gap_pair(request.user, slug, request.GET.get("panel"))
+    table, problem = gap_result(panel, survey)
     return render(request, "surveys/gap.html", {
-        "study": survey, "panel": panel, "items": gap_items(panel, survey)})
+        "study": survey, "panel": panel, "items": gap_items(table, survey),
+        "weighting_problem": problem})

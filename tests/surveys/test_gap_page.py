@@ -64,6 +64,7 @@ def test_the_api_equals_analysis_gap_on_the_same_frames(pair, client):
     table = expert_public_gap(panel_frame(panel), survey_frame(survey),
                               rule=rule_in_force(panel).as_dict(), by="country")
     assert body["panel"] == "panel" and body["rows"] == gap_records(table)
+    assert body["weighted"] is False and body["weighting_problem"] == ""
     rows = {row["category"]: row for row in body["rows"]}
     assert rows[None]["panel_pct_agree"] == pytest.approx(80)
     assert rows[None]["panel_median"] == 4
@@ -122,3 +123,17 @@ def test_declared_margins_weight_the_survey_as_analysis_weights_does(pair):
     # Post-stratified to 75/25: 0.75 x 50 % + 0.25 x 75 % = 56.25 % agree overall.
     assert rows[0]["category"] is None
     assert rows[0]["survey_pct_agree"] == pytest.approx(56.25)
+
+
+def test_margins_that_cannot_weight_yet_leave_the_estimates_unweighted_and_say_why(pair, client):
+    from rest_framework.test import APIClient
+
+    panel, survey, owner = pair
+    survey.margins = [{"variable": "country", "category": "Russia", "share": 0.5, "source": ""},
+                      {"variable": "country", "category": "Canada", "share": 0.5, "source": ""}]
+    survey.save()
+    body = APIClient().get("/api/v1/studies/poll/gap/", **bearer(owner)).json()
+    assert body["weighted"] is False and "Canada" in body["weighting_problem"]
+    assert body["rows"][0]["survey_pct_agree"] == pytest.approx(62.5)  # as unweighted
+    client.force_login(owner)
+    assert "cannot weight its answers yet" in client.get("/studies/poll/gap/").content.decode()
