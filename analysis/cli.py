@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import math
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TextIO
 
@@ -34,6 +36,8 @@ CONTINUOUS = "continuous"
 SCALE_KINDS = ("agreement", "dimensions")
 
 Table = tuple[list[str], pd.DataFrame]
+# What a command imports besides pandas: imported in a second thread while the file is read.
+SLOW_IMPORTS = {"stability": "scipy.special", "groups": "scipy.special"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,9 +128,10 @@ def stability_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     else:
         on_scale = pd.Series(args.scale != CONTINUOUS, index=pair.index)
     parts = []
-    for scaled, part in ((True, pair.loc[on_scale]), (False, pair.loc[~on_scale])):
-        if part.empty:
+    for scaled, rows in ((True, on_scale), (False, ~on_scale)):
+        if not rows.any():
             continue
+        part = pair if rows.all() else pair.loc[rows]
         low, high = (args.scale_min, args.scale_max) if scaled else (None, None)
         table = stability(part, from_round=args.from_round, to_round=args.to_round,
                           scale_min=low, scale_max=high)
@@ -146,6 +151,8 @@ def _on_scale(frame: pd.DataFrame, args: argparse.Namespace) -> pd.Series:
     value = frame["value"].to_numpy()
     off = ~np.isnan(value) & ((value < args.scale_min) | (value > args.scale_max)
                               | (value != np.round(value)))
+    if not off.any():  # (every answer on the scale: no need to find the items)
+        return pd.Series(True, index=frame.index)
     _, key = group_index(frame, ["item", "dimension"])
     item_off = np.bincount(key, weights=off, minlength=int(key.max()) + 1) > 0
     return pd.Series(~item_off[key], index=frame.index)
@@ -155,17 +162,12 @@ def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
     from analysis.groups import group_differences
     from analysis.multiplicity import benjamini_hochberg, holm
 
-    round_ = args.round[0] if args.round else int(frame["round"].max())
-    part = _select_rounds(frame, [round_])
-    if part["group"].eq("").all():
+    round_ = args.round[0] if args.round else _rounds(frame)[-1]
+    _check_rounds(frame, [round_])
+    in_round = frame["round"].to_numpy() == round_
+    if not frame["group"].ne("").to_numpy()[in_round].any():
         raise InputError("no stakeholder groups: the file has no 'group' column or it is empty")
-    out = group_differences(part, round_=round_)
-    answered = part.loc[part["value"].notna() & part["group"].ne("")]
-    sizes = answered.groupby(["item", "dimension", "group"], sort=True).size()
-    by_item = {key: dict(sizes.loc[key].items())
-               for key in sizes.index.droplevel("group").unique()}
-    out["n_by_group"] = [by_item.get((i, d), {}) for i, d in zip(out["item"], out["dimension"],
-                                                                 strict=True)]
+    out = group_differences(frame, round_=round_, sizes=True)
     # The family: every test of the round printed (a test that could not be computed is out).
     out["p_holm"], out["p_bh"] = holm(out["p"]), benjamini_hochberg(out["p"])
     out["item"] = item_label(out)
@@ -173,14 +175,30 @@ def groups_command(frame: pd.DataFrame, args: argparse.Namespace) -> Table:
 
 
 def _select_rounds(frame: pd.DataFrame, rounds: Sequence[int] | None) -> pd.DataFrame:
-    present = sorted(int(r) for r in frame["round"].unique())
+    """The rows of these rounds (the frame itself when it holds no other round)."""
+    present = _check_rounds(frame, rounds)
+    if not rounds or set(present) <= set(rounds):
+        return frame
+    return frame.loc[frame["round"].isin(rounds)]
+
+
+def _rounds(frame: pd.DataFrame) -> list[int]:
+    """The rounds in the frame, in order (counted, not hashed: rounds are a few small numbers)."""
+    rounds = frame["round"].to_numpy()
+    low = int(rounds.min())
+    if int(rounds.max()) - low > 10_000:
+        return sorted(int(r) for r in np.unique(rounds))
+    return [int(r) + low for r in np.flatnonzero(np.bincount(rounds - low))]
+
+
+def _check_rounds(frame: pd.DataFrame, rounds: Sequence[int] | None) -> list[int]:
+    """The rounds of the frame; an error naming them when one of `rounds` is not there."""
+    present = _rounds(frame)
     for round_ in rounds or []:
         if round_ not in present:
             raise InputError(f"round {round_} is not in the data (rounds: "
                              f"{', '.join(map(str, present))})")
-    return frame if not rounds else frame.loc[frame["round"].isin(rounds)]
-
-
+    return present
 
 
 def _clean(value: Any) -> Any:
@@ -293,6 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _import_aside(module: str | None) -> None:
+    """Import `module` in another thread: reading the file leaves the interpreter free most of
+    the time, and scipy.special takes a quarter of a second to import. A later import of it
+    waits for this one to finish (Python's import lock)."""
+    if module and module not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=(module,), name="import-aside").start()
+
+
 def _apply_defaults(args: argparse.Namespace) -> None:
     from analysis.descriptive import boxes
 
@@ -328,6 +354,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
     notes: list[str] = []
     try:
         _apply_defaults(args)
+        _import_aside(SLOW_IMPORTS.get(args.command))
         frame = load(args.data, args.kind, notes)
         args.warnings += code_warnings(frame)
         fields, table = run(frame, args)

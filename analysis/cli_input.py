@@ -86,6 +86,8 @@ def code_warnings(frame: pd.DataFrame) -> list[str]:
     among the distinct codes, not the rows)."""
     out = []
     for column in CODE_COLUMNS:
+        if _plainly_distinct(frame[column], empty_ok=column not in ("expert", "item")):
+            continue
         codes, counts = _distinct(frame[column])
         normal = codes.str.strip().str.casefold()
         if column in ("expert", "item") and normal.eq("").any():
@@ -98,12 +100,24 @@ def code_warnings(frame: pd.DataFrame) -> list[str]:
     return out
 
 
+def _plainly_distinct(column: pd.Series, *, empty_ok: bool) -> bool:
+    """Whether a categorical's categories (every code it may hold) are distinct after
+    trimming and case-folding, and (unless `empty_ok`) none is empty: then there is nothing
+    to warn about and no need to count a million rows."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return False
+    normal = pd.Series(column.cat.categories, dtype=object).astype(str).str.strip().str.casefold()
+    return not normal.duplicated().any() and (empty_ok or not normal.eq("").any())
+
+
 def _distinct(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(the distinct codes of a column, how many rows hold each), from a categorical's codes
     without turning a million rows into Python strings."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy()
-        counts = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories))
+        if len(codes) and codes.min() < 0:  # (missing codes: none after validation)
+            codes = codes[codes >= 0]
+        counts = np.bincount(codes, minlength=len(column.cat.categories))
         used = counts > 0
         return (pd.Series(column.cat.categories[used], dtype=object).astype(str),
                 pd.Series(counts[used]))

@@ -12,7 +12,13 @@ import numpy as np
 import pandas as pd
 from pandas.api.typing import SeriesGroupBy
 
-from analysis.frames import group_keys, group_numbers, require_scale, validate_long
+from analysis.frames import (
+    group_index,
+    group_keys,
+    numbered_groupby,
+    require_scale,
+    validate_long,
+)
 
 DEFAULT_BY: tuple[str, ...] = ("round", "item", "dimension")
 
@@ -62,17 +68,30 @@ def rated_summary(
     disagree_max = bottom_max if disagree_max is None else disagree_max
     df = validate_long(frame)
     keys = group_keys(df, by)
-    require_scale(df["value"], scale_min, scale_max)
-    grouped = df.groupby(keys, sort=True)["value"]
-    out = _location_and_spread(grouped)
+    values = df["value"].to_numpy(dtype="float64")
+    require_scale(values, scale_min, scale_max)
+    # Each row's group, numbered in sorted order of the keys: grouping is most of the cost.
+    index, ids = group_index(df, keys)
+    points = np.arange(scale_min, scale_max + 1)
+    counts = point_counts(values, ids, len(index), scale_min, len(points))
+    n = counts.sum(axis=1)
+    out = pd.DataFrame({"n": n, "no_opinion": np.bincount(ids, minlength=len(index)) - n},
+                       index=index)
+    out["median"] = scale_quantile(counts, points, 0.5, median=True)
+    out["q1"] = scale_quantile(counts, points, 0.25)
+    out["q3"] = scale_quantile(counts, points, 0.75)
+    out["iqr"] = out["q3"] - out["q1"]
+    # Means and SDs are pandas' own (its SD adds in a way of its own; a count-based one
+    # could differ in the last digit).
+    grouped = numbered_groupby(values, ids, len(index))
+    out["mean"] = grouped.mean().to_numpy()
+    out["sd"] = grouped.std(ddof=1).to_numpy()
     out["cv"] = _ratio(out["sd"], out["mean"])
-    # Each row's group, numbered in the order of `out`: grouping once is most of the cost.
-    ids = group_numbers(df, keys, grouped)
     # Comparisons with NaN are False, so no-opinion rows never count as agreeing.
-    out["pct_agree"] = _percent(df["value"].ge(agree_min), ids, out["n"])
-    out["pct_disagree"] = _percent(df["value"].le(disagree_max), ids, out["n"])
-    out["tastle_wierman"] = _tastle_wierman(df, ids, grouped, scale_max - scale_min).to_numpy()
-    out["distribution"] = _distribution(df, ids, out.index, scale_min, scale_max)
+    out["pct_agree"] = _percent(values >= agree_min, ids, out["n"])
+    out["pct_disagree"] = _percent(values <= disagree_max, ids, out["n"])
+    out["tastle_wierman"] = _tastle_wierman(values, ids, out["mean"], scale_max - scale_min)
+    out["distribution"] = _distribution(counts, index, points)
     return out.loc[:, list(RATED_COLUMNS)].reset_index()
 
 
@@ -158,33 +177,58 @@ def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (numerator / denominator).replace([np.inf, -np.inf], np.nan)
 
 
-def _percent(hit: pd.Series, ids: np.ndarray, n: pd.Series) -> pd.Series:
+def _percent(hit: np.ndarray, ids: np.ndarray, n: pd.Series) -> pd.Series:
     # Counts of hits per group: whole numbers, so adding them in any way gives the same sum.
-    hits = np.bincount(ids, weights=hit.to_numpy(dtype="float64"), minlength=len(n))
+    hits = np.bincount(ids, weights=hit.astype("float64"), minlength=len(n))
     return (pd.Series(hits, index=n.index) / n.where(n > 0)) * 100.0
 
 
-def _tastle_wierman(
-    df: pd.DataFrame, ids: np.ndarray, grouped: SeriesGroupBy, width: int
-) -> pd.Series:
+def _tastle_wierman(values: np.ndarray, ids: np.ndarray, mean: pd.Series, width: int) -> np.ndarray:
     # sum_i p_i log2(...) over categories equals the mean of log2(...) over the answers.
-    mu = grouped.transform("mean")
-    term = np.log2(1.0 - (df["value"] - mu).abs() / width)
-    return 1.0 + term.groupby(ids, sort=True).mean()
+    mu = mean.to_numpy()[ids]
+    term = np.log2(1.0 - np.abs(values - mu) / width)
+    return 1.0 + numbered_groupby(term, ids, len(mean)).mean().to_numpy()
 
 
-def _distribution(
-    df: pd.DataFrame, ids: np.ndarray, index: pd.Index, scale_min: int, scale_max: int
-) -> pd.Series:
-    points = list(range(scale_min, scale_max + 1))
-    # A categorical keeps empty scale points as zero columns; NaN rows get no column.
-    point = pd.Categorical(df["value"], categories=[float(p) for p in points]).codes
-    counted = point >= 0
-    cells = np.bincount(ids[counted] * len(points) + point[counted],
-                        minlength=len(index) * len(points))
-    counts = pd.DataFrame(cells.reshape(len(index), len(points)).astype("int64"),
-                          index=index, columns=points)
-    return pd.Series(counts.to_dict(orient="records"), index=index, dtype=object)
+def point_counts(values: np.ndarray, ids: np.ndarray, groups: int, scale_min: int,
+                  width: int) -> np.ndarray:
+    """(groups x scale points) how many answers of each group gave each point; the values are
+    points of the scale (require_scale), NaN rows are counted nowhere."""
+    counted = ~np.isnan(values)
+    point = (values[counted] - scale_min).astype(np.int64)
+    cells = np.bincount(ids[counted] * width + point, minlength=groups * width)
+    return cells.reshape(groups, width).astype(np.int64)
+
+
+def scale_quantile(counts: np.ndarray, points: np.ndarray, q: float, *,
+                    median: bool = False) -> np.ndarray:
+    """Each group's q-quantile from its counts per scale point, by pandas' rule to the last
+    bit: the k-th smallest answers, linear interpolation (R type 7); the median averages the
+    two middle answers of an even count. NaN for a group without answers. No sort of the
+    answers: the counts hold them in order already."""
+    n = counts.sum(axis=1)
+    below = np.cumsum(counts, axis=1)
+
+    def kth(k: np.ndarray) -> np.ndarray:  # the k-th smallest answer (from 0) of each group
+        at = (below <= np.maximum(k, 0)[:, None]).sum(axis=1)
+        return points[np.minimum(at, len(points) - 1)].astype("float64")
+
+    with np.errstate(invalid="ignore"):
+        if median:
+            result = np.where(n % 2 == 1, kth(n // 2), (kth(n // 2) + kth(n // 2 - 1)) / 2)
+        else:
+            at = q * (n - 1).astype("float64")
+            first = at.astype(np.int64)
+            frac = np.fmod(at, 1.0)
+            low, high = kth(first), kth(np.minimum(first + 1, n - 1))
+            result = np.where(frac == 0.0, low, low + (high - low) * frac)
+    return np.where(n > 0, result, np.nan)
+
+
+def _distribution(counts: np.ndarray, index: pd.Index, points: np.ndarray) -> pd.Series:
+    # Every point of the scale is a key, zero when nobody chose it.
+    table = pd.DataFrame(counts, index=index, columns=[int(p) for p in points])
+    return pd.Series(table.to_dict(orient="records"), index=index, dtype=object)
 
 
 def _require_columns(summary: pd.DataFrame, columns: Sequence[str], caller: str) -> None:

@@ -50,8 +50,14 @@ def rated(frame: pd.DataFrame, kinds: str = ",".join(RATED_KINDS)) -> pd.DataFra
     """The rows of the given kinds (comma-separated) when the frame has a `kind` column, with
     a `label` column: the item, or item/dimension."""
     if kinds and "kind" in frame.columns:
-        frame = frame.loc[frame["kind"].isin(kinds.split(","))]
-    label = frame["item"].where(frame["dimension"].eq(""), frame["item"] + "/" + frame["dimension"])
+        kept = frame["kind"].isin(kinds.split(","))
+        if not kept.all():  # (a copy of a million rows is worth skipping)
+            frame = frame.loc[kept]
+    label = frame["item"].copy()
+    with_dimension = frame["dimension"].ne("")
+    if with_dimension.any():  # (joined only where there is a dimension)
+        label[with_dimension] = (frame.loc[with_dimension, "item"] + "/"
+                                 + frame.loc[with_dimension, "dimension"])
     return frame.assign(label=label)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import SeriesGroupBy
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("expert", "round", "item", "value")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("dimension", "group")
@@ -51,7 +52,7 @@ def validate_long(frame: pd.DataFrame, *, categories: bool = False) -> pd.DataFr
     missing = [column for column in REQUIRED_COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(f"long frame is missing required column(s): {', '.join(missing)}")
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for column in ("expert", "item"):
         if out[column].isna().any():
             raise ValueError(f"column '{column}' has missing values")
@@ -118,8 +119,8 @@ def read_long(
     suffix = path.suffix.lower()
     text = "category" if categories else str
     text_columns = {column: text for column in ("expert", "item", *OPTIONAL_COLUMNS)}
-    if suffix == ".csv" and categories and _has_pyarrow():
-        frame = _read_csv_arrow(path, encoding)
+    if suffix == ".csv" and _has_pyarrow():
+        frame = _read_csv_arrow(path, encoding, categories)
     elif suffix == ".csv":
         frame = pd.read_csv(
             path,
@@ -143,34 +144,38 @@ def read_long(
     return validate_long(frame, categories=categories)
 
 
-def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame:
-    """A CSV read by pyarrow, text columns as categories: as fast as a plain `pd.read_csv`
-    (pandas' own categorical read is two to three times slower). The same reading rules as
-    `read_long`'s pandas path: codes are kept as written, only `value` spells no opinion."""
+def _read_csv_arrow(path: Path, encoding: str, categories: bool) -> pd.DataFrame:
+    """A CSV read by pyarrow, text columns as text or (with `categories`) as categories: as
+    fast as a plain `pd.read_csv`, where pandas' own read of text columns is about twice as
+    slow and of categories two to three times. The same reading rules as `read_long`'s pandas
+    path: codes are kept as written, only `value` spells no opinion.
+
+    One thread: on two cores it reads as fast as several, and on a busy machine several
+    threads wait for each other (two to three times slower); the other core stays free for
+    what the command imports meanwhile (see analysis.cli)."""
     import pyarrow as pa
     from pyarrow import csv
 
     if path.stat().st_size == 0:
         raise pd.errors.EmptyDataError("No columns to parse from file")
     text_columns = ("expert", "item", *OPTIONAL_COLUMNS)
-    options = csv.ConvertOptions(column_types=dict.fromkeys(text_columns, pa.string()),
+    text = pa.dictionary(pa.int32(), pa.string()) if categories else pa.string()
+    options = csv.ConvertOptions(column_types=dict.fromkeys(text_columns, text),
                                  strings_can_be_null=False, null_values=_NO_OPINION_STRINGS)
+    # The C library's allocator: pyarrow's default (mimalloc) spends a fifth of a second
+    # more in the kernel on a 2 M-row file, and holds more memory.
+    pool = pa.system_memory_pool()
     try:
-        table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding),
-                             convert_options=options)
+        table = csv.read_csv(path, read_options=csv.ReadOptions(encoding=encoding,
+                                                                use_threads=False),
+                             convert_options=options, memory_pool=pool)
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
             raise pd.errors.EmptyDataError("No columns to parse from file") from None
         # (a value that is not a number, say): pandas reads it and names the bad value
-        return pd.read_csv(path, dtype="category", encoding=encoding, keep_default_na=False,
-                           na_values={"value": _NO_OPINION_STRINGS})
-    # Encoded after the read: one dictionary per column, which pandas takes over without
-    # unifying a dictionary per block (a third faster than reading dictionaries).
-    for column in text_columns:
-        if column in table.column_names:
-            at = table.schema.get_field_index(column)
-            table = table.set_column(at, column, table[column].dictionary_encode())
-    return table.to_pandas()
+        return pd.read_csv(path, dtype="category" if categories else str, encoding=encoding,
+                           keep_default_na=False, na_values={"value": _NO_OPINION_STRINGS})
+    return table.to_pandas(memory_pool=pool)
 
 
 def group_keys(frame: pd.DataFrame, by: Sequence[str]) -> list[str]:
@@ -212,6 +217,16 @@ def group_index(frame: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.Index, np.
     return pd.MultiIndex.from_frame(part), ids
 
 
+def numbered_groupby(values: np.ndarray, ids: np.ndarray, groups: int) -> SeriesGroupBy:
+    """`pd.Series(values).groupby(ids, sort=True)` for rows already numbered 0 .. groups - 1
+    (as `group_index` numbers them), reindexed to every number: a number no row has is a
+    group without answers (NaN). The numbers become a categorical's codes, which pandas takes
+    as they are instead of hashing a million keys again; the aggregations are pandas' own,
+    over the same rows in the same order, so they give the same numbers to the last bit."""
+    key = pd.Categorical.from_codes(ids, categories=pd.RangeIndex(groups))
+    return pd.Series(values).groupby(key, observed=False, sort=True)
+
+
 def _category_numbers(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | None:
     """The group numbers from the categories' codes (an integer key, such as the round, is
     factorized in sorted order); None unless every key is categorical or integer."""
@@ -225,8 +240,11 @@ def _category_numbers(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray | 
     for codes, size in codes_and_sizes:
         if (codes < 0).any():  # a missing key: pandas leaves the row out of every group
             return None
-        combined = combined * size + codes
+        combined *= size
+        combined += codes
     observed = np.bincount(combined) > 0
+    if observed.all():  # (every combination answered: the numbers are the groups' already)
+        return combined
     return (np.cumsum(observed) - 1)[combined]
 
 
@@ -234,21 +252,37 @@ def _key_codes(column: pd.Series) -> tuple[np.ndarray, int] | None:
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy().astype(np.int64), len(column.cat.categories)
     if pd.api.types.is_integer_dtype(column.dtype):
-        codes, uniques = pd.factorize(column, sort=True)
-        return codes.astype(np.int64), max(len(uniques), 1)
+        return _integer_codes(column)
     return None
+
+
+def _integer_codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """`pd.factorize(column, sort=True)` of an integer column (codes, number of values): by a
+    lookup table when the values span a small range (rounds), without hashing every row."""
+    values = column.to_numpy()
+    if len(values) and not isinstance(column.dtype, pd.CategoricalDtype) and values.dtype.kind in "iu":
+        low, high = int(values.min()), int(values.max())
+        if high - low < 1_000_000:
+            offset = (values - low).astype(np.int64)
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[offset] = True
+            if present.all():  # (every value between the lowest and the highest: rounds)
+                return offset, len(present)
+            return (np.cumsum(present) - 1)[offset], int(present.sum())
+    codes, uniques = pd.factorize(column, sort=True)
+    return codes.astype(np.int64), max(len(uniques), 1)
 
 
 def require_scale(values: pd.Series, scale_min: int, scale_max: int) -> None:
     """Raise ValueError unless every non-missing value is an integer point of the scale."""
     if scale_min >= scale_max:
         raise ValueError(f"scale_min ({scale_min}) must be below scale_max ({scale_max})")
-    valid = values.dropna()
-    bad = valid[(valid < scale_min) | (valid > scale_max) | (valid != valid.round())]
-    if not bad.empty:
+    array = np.asarray(values, dtype="float64")
+    bad = ((array < scale_min) | (array > scale_max) | (array != np.round(array))) & ~np.isnan(array)
+    if bad.any():
         raise ValueError(
             f"column 'value' must hold integers from {scale_min} to {scale_max}; "
-            f"found {shown(bad.iloc[0])}"
+            f"found {shown(array[bad][0])}"
         )
 
 
@@ -275,6 +309,14 @@ def _integer_round(rounds: pd.Series) -> pd.Series:
 
 
 def _numeric_value(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype,
+                                                                     pd.CategoricalDtype):
+        numeric = values.astype("float64")  # (a float column: only infinities are wrong)
+        bad = np.isinf(numeric)
+        if bad.any():
+            raise ValueError("column 'value' must be numeric (NaN for no opinion); "
+                             f"found {shown(values[bad].iloc[0])}")
+        return numeric
     # A blank string is how spreadsheets and form exports spell "no opinion".
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         values = values.where(values.astype(str).str.strip() != "", np.nan)
@@ -295,6 +337,8 @@ def _reject_duplicates(frame: pd.DataFrame) -> None:
         duplicated = frame.duplicated(subset=keys, keep=False)
     else:  # one integer per answer: counted instead of hashing four columns of a million rows
         combined, size = numbered
+        if (combined[1:] > combined[:-1]).all():  # rows in order (an export's): all distinct
+            return
         if size <= 8 * len(frame) + 1_000_000:
             duplicated = pd.Series(np.bincount(combined, minlength=size)[combined] > 1,
                                    index=frame.index)
@@ -310,16 +354,16 @@ def _reject_duplicates(frame: pd.DataFrame) -> None:
 
 
 def _answer_numbers(frame: pd.DataFrame) -> tuple[np.ndarray, int] | None:
-    """(one integer per (expert, round, item, dimension), their range) when the text keys are
-    categorical."""
+    """(one integer per (round, expert, item, dimension), their range) when the text keys are
+    categorical: increasing down a file sorted by round, expert and item (as exports are)."""
     text = [frame[key] for key in ("expert", "item", "dimension")]
     if not all(_categorical(column) for column in text):
         return None
-    rounds, round_labels = pd.factorize(frame["round"])
-    sizes = [len(c.cat.categories) for c in text] + [max(len(round_labels), 1)]
+    rounds, round_count = _integer_codes(frame["round"])
+    sizes = [round_count] + [len(c.cat.categories) for c in text]
     if float(np.prod(sizes, dtype=float)) > 2**62:
         return None
-    combined = np.zeros(len(frame), dtype=np.int64)
-    for codes, size in zip([c.cat.codes.to_numpy() for c in text] + [rounds], sizes, strict=True):
+    combined = rounds
+    for codes, size in zip([c.cat.codes.to_numpy() for c in text], sizes[1:], strict=True):
         combined = combined * size + codes
     return combined, int(np.prod(sizes, dtype=float))

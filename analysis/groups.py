@@ -12,40 +12,58 @@ import numpy as np
 import pandas as pd
 
 from analysis import ranktests
-from analysis.frames import group_numbers, validate_long
+from analysis.frames import group_index, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
 GROUP_COLUMNS: tuple[str, ...] = ("test", "statistic", "p", "n_groups", "n")
 
 
-def group_differences(frame: pd.DataFrame, *, round_: int) -> pd.DataFrame:
+def group_differences(frame: pd.DataFrame, *, round_: int, sizes: bool = False) -> pd.DataFrame:
     """Return one row per (item, dimension) with at least two groups, testing their difference.
 
     Two groups: scipy's two-sided Mann-Whitney U, whose statistic is U of the group whose
     name sorts first. Three or more: Kruskal-Wallis H (tie-corrected). `n` counts the valid
-    answers compared.
+    answers compared. With `sizes`, a column `n_by_group`: {group: valid answers}, the groups
+    in sorted order.
     """
     df = validate_long(frame)
-    df = df.loc[df["round"].eq(round_) & df["value"].notna() & df["group"].ne("")]
-    by_key = df.groupby(KEYS, sort=True)
-    keys = list(by_key.size().index)
-    key_ids = group_numbers(df, KEYS, by_key).astype(np.int64)
-    group_codes, groups = pd.factorize(df["group"], sort=True)
-    values = df["value"].to_numpy(dtype="float64")
+    # Every row's key and group as numbers, then the round's valid answers of some group,
+    # without copying the frame.
+    index, all_keys = group_index(df, KEYS)
+    all_groups, groups = _group_codes(df["group"])
+    all_values = df["value"].to_numpy(dtype="float64")
+    use = ((df["round"].to_numpy() == round_) & ~np.isnan(all_values)
+           & df["group"].ne("").to_numpy())
+    key_ids = all_keys[use].astype(np.int64)
+    group_codes, values = all_groups[use], all_values[use]
     # Every item's answers ranked at once; rank sums and sizes per item and group.
-    width = max(len(groups), 1)
+    width, keys = max(len(groups), 1), list(index)
     ranks, ties, longest = ranktests.average_ranks(key_ids, values, len(keys))
     cell = key_ids * width + group_codes
-    sizes = np.bincount(cell, minlength=len(keys) * width).reshape(len(keys), width)
+    counts = np.bincount(cell, minlength=len(keys) * width).reshape(len(keys), width)
     sums = np.bincount(cell, weights=ranks, minlength=len(keys) * width).reshape(len(keys), width)
     samples = _Samples(cell, values, width)
     rows = []
     for k, key in enumerate(keys):
-        present = np.flatnonzero(sizes[k])  # the groups with answers, in sorted order
-        rows.append((*key, *_test(k, present, sizes[k], sums[k], ties[k], longest[k], samples)))
-    out = pd.DataFrame(rows, columns=[*KEYS, *GROUP_COLUMNS])
-    out = out.loc[out["n_groups"].ge(2)].reset_index(drop=True)
+        present = np.flatnonzero(counts[k])  # the groups with answers, in sorted order
+        if len(present) < 2:
+            continue
+        row = (*key, *_test(k, present, counts[k], sums[k], ties[k], longest[k], samples))
+        if sizes:
+            row = (*row, {str(groups[g]): int(counts[k, g]) for g in present})
+        rows.append(row)
+    columns = [*KEYS, *GROUP_COLUMNS, *(["n_by_group"] if sizes else [])]
+    out = pd.DataFrame(rows, columns=columns)
     return out.astype({"statistic": "float64", "p": "float64", "n_groups": "int64", "n": "int64"})
+
+
+def _group_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """(each row's group number, the groups in sorted order): a categorical's own codes
+    (validate_long sorts its categories), else pd.factorize."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), column.cat.categories
+    codes, uniques = pd.factorize(column, sort=True)
+    return codes, pd.Index(uniques)
 
 
 class _Samples:
@@ -58,7 +76,7 @@ class _Samples:
     def __call__(self, k: int, present: np.ndarray) -> list[np.ndarray]:
         if self.order is None:
             # Stable, so each sample keeps the frame's order.
-            self.order = np.argsort(self.cell, kind="stable")
+            self.order = ranktests.stable_order(self.cell)
             self.sorted_cell = self.cell[self.order]
         bounds = np.searchsorted(self.sorted_cell, [k * self.width + present,
                                                     k * self.width + present + 1])

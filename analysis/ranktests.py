@@ -26,9 +26,9 @@ def average_ranks(key: np.ndarray, value: np.ndarray, keys: int) -> tuple[np.nda
     """Per row, the average rank (1-based, ties averaged) of `value` among the rows with the
     same `key` (integers 0 .. keys - 1); per key, the sum of t^3 - t over its runs of t tied
     values, and the size of its largest run. `value` holds no NaN."""
-    codes, uniques = pd.factorize(value, sort=True)
-    combined = key.astype(np.int64) * max(len(uniques), 1) + codes
-    order = np.argsort(combined, kind="stable")
+    codes, width = _value_codes(value)
+    combined = key.astype(np.int64) * width + codes
+    order = stable_order(combined)
     ordered = combined[order]
     n = len(order)
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if n else np.empty(0, int)
@@ -43,6 +43,26 @@ def average_ranks(key: np.ndarray, value: np.ndarray, keys: int) -> tuple[np.nda
     longest = np.zeros(keys, dtype=np.int64)
     np.maximum.at(longest, run_key, counts)
     return ranks, ties, longest
+
+
+def _value_codes(value: np.ndarray) -> tuple[np.ndarray, int]:
+    """Integer codes in the order of the values, and their range: the values themselves when
+    they are whole numbers close together (answers on a scale, their differences), without
+    hashing them; else pd.factorize. Only the order matters to the ranks."""
+    if len(value):
+        low, high = float(value.min()), float(value.max())
+        if high - low < 2**16 and bool((value == np.round(value)).all()):
+            return (value - low).astype(np.int64), int(high - low) + 1
+    codes, uniques = pd.factorize(value, sort=True)
+    return codes.astype(np.int64), max(len(uniques), 1)
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """`np.argsort(keys, kind="stable")` (a stable order is the one order), by numpy's radix
+    sort when the keys fit in 16 bits: several times faster on a million rows."""
+    if len(keys) and keys.min() >= 0 and keys.max() < 2**16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def asymptotic_mannwhitneyu(n1: int, n2: int, longest_tie: int) -> bool:

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from analysis import ranktests
 from analysis.consensus import AGREE, DISAGREE, rule_met, study_rule, verdicts
 from analysis.descriptive import apmo_cutoff, rated_summary
 from analysis.frames import group_index, validate_long
@@ -75,16 +75,19 @@ def verdict_changes(definitions: pd.DataFrame, *, definition: str = "rule") -> p
 
 def polarization(frame: pd.DataFrame, *, group_a: str, group_b: str) -> pd.DataFrame:
     """Per round and item: the two groups' means, the gap between them and its Mann-Whitney p."""
-    df = validate_long(frame)
+    df = validate_long(frame).loc[:, ["round", *KEYS, "group", "value"]]  # (columns first)
     df = df.loc[df["group"].isin([group_a, group_b]) & df["value"].notna()]
     in_a, values = df["group"].eq(group_a).to_numpy(), df["value"].to_numpy()
+    grouped = df.groupby(["round", *KEYS], sort=True)
+    ids = grouped.ngroup().to_numpy()
+    tests = _MannWhitney(ids, values, in_a, grouped.ngroups)
     rows = []
-    for (round_, item, dimension), at in df.groupby(["round", *KEYS], sort=True).indices.items():
+    for (round_, item, dimension), at in grouped.indices.items():
         a, b = values[at[in_a[at]]], values[at[~in_a[at]]]
         if len(a) == 0 or len(b) == 0:
             continue
         rows.append((round_, item, dimension, len(a), len(b), a.mean(), b.mean(),
-                     abs(a.mean() - b.mean()), _mann_whitney_p(a, b)))
+                     abs(a.mean() - b.mean()), tests.p(ids[at[0]], a, b)))
     return pd.DataFrame(rows, columns=["round", *KEYS, "n_a", "n_b", "mean_a", "mean_b", "gap", "p"])
 
 
@@ -100,14 +103,18 @@ def attrition(frame: pd.DataFrame, *, first_round: int | None = None,
     first = int(df["round"].min()) if first_round is None else first_round
     last = int(df["round"].max()) if last_round is None else last_round
     stayers = df.loc[df["round"].eq(last), "expert"].unique()
-    early = df.loc[df["round"].eq(first) & df["value"].notna()]
+    early = df.loc[:, ["expert", *KEYS, "value"]]  # (the columns needed, then the rows)
+    early = early.loc[df["round"].eq(first) & df["value"].notna()]
     stayed = early["expert"].isin(stayers).to_numpy()  # once for all rows, not once per item
     values = early["value"].to_numpy()
+    grouped = early.groupby(KEYS, sort=True)
+    ids = grouped.ngroup().to_numpy()
+    tests = _MannWhitney(ids, values, stayed, grouped.ngroups)
     rows = []
-    for (item, dimension), at in early.groupby(KEYS, sort=True).indices.items():
+    for (item, dimension), at in grouped.indices.items():
         stay, left = values[at[stayed[at]]], values[at[~stayed[at]]]
         rows.append((item, dimension, len(stay), len(left), _mean(stay), _mean(left),
-                     _mean(left) - _mean(stay), _mann_whitney_p(stay, left)))
+                     _mean(left) - _mean(stay), tests.p(ids[at[0]], stay, left)))
     return pd.DataFrame(rows, columns=[*KEYS, "n_stayed", "n_left", "mean_stayed", "mean_left",
                                        "difference", "p"])
 
@@ -116,12 +123,14 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per expert, item and round from the second on: the answer, the previous one,
     the panel median the expert saw, and whether the expert moved toward that median."""
     df = validate_long(frame)
-    df = df.loc[df["value"].notna()]
     # Integer codes for experts (in sorted order) and items, so that pairs, medians and the
-    # final order need no join or sort on text columns.
-    experts, expert_names = pd.factorize(df["expert"], sort=True)
-    key_index, keys = group_index(df, KEYS)
-    rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
+    # final order need no join or sort on text columns; then the valid answers' codes (no copy
+    # of the frame's rows until the result: rows of text are slow to copy).
+    expert_codes, expert_names = pd.factorize(df["expert"], sort=True)
+    key_index, key_codes = group_index(df, KEYS)
+    rows = np.flatnonzero(df["value"].notna().to_numpy())
+    experts, keys = expert_codes[rows], key_codes[rows]
+    rounds, values = df["round"].to_numpy()[rows], df["value"].to_numpy()[rows]
     answer = keys.astype(np.int64) * max(len(expert_names), 1) + experts
     order = np.lexsort((rounds, answer))
     # An answer is paired with the one just before it in this order: same expert and item,
@@ -133,7 +142,7 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
     panel = rounds.astype(np.int64) * max(len(key_index), 1) + keys  # one number per round and item
     seen = pd.Series(values).groupby(panel).median().reindex(panel[before]).to_numpy()
     previous, value = values[before], values[now]
-    moved = df.iloc[now].loc[:, ["expert", "group", "round", *KEYS]].reset_index(drop=True)
+    moved = df.loc[:, ["expert", "group", "round", *KEYS]].iloc[rows[now]].reset_index(drop=True)
     moved["previous"], moved["value"], moved["panel_median"] = previous, value, seen
     moved["changed"] = value != previous
     moved["toward_median"] = np.abs(value - seen) < np.abs(previous - seen)
@@ -143,7 +152,7 @@ def trajectories(frame: pd.DataFrame) -> pd.DataFrame:
 def group_spread(frame: pd.DataFrame) -> pd.DataFrame:
     """Per round and item, over every stakeholder group present (experts without a group left
     out): the number of groups, the lowest and highest group mean and the spread between them."""
-    df = validate_long(frame)
+    df = validate_long(frame).loc[:, ["round", *KEYS, "group", "value"]]  # (columns first)
     df = df.loc[df["value"].notna() & df["group"].ne("")]
     means = df.groupby(["round", *KEYS, "group"], sort=True)["value"].mean()
     out = means.groupby(level=["round", *KEYS]).agg(["size", "min", "max"])
@@ -156,9 +165,28 @@ def _mean(values: np.ndarray) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
+class _MannWhitney:
+    """Two-sided Mann-Whitney p of the `first` rows against the others, per key: every key's
+    answers ranked at once (analysis.ranktests, scipy's numbers to the last bit) where scipy
+    takes the normal approximation, scipy itself where it takes the exact test."""
+
+    def __init__(self, key: np.ndarray, values: np.ndarray, first: np.ndarray, keys: int) -> None:
+        key = key.astype(np.int64)
+        ranks, self.ties, self.longest = ranktests.average_ranks(key, values, keys)
+        self.rank_sums = np.bincount(key, weights=np.where(first, ranks, 0.0), minlength=keys)
+
+    def p(self, k: int, a: np.ndarray, b: np.ndarray) -> float:
+        if len(a) and len(b) and ranktests.asymptotic_mannwhitneyu(len(a), len(b),
+                                                                   int(self.longest[k])):
+            return ranktests.mannwhitneyu(self.rank_sums[k], len(a), len(b), self.ties[k])[1]
+        return _mann_whitney_p(a, b)
+
+
 def _mann_whitney_p(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) == 0 or len(b) == 0:
         return float("nan")
+    from scipy import stats  # here: a second to import, which only two notebooks need
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # identical samples: p is NaN, said so
         return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import SeriesGroupBy
 
 from analysis import ranktests
-from analysis.frames import group_index, require_scale, validate_long
+from analysis.descriptive import point_counts, scale_quantile
+from analysis.frames import group_index, numbered_groupby, require_scale, validate_long
 
 KEYS: list[str] = ["item", "dimension"]
 STABILITY_COLUMNS: tuple[str, ...] = (
@@ -72,10 +74,10 @@ def stability(
     if from_round == to_round:
         raise ValueError("from_round and to_round must differ")
     df = validate_long(frame)
-    in_rounds = df["round"].isin([from_round, to_round])
+    rounds = df["round"].to_numpy()
+    in_rounds = (rounds == from_round) | (rounds == to_round)
     if not in_rounds.all():  # (a copy of a million rows is worth skipping)
         df = df.loc[in_rounds]
-    continuous = scale_min is None or scale_max is None
     if scale_min is not None and scale_max is not None:
         require_scale(df["value"], scale_min, scale_max)
     # Each answer's (item, dimension), numbered in sorted order: the rest groups by it.
@@ -92,10 +94,20 @@ def stability(
                           minlength=len(index))
     out["pct_changed"] = np.where(n_pairs > 0, changed / np.maximum(n_pairs, 1), np.nan) * 100.0
     before, after = valid & (rounds == from_round), valid & (rounds == to_round)
-    out["iqr_change"] = _iqr(values, key, after, len(index)) - _iqr(values, key, before, len(index))
-    out["cv_change"] = _cv(values, key, after, len(index)) - _cv(values, key, before, len(index))
-    out["distribution_change"] = (np.full(len(index), np.nan) if continuous else
-                                  _distribution_change(values, key, before, after, len(index)))
+    # Each round's valid answers grouped by key (a key without answers gets NaN).
+    grouped_before = numbered_groupby(values[before], key[before], len(index))
+    grouped_after = numbered_groupby(values[after], key[after], len(index))
+    out["cv_change"] = _cv(grouped_after) - _cv(grouped_before)
+    if scale_min is None or scale_max is None:
+        out["iqr_change"] = _iqr(grouped_after) - _iqr(grouped_before)
+        out["distribution_change"] = np.nan
+    else:  # points of a scale: quartiles and shares from each key's counts per point
+        points = np.arange(scale_min, scale_max + 1)
+        counts_before, counts_after = (
+            point_counts(values[rows], key[rows], len(index), scale_min, len(points))
+            for rows in (before, after))
+        out["iqr_change"] = _scale_iqr(counts_after, points) - _scale_iqr(counts_before, points)
+        out["distribution_change"] = _distribution_change(counts_before, counts_after)
     out["stable"] = stable_under(out, rule)
     return out.loc[:, list(STABILITY_COLUMNS)].reset_index()
 
@@ -109,23 +121,30 @@ def _paired_differences(
     each round under the same key and expert, found on one integer per answer (several times
     faster than a join on three columns of a million answers).
     """
-    experts, labels = pd.factorize(df["expert"])
-    answer = key.astype(np.int64) * max(len(labels), 1) + experts
+    if isinstance(df["expert"].dtype, pd.CategoricalDtype):
+        experts, count = df["expert"].cat.codes.to_numpy(), len(df["expert"].cat.categories)
+    else:
+        experts, labels = pd.factorize(df["expert"])
+        count = len(labels)
+    answer = key.astype(np.int64) * max(count, 1) + experts
     rounds, values = df["round"].to_numpy(), df["value"].to_numpy()
     is_from, is_to = valid & (rounds == from_round), valid & (rounds == to_round)
-    at_from, at_to = _common(answer[is_from], answer[is_to])
+    at_from, at_to = _common(answer[is_from], answer[is_to], int(key.max(initial=0) + 1) * count)
     return key[is_to][at_to], values[is_to][at_to] - values[is_from][at_from]
 
 
-def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The positions in `a` and in `b` of the values both hold (each unique), in increasing
-    order of value, as `np.intersect1d(..., return_indices=True)`; by binary search when both
-    are sorted already (a platform frame's rows are), which is several times faster."""
-    if len(a) < 2 or len(b) < 2 or not ((a[1:] > a[:-1]).all() and (b[1:] > b[:-1]).all()):
+def _common(a: np.ndarray, b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The positions in `a` and in `b` of the values both hold (each unique, from 0 to
+    size - 1). The pairs come in no particular order: every statistic made of them is a count
+    or a sum of whole and half ranks, the same in any order. By a table of the positions in
+    `a` when `size` is moderate (one pass over each), else `np.intersect1d`."""
+    if size > 8 * (len(a) + len(b)) + 1_000_000:
         _, at_a, at_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
         return at_a, at_b
-    at_a = np.minimum(np.searchsorted(a, b), len(a) - 1)
-    found = a[at_a] == b
+    position = np.full(size, -1, dtype=np.int64)
+    position[a] = np.arange(len(a))
+    at_a = position[b]
+    found = at_a >= 0
     return at_a[found], np.flatnonzero(found)
 
 
@@ -147,7 +166,7 @@ def _wilcoxon_by_item(pair_key: np.ndarray, difference: np.ndarray, keys: int) -
             tests[k] = ranktests.wilcoxon(r_plus[k], r_minus[k], int(count[k]), ties[k])
             continue
         if order is None:
-            order = np.argsort(pair_key, kind="stable")
+            order = ranktests.stable_order(pair_key)
             bounds = np.searchsorted(pair_key[order], np.arange(keys + 1))
         tests[k] = _wilcoxon(difference[order[bounds[k]:bounds[k + 1]]])
     return tests
@@ -160,42 +179,31 @@ def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
     return (float(result.statistic), float(result.pvalue))
 
 
-def _cv(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.ndarray:
-    grouped = pd.Series(values[rows]).groupby(key[rows], sort=True)
+def _cv(grouped: SeriesGroupBy) -> np.ndarray:
     cv = (grouped.std(ddof=1) / grouped.mean()).replace([np.inf, -np.inf], np.nan)
-    return cv.reindex(pd.RangeIndex(keys)).to_numpy()
+    return cv.to_numpy()
 
 
-def _iqr(values: np.ndarray, key: np.ndarray, rows: np.ndarray, keys: int) -> np.ndarray:
-    grouped = pd.Series(values[rows]).groupby(key[rows], sort=True)
-    iqr = grouped.quantile(0.75) - grouped.quantile(0.25)
-    return iqr.reindex(pd.RangeIndex(keys)).to_numpy()
+def _iqr(grouped: SeriesGroupBy) -> np.ndarray:
+    # One call sorts each key's answers once for both quartiles (each as a call of its own).
+    quartiles = grouped.quantile([0.25, 0.75]).to_numpy().reshape(-1, 2)
+    return quartiles[:, 1] - quartiles[:, 0]
 
 
-def _distribution_change(
-    values: np.ndarray, key: np.ndarray, before: np.ndarray, after: np.ndarray, keys: int
-) -> np.ndarray:
-    """Half the sum of absolute changes in each answer's share, in percent (NaN unless both
-    rounds have valid answers)."""
-    points, found = pd.factorize(values[before | after], sort=True)
-    width = max(len(found), 1)
-    point = np.full(len(values), -1, dtype=np.int64)
-    point[before | after] = points
+def _scale_iqr(counts: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return scale_quantile(counts, points, 0.75) - scale_quantile(counts, points, 0.25)
 
-    def shares(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        counts = np.bincount(key[rows] * width + point[rows], minlength=keys * width)
-        n = np.bincount(key[rows], minlength=keys)
-        return counts, counts / np.repeat(np.maximum(n, 1), width)
 
-    counts_before, shares_before = shares(before)
-    counts_after, shares_after = shares(after)
+def _distribution_change(counts_before: np.ndarray, counts_after: np.ndarray) -> np.ndarray:
+    """Half the sum of absolute changes in each answer's share, in percent, from the (keys x
+    scale points) counts of each round (NaN unless both rounds have valid answers)."""
+    keys, width = counts_before.shape
+    n_before, n_after = counts_before.sum(axis=1), counts_after.sum(axis=1)
+    shares_before = counts_before / np.maximum(n_before, 1)[:, None]
+    shares_after = counts_after / np.maximum(n_after, 1)[:, None]
     # Summed over the points either round used, in the order of the points, as pandas did.
     used = (counts_before > 0) | (counts_after > 0)
     moved = pd.Series(np.abs(shares_after - shares_before)[used])
-    total = moved.groupby(np.repeat(np.arange(keys), width)[used], sort=True).sum()
+    total = moved.groupby(np.repeat(np.arange(keys), width)[used.ravel()], sort=True).sum()
     moved_pct = total.reindex(pd.RangeIndex(keys)).to_numpy() / 2.0 * 100.0
-    answered = (np.bincount(key[before], minlength=keys) > 0) & (
-        np.bincount(key[after], minlength=keys) > 0)
-    return np.where(answered, moved_pct, np.nan)
-
-
+    return np.where((n_before > 0) & (n_after > 0), moved_pct, np.nan)

@@ -155,14 +155,18 @@ def _all(flags: list[bool | None]) -> bool | None:
 
 
 def verdict_counts(round_: Round) -> dict:
-    """How many of the round's items reached each verdict (items, not dimensions; "no verdict"
-    counts every other item of the round, open questions included), how many are stable, and
-    the rule revision they are under (None: no rule was registered)."""
+    """How many of the round's items reached each verdict (items, not dimensions: an item rated
+    on several dimensions is "agree" or "disagree" only when every dimension is; "no verdict"
+    counts every other item of the round, open questions included), how many are stable, the
+    rule revision they are under (None: no rule was registered), and under `rows` the same
+    verdicts counted per item and dimension, as the report's tables and dissent register list
+    them."""
     aggregated = round_.status == Round.Status.AGGREGATED
     verdicts = item_verdicts(round_) if aggregated else {}
     given = [v["verdict"] for v in verdicts.values() if v["verdict"] is not None]
     run = round_rule(round_) if verdicts else None
     agree, disagree = given.count(AGREE), given.count(DISAGREE)
+    rows = [d for v in verdicts.values() for d in v["dimensions"].values() if d is not None]
     return {
         "items": len(given), "agree": agree, "disagree": disagree, "consensus": agree + disagree,
         "none": given.count(NONE),
@@ -170,6 +174,9 @@ def verdict_counts(round_: Round) -> dict:
         "stable": sum(1 for v in verdicts.values() if v["stable"]),
         "stability_items": sum(1 for v in verdicts.values() if v["stable"] is not None),
         "rule_revision": run.rule_revision if run else None,
+        # The same verdicts counted as the tables list them: one row per item and dimension.
+        "rows": {"n": len(rows), "agree": rows.count(AGREE), "disagree": rows.count(DISAGREE),
+                 "none": rows.count(NONE)},
     }
 
 

@@ -117,15 +117,21 @@ def test_sorted_platform_frames_pair_answers_as_shuffled_ones_do():
     assert _row(ordered, "q2")["n_pairs"] == 3  # differences -1, 0, -1
 
 
-def test_pairs_found_by_binary_search_match_intersect1d():
+def test_pairs_found_by_a_table_match_intersect1d():
     from analysis.stability import _common
 
     rng = np.random.default_rng(7)
     a = np.unique(rng.integers(0, 5000, 3000))
     b = np.unique(rng.integers(0, 5000, 2500))
     _, want_a, want_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
-    got_a, got_b = _common(a, b)
 
     assert len(want_a) > 0
-    np.testing.assert_array_equal(got_a, want_a)
-    np.testing.assert_array_equal(got_b, want_b)
+    for size in (5000, 10**12):  # a table of positions; intersect1d when the range is vast
+        got_a, got_b = _common(a, b, size)
+        np.testing.assert_array_equal(got_a, want_a)
+        np.testing.assert_array_equal(got_b, want_b)
+    # Rows in any order: the same pairs (in another order, which no statistic depends on).
+    shuffled_a, shuffled_b = rng.permutation(a), rng.permutation(b)
+    got_a, got_b = _common(shuffled_a, shuffled_b, 5000)
+    assert sorted(zip(shuffled_a[got_a], shuffled_b[got_b], strict=True)) == [
+        (value, value) for value in np.intersect1d(a, b)]

@@ -6,7 +6,7 @@ import yaml
 
 from surveys.models import Answer, Collector, Entry, Response, Round, Study
 from surveys.services.fielding_file import study_fielding_data
-from workspace.services import demo, demo_survey
+from workspace.services import demo, demo_final, demo_survey
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_the_survey_file_reuses_the_delphi_studys_codes_and_names_it():
     panel_codes = {i["code"] for t in panel["themes"] for i in t["items"]
                    if i["kind"] == "agreement"}
     assert len(codes) == 20 and codes <= panel_codes
-    assert data["compare_with"] == panel["slug"] and data["mode"] == "survey"
+    assert data["compare_with"] == demo_final.SLUG and data["mode"] == "survey"
     assert {c["country"] for c in data["collectors"]} == {
         "Russia", "United States", "Western Europe", "Central/Eastern Europe"}
     assert all(c["text"]["ru"] for c in data["consent"]) and len(data["screening"]) == 1
@@ -33,8 +33,8 @@ def test_the_survey_file_reuses_the_delphi_studys_codes_and_names_it():
 def test_the_demo_survey_loads_flags_speeders_and_aggregates(survey,
                                                             django_capture_on_commit_callbacks):
     study, staff = survey
-    assert study.compare_with == "euromd-2026"
-    assert study_fielding_data(study)["compare_with"] == "euromd-2026"
+    assert study.compare_with == demo_final.SLUG
+    assert study_fielding_data(study)["compare_with"] == demo_final.SLUG
     Collector.objects.filter(study=study, code="ru").update(quota=10)  # a quota effect
     with django_capture_on_commit_callbacks(execute=True):  # the close's aggregation
         round_, completed = demo_survey.demo_survey_round(

@@ -59,6 +59,9 @@ def test_report_figures_match_hand_worked_values(reported):
     assert (methods["panel"], methods["submitted"], methods["rate"]) == (6, 6, 100.0)
     counts = methods["counts"]
     assert (counts["items"], counts["agree"], counts["disagree"], counts["none"]) == (2, 0, 0, 2)
+    # The same verdicts per item and dimension, as the tables list them: agree none,
+    # dims/desirability agree, dims/feasibility disagree.
+    assert counts["rows"] == {"n": 3, "agree": 1, "disagree": 1, "none": 1}
     assert counts["rule_revision"] is None  # no rule registered: the default rule, said so
     rows = {r.label: r.aggregate for r in data["results"]}
     assert [rows[k].verdict for k in ("agree", "dims/desirability", "dims/feasibility")] == [

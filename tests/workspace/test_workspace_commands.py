@@ -20,9 +20,10 @@ from tests.workspace_helpers import (
     english,  # noqa: F401 - a fixture
     register_rules,
 )
-from workspace.models import ConsensusRule, Message
+from workspace.models import ConsensusRule, Message, ProtocolVersion
 
 DEMO_SLUG = "euromd-2026"
+FINAL_SLUG = "euromd-2026-final"
 LINK = re.compile(r"^  (?P<group>\S.*?), opens in (?P<language>English|Russian) +(?P<url>https?://\S+/e/\S+/)$",
                   re.MULTILINE)
 
@@ -80,8 +81,21 @@ def test_demo_runs_the_study_as_an_organizer_would(client, celery_worker):
     assert dashboard["figures"]["counts"]["rule_revision"] == 1
     client.logout()
 
+    # The finished run: every planned round aggregated, its protocol frozen before round 1,
+    # its final report printed.
+    final = Study.objects.get(slug=FINAL_SLUG)
+    assert list(final.rounds.order_by("number").values_list("number", "status")) == [
+        (n, Round.Status.AGGREGATED) for n in (1, 2, 3)]
+    [protocol] = ProtocolVersion.objects.filter(study=final)
+    assert protocol.frozen_at < final.rounds.get(number=1).opens_at
+    assert f"/studies/{FINAL_SLUG}/reports/3/" in out.getvalue()
+    final_submitted = Response.objects.filter(round__study=final,
+                                              status=Response.Status.SUBMITTED).count()
+
     again = StringIO()
     call_command("demo", experts=12, respondents=100, stdout=again)
+    assert final.rounds.count() == 3 and Response.objects.filter(
+        round__study=final, status=Response.Status.SUBMITTED).count() == final_submitted
 
     assert invited.count() == 12 and responses.count() == 12  # reused, nothing twice
     assert ConsensusRule.objects.get(study=study).revision == 1

@@ -124,6 +124,26 @@ def test_stability_under_both_definitions_with_hand_worked_values(two_rounds, st
     assert stopping_status(study)["stop"] is True
 
 
+def test_the_rounds_page_warns_before_a_round_beyond_the_stopping_rule(two_rounds, study,
+                                                                      organizer, client):
+    (p1, p2, p3, p4, _p5), _round1, round2 = two_rounds
+    client.force_login(organizer)
+    for expert, value in zip((p1, p2, p3, p4), [2, 3, 4, 4], strict=True):
+        submit(expert, round2, agree=value)
+    close_and_aggregate(Round.objects.get(pk=round2.pk))
+    # Not stable under the distribution rule (25 % change, see the test above): round 2 of 3,
+    # go on, no warning.
+    register_rules(study, organizer, stability="distribution", stability_pct=15,
+                   reason="Scheibe's rule suits a small panel better than a test.")
+    aggregate_pending(study)
+    page = client.get(f"/studio/{study.slug}/rounds/").content.decode()
+    assert 'id="plan"' in page and 'id="stopping-notice"' not in page
+    register_rules(study, organizer, max_rounds=2, reason="Funding ends after the second round.")
+    aggregate_pending(study)
+    page = client.get(f"/studio/{study.slug}/rounds/").content.decode()
+    assert 'id="stopping-notice"' in page and "goes beyond the registered protocol" in page
+
+
 def test_a_rule_change_after_the_lock_writes_new_snapshot_versions_under_the_new_rule(
         two_rounds, study, organizer):
     (p1, p2, p3, p4, _p5), _round1, round2 = two_rounds

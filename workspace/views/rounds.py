@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from surveys.figures import stopping_status
 from surveys.models import Round
 from surveys.selectors import aggregation_progress, round_items, round_previous
 from surveys.services.rounds import round_close, round_create
@@ -55,7 +56,7 @@ def rounds_page(request, slug):
     return render(request, "workspace/rounds.html", {
         "outbox": reverse("workspace:outbox", args=[slug]) if outbox_enabled() else "",
         "study": study, "rounds": rounds, "last": last, "plan": plan,
-        "counts": proposal.get("counts"),
+        "counts": proposal.get("counts"), "stopping": stopping_status(study),
         "start_form": forms.RoundStartForm(), "extend_form": forms.ExtendForm(),
         "reopen_form": forms.ReopenForm(), "reminder_form": forms.ReminderScheduleForm(),
         "progress": aggregation_progress(last) if last else None})

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from surveys.models import Round
 from workspace.models import Message
-from workspace.services import demo, demo_survey
+from workspace.services import demo, demo_final, demo_survey
 from workspace.services.outbox import outbox_enabled
 
 from ._common import call
@@ -17,7 +17,8 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Russian"}  # the printout is in Englis
 class Command(BaseCommand):
     help = ("Set up the essay study as an organizer would, with a simulated panel: rules "
             "registered, the panel invited, round 1 answered, closed and aggregated, round 2 "
-            "open. Safe to run again: it reuses what exists and prints new expert links.")
+            "open; and the same study run through all its planned rounds, for a final report. "
+            "Safe to run again: it reuses what exists and prints new expert links.")
 
     def add_arguments(self, parser):
         parser.add_argument("--experts", type=int, default=40)
@@ -62,9 +63,23 @@ class Command(BaseCommand):
         self._wait_for_invitations(study)
         links = call(demo.demo_links, study=study, organizer=organizer,
                      experts=options["experts"])
+        final = self._finished(staff, options["experts"], options["seed"])
         survey = self._survey(staff, options["respondents"])
         self._summary(study, links)
+        self.stdout.write(f"\nFinished study, every planned round run (its final report): "
+                          f"{demo_final.report_url(final)}")
         self._survey_summary(survey, study)
+
+    def _finished(self, staff, experts: int, seed: int):
+        """The same study run through all its rounds, for the final report."""
+        final = call(demo_final.finished_study, staff=staff)
+        while True:
+            closed = call(demo_final.next_round, study=final, organizer=staff["organizer"],
+                          experts=experts, seed=seed)
+            last = closed or final.rounds.order_by("-number").first()
+            if closed is None and (last is None or last.status != Round.Status.CLOSED):
+                return final  # every planned round is aggregated
+            self._wait_for_aggregation(last)
 
     def _survey(self, staff, respondents: int):
         """The essay survey beside the panel: imported, answered by simulated respondents in
@@ -83,8 +98,9 @@ class Command(BaseCommand):
         base = settings.SITE_URL
         self.stdout.write(self.style.SUCCESS(f"\nSurvey: {survey.title_en}"))
         self.stdout.write(f"  Overview: {base}{reverse('study_overview', args=[survey.slug])}")
-        self.stdout.write(f"  Expert-public gap (beside {panel.slug}): "
-                          f"{base}{reverse('study_gap', args=[survey.slug])}")
+        gap = f"{base}{reverse('study_gap', args=[survey.slug])}"
+        self.stdout.write(f"  Expert-public gap beside the finished run's final round: {gap}")
+        self.stdout.write(f"  ... beside the study in progress: {gap}?panel={panel.slug}")
         collector = demo_survey.demo_survey_link(survey)
         if collector is not None:
             self.stdout.write(f"  Collector link ({collector.country}, quota {collector.quota}; "
