@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from surveys.views import expert, reports, staff, survey
+from surveys.views import expert, gap, reports, staff, survey
 from throttle.tokens import token_rate_limited
 
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("studies/<slug:slug>/", staff.study_overview, name="study_overview"),
+    path("studies/<slug:slug>/gap/", gap.study_gap, name="study_gap"),
     path("studies/<slug:slug>/export/<str:fmt>/", reports.export_download, name="study_export"),
     path("studies/<slug:slug>/reports/<int:number>/", reports.report_page, name="report_page"),
     path("studies/<slug:slug>/reports/<int:number>/download/<str:fmt>/", reports.report_download,

@@ -77,6 +77,11 @@ class Study(models.Model):
     anonymous = models.BooleanField(default=False)
     consent_required = models.BooleanField(default=False)
     screening = models.JSONField(default=list, blank=True)
+    # A survey's Delphi study on the same propositions (its slug): the expert–public gap.
+    compare_with = models.SlugField(blank=True)
+    # Population margins the survey is weighted to: [{variable: country, category: Russia,
+    # share: 0.3, source: "..."}] (analysis.weights); empty: every respondent weighs 1.
+    margins = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,4 +1,6 @@
-"""The study file's survey blocks: `anonymous`, `consent_required`, `consent` (versioned texts),
+"""The study file's survey blocks: `anonymous`, `consent_required`, `compare_with` (the slug
+of the Delphi study on the same items), `margins` (population shares to weight to),
+`consent` (versioned texts),
 `screening` (questions with eligibility rules) and `collectors` (open links), checked with the
 rest of the file (surveys.services.studies) and loaded in its transaction.
 
@@ -27,6 +29,7 @@ PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,29}$")
 MAX_COLLECTORS = 100
 MAX_SCREENING = 20
 MAX_CONSENTS = 20
+MARGIN_VARIABLES = ("country", "group")  # the survey's respondent columns
 
 
 def _when(value: Any) -> dt.datetime | None:
@@ -109,6 +112,25 @@ def _check_collector(c, collector: Any, where: str, groups: set[str], seen: set[
         c.add(f"{where}.country", "expected a label of at most 100 characters")
 
 
+def _check_margins(c, data: dict) -> None:
+    """`margins`: rows of variable (country or group), category, share and source, checked
+    as analysis.weights checks a margins file."""
+    import pandas as pd
+
+    from analysis.weights import validate_margins
+
+    rows = _list(c, data, "margins", 500)
+    if not rows:
+        return
+    if not all(isinstance(r, dict) and r.get("variable") in MARGIN_VARIABLES for r in rows):
+        c.add("margins", "expected rows of variable (country or group), category, share, source")
+        return
+    try:
+        validate_margins(pd.DataFrame(rows))
+    except ValueError as exc:
+        c.add("margins", str(exc))
+
+
 def fielding_problems(c, data: dict, groups: set[str]) -> None:
     """Add the survey blocks' problems (and the mode's) to the study file's checker `c`."""
     if data.get("mode", "classic") not in {"classic", "realtime", "survey"}:
@@ -116,6 +138,9 @@ def fielding_problems(c, data: dict, groups: set[str]) -> None:
     for key in ("anonymous", "consent_required"):
         if not isinstance(data.get(key, False), bool):
             c.add(key, "expected true or false")
+    if not CODE.match(str(data.get("compare_with", "x"))):
+        c.add("compare_with", "expected the slug of the Delphi study asking the same items")
+    _check_margins(c, data)
     versions = set()
     for k, consent in enumerate(_list(c, data, "consent", MAX_CONSENTS)):
         where = f"consent[{k}]"
@@ -139,7 +164,12 @@ def fielding_load(*, study: Study, data: dict) -> None:
     study.anonymous = data.get("anonymous", False)
     study.consent_required = data.get("consent_required", False)
     study.screening = data.get("screening", [])
-    study.save(update_fields=["anonymous", "consent_required", "screening"])
+    study.compare_with = data.get("compare_with", "")
+    study.margins = [{"variable": r["variable"], "category": str(r["category"]),
+                      "share": float(r["share"]), "source": str(r.get("source", ""))}
+                     for r in data.get("margins", [])]
+    study.save(update_fields=["anonymous", "consent_required", "screening", "compare_with",
+                              "margins"])
     for consent in data.get("consent", []):
         text = consent["text"]
         existing = ConsentText.objects.filter(study=study, version=consent["version"]).first()
@@ -166,6 +196,10 @@ def study_fielding_data(study: Study) -> dict:
     tokens: a copy of the study gets links of its own)."""
     data: dict[str, Any] = {"mode": study.mode} if study.mode == Study.Mode.SURVEY else {}
     data |= {k: True for k in ("anonymous", "consent_required") if getattr(study, k)}
+    if study.compare_with:
+        data["compare_with"] = study.compare_with
+    if study.margins:
+        data["margins"] = study.margins
     consents = [{"version": c.version, "text": {"en": c.text_en, "ru": c.text_ru}}
                 for c in study.consent_texts.order_by("created_at", "pk")]
     if consents:

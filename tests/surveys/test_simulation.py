@@ -225,14 +225,14 @@ def test_simulate_panel_command_answers_the_open_round():
 @pytest.mark.django_db(transaction=True)
 def test_demo_runs_twice_and_prints_three_working_expert_links(client, celery_worker):
     first_run = StringIO()
-    call_command("demo", stdout=first_run)
+    call_command("demo", respondents=100, stdout=first_run)
     study = Study.objects.get(slug=DEMO_SLUG)
     # With a real worker the aggregation is asynchronous; in-process it is already done.
     wait_for(lambda: study.rounds.get(number=1).status == Round.Status.AGGREGATED,
              what="round 1 of the demo to be aggregated")
     out = StringIO()
 
-    call_command("demo", stdout=out)
+    call_command("demo", respondents=100, stdout=out)
 
     assert study.experts.count() == 40
     statuses = dict(study.rounds.values_list("number", "status"))
@@ -240,6 +240,9 @@ def test_demo_runs_twice_and_prints_three_working_expert_links(client, celery_wo
     assert Aggregate.objects.filter(round__study=study, round__number=1).exists()
     links = re.findall(r"https?://\S+/e/\S+/", out.getvalue())
     assert len(links) == 3
+    survey_links = re.findall(r"https?://\S+/s/\S+/\?pid=demo", out.getvalue())
+    assert len(survey_links) == 1  # the essay survey's collector (its round closed by the demo)
+    assert client.get(urlparse(survey_links[0]).path).status_code == 410  # closed, as it says
     for link in links:
         client.cookies.clear()
         response = client.get(urlparse(link).path)

@@ -41,7 +41,7 @@ def workspace_refusal(client, user, path: str) -> str:
 def test_demo_runs_the_study_as_an_organizer_would(client, celery_worker):
     out = StringIO()
 
-    call_command("demo", experts=12, stdout=out)
+    call_command("demo", experts=12, respondents=100, stdout=out)
 
     study = Study.objects.get(slug=DEMO_SLUG)
     wait_for(lambda: study.rounds.get(number=1).status == Round.Status.AGGREGATED,
@@ -93,7 +93,7 @@ def test_demo_runs_the_study_as_an_organizer_would(client, celery_worker):
                                               status=Response.Status.SUBMITTED).count()
 
     again = StringIO()
-    call_command("demo", experts=12, stdout=again)
+    call_command("demo", experts=12, respondents=100, stdout=again)
     assert final.rounds.count() == 3 and Response.objects.filter(
         round__study=final, status=Response.Status.SUBMITTED).count() == final_submitted
 

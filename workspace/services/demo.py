@@ -48,12 +48,13 @@ def demo_staff() -> dict:
     return users
 
 
-def demo_study(*, staff: dict) -> Study:
-    """Import the study file as the organizer (who then owns a new study); give the team their
-    roles through the team service; register the file's consensus rule unless one exists."""
-    data = study_file_read(STUDY_FILE)
+def demo_study(*, staff: dict, path: Path = STUDY_FILE) -> Study:
+    """Import the study file (the essay study, or `path`: its survey) as the organizer (who
+    then owns a new study); give the team their roles through the team service; register the
+    file's consensus rule unless one exists."""
+    data = study_file_read(path)
     organizer = staff["organizer"]
-    study = study_yaml_import(content=STUDY_FILE.read_bytes(), actor=organizer,
+    study = study_yaml_import(content=path.read_bytes(), actor=organizer,
                               study=Study.objects.filter(slug=data["slug"]).first())
     for name, (username, _password, role) in STAFF.items():
         if not StudyMember.objects.filter(study=study, user=staff[name], role=role).exists():

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from surveys.models import Round
 from workspace.models import Message
-from workspace.services import demo, demo_final
+from workspace.services import demo, demo_final, demo_survey
 from workspace.services.outbox import outbox_enabled
 
 from ._common import call
@@ -23,6 +23,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--experts", type=int, default=40)
         parser.add_argument("--seed", type=int, default=2011)
+        parser.add_argument("--respondents", type=int, default=demo_survey.RESPONDENTS,
+                            help="simulated arrivals at the essay survey's collectors")
 
     def _wait_for_aggregation(self, round_, timeout: float = 120.0) -> None:
         """In-process Celery has finished already; a real worker gets up to two minutes."""
@@ -62,9 +64,11 @@ class Command(BaseCommand):
         links = call(demo.demo_links, study=study, organizer=organizer,
                      experts=options["experts"])
         final = self._finished(staff, options["experts"], options["seed"])
+        survey = self._survey(staff, options["respondents"])
         self._summary(study, links)
         self.stdout.write(f"\nFinished study, every planned round run (its final report): "
                           f"{demo_final.report_url(final)}")
+        self._survey_summary(survey, study)
 
     def _finished(self, staff, experts: int, seed: int):
         """The same study run through all its rounds, for the final report."""
@@ -76,6 +80,32 @@ class Command(BaseCommand):
             if closed is None and (last is None or last.status != Round.Status.CLOSED):
                 return final  # every planned round is aggregated
             self._wait_for_aggregation(last)
+
+    def _survey(self, staff, respondents: int):
+        """The essay survey beside the panel: imported, answered by simulated respondents in
+        bulk, closed and aggregated."""
+        started = time.monotonic()
+        survey = call(demo.demo_study, staff=staff, path=demo_survey.SURVEY_FILE)
+        round_, completed = call(demo_survey.demo_survey_round, study=survey,
+                                 organizer=staff["organizer"], n=respondents)
+        self._wait_for_aggregation(round_)
+        if completed:
+            self.stdout.write(f"{completed} simulated respondents completed the essay survey "
+                              f"({time.monotonic() - started:.1f} s with its aggregation).")
+        return survey
+
+    def _survey_summary(self, survey, panel) -> None:
+        base = settings.SITE_URL
+        self.stdout.write(self.style.SUCCESS(f"\nSurvey: {survey.title_en}"))
+        self.stdout.write(f"  Overview: {base}{reverse('study_overview', args=[survey.slug])}")
+        gap = f"{base}{reverse('study_gap', args=[survey.slug])}"
+        self.stdout.write(f"  Expert-public gap beside the finished run's final round: {gap}")
+        self.stdout.write(f"  ... beside the study in progress: {gap}?panel={panel.slug}")
+        collector = demo_survey.demo_survey_link(survey)
+        if collector is not None:
+            self.stdout.write(f"  Collector link ({collector.country}, quota {collector.quota}; "
+                              "the demo closed the survey, so the link says it is closed): "
+                              f"{base}{reverse('survey_entry', args=[collector.token])}?pid=demo")
 
     def _summary(self, study, links) -> None:
         rounds = ", ".join(f"round {r.number}: {r.get_status_display().lower()}"

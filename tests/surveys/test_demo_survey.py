@@ -1,0 +1,59 @@
+"""The demo's essay survey: loaded in bulk with the expected counts, speeders flagged, closed
+and aggregated through the round services (a small N keeps the suite quick)."""
+
+import pytest
+import yaml
+
+from surveys.models import Answer, Collector, Entry, Response, Round, Study
+from surveys.services.fielding_file import study_fielding_data
+from workspace.services import demo, demo_final, demo_survey
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def survey():
+    staff = demo.demo_staff()
+    return demo.demo_study(staff=staff, path=demo_survey.SURVEY_FILE), staff
+
+
+def test_the_survey_file_reuses_the_delphi_studys_codes_and_names_it():
+    panel = yaml.safe_load((demo.STUDY_FILE).read_text())
+    data = yaml.safe_load(demo_survey.SURVEY_FILE.read_text())
+    codes = {i["code"] for t in data["themes"] for i in t["items"]}
+    panel_codes = {i["code"] for t in panel["themes"] for i in t["items"]
+                   if i["kind"] == "agreement"}
+    assert len(codes) == 20 and codes <= panel_codes
+    assert data["compare_with"] == demo_final.SLUG and data["mode"] == "survey"
+    assert {c["country"] for c in data["collectors"]} == {
+        "Russia", "United States", "Western Europe", "Central/Eastern Europe"}
+    assert all(c["text"]["ru"] for c in data["consent"]) and len(data["screening"]) == 1
+
+
+def test_the_demo_survey_loads_flags_speeders_and_aggregates(survey,
+                                                            django_capture_on_commit_callbacks):
+    study, staff = survey
+    assert study.compare_with == demo_final.SLUG
+    assert study_fielding_data(study)["compare_with"] == demo_final.SLUG
+    Collector.objects.filter(study=study, code="ru").update(quota=10)  # a quota effect
+    with django_capture_on_commit_callbacks(execute=True):  # the close's aggregation
+        round_, completed = demo_survey.demo_survey_round(
+            study=study, organizer=staff["organizer"], n=200)
+    entries = Entry.objects.filter(collector__study=study)
+    # round(200 x share) per collector: 56 + 52 + 48 + 44 arrivals.
+    assert entries.count() == 200
+    assert entries.filter(collector__code="ru", status=Entry.Status.COMPLETED).count() == 10
+    assert entries.filter(collector__code="ru", status=Entry.Status.QUOTA_FULL).exists()
+    done = entries.filter(status=Entry.Status.COMPLETED)
+    assert done.count() == completed
+    assert Response.objects.filter(round=round_, status=Response.Status.SUBMITTED).count() == completed
+    assert Answer.objects.filter(response__round=round_).count() == 20 * completed
+    speeders = [e for e in done if "speeder" in e.flags]
+    assert 0 < len(speeders) < 0.15 * completed
+    assert all(e.flags["speeder"] < 240 for e in speeders)  # faster than the collector's limit
+    assert not entries.exclude(status=Entry.Status.COMPLETED).exclude(flags={}).exists()
+    round_.refresh_from_db()
+    assert round_.status == Round.Status.AGGREGATED
+    again, more = demo_survey.demo_survey_round(study=Study.objects.get(pk=study.pk),
+                                                organizer=staff["organizer"], n=200)
+    assert more == 0 and entries.count() == 200  # running the demo again adds nobody

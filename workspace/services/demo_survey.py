@@ -1,0 +1,167 @@
+"""The demo's essay survey: twenty of the Delphi study's propositions put once to about 2,000
+simulated respondents through four country collectors, then closed and aggregated.
+
+The study is imported, opened and closed through the services an organizer's pages call; only
+the respondents are written in bulk (one transaction: entries, respondents, responses,
+answers), since 2,000 respondents through the page services would take minutes. Their values
+are the simulation's: each country's `leaning` and `spread` per item plus a personal lean
+(`surveys.services.simulation`); speeders (about 5 %) answer at random, fast, and are flagged as
+the collector's `speeder_seconds` flags them. Arrivals beyond a collector's quota end "quota
+full" with no response; a few are screened out or decline consent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from surveys.models import Answer, Collector, Entry, Expert, Item, Response, Round, Study
+from surveys.services.rounds import round_close
+from surveys.services.simulation import NO_OPINION, OFFSET, _start
+from workspace.services.planning import round_next
+from workspace.services.rounds import round_start
+
+SURVEY_FILE = Path(settings.BASE_DIR) / "surveys" / "studies" / "euromd_2026_survey.yaml"
+RESPONDENTS = 2000
+SPEEDERS = 0.05  # share of completions by speeders
+SCREENED_OUT = 0.03  # share of arrivals who are not eligible
+DECLINED = 0.02  # share of arrivals who decline consent
+# Arrivals per collector, as shares of all (the first exceeds its quota of 500 at 2,000).
+SHARES = {"ru": 0.28, "us": 0.26, "we": 0.24, "cee": 0.22}
+
+
+def _language(group: str, k: int) -> str:
+    return "ru" if group == "RU" or (group == "CEE" and k % 2) else "en"
+
+
+def _arrivals(collector: Collector, n: int, rng: np.random.Generator) -> list[str]:
+    """The final status of each of a collector's n arrivals, in arrival order."""
+    statuses: list[str] = []
+    completed = 0
+    for _k in range(n):
+        draw = rng.random()
+        if draw < DECLINED:
+            statuses.append(Entry.Status.DECLINED)
+        elif draw < DECLINED + SCREENED_OUT:
+            statuses.append(Entry.Status.SCREENED_OUT)
+        elif collector.quota is not None and completed >= collector.quota:
+            statuses.append(Entry.Status.QUOTA_FULL)
+        else:
+            statuses.append(Entry.Status.COMPLETED)
+            completed += 1
+    return statuses
+
+
+def _values(items: list[Item], group: str, speeder: bool, rng: np.random.Generator) -> list:
+    """One respondent's (item, value or None for no opinion) answers."""
+    offset = float(rng.normal(0, OFFSET))
+    out: list[tuple[Item, float | None]] = []
+    for item in items:
+        if speeder:
+            out.append((item, float(rng.integers(1, 6))))
+        elif rng.random() < NO_OPINION:
+            out.append((item, None))
+        else:
+            out.append((item, _start(item, group, "", offset, rng)))
+    return out
+
+
+def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) -> int:
+    """Write n simulated arrivals through the study's collectors into the open round (once:
+    nothing when it has entries already); returns how many completed."""
+    study = round_.study
+    collectors = list(study.collectors.select_related("group").order_by("code"))
+    if not collectors or Entry.objects.filter(collector__study=study).exists():
+        return 0
+    rng = np.random.default_rng(seed)
+    items = list(round_.items.filter(kind__in=Item.RATED).order_by("theme__position", "position"))
+    pages = study.themes.count()
+    version = study.consent_texts.order_by("-created_at", "-pk").values_list(
+        "version", flat=True).first() or ""
+    now = timezone.now()
+    plan = []  # (collector, status, language, seconds, speeder)
+    for collector in collectors:
+        count = round(n * SHARES.get(collector.code, 1 / len(collectors)))
+        for k, status in enumerate(_arrivals(collector, count, rng)):
+            speeder = status == Entry.Status.COMPLETED and rng.random() < SPEEDERS
+            seconds = float(rng.uniform(60, 200) if speeder else rng.lognormal(np.log(600), 0.35))
+            plan.append((collector, status, _language(collector.group.code, k), seconds, speeder))
+    with transaction.atomic():
+        experts = Expert.objects.bulk_create([
+            Expert(study=study, name="", email="", group_id=c.group_id, language=language)
+            for c, _s, language, _t, _f in plan], batch_size=1000)
+        entries: list[Entry] = []
+        responses: list[tuple[Response, str, bool]] = []
+        answers: list[tuple] = []
+        for k, ((collector, status, _l, seconds, speeder), expert) in enumerate(
+                zip(plan, experts, strict=True)):
+            done = now - dt.timedelta(seconds=float(rng.uniform(0, 6 * 3600)))
+            start = done - dt.timedelta(seconds=seconds)
+            entry = Entry(collector=collector, expert=expert, external_id=f"demo-{k + 1:05d}",
+                          status=status)
+            if status != Entry.Status.DECLINED:
+                entry.consent_version, entry.consented_at = version, start
+            else:
+                entry.declined_at = start
+            if status == Entry.Status.SCREENED_OUT:
+                entry.screening = {"role": "other"}
+            elif status in (Entry.Status.COMPLETED, Entry.Status.QUOTA_FULL):
+                entry.screening, entry.started_at = {"role": "expert"}, start
+                entry.pages_done = pages
+            if status == Entry.Status.COMPLETED:
+                entry.completed_at = done
+                if speeder:
+                    entry.flags = {"speeder": round(seconds, 1)}
+                responses.append((Response(round=round_, expert=expert, version=1,
+                                           status=Response.Status.SUBMITTED, started_at=start,
+                                           submitted_at=done), collector.group.code, speeder))
+            entries.append(entry)
+        Entry.objects.bulk_create(entries, batch_size=1000)
+        Response.objects.bulk_create([r for r, _g, _s in responses], batch_size=1000)
+        for response, group, speeder in responses:
+            answers += [(response.pk, item.pk, "", value, "", value is None)
+                        for item, value in _values(items, group, speeder, rng)]
+        answers_insert(answers)
+    return len(responses)
+
+
+def answers_insert(rows: list[tuple]) -> None:
+    """New answers as (response id, item id, dimension, value, text, no opinion) rows: by COPY
+    on PostgreSQL, else one executemany (Django's per-value preparation of 40,000 Answer
+    objects would take longer than the rest of the load)."""
+    table = connection.ops.quote_name(Answer._meta.db_table)
+    columns = ("response_id", "item_id", "dimension", "value", "text", "no_opinion")
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 (our names)
+            cursor.executemany(sql, rows)
+
+
+def demo_survey_round(*, study: Study, organizer, n: int = RESPONDENTS,
+                      seed: int = 2026) -> tuple[Round, int]:
+    """Open the survey's round, let the simulated respondents answer, close it (aggregation
+    follows the close); returns the round and how many completed now."""
+    round_ = study.rounds.filter(number=1).first() or round_next(study=study, actor=organizer)
+    if round_.status == Round.Status.DRAFT:
+        round_ = round_start(round_=round_, actor=organizer)
+    completed = 0
+    if round_.status == Round.Status.OPEN:
+        completed = survey_simulate(round_=round_, n=n, seed=seed)
+        round_ = round_close(round_=round_, actor=organizer)
+    return round_, completed
+
+
+def demo_survey_link(study: Study) -> Collector | None:
+    """The collector whose link the demo prints (the United States, read in English)."""
+    return study.collectors.filter(code="us").first() or study.collectors.first()
