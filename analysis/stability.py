@@ -95,17 +95,18 @@ def stability(
     out["pct_changed"] = np.where(n_pairs > 0, changed / np.maximum(n_pairs, 1), np.nan) * 100.0
     before, after = valid & (rounds == from_round), valid & (rounds == to_round)
     # Each round's valid answers grouped by key (a key without answers gets NaN).
-    grouped_before = numbered_groupby(values[before], key[before], len(index))
-    grouped_after = numbered_groupby(values[after], key[after], len(index))
-    out["cv_change"] = _cv(grouped_after) - _cv(grouped_before)
     if scale_min is None or scale_max is None:
+        grouped_before = numbered_groupby(values[before], key[before], len(index))
+        grouped_after = numbered_groupby(values[after], key[after], len(index))
+        out["cv_change"] = _cv(grouped_after) - _cv(grouped_before)
         out["iqr_change"] = _iqr(grouped_after) - _iqr(grouped_before)
         out["distribution_change"] = np.nan
-    else:  # points of a scale: quartiles and shares from each key's counts per point
+    else:  # points of a scale: every statistic from each key's counts per point
         points = np.arange(scale_min, scale_max + 1)
         counts_before, counts_after = (
             point_counts(values[rows], key[rows], len(index), scale_min, len(points))
             for rows in (before, after))
+        out["cv_change"] = _scale_cv(counts_after, points) - _scale_cv(counts_before, points)
         out["iqr_change"] = _scale_iqr(counts_after, points) - _scale_iqr(counts_before, points)
         out["distribution_change"] = _distribution_change(counts_before, counts_after)
     out["stable"] = stable_under(out, rule)
@@ -182,6 +183,17 @@ def _wilcoxon(differences: np.ndarray) -> tuple[float, float]:
 def _cv(grouped: SeriesGroupBy) -> np.ndarray:
     cv = (grouped.std(ddof=1) / grouped.mean()).replace([np.inf, -np.inf], np.nan)
     return cv.to_numpy()
+
+
+def _scale_cv(counts: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """SD (n - 1) over mean of each key's answers, from its (keys x points) counts: NaN for
+    fewer than two answers or a mean of 0."""
+    n = counts.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = counts @ points / n
+        variance = (counts * (points[None, :] - mean[:, None]) ** 2).sum(axis=1) / (n - 1)
+        cv = np.sqrt(variance) / mean
+    return np.where((n > 1) & np.isfinite(cv), cv, np.nan)
 
 
 def _iqr(grouped: SeriesGroupBy) -> np.ndarray:
