@@ -9,9 +9,9 @@ import math
 
 from django.utils.translation import gettext as _
 
-from surveys.feedback import never_value
 from surveys.models import Item, Theme
 from surveys.services.responses import ItemAnswer
+from surveys.values import never_value
 
 
 def _number(raw: str) -> float | None:

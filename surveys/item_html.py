@@ -18,8 +18,8 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
-from surveys.feedback import DIMENSION_LABELS, never_value, scale_choices, value_label
 from surveys.models import Item
+from surveys.values import DIMENSION_LABELS, never_value, scale_choices, value_label
 
 # xgettext (makemessages) cannot read gettext() inside f-strings: these lines put the strings
 # the f-strings below translate into the catalogs.

@@ -16,18 +16,12 @@ from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from surveys.feedback import (  # noqa: F401 - SCALES, DIMENSION_LABELS: imported from here too
-    DIMENSION_LABELS,
-    SCALES,
-    Feedback,
-    feedback_source,
-    part_feedback,
-    value_label,
-)
+from surveys.feedback import Feedback, feedback_source, part_feedback
 from surveys.item_html import feedback_html
 from surveys.models import Answer, Expert, Item, Response, Round, Study
 from surveys.selectors import round_items_shared, round_with_keys
 from surveys.unlinkable import argument_order
+from surveys.values import DIMENSION_LABELS
 
 
 @dataclass

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Item, StudyMember
-from surveys.questionnaire import DIMENSION_LABELS
 from surveys.services.studies import DIMENSIONS, MAX_DECIMALS
+from surveys.values import DIMENSION_LABELS
 from workspace.models import ConsensusRule
 from workspace.services.builder import options_read
 

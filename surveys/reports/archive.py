@@ -20,7 +20,6 @@ from django.utils.html import escape
 
 from surveys.charts import VIEW_H, VIEW_W
 from surveys.feedback import (
-    DIMENSION_LABELS,
     Feedback,
     feedback_scale,
     feedback_source,
@@ -30,6 +29,7 @@ from surveys.feedback import (
 from surveys.models import Aggregate, AggregationRun, Item, Round, Study
 from surveys.reports.charts import data_uri
 from surveys.selectors import round_items, round_with_keys
+from surveys.values import DIMENSION_LABELS
 
 
 @dataclass

@@ -20,9 +20,9 @@ from surveys.exports import (
     neutralize,
     neutralize_frame,
 )
-from surveys.feedback import never_value
 from surveys.figures import round_figures
 from surveys.models import Item, Study
+from surveys.values import never_value
 
 NO_OPINION_TEXT = "no opinion"
 PRE_FEEDBACK_COLUMNS = ["expert", "group", "round", "item", "dimension", "pre_feedback_value",
@@ -37,7 +37,7 @@ def column_label(item: str, dimension: str) -> str:
 
 def scale_labels(item: Item, dimension: str, language: str = "en") -> dict[int, str]:
     """The labels of a 1-5 rated answer (the questionnaire's own wording), else {}."""
-    from surveys.questionnaire import SCALES
+    from surveys.values import SCALES
 
     if item.kind not in Item.RATED:
         return {}

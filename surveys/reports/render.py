@@ -9,11 +9,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
-from surveys.feedback import SCALES
 from surveys.models import Item, Round
 from surveys.reports import charts
 from surveys.reports.data import report_data
 from surveys.reports.scatter import dimensions_chart
+from surveys.values import SCALES
 
 Progress = Callable[[int, str], None]
 

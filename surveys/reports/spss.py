@@ -19,9 +19,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from surveys.exports import export_long
-from surveys.feedback import never_value
 from surveys.models import Item, Study
 from surveys.reports.office import answer_columns, column_label, scale_labels, wide_table
+from surveys.values import never_value
 
 NO_OPINION_CODE = -9.0
 SPSS_NAME_MAX = 64

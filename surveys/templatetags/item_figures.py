@@ -1,9 +1,9 @@
 """{{ value|figure:item }}: a figure of an item's answers as every page shows it (a year item's
-"never" label for its "never" value), through surveys.feedback.figure_text."""
+"never" label for its "never" value), through surveys.values.figure_text."""
 
 from django import template
 
-from surveys.feedback import figure_text
+from surveys.values import figure_text
 
 register = template.Library()
 

@@ -6,12 +6,12 @@ and the report."""
 import pytest
 from django.test import Client
 
-from surveys.feedback import figure_text, value_label
 from surveys.models import Answer, Response
 from surveys.services.panel import expert_create, expert_issue_token
 from surveys.services.responses import ItemAnswer, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
+from surveys.values import figure_text, value_label
 from tests.edition_helpers import NEVER, edition_study_data
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """The feedback an expert reads between rounds: each kind's figures formatted in one place
-(surveys.feedback.figure_text), in the kind's own words, and on every chart a legend, a scale
+(surveys.values.figure_text), in the kind's own words, and on every chart a legend, a scale
 and the figures as text."""
 
 import re
@@ -8,12 +8,12 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from surveys.feedback import figure_range, figure_text
 from surveys.models import Item, Round
 from surveys.services.panel import expert_create, expert_issue_token
 from surveys.services.responses import ItemAnswer, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
+from surveys.values import figure_range, figure_text
 from tests.conftest import small_study_data, wait_for
 from tests.edition_helpers import NEVER
 
