@@ -264,3 +264,34 @@ class RewordForm(forms.Form):
     code = forms.CharField(label=_("New item code"), max_length=50)
     text_en = forms.CharField(label=_("Text in English"), widget=forms.Textarea(attrs={"rows": 3}))
     text_ru = forms.CharField(label=_("Text in Russian"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CollectorForm(forms.Form):
+    """A survey's open link (surveys.services.collectors checks the meaning)."""
+
+    code = forms.CharField(label=_("Code"), max_length=50,
+                           help_text=_("Lower-case letters, digits and dashes, e.g. ru-panel."))
+    group = forms.ChoiceField(label=_("Stakeholder group"))
+    country = forms.CharField(label=_("Country or other label"), max_length=100, required=False)
+    quota = forms.IntegerField(label=_("Quota (completions; empty: none)"), min_value=1,
+                               required=False)
+    opens_at = forms.DateTimeField(label=_("Opens at (UTC; empty: with the round)"),
+                                   required=False, **WHEN)
+    closes_at = forms.DateTimeField(label=_("Closes at (UTC; empty: with the round)"),
+                                    required=False, **WHEN)
+    id_param = forms.CharField(label=_("Parameter of the external id"), max_length=30,
+                               initial="pid", required=False,
+                               help_text=_("The panel provider's respondent id, e.g. ?pid=…"))
+    complete_redirect = forms.CharField(label=_("Redirect on completion"), max_length=500,
+                                        required=False)
+    screenout_redirect = forms.CharField(label=_("Redirect on screen-out or full quota"),
+                                         max_length=500, required=False)
+    speeder_seconds = forms.IntegerField(
+        label=_("Flag completions faster than (seconds; 0: no flag)"), min_value=0,
+        max_value=86_400, required=False, initial=0)
+
+    def __init__(self, *args, groups: list[tuple[str, str]], editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = groups
+        if editing:  # the code names the link in exports and the audit log: it stays
+            self.fields["code"].disabled = True

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import dashboard, fielding, outbox, panel, protocol, rounds, studies, team
+from workspace.views import collectors, dashboard, fielding, outbox, panel, protocol, rounds, studies, team
 
 app_name = "workspace"
 S = "<slug:slug>/"
@@ -14,6 +14,9 @@ urlpatterns = [
     path(S + "protocol/", protocol.protocol_page, name="protocol"),
     path(S + "protocol/<str:fmt>/", protocol.protocol_download, name="protocol_download"),
     path(S + "fielding/", fielding.fielding_page, name="fielding"),
+    path(S + "collectors/", collectors.collectors_page, name="collectors"),
+    path(S + "collectors/<str:code>/", collectors.collector_edit, name="collector_edit"),
+    path(S + "collectors/<str:code>/state/", collectors.collector_state, name="collector_state"),
     path(S + "audit/", dashboard.audit_log, name="audit"),
     path(S + "build/", studies.builder_page, name="builder"),
     path(S + "snapshot/", dashboard.snapshot_take, name="snapshot"),

@@ -14,19 +14,14 @@ rest of the file (surveys.services.studies) and loaded in its transaction.
 """
 
 import datetime as dt
-import re
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_datetime
 
 from surveys.errors import StudyFileError
 from surveys.models import Collector, ConsentText, StakeholderGroup, Study
-from surveys.models.fielding import redirect_url_check
+from surveys.services.collectors import CODE, MAX_COLLECTORS, collector_problems
 
-CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
-PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,29}$")
-MAX_COLLECTORS = 100
 MAX_SCREENING = 20
 MAX_CONSENTS = 20
 MARGIN_VARIABLES = ("country", "group")  # the survey's respondent columns
@@ -76,40 +71,20 @@ def _check_screening(c, data: dict) -> None:
 
 
 def _check_collector(c, collector: Any, where: str, groups: set[str], seen: set[str]) -> None:
-    if not isinstance(collector, dict) or not CODE.match(str(collector.get("code", ""))):
-        c.add(f"{where}.code", "expected a code of lower-case letters, digits, dashes")
+    if not isinstance(collector, dict):
+        c.add(where, "expected a mapping of the collector's settings")
         return
-    if collector["code"] in seen:
+    if str(collector.get("code")) in seen:
         c.add(f"{where}.code", "used twice")
-    seen.add(collector["code"])
-    if collector.get("group") not in groups:
-        c.add(f"{where}.group", "expected one of the study's stakeholder group codes")
-    quota = collector.get("quota")
-    if quota is not None and (type(quota) is not int or quota < 1):
-        c.add(f"{where}.quota", "expected a whole number of at least 1, or nothing")
+    seen.add(str(collector.get("code")))
+    values = dict(collector)
     for key in ("opens_at", "closes_at"):
-        if collector.get(key) is not None and _when(collector[key]) is None:
-            c.add(f"{where}.{key}", "expected a date and time such as 2026-12-01T09:00:00Z")
-    opens, closes = _when(collector.get("opens_at")), _when(collector.get("closes_at"))
-    if opens and closes and closes <= opens:
-        c.add(f"{where}.closes_at", "must come after opens_at")
-    for key in ("complete_redirect", "screenout_redirect"):
-        url = collector.get(key) or ""
-        try:
-            if not isinstance(url, str) or len(url) > 500:
-                raise ValidationError("")
-            if url:
-                redirect_url_check(url)
-        except ValidationError:
-            c.add(f"{where}.{key}", "expected an https:// address (http:// only on 127.0.0.1 "
-                                    "or localhost), at most 500 characters")
-    if not PARAM.match(str(collector.get("id_param", "pid"))):
-        c.add(f"{where}.id_param", "expected a parameter name such as pid")
-    seconds = collector.get("speeder_seconds", 0)
-    if type(seconds) is not int or not 0 <= seconds <= 86_400:
-        c.add(f"{where}.speeder_seconds", "expected whole seconds from 0 to 86400")
-    if not isinstance(collector.get("country", ""), str) or len(collector.get("country", "")) > 100:
-        c.add(f"{where}.country", "expected a label of at most 100 characters")
+        if collector.get(key) is not None:
+            values[key] = _when(collector[key])
+            if values[key] is None:
+                c.add(f"{where}.{key}", "expected a date and time such as 2026-12-01T09:00:00Z")
+    for key, message in collector_problems(values, groups).items():
+        c.add(f"{where}.{key}", message)
 
 
 def _check_margins(c, data: dict) -> None:
