@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from api import errors
 from api.views import (
     builder,
+    collectors,
     dashboard,
     docs,
     fielding,
@@ -47,6 +48,12 @@ urlpatterns = [
     path(S + "dashboard/", dashboard.Dashboard.as_view(), name="api-dashboard"),
     path(S + "audit/", dashboard.AuditLog.as_view(), name="api-audit"),
     path(S + "fielding/", fielding.Fielding.as_view(), name="api-fielding"),
+    path(S + "collectors/", collectors.CollectorList.as_view(), name="api-collectors"),
+    path(S + "collectors/<str:code>/", collectors.CollectorDetail.as_view(), name="api-collector"),
+    path(S + "collectors/<str:code>/close/", collectors.CollectorState.as_view(),
+         {"action": "close"}, name="api-collector-close"),
+    path(S + "collectors/<str:code>/reopen/", collectors.CollectorState.as_view(),
+         {"action": "reopen"}, name="api-collector-reopen"),
     path(S + "gap/", gap.Gap.as_view(), name="api-gap"),
     path(S + "snapshots/", dashboard.Snapshots.as_view(), name="api-snapshots"),
     path(S + "rounds/", rounds.RoundList.as_view(), name="api-rounds"),

@@ -28,7 +28,7 @@ def operations(schema) -> list[tuple[str, str]]:
 
 
 PK_KINDS = ("tokens", "members", "experts", "messages", "reminders")
-CODE_KINDS = ("groups", "themes")
+CODE_KINDS = ("groups", "themes", "collectors")
 
 
 def fill(path: str, ids: dict) -> str:
@@ -54,7 +54,7 @@ def foreign_ids(foreign) -> dict:
             "fmt": "csv", "pk_experts": foreign["expert"].pk, "pk_members": foreign["member"].pk,
             "pk_tokens": bert_token.pk, "pk_messages": foreign["message"].pk,
             "pk_reminders": foreign["reminder"].pk, "code_groups": foreign["group"],
-            "code_themes": foreign["theme"]}
+            "code_themes": foreign["theme"], "code_collectors": foreign["collector"]}
 
 
 @pytest.fixture
@@ -64,6 +64,12 @@ def callers(study, round1, owner, organizer, analyst, alice, foreign):
     from surveys.services.studies import study_load
 
     third = study_load(data=small_study_data(slug="third"))
+    # A collector row on the foreign study, so its collector URLs have an object to find.
+    from surveys.models import Collector, StakeholderGroup
+
+    group = StakeholderGroup.objects.get(study=foreign["study"], code=foreign["group"])
+    foreign["collector"] = Collector.objects.create(study=foreign["study"], code="f-link",
+                                                    group=group).code
     foreign["owner_headers"] = bearer(foreign["owner"])
     return {
         "owner": bearer(owner), "organizer": bearer(organizer), "analyst": bearer(analyst),

@@ -128,3 +128,37 @@ def test_the_page_reads_in_russian():
     page = org.get(f"/studio/{study.slug}/collectors/", HTTP_ACCEPT_LANGUAGE="ru")
     text = page.content.decode()
     assert "Добавить ссылку сбора" in text and "Закрыть сейчас" in text
+
+
+def test_the_api_lists_adds_changes_closes_and_reopens_collectors():
+    from tests.api.conftest import bearer
+
+    study = survey_load()
+    user = get_user_model().objects.create_user(username="api-org", password="pw-123-long-enough")
+    member_add(study=study, user=user, role="organizer")
+    auth = bearer(user)
+    base = f"/api/v1/studies/{study.slug}/collectors/"
+    listed = Client().get(base, **auth)
+    assert listed.status_code == 200
+    assert [(r["code"], r["state"], r["quota"]) for r in listed.json()] == [
+        ("ru-panel", "open", 5), ("us-open", "open", None)]
+    made = Client().post(base, {"code": "cee", "group": "US", "quota": 40}, **auth,
+                         content_type="application/json")
+    assert made.status_code == 201 and made.json()["link"].endswith(
+        f"/s/{collector(study, 'cee').token}/")
+    bad = Client().post(base, {"code": "cee", "group": "US"}, **auth,
+                        content_type="application/json")
+    assert bad.status_code == 400 and "already in use" in bad.content.decode()
+    changed = Client().put(base + "cee/", {"group": "RU", "country": "Poland"}, **auth,
+                           content_type="application/json")
+    assert changed.status_code == 200
+    assert (changed.json()["group"], changed.json()["country"], changed.json()["quota"]) == (
+        "RU", "Poland", None)
+    closed = Client().post(base + "cee/close/", **auth)
+    assert closed.status_code == 200 and closed.json()["state"] == "closed"
+    assert Client().post(base + "cee/reopen/", **auth).json()["state"] == "open"
+    assert Client().post(base + "nope/close/", **auth).status_code == 404
+    analyst = get_user_model().objects.create_user(username="api-ana", password="pw-123-long-x")
+    member_add(study=study, user=analyst, role="analyst")
+    assert Client().get(base, **bearer(analyst)).status_code == 200  # analysts read
+    assert Client().post(base + "cee/close/", **bearer(analyst)).status_code == 403
