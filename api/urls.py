@@ -47,6 +47,8 @@ urlpatterns = [
     path(S + "dashboard/", dashboard.Dashboard.as_view(), name="api-dashboard"),
     path(S + "audit/", dashboard.AuditLog.as_view(), name="api-audit"),
     path(S + "fielding/", fielding.Fielding.as_view(), name="api-fielding"),
+    path(S + "fielding/dashboard/", fielding.FieldingDashboard.as_view(),
+         name="api-fielding-dashboard"),
     path(S + "gap/", gap.Gap.as_view(), name="api-gap"),
     path(S + "snapshots/", dashboard.Snapshots.as_view(), name="api-snapshots"),
     path(S + "rounds/", rounds.RoundList.as_view(), name="api-rounds"),
