@@ -152,7 +152,8 @@ def fielding_dashboard(study: Study) -> dict:
     for r in rows:
         r["full"] = bool(r["quota"]) and r["completed"] >= r["quota"]
         r["times"] = times["collectors"][r["collector"].pk]
-    totals["median_seconds"] = times["overall"]["median"]
+    overall = times["overall"]["median"]
+    totals["median_seconds"] = round(overall) if overall is not None else None
     return {"open": fielding, "updated_at": timezone.now(), "rows": rows, "totals": totals,
             "times": times["overall"]}
 

@@ -78,7 +78,7 @@ class TotalsSerializer(serializers.Serializer):
                                      "has a quota.")
     fill_pct = serializers.FloatField(allow_null=True)
     quotas_full = serializers.IntegerField(help_text="Collectors whose quota is reached.")
-    median_seconds = serializers.FloatField(allow_null=True)
+    median_seconds = serializers.IntegerField(allow_null=True)
 
 
 class DashboardSerializer(serializers.Serializer):
