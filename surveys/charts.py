@@ -59,8 +59,8 @@ class Scale:
         return VIEW_W * (0.5 + share * (n - 1)) / n
 
 
-def _svg(parts: list[str]) -> str:
-    return (f'<svg class="fb-svg" viewBox="0 0 {VIEW_W} {VIEW_H}" preserveAspectRatio="none" '
+def _svg(parts: list[str], cls: str = "fb-svg") -> str:
+    return (f'<svg class="{cls}" viewBox="0 0 {VIEW_W} {VIEW_H}" preserveAspectRatio="none" '
             f'aria-hidden="true" focusable="false">{"".join(parts)}</svg>')
 
 
@@ -156,5 +156,4 @@ def time_histogram(times: dict) -> str:
     if times["median"] is not None:
         parts.append(_line("median", x(times["median"]), 0, VIEW_H))
     parts += [_line("threshold", x(t), 0, VIEW_H) for t in times["thresholds"]]
-    return mark_safe(  # noqa: S308 - numbers only
-        _svg(parts).replace('class="fb-svg"', 'class="fb-svg time-svg"', 1))
+    return mark_safe(_svg(parts, "fb-svg time-svg"))  # noqa: S308 - numbers only

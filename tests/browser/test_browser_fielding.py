@@ -65,7 +65,7 @@ def test_the_counts_update_themselves_while_the_survey_is_open(browser, live_ser
     expect(completed).to_have_text("2", timeout=8000)
     row = page.locator('tbody tr[data-collector="ru-panel"]')
     assert row.locator('[data-field="completed"]').inner_text() == "2"
-    assert row.locator('[data-field="fill"]').inner_text() == "2 / 5 (40 %)"
+    assert row.locator('[data-field="fill"]').inner_text() == "2 / 5 (40.0 %)"
     # The histogram is drawn again from a fresh copy of the page: now two completions.
     expect(page.locator("#fielding-times > figure figcaption")).to_contain_text(
         "2 completed", timeout=8000)

@@ -12,6 +12,8 @@
   }
   var language = document.documentElement.lang || "en";
   var number = new Intl.NumberFormat(language, {useGrouping: false, maximumFractionDigits: 1});
+  var share = new Intl.NumberFormat(language, {useGrouping: false, minimumFractionDigits: 1,
+                                               maximumFractionDigits: 1});
   var completed = null;
 
   function put(element, text) {
@@ -31,7 +33,7 @@
     put(field("median_seconds"), seconds(figures.median_seconds));
     if (figures.quota) {
       put(field("fill"), number.format(figures.completed) + " / " + number.format(figures.quota) +
-          " (" + number.format(figures.fill_pct) + " %)");
+          " (" + share.format(figures.fill_pct) + " %)");
       var bar = row.querySelector("[data-fill]");
       if (bar) {
         bar.setAttribute("width", String(Math.min(figures.fill_pct, 100)));
@@ -80,10 +82,17 @@
 
   function poll() {
     fetch(live.dataset.api, {credentials: "same-origin", headers: {Accept: "application/json"}})
-      .then(function (answer) { return answer.ok ? answer.json() : Promise.reject(answer); })
+      .then(function (answer) {
+        if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) {
+          return null;  // signed out or no longer a member: asking again will not help
+        }
+        return answer.ok ? answer.json() : Promise.reject(answer);
+      })
       .then(function (data) {
-        show(data);
-        if (data.open) {
+        if (data) {
+          show(data);
+        }
+        if (data && data.open) {
           wait();
         }
       })
