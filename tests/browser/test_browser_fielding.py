@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
+from surveys.models import Round
 from tests.browser.test_browser_layout import Checker, _staff_session
 from tests.surveys.fielding_helpers import collector, survey_load, walk
 
@@ -70,6 +71,13 @@ def test_the_counts_update_themselves_while_the_survey_is_open(browser, live_ser
     expect(page.locator("#fielding-times > figure figcaption")).to_contain_text(
         "2 completed", timeout=8000)
     checker.accessibility(page, "fielding-live", "en")
+    # Once the round closes the page says so and asks no more.
+    Round.objects.filter(study=study).update(status=Round.Status.CLOSED)
+    expect(page.locator("[data-state]")).to_have_text("Fielding is closed.", timeout=8000)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "dashboard" in r.url else None)
+    page.wait_for_timeout(2500)
+    assert asked == []
     assert not checker.problems, "\n".join(checker.problems)
     assert not problems, problems
     context.close()

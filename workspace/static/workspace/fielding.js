@@ -2,7 +2,8 @@
 // it can be changed) it reads the API's fielding/dashboard/ (the figures the page was drawn
 // from) and writes the counts into the table in place; when the number of completions has
 // changed it takes the histograms from a fresh copy of this page (drawn on the server). It
-// stops once the API says fielding has ended. Without JavaScript the page is a plain table.
+// stops once the API says fielding has ended and skips its turns while the tab is hidden.
+// Without JavaScript the page is a plain table as of its "Last updated" time.
 (function () {
   "use strict";
 
@@ -81,6 +82,10 @@
   }
 
   function poll() {
+    if (document.hidden) {
+      wait();  // nobody is looking: ask when the tab is shown again
+      return;
+    }
     fetch(live.dataset.api, {credentials: "same-origin", headers: {Accept: "application/json"}})
       .then(function (answer) {
         if (answer.status >= 400 && answer.status < 500 && answer.status !== 429) {
@@ -94,6 +99,9 @@
         }
         if (data && data.open) {
           wait();
+        } else if (data) {
+          var state = live.querySelector("[data-state]");
+          put(state, state ? state.dataset.closed : "");
         }
       })
       .catch(wait);
