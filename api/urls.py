@@ -48,6 +48,8 @@ urlpatterns = [
     path(S + "dashboard/", dashboard.Dashboard.as_view(), name="api-dashboard"),
     path(S + "audit/", dashboard.AuditLog.as_view(), name="api-audit"),
     path(S + "fielding/", fielding.Fielding.as_view(), name="api-fielding"),
+    path(S + "fielding/dashboard/", fielding.FieldingDashboard.as_view(),
+         name="api-fielding-dashboard"),
     path(S + "collectors/", collectors.CollectorList.as_view(), name="api-collectors"),
     path(S + "collectors/<str:code>/", collectors.CollectorDetail.as_view(), name="api-collector"),
     path(S + "collectors/<str:code>/close/", collectors.CollectorState.as_view(),

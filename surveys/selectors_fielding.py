@@ -10,6 +10,7 @@ from django.utils import timezone
 from surveys.models import Collector, Entry, Item, Response, Round, Study
 from surveys.questionnaire import ItemView, Part, Saved, _part_label, item_numbers
 from surveys.selectors import _round_keys_raw, round_items_shared, round_with_keys
+from surveys.selectors_fielding_times import completion_times
 
 
 @dataclass
@@ -88,7 +89,7 @@ def survey_round(study: Study) -> Round | None:
             .order_by("number").first())
 
 
-def fielding_table(study: Study) -> list[dict]:
+def fielding_table(study: Study, *, seconds: dict[int, list[float]] | None = None) -> list[dict]:
     """Per collector: entries, started, completed, screened out, declined, quota full, flagged
     (completed with a quality flag), the quota's fill and the median completion time in
     seconds; two queries."""
@@ -103,7 +104,7 @@ def fielding_table(study: Study) -> list[dict]:
         n_flagged=Count("entries", filter=Q(entries__status=status.COMPLETED)
                         & ~Q(entries__flags={})),
     ).order_by("code")
-    seconds = _completion_seconds(study)
+    seconds = _completion_seconds(study) if seconds is None else seconds
     table = []
     for c in rows:
         fill = round(100 * c.n_completed / c.quota, 1) if c.quota else None
@@ -125,6 +126,36 @@ def _completion_seconds(study: Study) -> dict[int, list[float]]:
             started_at__isnull=False).values_list("collector_id", "started_at", "completed_at"):
         out.setdefault(collector_id, []).append((completed - started).total_seconds())
     return out
+
+
+TOTALLED = ("entries", "started", "completed", "screened_out", "declined", "quota_full",
+            "flagged")
+
+
+def fielding_dashboard(study: Study) -> dict:
+    """The Fielding page's figures, also the API's fielding/dashboard/: whether the survey is
+    still fielding (its round open and a collector not closed), when this was read, the
+    per-collector table, its totals and the completion-time distribution."""
+    seconds = _completion_seconds(study)
+    rows = fielding_table(study, seconds=seconds)
+    round_ = survey_round(study)
+    fielding = round_ is not None and any(
+        collector_is_open(r["collector"], round_) != "closed" for r in rows)
+    totals: dict = {key: sum(r[key] for r in rows) for key in TOTALLED}
+    quotas = [r["quota"] for r in rows]
+    totals["quota"] = sum(quotas) if quotas and None not in quotas else None
+    totals["fill_pct"] = (round(100 * totals["completed"] / totals["quota"], 1)
+                          if totals["quota"] else None)
+    totals["quotas_full"] = sum(1 for r in rows if r["quota"] and r["completed"] >= r["quota"])
+    times = completion_times(seconds,
+                             {r["collector"].pk: r["collector"].speeder_seconds for r in rows})
+    for r in rows:
+        r["full"] = bool(r["quota"]) and r["completed"] >= r["quota"]
+        r["times"] = times["collectors"][r["collector"].pk]
+    overall = times["overall"]["median"]
+    totals["median_seconds"] = round(overall) if overall is not None else None
+    return {"open": fielding, "updated_at": timezone.now(), "rows": rows, "totals": totals,
+            "times": times["overall"]}
 
 
 RESPONDENT_COLUMNS = ["expert", "collector", "country", "group", "status", "consent_version",

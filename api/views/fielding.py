@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from api.views.base import READ_ERRORS, StudyView
 from surveys.models import Collector
-from surveys.selectors_fielding import fielding_table
+from surveys.selectors_fielding import fielding_dashboard, fielding_table
 
 
 class FieldingRowSerializer(serializers.Serializer):
@@ -41,3 +41,66 @@ class Fielding(StudyView):
         for row in rows:
             row["link"] = request.build_absolute_uri(f"/s/{row['collector'].token}/")
         return Response(FieldingRowSerializer(rows, many=True).data)
+
+
+class BinSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Seconds, inclusive.")
+    end = serializers.IntegerField(allow_null=True, help_text="Seconds, exclusive; null: open.")
+    count = serializers.IntegerField()
+
+
+class TimesSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Completed entries with a start time.")
+    median = serializers.FloatField(allow_null=True)
+    q1 = serializers.FloatField(allow_null=True)
+    q3 = serializers.FloatField(allow_null=True)
+    width = serializers.IntegerField(allow_null=True, help_text="Each bin's width in seconds.")
+    thresholds = serializers.ListField(child=serializers.IntegerField(), help_text=(
+        "The collectors' speeder thresholds (speeder_seconds) in seconds."))
+    below_threshold = serializers.IntegerField(help_text="Completions under the threshold.")
+    bins = BinSerializer(many=True)
+
+
+class DashboardRowSerializer(FieldingRowSerializer):
+    full = serializers.BooleanField(help_text="The quota is reached.")
+    times = TimesSerializer(help_text="This collector's completion times.")
+
+
+class TotalsSerializer(serializers.Serializer):
+    entries = serializers.IntegerField()
+    started = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    screened_out = serializers.IntegerField()
+    declined = serializers.IntegerField()
+    quota_full = serializers.IntegerField()
+    flagged = serializers.IntegerField()
+    quota = serializers.IntegerField(allow_null=True, help_text="Null unless every collector "
+                                     "has a quota.")
+    fill_pct = serializers.FloatField(allow_null=True)
+    quotas_full = serializers.IntegerField(help_text="Collectors whose quota is reached.")
+    median_seconds = serializers.IntegerField(allow_null=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    open = serializers.BooleanField(help_text="Still fielding: the round is open and a "
+                                    "collector is not closed.")
+    updated_at = serializers.DateTimeField()
+    rows = DashboardRowSerializer(many=True)
+    totals = TotalsSerializer()
+    times = TimesSerializer(help_text="Completion times over all collectors.")
+
+
+class FieldingDashboard(StudyView):
+    """The workspace's Fielding page as data: per collector and in total the counts and the
+    quota's fill, and the completion-time distribution (the same bins the page draws)."""
+
+    serializer_class = DashboardSerializer
+    pagination_class = None
+    queryset = Collector.objects.none()
+
+    @extend_schema(responses={200: DashboardSerializer, **READ_ERRORS})
+    def get(self, request, slug):
+        dashboard = fielding_dashboard(self.study)
+        for row in dashboard["rows"]:
+            row["link"] = request.build_absolute_uri(f"/s/{row['collector'].token}/")
+        return Response(DashboardSerializer(dashboard).data)

@@ -126,6 +126,9 @@ SECURE_REFERRER_POLICY = "no-referrer"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # No inline script or style anywhere: organizer text and rationales can never run as code.
+# How often the Fielding page asks for fresh figures while a survey is open.
+FIELDING_POLL_SECONDS = 10
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -17,7 +17,7 @@ PARITY = {
     "live": [("get", P + "dashboard/")],
     "rules": [("get", P + "rules/"), ("put", P + "rules/")],
     "audit": [("get", P + "audit/")],
-    "fielding": [("get", P + "fielding/")],
+    "fielding": [("get", P + "fielding/"), ("get", P + "fielding/dashboard/")],
     "protocol": [("get", P + "protocol/")],
     "protocol_download": [("get", P + "protocol/")],
     "builder": [("get", P), ("get", P + "groups/"), ("get", P + "themes/"), ("get", P + "items/")],

@@ -3,12 +3,14 @@
 import csv
 import io
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from surveys.charts import time_histogram
 from surveys.exports import neutralize
-from surveys.selectors_fielding import RESPONDENT_COLUMNS, fielding_table, survey_respondents
+from surveys.selectors_fielding import RESPONDENT_COLUMNS, fielding_dashboard, survey_respondents
 from workspace.selectors import study_for_reader
 
 
@@ -25,13 +27,17 @@ def _respondents_csv(study) -> HttpResponse:
 
 @login_required
 def fielding_page(request, slug):
-    """Per collector: started, completed, screened out, declined, quota full, flagged and the
-    quota's fill (collectors are created in the study file's `collectors:` block); with
-    ?download=csv, one row per respondent (survey_respondents)."""
+    """Per collector and in total: started, completed, screened out, declined, quota full,
+    flagged and the quota's fill (collectors are created in the study file's `collectors:`
+    block), and the completion-time histogram; while fielding, fielding.js refreshes it from
+    the API's fielding/dashboard/. With ?download=csv, one row per respondent."""
     study = study_for_reader(user=request.user, slug=slug)
     if request.GET.get("download") == "csv":
         return _respondents_csv(study)
-    rows = fielding_table(study)
-    for row in rows:
+    dashboard = fielding_dashboard(study)
+    for row in dashboard["rows"]:
         row["link"] = request.build_absolute_uri(f"/s/{row['collector'].token}/")
-    return render(request, "workspace/fielding.html", {"study": study, "rows": rows})
+        row["histogram"] = time_histogram(row["times"])
+    return render(request, "workspace/fielding.html", {
+        "study": study, **dashboard, "histogram": time_histogram(dashboard["times"]),
+        "poll_seconds": settings.FIELDING_POLL_SECONDS})
