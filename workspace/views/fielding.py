@@ -11,7 +11,8 @@ from django.shortcuts import render
 from surveys.charts import time_histogram
 from surveys.exports import neutralize
 from surveys.selectors_fielding import RESPONDENT_COLUMNS, fielding_dashboard, survey_respondents
-from workspace.selectors import study_for_reader
+from surveys.selectors_staff import study_role
+from workspace.selectors import WRITE, study_for_reader
 
 
 def _respondents_csv(study) -> HttpResponse:
@@ -28,9 +29,9 @@ def _respondents_csv(study) -> HttpResponse:
 @login_required
 def fielding_page(request, slug):
     """Per collector and in total: started, completed, screened out, declined, quota full,
-    flagged and the quota's fill (collectors are created in the study file's `collectors:`
-    block), and the completion-time histogram; while fielding, fielding.js refreshes it from
-    the API's fielding/dashboard/. With ?download=csv, one row per respondent."""
+    flagged and the quota's fill (collectors are made on the Collectors page or in the study
+    file's `collectors:` block), and the completion-time histogram; while fielding,
+    fielding.js refreshes it from the API's fielding/dashboard/. With ?download=csv, one row per respondent."""
     study = study_for_reader(user=request.user, slug=slug)
     if request.GET.get("download") == "csv":
         return _respondents_csv(study)
@@ -40,4 +41,5 @@ def fielding_page(request, slug):
         row["histogram"] = time_histogram(row["times"])
     return render(request, "workspace/fielding.html", {
         "study": study, **dashboard, "histogram": time_histogram(dashboard["times"]),
-        "poll_seconds": settings.FIELDING_POLL_SECONDS})
+        "poll_seconds": settings.FIELDING_POLL_SECONDS,
+        "reader_only": study_role(study, request.user) not in WRITE})
