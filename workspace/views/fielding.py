@@ -31,7 +31,8 @@ def fielding_page(request, slug):
     """Per collector and in total: started, completed, screened out, declined, quota full,
     flagged and the quota's fill (collectors are made on the Collectors page or in the study
     file's `collectors:` block), and the completion-time histogram; while fielding,
-    fielding.js refreshes it from the API's fielding/dashboard/. With ?download=csv, one row per respondent."""
+    fielding.js refreshes it from the API's fielding/dashboard/. With ?download=csv, one row
+    per respondent."""
     study = study_for_reader(user=request.user, slug=slug)
     if request.GET.get("download") == "csv":
         return _respondents_csv(study)
