@@ -4,6 +4,7 @@ small N keeps the suite quick)."""
 
 import pytest
 import yaml
+from django.test import Client
 
 from surveys.models import Answer, Collector, Entry, Response, Round, Study
 from surveys.services.fielding_file import study_fielding_data
@@ -64,3 +65,4 @@ def test_the_demo_survey_loads_flags_speeders_and_stays_open(survey):
     again, more = demo_survey.demo_survey_round(study=Study.objects.get(pk=study.pk),
                                                 organizer=staff["organizer"], n=200)
     assert more == 0 and entries.count() == 200  # running the demo again adds nobody
+    assert Client().get(f"/s/{link.token}/").status_code == 200  # the consent page
