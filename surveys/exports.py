@@ -29,6 +29,7 @@ from surveys.models import (
     Response,
     Round,
     Study,
+    proposition_q,
 )
 from surveys.pseudonyms import pseudonym_map
 from surveys.services.fielding_file import study_fielding_data
@@ -119,10 +120,12 @@ def item_metadata(item: Item) -> dict[str, Any]:
 
 
 def items_codebook(study: Study) -> list[dict[str, Any]]:
-    """Every item of the study in questionnaire order: code, theme, kind, texts, metadata."""
+    """Every proposition of the study in questionnaire order: code, theme, kind, texts,
+    metadata (the exported answers' items: no attention check)."""
     return [{"item": i.code, "theme": i.theme.code, "kind": i.kind, "text_en": i.text_en,
              "text_ru": i.text_ru, **item_metadata(i)}
-            for i in study.items.select_related("theme").order_by("theme__position", "position")]
+            for i in study.items.propositions().select_related("theme").order_by("theme__position",
+                                                                             "position")]
 
 
 def export_long(study: Study) -> pd.DataFrame:
@@ -131,10 +134,12 @@ def export_long(study: Study) -> pd.DataFrame:
     value is NaN for "no opinion" (no_opinion is then 1); rationale is the expert's argument for
     the item in that round, repeated on each of the item's rows; pre_feedback_value is, in an
     "answer before you see the group" study, the first value the expert gave before the item's
-    feedback opened (NaN otherwise). Open-text items are in export_texts.
+    feedback opened (NaN otherwise). Open-text items are in export_texts; a survey's attention
+    checks are no proposition and not exported (their failures are the respondents' flags).
     """
     names = _pseudonyms(study)
-    rows = Answer.objects.filter(**_submitted(study)).exclude(item__kind=Item.Kind.OPEN).values_list(
+    rows = Answer.objects.filter(proposition_q("item__"), **_submitted(study)).exclude(
+        item__kind=Item.Kind.OPEN).values_list(
         "response_id", "response__expert_id", "response__expert__group__code",
         "response__round__number", "item_id", "item__code", "dimension", "item__kind", "value",
         "no_opinion")

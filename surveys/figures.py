@@ -170,7 +170,7 @@ def verdict_counts(round_: Round) -> dict:
     return {
         "items": len(given), "agree": agree, "disagree": disagree, "consensus": agree + disagree,
         "none": given.count(NONE),
-        "no_verdict": (round_.items.count() - len(given)) if aggregated else 0,
+        "no_verdict": (round_.items.propositions().count() - len(given)) if aggregated else 0,
         "stable": sum(1 for v in verdicts.values() if v["stable"]),
         "stability_items": sum(1 for v in verdicts.values() if v["stable"] is not None),
         "rule_revision": run.rule_revision if run else None,
@@ -210,7 +210,8 @@ def round_figures(round_: Round) -> dict:
     aggregated = round_.status == Round.Status.AGGREGATED
     verdicts = item_verdicts(round_) if aggregated else {}
     blank: dict = {"verdict": None, "stable": None, "dimensions": {}}
-    items = [{"item": item, **verdicts.get(item.pk, blank)} for item in round_items(round_)]
+    items = [{"item": item, **verdicts.get(item.pk, blank)} for item in round_items(round_)
+             if item.is_proposition]
     rows = participation(round_)
     return {"round": round_, "participation": rows, "panel": rows[-1],
             "counts": verdict_counts(round_), "verdicts": items if aggregated else [],

@@ -6,16 +6,19 @@ each respondent's `country` (the collector's) and `flagged` (any quality flag) f
 respondents file (`surveys.selectors_fielding.survey_respondents`). Every respondent weighs 1
 unless the survey's file declares population `margins`: then `analysis.weights.weigh`
 post-stratifies (one variable) or rakes (several) to them. Flagged respondents are left out,
-as `analysis.gap` does by default. The panel's last aggregated round is its final round.
+as `analysis.gap` does by default, and counted per flag (`flagged_left_out`) for the page and
+the API alike. The panel's last aggregated round is its final round.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections import Counter
+from typing import Any, NamedTuple
 
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from analysis.gap import LESS, MORE, UNCLEAR, expert_public_gap
 from analysis.weights import margin_columns, respondents, validate_margins, weigh
@@ -23,6 +26,7 @@ from surveys.exports import export_long
 from surveys.figures import rule_in_force
 from surveys.models import Item, Round, Study
 from surveys.selectors_fielding import survey_respondents
+from surveys.services.fielding import QUALITY_FLAGS
 
 KINDS = ("agreement",)
 DIRECTIONS = {MORE: _("survey agrees more"), LESS: _("survey agrees less"),
@@ -41,14 +45,40 @@ def panel_frame(panel: Study) -> pd.DataFrame:
 
 
 def survey_frame(survey: Study) -> pd.DataFrame:
-    """The survey's rated answers with each respondent's country and `flagged`."""
+    """The survey's rated answers with each respondent's country, `flags` (";"-joined, ""
+    when none) and `flagged` (any flag)."""
     frame = export_long(survey)
     frame = frame.loc[frame["kind"].isin(KINDS)]
     people = pd.DataFrame(survey_respondents(survey), columns=["expert", "country", "flags"])
     frame = frame.merge(people, on="expert", how="left")
     frame["country"] = frame["country"].fillna("")
-    frame["flagged"] = frame["flags"].fillna("").ne("")
-    return frame.drop(columns="flags")
+    frame["flags"] = frame["flags"].fillna("")
+    frame["flagged"] = frame["flags"].ne("")
+    return frame
+
+
+def flagged_left_out(frame: pd.DataFrame) -> dict[str, Any]:
+    """The respondents of a survey frame left out as flagged: {"respondents": how many,
+    "flags": {flag: how many of them have it}} in QUALITY_FLAGS order (one respondent may
+    have several flags, so the flags may add up to more)."""
+    people = frame.loc[frame["flagged"], ["expert", "flags"]].drop_duplicates("expert")
+    counts = Counter(flag for flags in people["flags"] for flag in flags.split(";") if flag)
+    order = [f for f in QUALITY_FLAGS if f in counts] + sorted(set(counts) - set(QUALITY_FLAGS))
+    return {"respondents": len(people), "flags": {f: counts[f] for f in order}}
+
+
+def flagged_labels(flagged: dict[str, Any]) -> list[str]:
+    """Each flag's count as the page says it, in the active language ("80 speeders")."""
+    texts = {
+        "speeder": lambda n: ngettext("%(n)s speeder", "%(n)s speeders", n),
+        "straight_lining": lambda n: ngettext("%(n)s straight-lining", "%(n)s straight-lining",
+                                              n),
+        "instructed_response": lambda n: ngettext(
+            "%(n)s failing the attention check", "%(n)s failing the attention check", n),
+        "honeypot": lambda n: ngettext("%(n)s filling the hidden field",
+                                       "%(n)s filling the hidden field", n)}
+    return [(texts[f](n) if f in texts else f"%(n)s {f}") % {"n": n}
+            for f, n in flagged["flags"].items()]
 
 
 def survey_weighted(survey: Study, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -66,27 +96,37 @@ def survey_weighted(survey: Study, frame: pd.DataFrame) -> tuple[pd.DataFrame, s
     return frame.assign(weight=frame["expert"].astype(str).map(weighting.weights)), ""
 
 
-def gap_result(panel: Study, survey: Study) -> tuple[pd.DataFrame | None, str]:
-    """(analysis.gap's table, overall and per country, or None when there is nothing to set
-    side by side: no aggregated panel round, no survey answers, no shared item; why the
-    declared margins could not weight the answers, "" when they did or there are none: the
-    estimates are then unweighted)."""
+class GapResult(NamedTuple):
+    """analysis.gap's table, overall and per country (None when there is nothing to set side
+    by side: no aggregated panel round, no survey answers, no shared item); why the declared
+    margins could not weight the answers ("" when they did or there are none: the estimates
+    are then unweighted); the respondents left out as flagged (`flagged_left_out`)."""
+
+    table: pd.DataFrame | None
+    problem: str
+    flagged: dict[str, Any]
+
+
+def gap_result(panel: Study, survey: Study) -> GapResult:
+    """The gap between the panel and the survey, as the page and the API show it."""
     panel_rows = panel_frame(panel)
-    survey_rows, problem = survey_weighted(survey, survey_frame(survey))
+    frame = survey_frame(survey)
+    flagged = flagged_left_out(frame)
+    survey_rows, problem = survey_weighted(survey, frame.drop(columns="flags"))
     if panel_rows.empty or survey_rows.empty:
-        return None, problem
+        return GapResult(None, problem, flagged)
     rule = rule_in_force(panel).as_dict()
     weight = "weight" if "weight" in survey_rows.columns else None
     try:
-        return expert_public_gap(panel_rows, survey_rows, rule=rule, by="country",
-                                 weight=weight), problem
+        return GapResult(expert_public_gap(panel_rows, survey_rows, rule=rule, by="country",
+                                           weight=weight), problem, flagged)
     except ValueError:  # no proposition in both
-        return None, problem
+        return GapResult(None, problem, flagged)
 
 
 def gap_frame(panel: Study, survey: Study) -> pd.DataFrame | None:
     """analysis.gap's table (see `gap_result`)."""
-    return gap_result(panel, survey)[0]
+    return gap_result(panel, survey).table
 
 
 def _clean(value: Any) -> Any:
@@ -112,7 +152,7 @@ def gap_items(table: pd.DataFrame | None, survey: Study) -> list[dict[str, Any]]
     group), with `direction` and `effect` labelled in the active language."""
     records = gap_records(table)
     texts = {i.code: i for i in Item.objects.filter(study=survey).select_related("theme")}
-    names = {c.country: c.group.name for c in survey.collectors.select_related("group")}
+    names = country_names(survey)
     items: dict[str, dict[str, Any]] = {}
     for row in records:
         row["direction_label"] = DIRECTIONS.get(row["direction"], "")
@@ -127,6 +167,23 @@ def gap_items(table: pd.DataFrame | None, survey: Study) -> list[dict[str, Any]]
             entry["countries"].append(row)
     return sorted(items.values(), key=lambda e: (e["item"].theme.position, e["item"].position)
                   if e["item"] is not None else (10**6, 0))
+
+
+def country_names(survey: Study) -> dict[str, str]:
+    """Each collector's country label -> its group's name in the active language."""
+    return {c.country: c.group.name for c in survey.collectors.select_related("group")}
+
+
+def margins_shown(survey: Study) -> list[dict[str, Any]]:
+    """The survey's declared margins for the page: each variable and category named in the
+    active language (a country as its collector's group, a group by its name), with share
+    and source."""
+    names = {"country": country_names(survey),
+             "group": {g.code: g.name for g in survey.groups.all()}}
+    variables = {"country": _("country"), "group": _("group")}
+    return [{"variable": variables.get(m["variable"], m["variable"]),
+             "category": names.get(m["variable"], {}).get(m["category"], m["category"]),
+             "share": m["share"], "source": m.get("source", "")} for m in survey.margins]
 
 
 def gap_panel(*, survey: Study, slug: str | None) -> str:

@@ -65,7 +65,7 @@ class ItemSerializer(serializers.ModelSerializer):
         fields = ["code", "theme", "kind", "text_en", "text_ru", "source_paragraph", "source_anchor",
                   "dimensions", "options", "min_value", "max_value", "decimals", "unit_en", "unit_ru",
                   "help_en", "help_ru", "hindsight", "resolves_on", "resolution_en",
-                  "resolution_ru", "never_en", "never_ru", "position"]
+                  "resolution_ru", "never_en", "never_ru", "instructed", "position"]
         read_only_fields = fields
 
 

@@ -13,6 +13,13 @@ from surveys.models import Study
 from surveys.selectors_gap import gap_panel, gap_records, gap_result
 
 
+class FlaggedSerializer(serializers.Serializer):
+    respondents = serializers.IntegerField()
+    flags = serializers.DictField(child=serializers.IntegerField(), help_text=(
+        "speeder, straight_lining, instructed_response (failed the attention check), "
+        "honeypot: respondents with each flag."))
+
+
 class GapSerializer(serializers.Serializer):
     survey = serializers.CharField()
     panel = serializers.CharField(allow_null=True, help_text=(
@@ -22,6 +29,9 @@ class GapSerializer(serializers.Serializer):
         "Whether the survey's side is weighted to the margins its study file declares."))
     weighting_problem = serializers.CharField(help_text=(
         "Why the declared margins could not weight the answers (then unweighted); \"\" if none."))
+    flagged = FlaggedSerializer(help_text=(
+        "The survey respondents left out as flagged (the Gap page's figures): how many, and "
+        "how many have each quality flag (one may have several)."))
     rows = serializers.ListField(child=serializers.DictField(), help_text=(
         "analysis.gap's rows (analysis/README.md, \"Expert–public gap\"): per item one row for "
         "all respondents (`category` null), then one per country; NaN as null."))
@@ -30,7 +40,8 @@ class GapSerializer(serializers.Serializer):
 class Gap(StudyView):
     """The panel's final round (median, IQR, verdict) beside the survey's % agree with its 95 %
     interval overall and per country, the gap with Newcombe's interval and Cliff's delta.
-    Every respondent weighs 1; flagged respondents are left out. The caller must be a member
+    Every respondent weighs 1 unless margins are declared; flagged respondents are left out
+    and counted in `flagged`. The caller must be a member
     of both studies (else 404)."""
 
     serializer_class = GapSerializer
@@ -44,13 +55,13 @@ class Gap(StudyView):
         survey = self.study
         wanted = gap_panel(survey=survey, slug=request.query_params.get("panel"))
         rows: list = []
-        panel, problem = None, ""
+        panel, problem, flagged = None, "", {"respondents": 0, "flags": {}}
         if wanted and survey.mode == Study.Mode.SURVEY:
             panel = membership(user=request.user, slug=wanted).study  # 404 unless a member
             if panel.mode == Study.Mode.SURVEY:
                 raise Http404
-            table, problem = gap_result(panel, survey)
+            table, problem, flagged = gap_result(panel, survey)
             rows = gap_records(table)
         return Response({"survey": survey.slug, "panel": panel.slug if panel else None,
                          "weighted": bool(survey.margins) and not problem and bool(rows),
-                         "weighting_problem": problem, "rows": rows})
+                         "weighting_problem": problem, "flagged": flagged, "rows": rows})

@@ -158,6 +158,17 @@ class Theme(models.Model):
         return _localized(self, "title")
 
 
+def proposition_q(prefix: str = "") -> models.Q:
+    """The one test of "is a proposition" (not an instructed-response check), as a filter;
+    `prefix` reaches the item from another model, e.g. "item__" from an answer."""
+    return models.Q(**{f"{prefix}instructed__isnull": True})
+
+
+class ItemQuerySet(models.QuerySet):
+    def propositions(self) -> "ItemQuerySet":
+        return self.filter(proposition_q())  # aggregated, compared, exported, reported
+
+
 class Item(models.Model):
     class Kind(models.TextChoices):
         AGREEMENT = "agreement", _("Agreement (5-point scale)")
@@ -205,9 +216,13 @@ class Item(models.Model):
     leaning = models.JSONField(default=dict, blank=True)
     spread = models.JSONField(default=dict, blank=True)
     arguments = models.JSONField(default=dict, blank=True)
+    # An attention check's one right answer ("choose Disagree": 2); it is no proposition.
+    instructed = models.FloatField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
     # Any change shows on the questionnaire at once: per-process caches are keyed by it.
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["theme__position", "position"]
@@ -235,6 +250,10 @@ class Item(models.Model):
     @property
     def never(self) -> str:
         return _localized(self, "never")
+
+    @property
+    def is_proposition(self) -> bool:
+        return self.instructed is None  # proposition_q's test
 
     def answer_keys(self) -> list[str]:
         """The dimension keys of this item's answer rows ("" for a one-value item)."""

@@ -123,7 +123,8 @@ def _after(finished: datetime | None, opened: datetime | None) -> bool:
 
 def _rated(round_: Round) -> list[Item]:
     """The round's items that show feedback (every kind but open text), in questionnaire order."""
-    return [item for item in round_items(round_) if item.kind != Item.Kind.OPEN]
+    return [item for item in round_items(round_)
+            if item.kind != Item.Kind.OPEN and item.is_proposition]
 
 
 def _items(items: list[Item], feedback: Feedback, *, live: bool) -> list[ArchiveItem]:

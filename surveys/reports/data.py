@@ -57,7 +57,7 @@ def methods_summary(study: Study, round_: Round) -> dict:
     the dashboard shows: surveys.figures), as reporting guidelines ask."""
     rounds = []
     for r in study.rounds.filter(number__lte=round_.number).order_by("number"):
-        rounds.append({"round": r, "items": r.items.count(), **participation_total(r),
+        rounds.append({"round": r, "items": r.items.propositions().count(), **participation_total(r),
                        "counts": verdict_counts(r)})
     return {"rounds": rounds, "anchoring": pre_feedback_changes(round_)
             if study.answer_before_feedback else None}

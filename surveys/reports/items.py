@@ -6,9 +6,10 @@ from surveys.models import Item, Study
 
 
 def study_items(study: Study) -> dict[str, Item]:
-    """Code -> item, in questionnaire order (theme, then position)."""
-    return {i.code: i for i in study.items.select_related("theme").order_by("theme__position",
-                                                                            "position")}
+    """Code -> item, in questionnaire order (theme, then position); propositions only (no
+    attention check)."""
+    return {i.code: i for i in study.items.propositions().select_related("theme").order_by(
+        "theme__position", "position")}
 
 
 def positions(items: dict[str, Item]) -> dict[str, int]:

@@ -229,7 +229,8 @@ def _rated_without_verdict(round_: Round) -> int:
     if round_.status != Round.Status.AGGREGATED:
         return 0
     verdicts = item_verdicts(round_)
-    rated = round_.items.filter(kind__in=list(Item.RATED)).values_list("pk", flat=True)
+    rated = round_.items.propositions().filter(kind__in=list(Item.RATED)).values_list(
+        "pk", flat=True)
     return sum(1 for pk in rated if (verdicts.get(pk) or {}).get("verdict") is None)
 
 

@@ -60,7 +60,8 @@ def _values_text(item: Item, dimension: str) -> str:
 def answer_columns(study: Study, long: pd.DataFrame) -> list[tuple[Item, str]]:
     """(item, dimension) pairs in questionnaire order: every key answered in any round."""
     answered = set(zip(long["item"], long["dimension"], strict=True))
-    items = study.items.select_related("theme").order_by("theme__position", "position")
+    items = study.items.propositions().select_related("theme").order_by("theme__position",
+                                                                       "position")
     return [(item, key) for item in items if item.kind != Item.Kind.OPEN
             for key in item.answer_keys() if (item.code, key) in answered]
 

@@ -97,7 +97,7 @@ def sav_note(study: Study, language: str = "en") -> list[str]:
     """The .sav file's note: each item's help and each forecast's resolution (date and
     criteria), so forecasts can be scored once they resolve."""
     lines = []
-    for item in study.items.order_by("theme__position", "position"):
+    for item in study.items.propositions().order_by("theme__position", "position"):
         if localized(item, "help", language):
             lines.append(f"{item.code}: help: {localized(item, 'help', language)}")
         if item.resolves_on is not None:

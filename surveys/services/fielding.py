@@ -18,6 +18,8 @@ from surveys.models import Collector, ConsentText, Entry, Expert, Item, Response
 from surveys.services.responses import ItemAnswer, questionnaire_save
 
 STRAIGHT_LINING_MIN = 5  # rated items on a page that, all answered alike, flag the page
+# The quality flags an entry may carry (Entry.flags' keys), in the order they are listed.
+QUALITY_FLAGS = ("speeder", "straight_lining", "instructed_response", "honeypot")
 
 
 def browser_hash(collector: Collector, browser_key: str) -> str:
@@ -142,21 +144,40 @@ def _straight_lined(items: Iterable[Item], answers: dict[str, ItemAnswer]) -> bo
     values = []
     for item in items:
         answer = answers.get(item.code)
-        if item.kind not in Item.RATED or answer is None or answer.no_opinion:
+        if (item.kind not in Item.RATED or not item.is_proposition or answer is None
+                or answer.no_opinion):
             continue
         values += [v for v in answer.values.values() if v is not None]
     return len(values) >= STRAIGHT_LINING_MIN and len(set(values)) == 1
 
 
+def instructed_failed(items: Iterable[Item], answers: dict[str, ItemAnswer]) -> set[str]:
+    """The page's attention checks answered otherwise than instructed (no opinion and no
+    answer included)."""
+    failed = set()
+    for item in items:
+        if item.is_proposition:
+            continue
+        answer = answers.get(item.code)
+        if answer is None or answer.no_opinion or answer.values.get("") != item.instructed:
+            failed.add(item.code)
+    return failed
+
+
 def _flags_update(entry: Entry, *, page: int, page_items: list[Item],
                   answers: dict[str, ItemAnswer], honeypot: bool) -> None:
+    """The entry's quality flags after a page's save: the one place they are computed (the
+    speeder's at completion, _entry_finish)."""
     flags = dict(entry.flags)
-    pages = set(flags.get("straight_lining", [])) - {page}
+    pages = set(flags.pop("straight_lining", [])) - {page}
     if _straight_lined(page_items, answers):
         pages.add(page)
-    flags.pop("straight_lining", None)
     if pages:
         flags["straight_lining"] = sorted(pages)
+    codes = set(flags.pop("instructed_response", [])) - {i.code for i in page_items}
+    codes |= instructed_failed(page_items, answers)
+    if codes:
+        flags["instructed_response"] = sorted(codes)
     if honeypot:
         flags["honeypot"] = True
     entry.flags = flags

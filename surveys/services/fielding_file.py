@@ -1,8 +1,9 @@
 """The study file's survey blocks: `anonymous`, `consent_required`, `compare_with` (the slug
 of the Delphi study on the same items), `margins` (population shares to weight to),
 `consent` (versioned texts),
-`screening` (questions with eligibility rules) and `collectors` (open links), checked with the
-rest of the file (surveys.services.studies) and loaded in its transaction.
+`screening` (questions with eligibility rules), `collectors` (open links) and an item's
+`instructed` (an attention check: the one answer it asks for), checked with the rest of the
+file (surveys.services.studies) and loaded in its transaction.
 
     consent: [{version: "2026-1", text: {en: ..., ru: ...}}]
     screening: [{code: role, text: {en, ru}, options: [{code: expert, text: {en, ru}}],
@@ -25,6 +26,7 @@ from surveys.services.collectors import CODE, MAX_COLLECTORS, collector_problems
 MAX_SCREENING = 20
 MAX_CONSENTS = 20
 MARGIN_VARIABLES = ("country", "group")  # the survey's respondent columns
+INSTRUCTED_KINDS = ("agreement", "probability", "year", "numeric")  # one answer, on a scale
 
 
 def _when(value: Any) -> dt.datetime | None:
@@ -106,6 +108,39 @@ def _check_margins(c, data: dict) -> None:
         c.add("margins", str(exc))
 
 
+def _on_scale(item: dict, value: float) -> bool:
+    kind = item.get("kind")
+    if kind == "agreement":
+        return value in {1, 2, 3, 4, 5}
+    if kind == "probability":
+        return 0 <= value <= 100
+    low, high = item.get("min"), item.get("max")
+    if isinstance(low, bool) or isinstance(high, bool) or not isinstance(low, int | float) or \
+            not isinstance(high, int | float):
+        return False  # the item's own check reports its bounds
+    return low <= value <= high
+
+
+def _check_instructed(c, data: dict) -> None:
+    """An item's `instructed`: it is a survey's attention check, asking for one answer on the
+    item's own scale (an agreement item: 1 to 5)."""
+    themes = data.get("themes")
+    for t, theme in enumerate(themes if isinstance(themes, list) else []):
+        items = theme.get("items") if isinstance(theme, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(item, dict) or item.get("instructed") is None:
+                continue
+            where, value = f"themes[{t}].items[{i}].instructed", item["instructed"]
+            if data.get("mode") != "survey":
+                c.add(where, "only a survey's items can be attention checks (mode: survey)")
+            elif item.get("kind") not in INSTRUCTED_KINDS:
+                c.add(where, "expected on an agreement, probability, year or numeric item")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not _on_scale(
+                    item, value):
+                c.add(where, "expected the one answer asked for, on the item's scale "
+                             "(agreement: 1 to 5)")
+
+
 def fielding_problems(c, data: dict, groups: set[str]) -> None:
     """Add the survey blocks' problems (and the mode's) to the study file's checker `c`."""
     if data.get("mode", "classic") not in {"classic", "realtime", "survey"}:
@@ -126,6 +161,7 @@ def fielding_problems(c, data: dict, groups: set[str]) -> None:
         versions.add(version)
         c.text(consent, "text", where)
     _check_screening(c, data)
+    _check_instructed(c, data)
     seen: set[str] = set()
     for k, collector in enumerate(_list(c, data, "collectors", MAX_COLLECTORS)):
         _check_collector(c, collector, f"collectors[{k}]", groups, seen)

@@ -82,9 +82,8 @@ def _check_item(c: _Checker, item: Any, where: str, groups: set[str], seen: set[
         return
     c.text(item, "text", where)
     source = item.get("source")
-    if source is not None and (
-        not isinstance(source, dict) or not isinstance(source.get("paragraph", 0), int)
-    ):
+    if source is not None and (not isinstance(source, dict)
+                               or not isinstance(source.get("paragraph", 0), int)):
         c.add(f"{where}.source", "expected {paragraph: N, anchor: '...'}")
     if kind == "dimensions":
         dims = item.get("dimensions")
@@ -320,6 +319,7 @@ def _item_fields(item: dict) -> dict:
         "never_ru": never.get("ru", ""),
         "spread": item.get("spread", {}),
         "arguments": item.get("arguments", {}),
+        "instructed": item.get("instructed"),  # checked in fielding_file (surveys only)
     }
 
 
@@ -329,8 +329,8 @@ def _texts_of(obj, field: str) -> dict:
 
 def item_edition_data(item: Item) -> dict:
     """The item's second-edition keys in study-file shape (the inverse of _item_fields for
-    them): help, hindsight, resolution, never, decimals, spread and arguments, each only when
-    set."""
+    them): help, hindsight, resolution, never, decimals, spread, arguments and an attention
+    check's `instructed`, each only when set."""
     data: dict[str, Any] = {}
     if item.help_en or item.help_ru:
         data["help"] = _texts_of(item, "help")
@@ -346,6 +346,8 @@ def item_edition_data(item: Item) -> dict:
         data["spread"] = item.spread
     if item.arguments:
         data["arguments"] = item.arguments
+    if (value := item.instructed) is not None:  # an attention check
+        data["instructed"] = int(value) if value.is_integer() else value
     return data
 
 
@@ -361,10 +363,8 @@ def study_frame_data(study: Study) -> dict:
 
 def _answered_item_changes(data: dict) -> list[str]:
     """Problems for items that already have answers and whose answer format would change."""
-    answered = {
-        item.code: item for item in Item.objects.filter(study__slug=data["slug"], answers__isnull=False)
-        .distinct()
-    }
+    answered = {item.code: item for item in Item.objects.filter(
+        study__slug=data["slug"], answers__isnull=False).distinct()}
     problems = []
     for t, theme in enumerate(data["themes"]):
         for i, raw in enumerate(theme["items"]):

@@ -7,7 +7,13 @@ from django.views.decorators.http import require_GET
 
 from surveys.models import Study
 from surveys.selectors import study_for_member
-from surveys.selectors_gap import gap_items, gap_panel, gap_result
+from surveys.selectors_gap import (
+    flagged_labels,
+    gap_items,
+    gap_panel,
+    gap_result,
+    margins_shown,
+)
 
 
 def gap_pair(user, slug: str, panel_slug: str | None) -> tuple[Study, Study]:
@@ -26,7 +32,8 @@ def gap_pair(user, slug: str, panel_slug: str | None) -> tuple[Study, Study]:
 @require_GET
 def study_gap(request: HttpRequest, slug: str) -> HttpResponse:
     survey, panel = gap_pair(request.user, slug, request.GET.get("panel"))
-    table, problem = gap_result(panel, survey)
+    result = gap_result(panel, survey)
     return render(request, "surveys/gap.html", {
-        "study": survey, "panel": panel, "items": gap_items(table, survey),
-        "weighting_problem": problem})
+        "study": survey, "panel": panel, "items": gap_items(result.table, survey),
+        "weighting_problem": result.problem, "margins": margins_shown(survey),
+        "flagged": result.flagged, "flagged_labels": flagged_labels(result.flagged)})

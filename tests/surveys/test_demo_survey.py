@@ -1,8 +1,10 @@
-"""The demo's essay survey: loaded in bulk with the expected counts, speeders flagged, closed
-and aggregated through the round services (a small N keeps the suite quick)."""
+"""The demo's essay survey: loaded in bulk with the expected counts, speeders and missed
+attention checks flagged, its round left open so the printed collector link takes answers (a
+small N keeps the suite quick)."""
 
 import pytest
 import yaml
+from django.test import Client
 
 from surveys.models import Answer, Collector, Entry, Response, Round, Study
 from surveys.services.fielding_file import study_fielding_data
@@ -20,7 +22,9 @@ def survey():
 def test_the_survey_file_reuses_the_delphi_studys_codes_and_names_it():
     panel = yaml.safe_load((demo.STUDY_FILE).read_text())
     data = yaml.safe_load(demo_survey.SURVEY_FILE.read_text())
-    codes = {i["code"] for t in data["themes"] for i in t["items"]}
+    codes = {i["code"] for t in data["themes"] for i in t["items"] if "instructed" not in i}
+    checks = [i for t in data["themes"] for i in t["items"] if "instructed" in i]
+    assert [(i["code"], i["instructed"]) for i in checks] == [("attention-1", 2)]
     panel_codes = {i["code"] for t in panel["themes"] for i in t["items"]
                    if i["kind"] == "agreement"}
     assert len(codes) == 20 and codes <= panel_codes
@@ -30,15 +34,13 @@ def test_the_survey_file_reuses_the_delphi_studys_codes_and_names_it():
     assert all(c["text"]["ru"] for c in data["consent"]) and len(data["screening"]) == 1
 
 
-def test_the_demo_survey_loads_flags_speeders_and_aggregates(survey,
-                                                            django_capture_on_commit_callbacks):
+def test_the_demo_survey_loads_flags_speeders_and_stays_open(survey):
     study, staff = survey
     assert study.compare_with == demo_final.SLUG
     assert study_fielding_data(study)["compare_with"] == demo_final.SLUG
     Collector.objects.filter(study=study, code="ru").update(quota=10)  # a quota effect
-    with django_capture_on_commit_callbacks(execute=True):  # the close's aggregation
-        round_, completed = demo_survey.demo_survey_round(
-            study=study, organizer=staff["organizer"], n=200)
+    round_, completed = demo_survey.demo_survey_round(
+        study=study, organizer=staff["organizer"], n=200)
     entries = Entry.objects.filter(collector__study=study)
     # round(200 x share) per collector: 56 + 52 + 48 + 44 arrivals.
     assert entries.count() == 200
@@ -47,13 +49,20 @@ def test_the_demo_survey_loads_flags_speeders_and_aggregates(survey,
     done = entries.filter(status=Entry.Status.COMPLETED)
     assert done.count() == completed
     assert Response.objects.filter(round=round_, status=Response.Status.SUBMITTED).count() == completed
-    assert Answer.objects.filter(response__round=round_).count() == 20 * completed
+    # Twenty propositions and the attention check.
+    assert Answer.objects.filter(response__round=round_).count() == 21 * completed
     speeders = [e for e in done if "speeder" in e.flags]
     assert 0 < len(speeders) < 0.15 * completed
     assert all(e.flags["speeder"] < 240 for e in speeders)  # faster than the collector's limit
+    inattentive = [e for e in done if "instructed_response" in e.flags]
+    assert all(e.flags["instructed_response"] == ["attention-1"] for e in inattentive)
+    assert 0 < len([e for e in inattentive if "speeder" not in e.flags]) < 0.1 * completed
     assert not entries.exclude(status=Entry.Status.COMPLETED).exclude(flags={}).exists()
     round_.refresh_from_db()
-    assert round_.status == Round.Status.AGGREGATED
+    assert round_.status == Round.Status.OPEN  # the printed collector link takes answers
+    link = demo_survey.demo_survey_link(study)
+    assert link is not None and link.code == "us"
     again, more = demo_survey.demo_survey_round(study=Study.objects.get(pk=study.pk),
                                                 organizer=staff["organizer"], n=200)
     assert more == 0 and entries.count() == 200  # running the demo again adds nobody
+    assert Client().get(f"/s/{link.token}/").status_code == 200  # the consent page

@@ -137,3 +137,40 @@ def test_margins_that_cannot_weight_yet_leave_the_estimates_unweighted_and_say_w
     assert body["rows"][0]["survey_pct_agree"] == pytest.approx(62.5)  # as unweighted
     client.force_login(owner)
     assert "cannot weight its answers yet" in client.get("/studies/poll/gap/").content.decode()
+
+
+def test_the_page_and_the_api_count_the_flagged_respondents_left_out(pair, client):
+    from rest_framework.test import APIClient
+
+    _panel, survey, owner = pair
+    us = Collector.objects.get(study=survey, code="us-open")
+    for flags in ({"straight_lining": [1], "instructed_response": ["check"]}, {"honeypot": True}):
+        expert = Expert.objects.create(study=survey, name="", email="", group=us.group)
+        Entry.objects.create(collector=us, expert=expert, flags=flags,
+                             status=Entry.Status.COMPLETED)
+        _answer(expert, survey.rounds.get(), 1)
+    body = APIClient().get("/api/v1/studies/poll/gap/", **bearer(owner)).json()
+    flags = {"speeder": 1, "straight_lining": 1, "instructed_response": 1, "honeypot": 1}
+    assert body["flagged"] == {"respondents": 3, "flags": flags}
+    assert list(body["flagged"]["flags"]) == list(flags)  # the flags' own order
+    assert body["rows"][0]["survey_n"] == 8  # the three are left out
+    client.force_login(owner)
+    english = client.get("/studies/poll/gap/").content.decode()
+    assert ("3 flagged respondents left out: 1 speeder, 1 straight-lining, 1 failing the "
+            "attention check, 1 filling the hidden field.") in english
+    russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert ("Исключены 3 помеченных респондента: 1 слишком быстрый, 1 с одинаковыми ответами "
+            "подряд, 1 не прошедший проверку внимания, 1 заполнивший скрытое поле.") in russian
+
+
+def test_the_margins_are_named_in_the_pages_language(pair, client):
+    _panel, survey, owner = pair
+    survey.margins = [{"variable": "country", "category": "Russia", "share": 0.75, "source": "t"},
+                      {"variable": "country", "category": "United States", "share": 0.25,
+                       "source": "t"}]
+    survey.save()
+    client.force_login(owner)
+    english = client.get("/studies/poll/gap/").content.decode()
+    assert "country Russia 0.750; country United States 0.250 (t)" in english
+    russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "страна Россия 0,750; страна США 0,250 (t)" in russian

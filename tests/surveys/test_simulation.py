@@ -240,9 +240,11 @@ def test_demo_runs_twice_and_prints_three_working_expert_links(client, celery_wo
     assert Aggregate.objects.filter(round__study=study, round__number=1).exists()
     links = re.findall(r"https?://\S+/e/\S+/", out.getvalue())
     assert len(links) == 3
-    survey_links = re.findall(r"https?://\S+/s/\S+/\?pid=demo", out.getvalue())
-    assert len(survey_links) == 1  # the essay survey's collector (its round closed by the demo)
-    assert client.get(urlparse(survey_links[0]).path).status_code == 410  # closed, as it says
+    survey_links = re.findall(r"https?://\S+/s/[\w-]+/$", out.getvalue(), re.MULTILINE)
+    assert len(survey_links) == 1  # the essay survey's collector (its round left open)
+    opened = client.get(urlparse(survey_links[0]).path)
+    assert opened.status_code == 200 and b"consent" in opened.content.lower()
+    client.cookies.clear()
     for link in links:
         client.cookies.clear()
         response = client.get(urlparse(link).path)

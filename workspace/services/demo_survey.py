@@ -1,12 +1,14 @@
-"""The demo's essay survey: twenty of the Delphi study's propositions put once to about 2,000
-simulated respondents through four country collectors, then closed and aggregated.
+"""The demo's essay survey: twenty of the Delphi study's propositions and an attention check
+put once to about 2,000 simulated respondents through four country collectors; the round stays
+open, so the collector link the demo prints takes answers (the gap reads completed responses).
 
 The study is imported, opened and closed through the services an organizer's pages call; only
 the respondents are written in bulk (one transaction: entries, respondents, responses,
 answers), since 2,000 respondents through the page services would take minutes. Their values
 are the simulation's: each country's `leaning` and `spread` per item plus a personal lean
 (`surveys.services.simulation`); speeders (about 5 %) answer at random, fast, and are flagged as
-the collector's `speeder_seconds` flags them. Arrivals beyond a collector's quota end "quota
+the collector's `speeder_seconds` flags them; a few others (about 3 %) miss the attention check,
+flagged as the survey's pages flag them (`instructed_failed`). Arrivals beyond a collector's quota end "quota
 full" with no response; a few are screened out or decline consent.
 """
 
@@ -21,7 +23,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from surveys.models import Answer, Collector, Entry, Expert, Item, Response, Round, Study
-from surveys.services.rounds import round_close
+from surveys.services.fielding import instructed_failed, quota_full
+from surveys.services.responses import ItemAnswer
 from surveys.services.simulation import NO_OPINION, OFFSET, _start
 from workspace.services.planning import round_next
 from workspace.services.rounds import round_start
@@ -29,6 +32,7 @@ from workspace.services.rounds import round_start
 SURVEY_FILE = Path(settings.BASE_DIR) / "surveys" / "studies" / "euromd_2026_survey.yaml"
 RESPONDENTS = 2000
 SPEEDERS = 0.05  # share of completions by speeders
+INATTENTIVE = 0.03  # share of the other completions that miss the attention check
 SCREENED_OUT = 0.03  # share of arrivals who are not eligible
 DECLINED = 0.02  # share of arrivals who decline consent
 # Arrivals per collector, as shares of all (the first exceeds its quota of 500 at 2,000).
@@ -71,6 +75,15 @@ def _values(items: list[Item], group: str, speeder: bool, rng: np.random.Generat
     return out
 
 
+def _checked(checks: list[Item], speeder: bool, rng: np.random.Generator) -> tuple[list, list]:
+    """One respondent's answers to the attention checks (speeders answer at random, a few
+    others miss them) and the codes they failed."""
+    careless = speeder or rng.random() < INATTENTIVE
+    out = [(item, float(rng.integers(1, 6)) if careless else item.instructed) for item in checks]
+    failed = instructed_failed(checks, {i.code: ItemAnswer(values={"": v}) for i, v in out})
+    return out, sorted(failed)
+
+
 def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) -> int:
     """Write n simulated arrivals through the study's collectors into the open round (once:
     nothing when it has entries already); returns how many completed."""
@@ -79,7 +92,8 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
     if not collectors or Entry.objects.filter(collector__study=study).exists():
         return 0
     rng = np.random.default_rng(seed)
-    items = list(round_.items.filter(kind__in=Item.RATED).order_by("theme__position", "position"))
+    asked = round_.items.filter(kind__in=Item.RATED).order_by("theme__position", "position")
+    items, checks = list(asked.propositions()), [i for i in asked if not i.is_proposition]
     pages = study.themes.count()
     version = study.consent_texts.order_by("-created_at", "-pk").values_list(
         "version", flat=True).first() or ""
@@ -96,7 +110,7 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
             Expert(study=study, name="", email="", group_id=c.group_id, language=language)
             for c, _s, language, _t, _f in plan], batch_size=1000)
         entries: list[Entry] = []
-        responses: list[tuple[Response, str, bool]] = []
+        responses: list[tuple[Response, str, bool, list]] = []
         answers: list[tuple] = []
         for k, ((collector, status, _l, seconds, speeder), expert) in enumerate(
                 zip(plan, experts, strict=True)):
@@ -115,17 +129,19 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
                 entry.pages_done = pages
             if status == Entry.Status.COMPLETED:
                 entry.completed_at = done
-                if speeder:
-                    entry.flags = {"speeder": round(seconds, 1)}
+                checked, failed = _checked(checks, speeder, rng)
+                entry.flags = ({"speeder": round(seconds, 1)} if speeder else {}) | (
+                    {"instructed_response": failed} if failed else {})
                 responses.append((Response(round=round_, expert=expert, version=1,
                                            status=Response.Status.SUBMITTED, started_at=start,
-                                           submitted_at=done), collector.group.code, speeder))
+                                           submitted_at=done), collector.group.code, speeder,
+                                  checked))
             entries.append(entry)
         Entry.objects.bulk_create(entries, batch_size=1000)
-        Response.objects.bulk_create([r for r, _g, _s in responses], batch_size=1000)
-        for response, group, speeder in responses:
+        Response.objects.bulk_create([r for r, _g, _s, _c in responses], batch_size=1000)
+        for response, group, speeder, checked in responses:
             answers += [(response.pk, item.pk, "", value, "", value is None)
-                        for item, value in _values(items, group, speeder, rng)]
+                        for item, value in [*_values(items, group, speeder, rng), *checked]]
         answers_insert(answers)
     return len(responses)
 
@@ -150,18 +166,20 @@ def answers_insert(rows: list[tuple]) -> None:
 
 def demo_survey_round(*, study: Study, organizer, n: int = RESPONDENTS,
                       seed: int = 2026) -> tuple[Round, int]:
-    """Open the survey's round, let the simulated respondents answer, close it (aggregation
-    follows the close); returns the round and how many completed now."""
+    """Open the survey's round and let the simulated respondents answer; the round stays open
+    (the printed collector link takes answers; the organizer closes it, and the aggregation
+    follows, on the Rounds page). Returns the round and how many completed now."""
     round_ = study.rounds.filter(number=1).first() or round_next(study=study, actor=organizer)
     if round_.status == Round.Status.DRAFT:
         round_ = round_start(round_=round_, actor=organizer)
     completed = 0
     if round_.status == Round.Status.OPEN:
         completed = survey_simulate(round_=round_, n=n, seed=seed)
-        round_ = round_close(round_=round_, actor=organizer)
     return round_, completed
 
 
 def demo_survey_link(study: Study) -> Collector | None:
-    """The collector whose link the demo prints (the United States, read in English)."""
-    return study.collectors.filter(code="us").first() or study.collectors.first()
+    """The collector whose link the demo prints: the United States' (read in English), else
+    the first with room left under its quota."""
+    collectors = sorted(study.collectors.all(), key=lambda c: (c.code != "us", c.code))
+    return next((c for c in collectors if not quota_full(c)), None)

@@ -82,16 +82,15 @@ class Command(BaseCommand):
             self._wait_for_aggregation(last)
 
     def _survey(self, staff, respondents: int):
-        """The essay survey beside the panel: imported, answered by simulated respondents in
-        bulk, closed and aggregated."""
+        """The essay survey beside the panel: imported and answered by simulated respondents
+        in bulk; its round stays open for the collector link."""
         started = time.monotonic()
         survey = call(demo.demo_study, staff=staff, path=demo_survey.SURVEY_FILE)
-        round_, completed = call(demo_survey.demo_survey_round, study=survey,
+        _round, completed = call(demo_survey.demo_survey_round, study=survey,
                                  organizer=staff["organizer"], n=respondents)
-        self._wait_for_aggregation(round_)
         if completed:
             self.stdout.write(f"{completed} simulated respondents completed the essay survey "
-                              f"({time.monotonic() - started:.1f} s with its aggregation).")
+                              f"({time.monotonic() - started:.1f} s).")
         return survey
 
     def _survey_summary(self, survey, panel) -> None:
@@ -104,8 +103,9 @@ class Command(BaseCommand):
         collector = demo_survey.demo_survey_link(survey)
         if collector is not None:
             self.stdout.write(f"  Collector link ({collector.country}, quota {collector.quota}; "
-                              "the demo closed the survey, so the link says it is closed): "
-                              f"{base}{reverse('survey_entry', args=[collector.token])}?pid=demo")
+                              "the survey stays open: answer it as a respondent, one response "
+                              "per browser; a panel provider adds ?pid=<its id>): "
+                              f"{base}{reverse('survey_entry', args=[collector.token])}")
 
     def _summary(self, study, links) -> None:
         rounds = ", ".join(f"round {r.number}: {r.get_status_display().lower()}"

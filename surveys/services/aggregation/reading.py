@@ -71,7 +71,7 @@ def rounds_reading(
     two connections at once, then the previous round on a second connection while the
     caller computes on the round's frame. Leaving the block closes that connection.
     """
-    items = Item.objects.filter(study_id=round_.study_id).exclude(kind=Item.Kind.OPEN)
+    items = Item.objects.filter(study_id=round_.study_id).propositions().exclude(kind=Item.Kind.OPEN)
     if item_ids is not None:
         items = items.filter(pk__in=item_ids)
     specs = {pk: (code, kind) for pk, code, kind in items.values_list("pk", "code", "kind")}
