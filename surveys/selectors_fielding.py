@@ -89,12 +89,13 @@ def survey_round(study: Study) -> Round | None:
 
 
 def fielding_table(study: Study) -> list[dict]:
-    """Per collector: entries, started, completed, screened out, declined, quota full, flagged
+    """Per collector: entries, consented, started, completed, screened out, declined, quota full, flagged
     (completed with a quality flag), the quota's fill and the median completion time in
     seconds; two queries."""
     status = Entry.Status
     rows = Collector.objects.filter(study=study).select_related("group").annotate(
         n_entries=Count("entries"),
+        n_consented=Count("entries", filter=Q(entries__consented_at__isnull=False)),
         n_started=Count("entries", filter=Q(entries__started_at__isnull=False)),
         n_completed=Count("entries", filter=Q(entries__status=status.COMPLETED)),
         n_screened_out=Count("entries", filter=Q(entries__status=status.SCREENED_OUT)),
@@ -109,12 +110,25 @@ def fielding_table(study: Study) -> list[dict]:
         fill = round(100 * c.n_completed / c.quota, 1) if c.quota else None
         times = seconds.get(c.pk, [])
         table.append({"collector": c, "code": c.code, "group": c.group.code,
-                      "country": c.country, "entries": c.n_entries, "started": c.n_started,
+                      "country": c.country, "entries": c.n_entries, "consented": c.n_consented,
+                      "started": c.n_started,
                       "completed": c.n_completed, "screened_out": c.n_screened_out,
                       "declined": c.n_declined, "quota_full": c.n_quota_full,
                       "flagged": c.n_flagged, "quota": c.quota, "fill_pct": fill,
                       "median_seconds": round(median(times)) if times else None})
     return table
+
+
+COUNTS = ("entries", "consented", "started", "completed", "screened_out", "declined",
+          "quota_full", "flagged")
+
+
+def fielding_totals(study: Study, table: list[dict]) -> dict:
+    """The fielding table's counts summed over the collectors, and the median completion time
+    in seconds of every completed entry (None without one)."""
+    times = [t for seconds in _completion_seconds(study).values() for t in seconds]
+    return {**{key: sum(row[key] for row in table) for key in COUNTS},
+            "median_seconds": round(median(times)) if times else None}
 
 
 def _completion_seconds(study: Study) -> dict[int, list[float]]:
