@@ -166,13 +166,14 @@ def survey_state(study: Study) -> str:
 def survey_report_data(round_: Round) -> dict[str, Any]:
     """Everything a survey's report shows."""
     from surveys.reports.methods import protocol_section
+    from surveys.services.fielding import consent_current  # a read: the consent page's own
 
     study = round_.study
     frame = survey_frame(study, RATED)
     weighting, problem = survey_weighting(study, frame)
     return {
         "study": study, "round": round_, "survey": True,
-        "protocol": protocol_section(study),
+        "protocol": protocol_section(study), "consent": consent_current(study),
         "fielding": fielding_section(study),
         "weighting": weighting_section(study, frame, weighting, problem),
         "estimates": estimates_section(study, frame, weighting),

@@ -176,6 +176,7 @@ def test_the_survey_report_page_has_its_own_sections_not_the_delphi_ones(survey_
         assert f'id="{section}"' in html
     assert '<details class="appendix"><summary>Appendix: flagged respondents' in html
     assert "An attitude survey" in html and "not a probability sample" in html
+    assert "Respondents read a consent text first" in html and "Consent text version: v1" in html
     assert "Dissent register" not in html and "Convergence across rounds" not in html
     assert client.get("/studies/poll/reports/1/checklist/csv/").status_code == 404
 
@@ -204,3 +205,13 @@ def test_the_survey_report_downloads_as_pdf(survey_pair, client,
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(b"".join(
         pdf.streaming_content))).pages)
     assert "Estimates per item" in text and "Census 2026" in text and "56.3" in text  # 56.25, rounded half up
+
+
+def test_a_new_arrival_renews_the_stored_report(survey_pair):
+    _panel, survey, _owner = survey_pair
+    from surveys.reports.jobs import job_key
+
+    round_ = survey.rounds.get()
+    before = job_key(round_, "en")
+    _entry(Collector.objects.get(study=survey, code="ru-panel"), Entry.Status.DECLINED)
+    assert job_key(round_, "en") != before  # no response changed: the entries count
