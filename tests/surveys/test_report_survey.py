@@ -189,6 +189,7 @@ def test_the_survey_report_speaks_russian(survey_pair, client, settings):
         html = client.get("/studies/poll/reports/1/").content.decode()
     assert "Взвешивание" in html and "Оценки по пунктам" in html
     assert "слишком быстро" in html and "не вероятностная выборка" in html
+    assert "Медианное время заполнения (с)" in html and "Эффективный объём выборки" in html
 
 
 def test_the_survey_report_downloads_as_pdf(survey_pair, client,
