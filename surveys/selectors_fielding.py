@@ -6,6 +6,7 @@ from statistics import median
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from surveys.models import Collector, Entry, Item, Response, Round, Study
 from surveys.questionnaire import ItemView, Part, Saved, _part_label, item_numbers
@@ -90,12 +91,13 @@ def survey_round(study: Study) -> Round | None:
 
 
 def fielding_table(study: Study, *, seconds: dict[int, list[float]] | None = None) -> list[dict]:
-    """Per collector: entries, started, completed, screened out, declined, quota full, flagged
-    (completed with a quality flag), the quota's fill and the median completion time in
-    seconds; two queries."""
+    """Per collector: entries, consented, started, completed, screened out, declined, quota full,
+    flagged (completed with a quality flag), the quota's fill and the median completion time
+    in seconds; two queries (one with `seconds`, each collector's completion times)."""
     status = Entry.Status
     rows = Collector.objects.filter(study=study).select_related("group").annotate(
         n_entries=Count("entries"),
+        n_consented=Count("entries", filter=Q(entries__consented_at__isnull=False)),
         n_started=Count("entries", filter=Q(entries__started_at__isnull=False)),
         n_completed=Count("entries", filter=Q(entries__status=status.COMPLETED)),
         n_screened_out=Count("entries", filter=Q(entries__status=status.SCREENED_OUT)),
@@ -110,7 +112,8 @@ def fielding_table(study: Study, *, seconds: dict[int, list[float]] | None = Non
         fill = round(100 * c.n_completed / c.quota, 1) if c.quota else None
         times = seconds.get(c.pk, [])
         table.append({"collector": c, "code": c.code, "group": c.group.code,
-                      "country": c.country, "entries": c.n_entries, "started": c.n_started,
+                      "country": c.country, "entries": c.n_entries, "consented": c.n_consented,
+                      "started": c.n_started,
                       "completed": c.n_completed, "screened_out": c.n_screened_out,
                       "declined": c.n_declined, "quota_full": c.n_quota_full,
                       "flagged": c.n_flagged, "quota": c.quota, "fill_pct": fill,
@@ -128,8 +131,8 @@ def _completion_seconds(study: Study) -> dict[int, list[float]]:
     return out
 
 
-TOTALLED = ("entries", "started", "completed", "screened_out", "declined", "quota_full",
-            "flagged")
+TOTALLED = ("entries", "consented", "started", "completed", "screened_out", "declined",
+            "quota_full", "flagged")
 
 
 def fielding_dashboard(study: Study) -> dict:
@@ -157,6 +160,11 @@ def fielding_dashboard(study: Study) -> dict:
     return {"open": fielding, "updated_at": timezone.now(), "rows": rows, "totals": totals,
             "times": times["overall"]}
 
+
+# The quality flags (surveys.services.fielding.QUALITY_FLAGS) as the report lists them.
+FLAG_NAMES = {"speeder": _("too fast"), "straight_lining": _("same answer throughout a page"),
+              "instructed_response": _("failed the attention check"),
+              "honeypot": _("hidden field filled")}
 
 RESPONDENT_COLUMNS = ["expert", "collector", "country", "group", "status", "consent_version",
                       "seconds", "flags", "completed_at"]

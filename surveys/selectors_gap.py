@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from analysis.gap import LESS, MORE, UNCLEAR, expert_public_gap
-from analysis.weights import margin_columns, respondents, validate_margins, weigh
+from analysis.weights import Weighting, margin_columns, respondents, validate_margins, weigh
 from surveys.exports import export_long
 from surveys.figures import rule_in_force
 from surveys.models import Item, Round, Study
@@ -44,11 +44,11 @@ def panel_frame(panel: Study) -> pd.DataFrame:
     return frame.loc[frame["kind"].isin(KINDS) & frame["round"].le(last or 0)]
 
 
-def survey_frame(survey: Study) -> pd.DataFrame:
-    """The survey's rated answers with each respondent's country, `flags` (";"-joined, ""
-    when none) and `flagged` (any flag)."""
+def survey_frame(survey: Study, kinds: tuple[str, ...] = KINDS) -> pd.DataFrame:
+    """The survey's answers of these item kinds with each respondent's country, `flags` (";"-joined,
+    "" when none) and `flagged` (any flag)."""
     frame = export_long(survey)
-    frame = frame.loc[frame["kind"].isin(KINDS)]
+    frame = frame.loc[frame["kind"].isin(kinds)]
     people = pd.DataFrame(survey_respondents(survey), columns=["expert", "country", "flags"])
     frame = frame.merge(people, on="expert", how="left")
     frame["country"] = frame["country"].fillna("")
@@ -81,18 +81,27 @@ def flagged_labels(flagged: dict[str, Any]) -> list[str]:
             for f, n in flagged["flags"].items()]
 
 
+def survey_weighting(survey: Study, frame: pd.DataFrame) -> tuple[Weighting | None, str]:
+    """(analysis.weights' weights and diagnostics to the survey's declared margins, flagged
+    respondents left out; "") — or (None, why they could not be weighted). (None, "") when no
+    margins are declared or there are no answers yet."""
+    if not survey.margins or frame.empty:
+        return None, ""
+    try:
+        margins = validate_margins(pd.DataFrame(survey.margins))
+        return weigh(respondents(frame, margin_columns(margins)), margins), ""
+    except ValueError as exc:
+        return None, str(exc)
+
+
 def survey_weighted(survey: Study, frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """(the survey frame with each answer's respondent `weight` to the survey's margins, NaN
     for flagged respondents, who are left out; "") — or (the frame as it is, why it could not
     be weighted: e.g. a margin's category without respondents yet). As it is, too, when no
     margins are declared."""
-    if not survey.margins or frame.empty:
-        return frame, ""
-    try:
-        margins = validate_margins(pd.DataFrame(survey.margins))
-        weighting = weigh(respondents(frame, margin_columns(margins)), margins)
-    except ValueError as exc:
-        return frame, str(exc)
+    weighting, problem = survey_weighting(survey, frame)
+    if weighting is None:
+        return frame, problem
     return frame.assign(weight=frame["expert"].astype(str).map(weighting.weights)), ""
 
 

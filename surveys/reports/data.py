@@ -125,8 +125,13 @@ def registered_rules(study: Study) -> dict | None:
 
 
 def report_data(round_: Round) -> dict:
-    """Everything the report of one round shows, except the charts drawn from it."""
+    """Everything the report of one round shows, except the charts drawn from it; a survey's
+    report has sections of its own (surveys.reports.survey)."""
     study = round_.study
+    if study.mode == Study.Mode.SURVEY:
+        from surveys.reports.survey import survey_report_data
+
+        return survey_report_data(round_)
     items = _items(study)
     data = {
         "study": study, "round": round_, "methods": methods_summary(study, round_),

@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 
-from surveys.models import AggregationRun, Response, Round
+from surveys.models import AggregationRun, Response, Round, Study
 from surveys.reports.data import registered_rules
 from surveys.reports.render import html_to_pdf, report_context
 
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 STATES = ("missing", "pending", "building", "ready", "failed")
 STALE_AFTER = 600  # seconds: a pending or building job older than this is enqueued again
 # The report layout: raised when the templates change, so stored renderings are made again.
-LAYOUT = 18
+LAYOUT = 19
 KEEP_FOR = 7 * 24 * 3600  # seconds: rendered files nobody asked for since are removed
 
 
@@ -55,6 +55,10 @@ def job_key(round_: Round, language: str) -> str:
     if round_.number not in runs:  # no snapshot yet: the report reads the responses as they are
         state = Response.objects.filter(round=round_).aggregate(n=Count("id"), last=Max("updated_at"))
         live = f"{round_.status}:{state['n']}:{state['last']}"
+    if round_.study.mode == Study.Mode.SURVEY:  # entries, margins and the panel count too
+        from surveys.reports.survey import survey_state
+
+        live += survey_state(round_.study)
     rules = registered_rules(round_.study)
     raw = (f"{LAYOUT}:{round_.pk}:{language}:{sorted(runs.items())}:{rules['revision'] if rules else 0}:"
            f"{live}")

@@ -32,6 +32,8 @@ def report_context(round_: Round, *, progress: Progress = _ignore) -> dict:
     """The report's data and its charts (as data: URIs), reporting progress from 0 to 70 %."""
     progress(5, "data")
     data = report_data(round_)
+    if data.get("survey"):  # its estimates and gap are tables: no chart to draw
+        return data | {"charts": {}}
     progress(30, "charts")
     shown: dict[str, object] = {"convergence": convergence_images(data["convergence"])}
     progress(40, "charts")

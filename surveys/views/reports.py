@@ -7,7 +7,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from surveys.exports import FORMATS, export_bytes, export_filename
-from surveys.models import Round
+from surveys.models import Round, Study
 from surveys.reports import jobs
 from surveys.reports.checklist import CHECKLIST_FORMATS, checklist_file
 from surveys.reports.data import report_data
@@ -88,7 +88,7 @@ def report_checklist(request: HttpRequest, slug: str, number: int, fmt: str) -> 
     """The reporting-guideline checklist of the round's report as CSV or XLSX, in the
     request's language."""
     round_ = _member_round(request, slug, number)
-    if fmt not in CHECKLIST_FORMATS:
+    if fmt not in CHECKLIST_FORMATS or round_.study.mode == Study.Mode.SURVEY:
         raise Http404
     data, content_type = checklist_file(report_data(round_)["checklist"], fmt)
     return _attachment(data, content_type,
