@@ -15,6 +15,7 @@ class FieldingRowSerializer(serializers.Serializer):
     group = serializers.CharField()
     country = serializers.CharField()
     entries = serializers.IntegerField(help_text="Browsers that opened the link.")
+    consented = serializers.IntegerField(help_text="Agreed to the consent text.")
     started = serializers.IntegerField(help_text="Began the questions (past consent, screening).")
     completed = serializers.IntegerField()
     screened_out = serializers.IntegerField()
@@ -68,6 +69,7 @@ class DashboardRowSerializer(FieldingRowSerializer):
 
 class TotalsSerializer(serializers.Serializer):
     entries = serializers.IntegerField()
+    consented = serializers.IntegerField()
     started = serializers.IntegerField()
     completed = serializers.IntegerField()
     screened_out = serializers.IntegerField()

@@ -22,6 +22,7 @@ from surveys.reports.items import study_items
 from surveys.selectors_fielding import FLAG_NAMES, fielding_dashboard, survey_respondents
 from surveys.selectors_gap import (
     _clean,
+    flagged_labels,
     gap_items,
     gap_result,
     survey_frame,
@@ -142,8 +143,9 @@ def gap_section(survey: Study) -> dict[str, Any] | None:
     panel = gap_panel_for_report(survey)
     if panel is None:
         return None
-    table, problem = gap_result(panel, survey)
-    return {"panel": panel, "items": gap_items(table, survey), "problem": problem}
+    result = gap_result(panel, survey)
+    return {"panel": panel, "items": gap_items(result.table, survey), "problem": result.problem,
+            "flagged": result.flagged, "flagged_labels": flagged_labels(result.flagged)}
 
 
 def survey_state(study: Study) -> str:

@@ -134,7 +134,7 @@ def test_the_reports_gap_equals_the_gap_page_and_the_api(survey_pair, client):
     panel, survey, owner = survey_pair
     gap = report_data(survey.rounds.get())["gap"]
     [item] = [i for i in gap["items"] if i["code"] == "agree"]
-    table, _problem = gap_result(panel, survey)
+    table = gap_result(panel, survey).table
     api = APIClient().get("/api/v1/studies/poll/gap/", **bearer(owner)).json()
     assert api["rows"] == gap_records(table)
     api_overall = next(r for r in api["rows"] if r["category"] is None and r["item"] == "agree")
@@ -147,6 +147,8 @@ def test_the_reports_gap_equals_the_gap_page_and_the_api(survey_pair, client):
     assert [i["overall"] for i in page] == [i["overall"] for i in gap["items"]]
     html = client.get("/studies/poll/reports/1/").content.decode()
     assert 'id="gap"' in html and "-23.8" in html  # 56.25 - 80 = -23.75 points
+    assert gap["flagged"] == api["flagged"] and gap["flagged"]["respondents"] == 1
+    assert "1 flagged respondent left out: 1 speeder." in html
 
 
 def test_the_gap_stays_out_unless_the_panels_owner_joined_the_survey(survey_pair):
