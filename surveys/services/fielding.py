@@ -164,11 +164,11 @@ def instructed_failed(items: Iterable[Item], answers: dict[str, ItemAnswer]) -> 
     return failed
 
 
-def _flags_update(entry: Entry, *, page: int, page_items: list[Item],
-                  answers: dict[str, ItemAnswer], honeypot: bool) -> None:
-    """The entry's quality flags after a page's save: the one place they are computed (the
-    speeder's at completion, _entry_finish)."""
-    flags = dict(entry.flags)
+def page_flags(flags: dict, *, page: int, page_items: list[Item],
+               answers: dict[str, ItemAnswer], honeypot: bool) -> dict:
+    """A respondent's quality flags after saving one page of answers: the one place they are
+    computed, with `completion_flags` at the end (the pages and the demo's simulation)."""
+    flags = dict(flags)
     pages = set(flags.pop("straight_lining", [])) - {page}
     if _straight_lined(page_items, answers):
         pages.add(page)
@@ -180,7 +180,15 @@ def _flags_update(entry: Entry, *, page: int, page_items: list[Item],
         flags["instructed_response"] = sorted(codes)
     if honeypot:
         flags["honeypot"] = True
-    entry.flags = flags
+    return flags
+
+
+def completion_flags(flags: dict, seconds: float, speeder_seconds: int) -> dict:
+    """The flags at completion: `speeder` (the seconds taken) when faster than the
+    collector's `speeder_seconds` (0: no such flag)."""
+    if speeder_seconds and seconds < speeder_seconds:
+        return {**flags, "speeder": round(seconds, 1)}
+    return flags
 
 
 def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[Item],
@@ -201,8 +209,8 @@ def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[
         questionnaire_save(expert=entry.expert, round_=round_, answers=answers,
                            submit=finish and not full, expected_version=version,
                            items=page_items, response=response)
-        _flags_update(entry, page=page, page_items=page_items, answers=answers,
-                      honeypot=honeypot)
+        entry.flags = page_flags(entry.flags, page=page, page_items=page_items,
+                                 answers=answers, honeypot=honeypot)
         if advance:  # "Next" (not "Back"): the next visit resumes after this page
             entry.pages_done = max(entry.pages_done, page)
         if collector is not None:
@@ -218,8 +226,8 @@ def _entry_finish(entry: Entry, collector: Collector, full: bool) -> None:
         return
     entry.status, entry.completed_at = Entry.Status.COMPLETED, now
     started = entry.started_at or entry.created_at
-    if collector.speeder_seconds and (now - started).total_seconds() < collector.speeder_seconds:
-        entry.flags = {**entry.flags, "speeder": round((now - started).total_seconds(), 1)}
+    entry.flags = completion_flags(entry.flags, (now - started).total_seconds(),
+                                   collector.speeder_seconds)
 
 
 def quota_full(collector: Collector) -> bool:

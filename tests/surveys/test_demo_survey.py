@@ -54,6 +54,9 @@ def test_the_demo_survey_loads_flags_speeders_and_stays_open(survey):
     speeders = [e for e in done if "speeder" in e.flags]
     assert 0 < len(speeders) < 0.15 * completed
     assert all(e.flags["speeder"] < 240 for e in speeders)  # faster than the collector's limit
+    # The platform's own rule, no exception either way: flagged exactly when under 240 s.
+    assert {e.pk for e in speeders} == {
+        e.pk for e in done if (e.completed_at - e.started_at).total_seconds() < 240}
     inattentive = [e for e in done if "instructed_response" in e.flags]
     assert all(e.flags["instructed_response"] == ["attention-1"] for e in inattentive)
     assert 0 < len([e for e in inattentive if "speeder" not in e.flags]) < 0.1 * completed

@@ -2,14 +2,15 @@
 put once to about 2,000 simulated respondents through four country collectors; the round stays
 open, so the collector link the demo prints takes answers (the gap reads completed responses).
 
-The study is imported, opened and closed through the services an organizer's pages call; only
+The study is imported and opened through the services an organizer's pages call; only
 the respondents are written in bulk (one transaction: entries, respondents, responses,
 answers), since 2,000 respondents through the page services would take minutes. Their values
 are the simulation's: each country's `leaning` and `spread` per item plus a personal lean
-(`surveys.services.simulation`); speeders (about 5 %) answer at random, fast, and are flagged as
-the collector's `speeder_seconds` flags them; a few others (about 3 %) miss the attention check,
-flagged as the survey's pages flag them (`instructed_failed`). Arrivals beyond a collector's quota end "quota
-full" with no response; a few are screened out or decline consent.
+(`surveys.services.simulation`); speeders (about 5 %) answer at random, fast; a few others
+(about 3 %) miss the attention check. Every respondent's flags are the ones the survey's pages
+and completion would give (`page_flags`, `completion_flags`): speeders by the collector's
+`speeder_seconds`, straight-lining, the failed attention check. Arrivals beyond a collector's
+quota end "quota full" with no response; a few are screened out or decline consent.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from surveys.models import Answer, Collector, Entry, Expert, Item, Response, Round, Study
-from surveys.services.fielding import instructed_failed, quota_full
+from surveys.selectors_fielding import survey_pages
+from surveys.services.fielding import completion_flags, page_flags, quota_full
 from surveys.services.responses import ItemAnswer
 from surveys.services.simulation import NO_OPINION, OFFSET, _start
 from workspace.services.planning import round_next
@@ -75,13 +77,23 @@ def _values(items: list[Item], group: str, speeder: bool, rng: np.random.Generat
     return out
 
 
-def _checked(checks: list[Item], speeder: bool, rng: np.random.Generator) -> tuple[list, list]:
+def _checked(checks: list[Item], speeder: bool, rng: np.random.Generator) -> list:
     """One respondent's answers to the attention checks (speeders answer at random, a few
-    others miss them) and the codes they failed."""
+    others miss them)."""
     careless = speeder or rng.random() < INATTENTIVE
-    out = [(item, float(rng.integers(1, 6)) if careless else item.instructed) for item in checks]
-    failed = instructed_failed(checks, {i.code: ItemAnswer(values={"": v}) for i, v in out})
-    return out, sorted(failed)
+    return [(item, float(rng.integers(1, 6)) if careless else item.instructed) for item in checks]
+
+
+def _flags(pages: list[list[Item]], answered: list, seconds: float, speeder_seconds: int) -> dict:
+    """The quality flags the survey's pages would give these answers, page by page, and the
+    completion's speeder flag (surveys.services.fielding: the platform's own rules)."""
+    answers = {item.code: ItemAnswer(values={"": value}, no_opinion=value is None)
+               for item, value in answered}
+    flags: dict = {}
+    for number, page_items in enumerate(pages, start=1):
+        flags = page_flags(flags, page=number, page_items=page_items, answers=answers,
+                           honeypot=False)
+    return completion_flags(flags, seconds, speeder_seconds)
 
 
 def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) -> int:
@@ -94,7 +106,7 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
     rng = np.random.default_rng(seed)
     asked = round_.items.filter(kind__in=Item.RATED).order_by("theme__position", "position")
     items, checks = list(asked.propositions()), [i for i in asked if not i.is_proposition]
-    pages = study.themes.count()
+    pages = survey_pages(round_)
     version = study.consent_texts.order_by("-created_at", "-pk").values_list(
         "version", flat=True).first() or ""
     now = timezone.now()
@@ -110,7 +122,7 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
             Expert(study=study, name="", email="", group_id=c.group_id, language=language)
             for c, _s, language, _t, _f in plan], batch_size=1000)
         entries: list[Entry] = []
-        responses: list[tuple[Response, str, bool, list]] = []
+        responses: list[tuple[Response, list]] = []
         answers: list[tuple] = []
         for k, ((collector, status, _l, seconds, speeder), expert) in enumerate(
                 zip(plan, experts, strict=True)):
@@ -126,22 +138,21 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
                 entry.screening = {"role": "other"}
             elif status in (Entry.Status.COMPLETED, Entry.Status.QUOTA_FULL):
                 entry.screening, entry.started_at = {"role": "expert"}, start
-                entry.pages_done = pages
+                entry.pages_done = len(pages)
             if status == Entry.Status.COMPLETED:
                 entry.completed_at = done
-                checked, failed = _checked(checks, speeder, rng)
-                entry.flags = ({"speeder": round(seconds, 1)} if speeder else {}) | (
-                    {"instructed_response": failed} if failed else {})
+                answered = [*_values(items, collector.group.code, speeder, rng),
+                            *_checked(checks, speeder, rng)]
+                entry.flags = _flags(pages, answered, seconds, collector.speeder_seconds)
                 responses.append((Response(round=round_, expert=expert, version=1,
                                            status=Response.Status.SUBMITTED, started_at=start,
-                                           submitted_at=done), collector.group.code, speeder,
-                                  checked))
+                                           submitted_at=done), answered))
             entries.append(entry)
         Entry.objects.bulk_create(entries, batch_size=1000)
-        Response.objects.bulk_create([r for r, _g, _s, _c in responses], batch_size=1000)
-        for response, group, speeder, checked in responses:
+        Response.objects.bulk_create([r for r, _a in responses], batch_size=1000)
+        for response, answered in responses:
             answers += [(response.pk, item.pk, "", value, "", value is None)
-                        for item, value in [*_values(items, group, speeder, rng), *checked]]
+                        for item, value in answered]
         answers_insert(answers)
     return len(responses)
 
