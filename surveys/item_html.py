@@ -7,8 +7,6 @@ expert's own answers, errors and feedback. Every text is escaped here; translate
 inserted as the template's translate tags inserted them.
 """
 
-import functools
-import html
 import json
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
+from surveys.feedback_html import escape, feedback_html, feedback_messages, withheld_note
 from surveys.models import Item
 from surveys.values import DIMENSION_LABELS, never_value, scale_choices, value_label
 
@@ -30,11 +29,6 @@ _IN_F_STRINGS = (gettext_noop("Your answer"), gettext_noop("place"), gettext_noo
                  gettext_noop("Drag them, or use the Up and Down buttons."))
 
 MAX_STATICS = 4096
-
-
-def escape(text) -> str:
-    """django.utils.html.escape's text (without its lazy-string wrapper, a page calls it often)."""
-    return html.escape(str(text))
 
 
 @dataclass(frozen=True)
@@ -257,59 +251,6 @@ def _chosen(part: PartStatic, value: float | None) -> str:
     return "".join(chosen if value == k else plain for k, plain, chosen in part.choices)
 
 
-def _legend_entry(key: str, text: str) -> str:
-    """One entry of a chart's legend: its mark (the chart's colour) and what it stands for."""
-    return f'<span class="entry"><span class="key {key}" aria-hidden="true"></span>{escape(text)}</span>'
-
-
-@functools.lru_cache(maxsize=8)
-def _messages(language: str) -> dict[str, str]:
-    """The feedback's messages in a language, translated once (a page shows about seventy)."""
-    return {
-        "live": gettext("Your answer"),
-        "previous": gettext("Your previous answer"),
-        "withheld": gettext("The panel's figures and arguments are shown once at least %(k)s "
-                            "experts have answered."),
-        "legend_own": _legend_entry("key-own", gettext("your answer")) + " ",
-        "legend": (_legend_entry("key-median", gettext("panel median")) + " " +
-                   _legend_entry("key-iqr", gettext("middle half (IQR)"))),
-        "was": gettext("Your answer in round %(n)s:"),
-        "keep": gettext("Keep my answer from round %(n)s"),
-        "was_tag": gettext("round %(n)s"),
-        "was_mark": gettext("▲ your answer in round %(n)s: %(value)s"),
-        "empty": gettext("Not answered yet"),
-        "no_opinion": gettext("No opinion"),
-        "nudge": ('<p class="nudge">' + gettext(
-            "Your previous answer lay outside the middle half of the panel (the IQR). You are "
-            "welcome to keep it; if you do, please tell the panel why in your reasoning.") + "</p>"),
-    }
-
-
-def withheld_note(min_cell: int, language: str | None = None) -> str:
-    """What an item says while too few experts have answered for the panel's feedback."""
-    note = _messages(language or get_language())["withheld"] % {"k": min_cell}
-    return f'\n  <p class="muted withheld">{escape(note)}</p>\n  '
-
-
-def feedback_html(fb: dict, language: str | None = None) -> SafeString:
-    """The panel's feedback on one part: its figures as a line of text, the chart with its scale
-    and a one-line legend, the distribution as text for screen readers, the expert's own
-    answer and a nudge."""
-    messages = _messages(language or get_language())
-    own = ""
-    if fb["own_label"]:
-        whose = messages["live" if fb["live"] else "previous"]
-        own = f'<p class="own-answer">{whose}: <strong>{escape(fb["own_label"])}</strong></p>'
-    nudge = messages["nudge"] if fb["outside"] else ""
-    legend = (messages["legend_own"] if fb["own"] is not None else "") + messages["legend"]
-    counts = f'<p class="sr-only">{escape(fb["counts"])}</p>' if fb["counts"] else ""
-    # Every text is escaped above and in surveys.charts; the SVG has numbers only.
-    return SafeString(
-        f'\n<div class="feedback">\n  <p class="fb-title">{escape(fb["title"])}</p>\n  '
-        f'<div class="fb-chart">{fb["svg"]}{fb["scale"]}</div>\n  '
-        f'<p class="fb-legend">{legend}</p>{counts}\n  {own}\n  {nudge}\n</div>\n')
-
-
 def _feedback_box(view, part, static: PartStatic, language: str) -> str:
     inner = feedback_html(part.feedback, language) if view.has_feedback and part.feedback else ""
     return f"{static.fb_open}{inner}</div>"
@@ -333,7 +274,7 @@ def _ranking(view, static: ItemStatic, out: list[str], language: str) -> None:
 
 def _parts(view, static: ItemStatic, out: list[str], language: str) -> None:
     rated = view.item.kind in Item.RATED
-    messages = _messages(language)
+    messages = feedback_messages(language)
     was = (view.previous or {}).get("values", {})
     for part, ps in zip(view.parts, static.parts, strict=True):
         out.append(ps.head)
@@ -387,7 +328,7 @@ def _slider(ps: PartStatic, value: str, view, key: str, messages: dict) -> list[
 def previous_label(item: Item, previous: dict) -> str:
     """The expert's answer in the previous round as words."""
     if previous["no_opinion"]:
-        return _messages(get_language())["no_opinion"]
+        return feedback_messages(get_language())["no_opinion"]
     if item.kind == Item.Kind.OPEN:
         return truncatewords(previous["text"], 25)
     values = previous["values"]
@@ -435,7 +376,7 @@ def item_html(view, *, is_open: bool, language: str | None = None,
            static.hx if is_open else "", static.legend[0], escape(number), static.legend[1],
            _error(view.error), "\n  "]
     if view.previous is not None and is_open:
-        out.append(_carry(view, _messages(language)))
+        out.append(_carry(view, feedback_messages(language)))
     if kind == Item.Kind.OPEN:
         out += [static.field, escape(view.text), "</textarea>\n  "]
     elif kind == Item.Kind.RANKING:

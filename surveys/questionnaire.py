@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from surveys.feedback import Feedback, feedback_source, part_feedback
-from surveys.item_html import feedback_html
+from surveys.feedback_html import feedback_html
 from surveys.models import Answer, Expert, Item, Response, Round, Study
 from surveys.selectors import round_items_shared, round_with_keys
 from surveys.unlinkable import argument_order
