@@ -47,13 +47,13 @@ def _first_status(study, *, consent: bool = True) -> str:
 
 def entry_of_browser(token: str, browser_key: str, round_: Round | None) -> Entry | None:
     """This browser's entry through the collector with the token, in one query: with its
-    expert, its collector (with study and group) and, as `entry.response`, the expert's
+    expert, its collector (with its study) and, as `entry.response`, the expert's
     response to `round_` (None when there is none, or no round). The response is read
     outside any transaction: a save checks its version again (entry_page_save)."""
     if not browser_key:
         return None
     # At most one row (browser_hash is unique per collector): no ordering, which first() adds.
-    entries = Entry.objects.select_related("expert", "collector__study", "collector__group").filter(
+    entries = Entry.objects.select_related("expert", "collector__study").filter(
         collector__token=token, browser_hash=_hashed(token, browser_key))
     if round_ is not None:
         entries = entries.annotate(

@@ -64,7 +64,7 @@ def _not_found(request) -> HttpResponse:
 def _collector(token: str) -> Collector | None:
     if not TOKEN.fullmatch(token):
         return None
-    return Collector.objects.select_related("study", "group").filter(token=token).first()
+    return Collector.objects.select_related("study").filter(token=token).first()
 
 
 def _closed(request, state: str) -> HttpResponse:
