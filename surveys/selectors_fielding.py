@@ -96,8 +96,10 @@ def survey_round(study: Study) -> Round | None:
 def survey_round_of_link(token: str) -> Round | None:
     """survey_round of the study whose collector has the token, found by the token alone (so
     the respondent's request reads it before, and apart from, the collector and the entry)."""
+    keys = _round_keys_raw()
+    del keys["current_id"]  # the open round is the one asked for (a subquery less to run)
     return (Round.objects.filter(study__collectors__token=token, status=Round.Status.OPEN)
-            .annotate(**_round_keys_raw()).order_by("number").first())
+            .annotate(**keys).order_by("number").first())
 
 
 def fielding_table(study: Study) -> list[dict]:
