@@ -18,6 +18,16 @@ measures, on round 2, each in a fresh process so that its peak memory is its own
 Prints wall seconds, the process's CPU seconds and peak memory (max RSS of the process) of
 each, with the load average (the machine may be shared), and ends with
 ``full/floor: X  naive/full: Y  peak MB: Z  answers: N`` for the largest size.
+
+With --survey-respondents N (e.g. 100000: 6.7 M answers), also an attitude survey's round
+(mode "survey", --survey-items items, 60 by default: 67 answer rows per respondent; built by
+bench/aggregate_panel.py's build_survey with COPY) answered by N respondents: (a) its floor
+and (b) its aggregation task in one process (what a real survey's closed round runs, the
+report pages it then enqueues left to their own worker), (b') chunked with a broker; it ends
+with ``survey full/floor: X  peak MB: Z  answers: N  respondents: R``. --sizes '' measures the
+survey alone:
+
+    .venv/bin/python bench/aggregate.py --sizes '' --survey-respondents 100000 --broker ''
 """
 
 from __future__ import annotations
@@ -32,7 +42,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from aggregate_panel import DEFAULT_DATABASE, ROOT, build, setup_django  # noqa: E402
+from aggregate_panel import DEFAULT_DATABASE, ROOT, build, build_survey, setup_django  # noqa: E402
 
 
 def measure_floor(round_id: int) -> dict:
@@ -81,6 +91,18 @@ def measure_full(round_id: int) -> dict:
     run = AggregationRun.objects.get(pk=run.pk)
     return {"seconds": seconds, "rows": rows, "answers": run.answers, "chunks": run.chunks,
             "snapshot": _snapshot_quartiles(round_id)}
+
+
+def measure_aggregation(round_id: int) -> dict:
+    """(b) for the survey: the aggregation task alone, in this process. The report pages it
+    enqueues when it commits (report_prepare, a task of the reports queue that another worker
+    runs) are not run here, as tasks in-process would."""
+    from unittest import mock
+
+    from surveys import tasks
+
+    with mock.patch.object(tasks.report_prepare, "delay_on_commit"):
+        return measure_full(round_id)
 
 
 def measure_workers(round_id: int, broker: str, processes: int = 2) -> dict:
@@ -217,13 +239,46 @@ def run_size(n_experts: int, n_items: int, sample: int, *, broker: str = "",
     return result
 
 
+def run_survey(n_respondents: int, n_items: int, *, broker: str = "",
+               in_process: bool = False) -> dict:
+    """Build an attitude survey of this size (build_survey) and measure (a) and (b) on its
+    round, each in a fresh process, and (b') with a broker."""
+    started = time.perf_counter()
+    round_ = build_survey(n_respondents, n_items)
+    load = time.perf_counter() - started
+    measure = (lambda name: _measure(name, round_.pk, 0)) if in_process else (
+        lambda name: _child(name, round_.pk, 0))
+    result = {"respondents": n_respondents, "items": n_items, "load_seconds": load,
+              "floor": measure("floor"), "full": measure("aggregation")}
+    if broker:
+        result["workers"] = measure_workers(round_.pk, broker)
+    result["answers"] = result["floor"]["answers"]
+    return result
+
+
+def survey_line(result: dict) -> str:
+    """The survey's closing line: (b) in one process against the floor, and the peak."""
+    full, floor = result["full"]["seconds"], result["floor"]["seconds"]
+    peak = max(result[k]["peak_mb"] for k in ("floor", "full", "workers") if k in result)
+    return (f"survey full/floor: {full / floor:.2f}  peak MB: {peak:.0f}  "
+            f"answers: {result['answers']}  respondents: {result['respondents']}")
+
+
+def report_survey(result: dict) -> None:
+    print(f"\nsurvey of {result['respondents']:,} respondents x {result['items']} items: "
+          f"{result['answers']:,} answers (generated and loaded in {result['load_seconds']:.1f} s)")
+    _report_lines(result, full="(b) aggregation task, single process")
+
+
 def _measure(name: str, round_id: int, sample: int) -> dict:
     import pyarrow.csv  # noqa: F401 (imported before the clocks start, as in a warm worker)
+    import scipy.special  # noqa: F401 (the rank tests import it on first use: half a second)
 
     import surveys.services.aggregation  # noqa: F401
 
     cpu = time.process_time()
     out = {"floor": lambda: measure_floor(round_id), "full": lambda: measure_full(round_id),
+           "aggregation": lambda: measure_aggregation(round_id),
            "naive": lambda: measure_naive(round_id, sample)}[name]()
     # CPU seconds of this process (not PostgreSQL's): unlike wall time, unmoved by a busy machine.
     out["cpu"] = time.process_time() - cpu
@@ -247,8 +302,12 @@ def summary_line(result: dict) -> str:
 def report(result: dict) -> None:
     print(f"\n{result['experts']:,} experts x {result['items']} items: {result['answers']:,} answers "
           f"in round 2 (generated and loaded in {result['load_seconds']:.1f} s)")
+    _report_lines(result)
+
+
+def _report_lines(result: dict, full: str = "(b) full task, single process") -> None:
     lines = [("floor", "(a) floor: one query + one groupby"),
-             ("full", "(b) full task, single process"),
+             ("full", full),
              ("workers", "(b') chunked: 2 chunks, 2-process worker"),
              ("naive", "(c) naive per-item ORM loop, extrapolated")]
     for key, label in lines:
@@ -269,7 +328,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="1000,10000", help="panel sizes (experts), comma-separated")
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--sample", type=int, default=5, help="items the naive loop really runs")
-    parser.add_argument("--measure", choices=["floor", "full", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--survey-respondents", type=int, default=0,
+                        help="also an attitude survey of this many respondents (e.g. 100000); "
+                             "0: none")
+    parser.add_argument("--survey-items", type=int, default=60, help="the survey's items")
+    parser.add_argument("--measure", choices=["floor", "full", "aggregation", "naive"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--round-id", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     setup_django(args.database, fresh=not args.measure)
@@ -281,7 +345,7 @@ def main(argv: list[str] | None = None) -> None:
     call_command("migrate", verbosity=0)
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     results = []
-    for size in [int(s) for s in args.sizes.split(",")]:
+    for size in [int(s) for s in args.sizes.split(",") if s]:
         results.append(run_size(size, args.items, args.sample, broker=args.broker))
         report(results[-1])
     if len(results) > 1:
@@ -289,8 +353,15 @@ def main(argv: list[str] | None = None) -> None:
         growth = large["full"]["seconds"] / small["full"]["seconds"]
         print(f"\nlinearity: {large['answers'] / small['answers']:.1f}x the answers took "
               f"{growth:.1f}x the time of (b), single process")
+    survey = None
+    if args.survey_respondents:
+        survey = run_survey(args.survey_respondents, args.survey_items, broker=args.broker)
+        report_survey(survey)
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print(summary_line(results[-1]))
+    if results:
+        print(summary_line(results[-1]))
+    if survey is not None:
+        print(survey_line(survey))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The simulated panel of the aggregation benchmark (bench/aggregate.py): a study of
 `items` items (every kind), `experts` experts in five stakeholder groups with expertise
-ratings, and two answered rounds, bulk loaded (COPY on PostgreSQL).
+ratings, and two answered rounds, bulk loaded (COPY on PostgreSQL); and (build_survey) an
+attitude survey's one round answered by many respondents.
 
 The simulator's model, vectorized: each stakeholder group leans its own way on each item,
 experts add an offset and noise, 4 % answer "no opinion", and in round 2 experts move halfway
@@ -169,6 +170,42 @@ def build(n_experts: int, n_items: int, *, seed: int = 1):
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return rounds[0], rounds[1]
+
+
+def build_survey(n_respondents: int, n_items: int = 60, *, seed: int = 1):
+    """An attitude survey (mode "survey": no expertise ratings, one round) of `n_items` items
+    answered and submitted by `n_respondents` respondents in the five groups, closed; returns
+    its round. Respondents, responses and answers are loaded with COPY on PostgreSQL (a 100,000
+    respondent survey in well under a minute), so only the round's aggregation is measured."""
+    import numpy as np
+    from django.db import connection
+    from django.utils import timezone
+
+    from surveys.models import Expert, Response, Round
+    from surveys.services.bulk import rows_insert
+    from surveys.services.rounds import round_create, round_open
+    from surveys.services.studies import study_load
+
+    rng = np.random.default_rng(seed)
+    slug = f"bench-survey-{n_respondents}x{n_items}-{int(time.time())}"
+    study = study_load(data=study_data(slug, n_items, rng) | {"mode": "survey"})
+    groups = {g.code: g for g in study.groups.all()}
+    rows_insert(Expert, [Expert(study=study, name="", email="", group=groups[GROUPS[k % len(GROUPS)]])
+                         for k in range(n_respondents)])
+    experts = list(Expert.objects.filter(study=study).order_by("pk").values_list("pk", flat=True))
+    round_ = round_open(round_=round_create(study=study))
+    now = timezone.now()
+    rows_insert(Response, [Response(round=round_, expert_id=e, status="submitted", version=1,
+                                    started_at=now, submitted_at=now) for e in experts])
+    by_expert = dict(Response.objects.filter(round=round_).values_list("expert_id", "pk"))
+    frame, _ = simulate(list(study.items.all()), n_respondents, rng)
+    frame["response"] = np.array([by_expert[e] for e in experts])[frame["expert"].to_numpy()]
+    _load_answers(connection, frame)
+    Round.objects.filter(pk=round_.pk).update(status=Round.Status.CLOSED, closed_at=now)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return Round.objects.get(pk=round_.pk)
 
 
 def _load_answers(connection, frame) -> None:

@@ -37,16 +37,21 @@ def survey_pages(round_: Round) -> list[list[Item]]:
     return pages
 
 
+UNREAD = object()  # survey_page's `response` when the caller has not read it
+
+
 def survey_page(expert, round_: Round, number: int, *, errors: dict | None = None,
-                posted: dict | None = None) -> SurveyPage:
+                posted: dict | None = None, response=UNREAD) -> SurveyPage:
     """Page `number` (1-based) with the respondent's saved answers (or, after an error, the
-    posted ones) and nothing of anyone else's."""
+    posted ones) and nothing of anyone else's. `response`: the respondent's response to the
+    round (None: there is none yet) when the caller has read it (entry_of_browser does)."""
     errors = errors or {}
     round_ = round_with_keys(round_)
     pages = survey_pages(round_)
     items = pages[number - 1]
     numbers = item_numbers([item for page in pages for item in page])
-    response = Response.objects.filter(round=round_, expert=expert).first()
+    if response is UNREAD:
+        response = Response.objects.filter(round=round_, expert=expert).first()
     # A survey asks no reasons: the page has no field for them, so they are not read.
     saved = Saved.read(expert, round_, response, item_ids=[i.pk for i in items], whys=False)
     views = []
@@ -88,6 +93,15 @@ def survey_round(study: Study) -> Round | None:
     (read in the same query), so a page's requests read them only once."""
     return (study.rounds.filter(status=Round.Status.OPEN).annotate(**_round_keys_raw())
             .order_by("number").first())
+
+
+def survey_round_of_link(token: str) -> Round | None:
+    """survey_round of the study whose collector has the token, found by the token alone (so
+    the respondent's request reads it before, and apart from, the collector and the entry)."""
+    keys = _round_keys_raw()
+    del keys["current_id"]  # the open round is the one asked for (a subquery less to run)
+    return (Round.objects.filter(study__collectors__token=token, status=Round.Status.OPEN)
+            .annotate(**keys).order_by("number").first())
 
 
 def fielding_table(study: Study, *, seconds: dict[int, list[float]] | None = None) -> list[dict]:

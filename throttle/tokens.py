@@ -116,9 +116,11 @@ def token_rate_limited(view):
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        blocked = token_blocked(request)
         response = view(request, *args, **kwargs)
+        # Asked only for a wrong token (before this failure is counted): a valid one opens
+        # anyway, so its requests (every page of a survey) make no round trip to the cache.
         if response.status_code == 404:
+            blocked = token_blocked(request)
             token_failed(request)
             if blocked:
                 return too_many_page(request)

@@ -7,9 +7,11 @@ own services (surveys.services.responses).
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +27,11 @@ QUALITY_FLAGS = ("speeder", "straight_lining", "instructed_response", "honeypot"
 def browser_hash(collector: Collector, browser_key: str) -> str:
     """The browser key as stored: hashed with the collector's token, so one browser's entries
     in different collectors (or surveys) cannot be linked by it."""
-    return hashlib.sha256(f"{collector.token}:{browser_key}".encode()).hexdigest()
+    return _hashed(collector.token, browser_key)
+
+
+def _hashed(token: str, browser_key: str) -> str:
+    return hashlib.sha256(f"{token}:{browser_key}".encode()).hexdigest()
 
 
 def consent_current(study) -> ConsentText | None:
@@ -41,11 +47,32 @@ def _first_status(study, *, consent: bool = True) -> str:
     return Entry.Status.ANSWERING
 
 
-def entry_of_browser(collector: Collector, browser_key: str) -> Entry | None:
+def entry_of_browser(token: str, browser_key: str, round_: Round | None) -> Entry | None:
+    """This browser's entry through the collector with the token, in one query: with its
+    expert, its collector (with its study) and, as `entry.response`, the expert's
+    response to `round_` (None when there is none, or no round). The response is read
+    outside any transaction: a save checks its version again (entry_page_save)."""
     if not browser_key:
         return None
-    return (Entry.objects.select_related("expert").filter(
-        collector=collector, browser_hash=browser_hash(collector, browser_key)).first())
+    # At most one row (browser_hash is unique per collector): no ordering, which first() adds.
+    entries = Entry.objects.select_related("expert", "collector__study").filter(
+        collector__token=token, browser_hash=_hashed(token, browser_key))
+    if round_ is not None:
+        entries = entries.annotate(
+            answered=FilteredRelation("expert__responses", condition=Q(
+                expert__responses__round_id=round_.pk)),
+            response_pk=F("answered__id"), response_version=F("answered__version"),
+            response_status=F("answered__status"), response_started=F("answered__started_at"))
+    entry = next(iter(entries[:1]), None)
+    if entry is not None:
+        row: Any = entry  # with the annotations above, and `response` for the callers
+        row.response = None
+        if round_ is not None and row.response_pk is not None:
+            row.response = Response(
+                pk=row.response_pk, round=round_, expert=entry.expert,
+                version=row.response_version, status=row.response_status,
+                started_at=row.response_started)
+    return entry
 
 
 def entry_start(*, collector: Collector, browser_key: str, external_id: str,
@@ -83,10 +110,11 @@ def _entry_create(collector: Collector, hashed: str, external_id: str, language:
         started_at=timezone.now() if status == Entry.Status.ANSWERING else None)
 
 
-def _locked(entry: Entry, *statuses: str) -> Entry:
-    """The entry's row, locked, still in one of `statuses` (else a ServiceError)."""
-    locked = Entry.objects.select_for_update(of=("self",)).select_related(
-        "expert__study").get(pk=entry.pk)
+def _locked(entry: Entry, *statuses: str, related: bool = True) -> Entry:
+    """The entry's row, locked, still in one of `statuses` (else a ServiceError); with
+    `related`, with its expert and study read in the same query."""
+    entries = Entry.objects.select_for_update(of=("self",))
+    locked = (entries.select_related("expert__study") if related else entries).get(pk=entry.pk)
     if locked.status not in statuses:
         raise ServiceError(_("This step is already done."))
     return locked
@@ -196,26 +224,33 @@ def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[
                     advance: bool = True, finish: bool = False) -> Entry:
     """Save one page of answers as a draft (the response's version checked); with `finish`
     (the last page) also submit the response and complete the entry, unless the collector's
-    quota is full: then the entry ends as "quota full" and its response stays a draft."""
+    quota is full: then the entry ends as "quota full" and its response stays a draft.
+
+    The response as entry_of_browser read it (`entry.response`) is claimed by one
+    conditional UPDATE on its version, which fails if anything changed it since."""
     with transaction.atomic():
         collector = None
         if finish:  # the collector's lock first: completions of one collector queue here
             collector = Collector.objects.select_for_update(of=("self",)).get(entries=entry)
-        entry = _locked(entry, Entry.Status.ANSWERING)
-        response = Response.objects.filter(round=round_, expert=entry.expert).first()
+        read = entry.response if hasattr(entry, "response") else Response.objects.filter(
+            round=round_, expert=entry.expert).first()
+        # The entry's row alone: its expert (and the study) as the request read them.
+        expert = entry.expert
+        entry = _locked(entry, Entry.Status.ANSWERING, related=False)
+        entry.expert = expert
         full = collector is not None and collector.quota is not None and (
             Entry.objects.filter(collector=collector, status=Entry.Status.COMPLETED).count()
             >= collector.quota)
         questionnaire_save(expert=entry.expert, round_=round_, answers=answers,
                            submit=finish and not full, expected_version=version,
-                           items=page_items, response=response)
+                           items=page_items, response=read, joined=True)
         entry.flags = page_flags(entry.flags, page=page, page_items=page_items,
                                  answers=answers, honeypot=honeypot)
         if advance:  # "Next" (not "Back"): the next visit resumes after this page
             entry.pages_done = max(entry.pages_done, page)
         if collector is not None:
             _entry_finish(entry, collector, full)
-        entry.save()
+        entry.save(update_fields=["pages_done", "flags", "status", "completed_at"])
     return entry
 
 

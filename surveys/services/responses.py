@@ -283,15 +283,17 @@ def questionnaire_save(
     *, expert: Expert, round_: Round, answers: dict[str, ItemAnswer],
     expertise: dict[int, int] | None = None, submit: bool = False,
     expected_version: int | None = None, items: Iterable[Item] | None = None,
-    response: Response | None = None,
+    response: Response | None = None, joined: bool = False,
 ) -> Response:
     """Store a posted questionnaire page (answers and expertise) at once; all or nothing.
     `items` (the round's, some or all) and `response` (the expert's, as read before the
     transaction) save reading them again."""
     from surveys.services.panel import expertise_save
 
-    # One transaction, no savepoints inside: an error anywhere rolls all of it back.
-    with transaction.atomic():
+    # One transaction, no savepoints inside: an error anywhere rolls all of it back. `joined`
+    # (a service's own transaction holds this one): no savepoint either, so an error rolls
+    # back the caller's whole transaction, which must not catch it and go on.
+    with transaction.atomic(savepoint=not joined):
         store = _submit_store if submit else _draft_store
         response = store(expert=expert, round_=round_, answers=answers, items=items,
                          expected_version=expected_version, response=response)

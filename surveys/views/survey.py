@@ -21,10 +21,11 @@ from surveys.errors import ServiceError
 from surveys.forms import parse_answers
 from surveys.models import Collector, Entry
 from surveys.selectors_fielding import (
+    UNREAD,
     collector_is_open,
     survey_page,
     survey_pages,
-    survey_round,
+    survey_round_of_link,
 )
 from surveys.services.fielding import (
     consent_current,
@@ -63,7 +64,7 @@ def _not_found(request) -> HttpResponse:
 def _collector(token: str) -> Collector | None:
     if not TOKEN.fullmatch(token):
         return None
-    return Collector.objects.select_related("study", "group").filter(token=token).first()
+    return Collector.objects.select_related("study").filter(token=token).first()
 
 
 def _closed(request, state: str) -> HttpResponse:
@@ -145,12 +146,20 @@ def _screening_page(request, collector, errors: dict, chosen=None, status=200) -
 
 def _door(request, token: str):
     """The collector (or the page to answer instead) and this browser's entry, if any."""
-    collector = _collector(token)
+    if not TOKEN.fullmatch(token):
+        return None, None, _not_found(request)
+    round_ = survey_round_of_link(token)  # the open round, read once per request
+    # The entry comes with its collector: a returning respondent's request reads no other row.
+    entry = entry_of_browser(token, _browser_key(request), round_)
+    collector = entry.collector if entry is not None else _collector(token)
     if collector is None:
         return None, None, _not_found(request)
-    collector.round = survey_round(collector.study)  # the open round, read once per request
-    state = collector_is_open(collector, collector.round)
-    entry = entry_of_browser(collector, _browser_key(request))
+    if round_ is not None:
+        round_.study = collector.study  # the same row, read once
+    if entry is not None:
+        entry.expert.study = collector.study
+    collector.round = round_
+    state = collector_is_open(collector, round_)
     if state != "open" and (entry is None or entry.status in {
             Entry.Status.CONSENT, Entry.Status.SCREENING, Entry.Status.ANSWERING}):
         return collector, entry, _closed(request, state)
@@ -233,7 +242,8 @@ def survey_screening(request: HttpRequest, token: str) -> HttpResponse:
 
 def _page(request, collector, entry, round_, number, *, errors=None, posted=None,
           status=200, version=None) -> HttpResponse:
-    page = survey_page(entry.expert, round_, number, errors=errors, posted=posted)
+    page = survey_page(entry.expert, round_, number, errors=errors, posted=posted,
+                       response=getattr(entry, "response", UNREAD))
     form_error = " ".join(str(m) for k, m in (errors or {}).items()
                           if k == "__all__" or k.partition(".")[0] not in
                           {v.item.code for v in page.views})

@@ -35,3 +35,17 @@ def test_the_small_benchmark_runs_and_the_task_agrees_with_the_floor():
     line = bench.summary_line(result)
     assert re.fullmatch(r"full/floor: \d+\.\d\d  naive/full: \d+\.\d  peak MB: \d+  answers: 21000",
                         line), line
+
+
+@pytest.mark.django_db
+def test_the_survey_benchmark_runs_and_its_aggregation_agrees_with_the_floor():
+    bench = load_bench()
+
+    result = bench.run_survey(200, 20, in_process=True)
+
+    # 21 answer rows per respondent for 20 items, as above
+    assert result["answers"] == 200 * 21 and result["full"]["answers"] == 200 * 21
+    assert result["full"]["snapshot"] == pytest.approx(result["floor"]["quartiles"])
+    line = bench.survey_line(result)
+    assert re.fullmatch(r"survey full/floor: \d+\.\d\d  peak MB: \d+  answers: 4200  "
+                        r"respondents: 200", line), line
