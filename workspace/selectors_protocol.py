@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from surveys.models import Item, Study
 from workspace.models import ConsensusRule, ProtocolVersion
 from workspace.selectors import rule_lines
+from workspace.selectors_protocol_survey import survey_protocol, survey_summary
 
 FORMAT = "agora-delphi-protocol/1"
 # The reason stored with a version frozen as round 1 opened (the study had changed since the
@@ -76,13 +77,15 @@ def protocol_content(study: Study, rule: ConsensusRule) -> dict:
     "no opinion", consensus, stability, stopping, feedback and anonymity (see the module doc)."""
     rules = _rules(rule)
     policy = study.items.filter(kind=Item.Kind.DIMENSIONS).exists()
-    return {
+    survey = study.mode == Study.Mode.SURVEY
+    content = {
         "format": FORMAT,
         "study": {"title": _texts({"en": study.title_en, "ru": study.title_ru}),
                   "source": study.source, "languages": sorted(study.languages or []),
                   "as_of": study.as_of.isoformat() if study.as_of else None},
         "design": {"mode": study.mode, "policy_delphi": policy,
-                   "type": "real-time" if study.mode == Study.Mode.REALTIME else "classic"},
+                   "type": "survey" if survey else
+                   "real-time" if study.mode == Study.Mode.REALTIME else "classic"},
         "aims": _texts(rule.aims),
         "panel": {"selection_criteria": _texts(rule.panel_criteria),
                   "stakeholder_groups": [{"code": g.code,
@@ -102,6 +105,9 @@ def protocol_content(study: Study, rule: ConsensusRule) -> dict:
         "anonymity": {"pseudonyms_in_exports": True, "min_cell": study.min_cell,
                       "rationales_unattributed": True, "names_seen_by": "organizers only"},
     }
+    if survey:  # recruitment, consent, screening, quality checks and weighting
+        content["survey"] = survey_protocol(study)
+    return content
 
 
 def protocol_versions(study: Study) -> list[ProtocolVersion]:
@@ -163,20 +169,26 @@ def protocol_summary(content: dict) -> list[tuple[str, str]]:
                             "max_rounds": c["stopping"]["max_rounds"]})
     shown = feedback_sentence(c["feedback"])
     missing = _("not stated")
+    common = {
+        "aims": (_("Aims"), local_text(c["aims"]) or missing),
+        "criteria": (_("Panel: selection criteria and expertise"),
+                     local_text(c["panel"]["selection_criteria"]) or missing),
+        "groups": (_("Stakeholder groups"), groups or missing),
+        "items": (_("Items and scales"), _("%(n)s items in %(t)s themes") % {
+            "n": c["items"]["count"], "t": c["items"]["themes"]} + (f" ({kinds})." if kinds else ".")),
+        "no_opinion": (_('"No opinion"'), _('Experts may answer "no opinion"; such answers are '
+                                            'excluded from n and from every statistic.')),
+    }
+    if c["design"]["type"] == "survey":
+        return survey_summary(c, common)
     return [
         (_("Design"), _("Real-Time Delphi (roundless)") if c["design"]["type"] == "real-time"
          else _("Classic Delphi in rounds") + (" " + _("with Policy-Delphi dimensions")
                                                if c["design"]["policy_delphi"] else "")),
-        (_("Aims"), local_text(c["aims"]) or missing),
-        (_("Panel: selection criteria and expertise"),
-         local_text(c["panel"]["selection_criteria"]) or missing),
-        (_("Stakeholder groups"), groups or missing),
+        common["aims"], common["criteria"], common["groups"],
         (_("Rounds planned"), _("At most %(n)s.") % {"n": c["rounds"]["planned"]}
          + (" " + local_text(c["rounds"]["rationale"]) if c["rounds"]["rationale"] else "")),
-        (_("Items and scales"), _("%(n)s items in %(t)s themes") % {
-            "n": c["items"]["count"], "t": c["items"]["themes"]} + (f" ({kinds})." if kinds else ".")),
-        (_('"No opinion"'), _('Experts may answer "no opinion"; such answers are excluded from n '
-                              'and from every statistic.')),
+        common["items"], common["no_opinion"],
         *zip((_("Consensus"), _("Stability"), _("Stopping")), rule_lines(rule.snapshot()),
              strict=True),
         (_("Feedback between rounds"), shown),
@@ -199,7 +211,8 @@ def changed_parts(keys: list[str]) -> list[str]:
               "panel": _("Panel"), "rounds": _("Rounds planned"), "items": _("Items and scales"),
               "no_opinion": _('"No opinion"'), "consensus": _("Consensus"),
               "stability": _("Stability"), "stopping": _("Stopping"),
-              "feedback": _("Feedback between rounds"), "anonymity": _("Anonymity")}
+              "feedback": _("Feedback between rounds"), "anonymity": _("Anonymity"),
+              "survey": _("Recruitment, consent, quality checks and weighting")}
     tops = {k.split(".")[0] for k in keys}
     return [str(label) for key, label in labels.items() if key in tops]
 
