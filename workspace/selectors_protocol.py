@@ -60,7 +60,7 @@ def _rules(rule: ConsensusRule) -> dict:
 def _items(study: Study) -> dict:
     kinds: dict[str, int] = {}
     dimensions: set[str] = set()
-    for kind, dims in study.items.values_list("kind", "dimensions"):
+    for kind, dims in study.items.propositions().values_list("kind", "dimensions"):
         kinds[kind] = kinds.get(kind, 0) + 1
         if kind == Item.Kind.DIMENSIONS:
             dimensions.update(dims or [])

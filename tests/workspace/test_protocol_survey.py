@@ -19,6 +19,7 @@ def test_a_surveys_protocol_names_its_links_checks_and_weighting_not_rounds():
     study = survey_load(margins=MARGINS)
     content = protocol_content(study, rule_in_force(study))
     assert content["design"]["type"] == "survey"
+    assert content["items"]["count"] == study.items.propositions().count()  # no attention check
     survey = content["survey"]
     assert [(c["code"], c["group"], c["quota"]) for c in survey["collectors"]] == [
         ("ru-panel", "RU", 5), ("us-open", "US", None)]
