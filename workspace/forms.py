@@ -273,8 +273,9 @@ class CollectorForm(forms.Form):
                            help_text=_("Lower-case letters, digits and dashes, e.g. ru-panel."))
     group = forms.ChoiceField(label=_("Stakeholder group"))
     country = forms.CharField(label=_("Country or other label"), max_length=100, required=False)
-    quota = forms.IntegerField(label=_("Quota (completions; empty: none)"), min_value=1,
-                               required=False)
+    # Ranges are the service's to check (surveys.services.collectors): one message for the
+    # page, the API and the study file.
+    quota = forms.IntegerField(label=_("Quota (completions; empty: none)"), required=False)
     opens_at = forms.DateTimeField(label=_("Opens at (UTC; empty: with the round)"),
                                    required=False, **WHEN)
     closes_at = forms.DateTimeField(label=_("Closes at (UTC; empty: with the round)"),
@@ -287,8 +288,7 @@ class CollectorForm(forms.Form):
     screenout_redirect = forms.CharField(label=_("Redirect on screen-out or full quota"),
                                          max_length=500, required=False)
     speeder_seconds = forms.IntegerField(
-        label=_("Flag completions faster than (seconds; 0: no flag)"), min_value=0,
-        max_value=86_400, required=False, initial=0)
+        label=_("Flag completions faster than (seconds; 0: no flag)"), required=False, initial=0)
 
     def __init__(self, *args, groups: list[tuple[str, str]], editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

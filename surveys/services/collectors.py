@@ -9,6 +9,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from surveys.errors import ServiceError
@@ -18,6 +19,7 @@ from surveys.models.fielding import redirect_url_check
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 PARAM = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,29}$")
 MAX_COLLECTORS = 100
+MAX_QUOTA = 1_000_000
 FIELDS = ("group", "country", "quota", "opens_at", "closes_at", "complete_redirect",
           "screenout_redirect", "id_param", "speeder_seconds")
 
@@ -31,8 +33,9 @@ def collector_problems(values: dict, groups: set[str]) -> dict[str, str]:
     if values.get("group") not in groups:
         problems["group"] = _("Choose one of the study's stakeholder groups.")
     quota = values.get("quota")
-    if quota is not None and (type(quota) is not int or quota < 1):
-        problems["quota"] = _("A quota is a whole number of at least 1, or nothing.")
+    if quota is not None and (type(quota) is not int or not 1 <= quota <= MAX_QUOTA):
+        problems["quota"] = _("A quota is a whole number from 1 to %(max)s, or nothing.") % {
+            "max": number_format(MAX_QUOTA, force_grouping=True)}
     opens, closes = values.get("opens_at"), values.get("closes_at")
     if opens and closes and closes <= opens:
         problems["closes_at"] = _("The link must close after it opens.")

@@ -63,7 +63,9 @@ def test_changing_a_collector_keeps_its_token_and_code():
     ("new-complete_redirect", "http://panel.example.org/", "https://"),
     ("new-closes_at", "2020-01-01T00:00", "close after it opens"),
     ("new-id_param", "p id", "parameter name"),
-    ("new-quota", "0", ""),
+    ("new-quota", "0", "from 1 to 1,000,000"),
+    ("new-quota", "99999999999999999999", "from 1 to 1,000,000"),
+    ("new-speeder_seconds", "-1", "from 0 to 86400"),
     ("new-group", "XX", ""),
 ])
 def test_bad_input_is_a_message_and_saves_nothing(field, value, message):
@@ -149,6 +151,9 @@ def test_the_api_lists_adds_changes_closes_and_reopens_collectors():
     bad = Client().post(base, {"code": "cee", "group": "US"}, **auth,
                         content_type="application/json")
     assert bad.status_code == 400 and "already in use" in bad.content.decode()
+    huge = Client().post(base, {"code": "big", "group": "US", "quota": 2**70}, **auth,
+                         content_type="application/json")
+    assert huge.status_code == 400 and "from 1 to 1,000,000" in huge.content.decode()
     changed = Client().put(base + "cee/", {"group": "RU", "country": "Poland"}, **auth,
                            content_type="application/json")
     assert changed.status_code == 200
