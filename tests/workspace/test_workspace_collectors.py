@@ -167,3 +167,12 @@ def test_the_api_lists_adds_changes_closes_and_reopens_collectors():
     member_add(study=study, user=analyst, role="analyst")
     assert Client().get(base, **bearer(analyst)).status_code == 200  # analysts read
     assert Client().post(base + "cee/close/", **bearer(analyst)).status_code == 403
+
+
+def test_a_surveys_home_is_its_fielding_page():
+    study = survey_load()
+    org = _client(study, "org")
+    answer = org.get(f"/studio/{study.slug}/")
+    assert answer.status_code == 302 and answer["Location"] == f"/studio/{study.slug}/fielding/"
+    page = org.get(f"/studio/{study.slug}/fielding/").content.decode()
+    assert f'href="/studio/{study.slug}/"' not in page  # no Dashboard link for a survey

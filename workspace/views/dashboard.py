@@ -65,7 +65,11 @@ def _verdict_rows(figures: dict) -> list[dict]:
 
 @login_required
 def dashboard(request, slug):
+    """A Delphi study's home: response, verdicts and rules by round. A survey's home is its
+    Fielding page (its one round's response is counted there, per collector)."""
     study = study_for_reader(user=request.user, slug=slug)
+    if study.mode == Study.Mode.SURVEY:
+        return back("workspace:fielding", slug)
     number = request.GET.get("round", "")
     round_ = shown_round(study, int(number) if number.isdigit() else None)
     if number.isdigit() and round_ is None:
