@@ -105,13 +105,16 @@ def test_closing_now_stops_new_respondents_and_reopening_lets_them_in():
         "collector_closed", "collector_reopened"]
 
 
-def test_analysts_strangers_and_delphi_studies_have_no_collector_pages():
+def test_analysts_only_read_and_strangers_and_delphi_studies_have_no_collector_pages():
     from surveys.services.studies import study_load
     from tests.conftest import small_study_data
 
     study = survey_load()
     analyst = _client(study, "ana", "analyst")
-    assert analyst.get(f"/studio/{study.slug}/collectors/").status_code == 404
+    listed = analyst.get(f"/studio/{study.slug}/collectors/")  # analysts read the list
+    assert listed.status_code == 200 and b"ru-panel" in listed.content
+    assert b"Close now" not in listed.content and b'id="add"' not in listed.content
+    assert analyst.get(f"/studio/{study.slug}/collectors/ru-panel/").status_code == 404
     assert analyst.post(f"/studio/{study.slug}/collectors/", NEW).status_code == 404
     assert analyst.post(f"/studio/{study.slug}/collectors/ru-panel/state/",
                         {"action": "close"}).status_code == 404

@@ -10,14 +10,17 @@ from django.views.decorators.http import require_POST
 from surveys.errors import ServiceError
 from surveys.models import Collector, Study
 from surveys.selectors_fielding import collector_is_open, survey_round
+from surveys.selectors_staff import study_role
 from surveys.services.collectors import FIELDS, collector_close, collector_save
 from workspace import forms
-from workspace.selectors import study_for_organizer
+from workspace.selectors import WRITE, study_for_organizer, study_for_reader
 from workspace.views._common import back, run
 
 
-def _survey(request, slug: str) -> Study:
-    study = study_for_organizer(user=request.user, slug=slug)
+def _survey(request, slug: str, *, read: bool = False) -> Study:
+    """The survey, if the user may change it (`read`: may read it; analysts see the list)."""
+    find = study_for_reader if read else study_for_organizer
+    study = find(user=request.user, slug=slug)
     if study.mode != Study.Mode.SURVEY:
         raise Http404
     return study
@@ -48,8 +51,10 @@ def _saved(request, study: Study, form, *, new: bool) -> bool:
 
 @login_required
 def collectors_page(request, slug):
-    """Every collector with its link, state and settings, and a form to add one."""
-    study = _survey(request, slug)
+    """Every collector with its link, state and settings, and (for organizers) a form to add
+    one and each link's actions."""
+    study = _survey(request, slug, read=request.method != "POST")
+    reader_only = study_role(study, request.user) not in WRITE
     form = forms.CollectorForm(request.POST or None, groups=_groups(study), prefix="new")
     if request.method == "POST" and _saved(request, study, form, new=True):
         return back("workspace:collectors", slug)
@@ -58,7 +63,8 @@ def collectors_page(request, slug):
              "link": request.build_absolute_uri(f"/s/{c.token}/")}
             for c in Collector.objects.filter(study=study).select_related("group")]
     return render(request, "workspace/collectors.html", {
-        "study": study, "rows": rows, "form": form, "round_open": round_ is not None},
+        "study": study, "rows": rows, "form": form, "round_open": round_ is not None,
+        "reader_only": reader_only},
         status=400 if form.errors else 200)
 
 
