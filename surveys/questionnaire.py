@@ -9,8 +9,9 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Literal
 
-from django.db.models import Q
+from django.db.models import FloatField, Q, Value
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
@@ -18,7 +19,7 @@ from django.utils.translation import get_language
 
 from surveys.feedback import Feedback, feedback_source, part_feedback
 from surveys.feedback_html import feedback_html
-from surveys.models import Answer, Expert, Item, Response, Round, Study
+from surveys.models import Answer, Expert, Item, Rationale, Response, Round, Study
 from surveys.selectors import round_items_shared, round_with_keys
 from surveys.unlinkable import argument_order
 from surveys.values import DIMENSION_LABELS
@@ -86,9 +87,10 @@ class Saved:
 
     @classmethod
     def read(cls, expert: Expert, round_: Round, response: Response | None, *,
-             item_ids=None, whys: bool = True) -> "Saved":
+             item_ids=None, whys: bool | Literal["joined"] = True) -> "Saved":
         """One query for the answers of both rounds (the previous one's only for `item_ids`,
-        if given) and, with `whys`, one for the reasons."""
+        if given) and, with `whys`, one for the reasons; with whys="joined", the reasons (of
+        `item_ids`, if given) come in the answers' query."""
         saved = cls()
         wanted = [Q(response=response)] if response is not None else []
         if round_.study.mode != Study.Mode.REALTIME and round_.previous_id and expert.pk:
@@ -96,9 +98,21 @@ class Saved:
             wanted.append(before if item_ids is None else before & Q(item_id__in=item_ids))
         if not wanted:
             return saved
-        rows = Answer.objects.filter(functools.reduce(Q.__or__, wanted)).values_list(
-            "response__round_id", "item_id", "dimension", "value", "no_opinion", "text")
-        for round_id, item_id, dimension, value, no_opinion, text in rows:
+        columns = ("response__round_id", "item_id", "dimension", "value", "no_opinion", "text",
+                   "why")
+        rows = Answer.objects.filter(functools.reduce(Q.__or__, wanted)).annotate(
+            why=Value(False)).values_list(*columns)
+        if whys == "joined" and response is not None:
+            reasons = Rationale.objects.filter(response=response)
+            if item_ids is not None:
+                reasons = reasons.filter(item_id__in=item_ids)
+            rows = rows.union(reasons.annotate(
+                dimension=Value(""), value=Value(None, output_field=FloatField()),
+                no_opinion=Value(False), why=Value(True)).values_list(*columns), all=True)
+        for round_id, item_id, dimension, value, no_opinion, text, why in rows:
+            if why:
+                saved.whys[item_id] = text
+                continue
             if round_id != round_.pk:
                 saved.previous[(item_id, dimension)] = value
                 old = saved.before.setdefault(
@@ -112,7 +126,7 @@ class Saved:
             if no_opinion:
                 saved.no_opinion.add(item_id)
             saved.texts[item_id] = text or saved.texts.get(item_id, "")
-        if whys and response is not None:
+        if whys is True and response is not None:
             saved.whys = dict(response.rationales.values_list("item_id", "text"))
         return saved
 

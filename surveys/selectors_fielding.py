@@ -52,8 +52,8 @@ def survey_page(expert, round_: Round, number: int, *, errors: dict | None = Non
     numbers = item_numbers([item for page in pages for item in page])
     if response is UNREAD:
         response = Response.objects.filter(round=round_, expert=expert).first()
-    # A survey asks no reasons: the page has no field for them, so they are not read.
-    saved = Saved.read(expert, round_, response, item_ids=[i.pk for i in items], whys=False)
+    # The respondent's comments (stored as reasons) come in the answers' own query.
+    saved = Saved.read(expert, round_, response, item_ids=[i.pk for i in items], whys="joined")
     views = []
     for item in items:
         answer = (posted or {}).get(item.code)

@@ -219,6 +219,14 @@ def completion_flags(flags: dict, seconds: float, speeder_seconds: int) -> dict:
     return flags
 
 
+def page_conflicts(answers: dict[str, ItemAnswer]) -> dict[str, str]:
+    """An error for each item answered with a rating and "No opinion" at once: the page
+    cannot tell which one the respondent meant, so it keeps neither."""
+    return {code: _("Choose a rating or “No opinion”, not both.")
+            for code, answer in answers.items()
+            if answer.no_opinion and any(v is not None for v in answer.values.values())}
+
+
 def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[Item],
                     answers: dict[str, ItemAnswer], version: int, honeypot: bool = False,
                     advance: bool = True, finish: bool = False) -> Entry:
@@ -227,7 +235,11 @@ def entry_page_save(*, entry: Entry, round_: Round, page: int, page_items: list[
     quota is full: then the entry ends as "quota full" and its response stays a draft.
 
     The response as entry_of_browser read it (`entry.response`) is claimed by one
-    conditional UPDATE on its version, which fails if anything changed it since."""
+    conditional UPDATE on its version, which fails if anything changed it since. An item
+    answered with a rating and "No opinion" saves nothing of the page (a ServiceError)."""
+    conflicts = page_conflicts(answers)
+    if conflicts:
+        raise ServiceError(_("Some answers need correcting."), field_errors=conflicts)
     with transaction.atomic():
         collector = None
         if finish:  # the collector's lock first: completions of one collector queue here

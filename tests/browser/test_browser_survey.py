@@ -1,7 +1,8 @@
 """A respondent's walk through a survey's open link in Debian's Chromium, in English and
 Russian: consent, screening, both pages and the thank-you page, each checked at 375 and
 1280 px (no sideways scrolling, axe-core finds nothing serious or critical), with no
-Content-Security-Policy violation and no JavaScript needed."""
+Content-Security-Policy violation and no JavaScript needed. A rating scale reads in order: one
+option a line on a phone, the five in one row of equal columns on a desktop."""
 
 import pytest
 
@@ -17,6 +18,27 @@ TEXTS = {"en": ("I agree to take part", "Continue", "Next", "Finish and send my 
                 "Завершить и отправить ответы", "Спасибо")}
 
 
+# Each option's box (its label: the button and its text) of a rating scale, in document order.
+SCALE_BOXES = """name => [...document.querySelectorAll(`input[name="${name}"]`)].map(i => {
+  const b = i.closest('label').getBoundingClientRect();
+  return {left: b.left, right: b.right, top: b.top, bottom: b.bottom};
+})"""
+
+
+def _scale_reads_in_order(page, name: str) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    boxes = page.evaluate(SCALE_BOXES, name)
+    assert len(boxes) == 5
+    for above, below in zip(boxes, boxes[1:], strict=False):  # one a line, top to bottom
+        assert below["top"] >= above["bottom"] - 0.5 and below["left"] == above["left"], boxes
+    page.set_viewport_size({"width": 1280, "height": 800})
+    boxes = page.evaluate(SCALE_BOXES, name)
+    widths = {round(b["right"] - b["left"]) for b in boxes}
+    assert len({b["top"] for b in boxes}) == 1 and max(widths) - min(widths) <= 1, boxes
+    for left, right in zip(boxes, boxes[1:], strict=False):  # one row, left to right
+        assert right["left"] >= left["right"], boxes
+
+
 def _walk(checker: Checker, token: str, language: str) -> None:
     agree, go_on, next_, finish, thanks = TEXTS[language]
     context = checker.context(language)
@@ -30,6 +52,8 @@ def _walk(checker: Checker, token: str, language: str) -> None:
     page.get_by_role("button", name=go_on).click()
     assert page.url.endswith(f"/s/{token}/page/1/")
     checker.check(page, "", "survey-page-1", language, load=False)
+    for name in ("a-agree", "a-dims.desirability"):
+        _scale_reads_in_order(page, name)
     page.locator('input[name="a-agree"][value="4"]').check()
     page.locator('input[name="a-dims.desirability"][value="2"]').check()
     page.locator('input[name="a-dims.feasibility"][value="5"]').check()

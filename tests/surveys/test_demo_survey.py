@@ -69,3 +69,25 @@ def test_the_demo_survey_loads_flags_speeders_and_stays_open(survey):
                                                 organizer=staff["organizer"], n=200)
     assert more == 0 and entries.count() == 200  # running the demo again adds nobody
     assert Client().get(f"/s/{link.token}/").status_code == 200  # the consent page
+
+
+def test_a_respondent_sees_the_survey_s_title_and_description_and_no_internal_code(survey):
+    """The first page's intro is the organizer's description, written for respondents: no
+    study code, no mention of the Delphi study the items come from."""
+    study, staff = survey
+    demo_survey.demo_survey_round(study=study, organizer=staff["organizer"], n=4)
+    link = demo_survey.demo_survey_link(study)
+    for language, title in (("en", "an attitude survey (2026)"), ("ru", "опрос мнений (2026)")):
+        client = Client()
+        client.cookies["django_language"] = language
+        client.get(f"/s/{link.token}/")
+        client.post(f"/s/{link.token}/consent/", {"choice": "agree", "version": "2026-1"})
+        client.post(f"/s/{link.token}/screening/", {"s-role": "expert"})
+        page = client.get(f"/s/{link.token}/page/1/")
+        html = page.content.decode()
+        description = study.description_en if language == "en" else study.description_ru
+        assert page.status_code == 200 and title in html
+        assert f'<p class="intro">{description}'.replace("'", "&#x27;") in html
+        main = html[html.index("<main"):html.index("</main>")]  # the page, not the brand
+        for internal in ("euromd", "Delphi", "дельфийск", "Дельфи"):
+            assert internal not in main, internal

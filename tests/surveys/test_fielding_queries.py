@@ -14,7 +14,7 @@ from tests.surveys.fielding_helpers import PAGES, collector, survey_load, walk
 pytestmark = pytest.mark.django_db
 
 # open round with its keys; the entry with its collector, study, expert and response;
-# the response's answers on the page
+# the response's answers and comments (its reasons) on the page, in one query
 PAGE_QUERIES = 3
 # the two reads above less the answers; the transaction (a savepoint in a test): the entry's
 # row locked, the response claimed by its version, the page's answers and reasons deleted,
