@@ -37,6 +37,17 @@ def survey_pages(round_: Round) -> list[list[Item]]:
     return pages
 
 
+def survey_item_numbers(survey: Study) -> dict[str, str]:
+    """Item code -> the number the respondents saw beside it ("2.3", `item_numbers` over the
+    survey's pages, attention checks included); {} before the survey has a round."""
+    round_ = survey.rounds.order_by("number").first()
+    if round_ is None:
+        return {}
+    items = [item for page in survey_pages(round_) for item in page]
+    numbers = item_numbers(items)
+    return {item.code: numbers[item.pk] for item in items}
+
+
 UNREAD = object()  # survey_page's `response` when the caller has not read it
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -25,7 +26,7 @@ from analysis.weights import Weighting, margin_columns, respondents, validate_ma
 from surveys.exports import export_long
 from surveys.figures import rule_in_force
 from surveys.models import Item, Round, Study
-from surveys.selectors_fielding import survey_respondents
+from surveys.selectors_fielding import survey_item_numbers, survey_respondents
 from surveys.services.fielding import QUALITY_FLAGS
 
 KINDS = ("agreement",)
@@ -157,10 +158,12 @@ def gap_records(table: pd.DataFrame | None) -> list[dict[str, Any]]:
 
 def gap_items(table: pd.DataFrame | None, survey: Study) -> list[dict[str, Any]]:
     """Per compared item of the table in the survey's questionnaire order, for the page: its
-    text, the overall row and the per-country rows (each country named as its collector's
-    group), with `direction` and `effect` labelled in the active language."""
+    text, the number the respondents saw (`survey_item_numbers`), the overall row and the
+    per-country rows (each country named as its collector's group), with `direction` and
+    `effect` labelled in the active language."""
     records = gap_records(table)
     texts = {i.code: i for i in Item.objects.filter(study=survey).select_related("theme")}
+    numbers = survey_item_numbers(survey) if records else {}
     names = country_names(survey)
     items: dict[str, dict[str, Any]] = {}
     for row in records:
@@ -168,6 +171,7 @@ def gap_items(table: pd.DataFrame | None, survey: Study) -> list[dict[str, Any]]
         row["effect_label"] = EFFECTS.get(row["effect"], "")
         row["category_label"] = names.get(row["category"], row["category"])
         entry = items.setdefault(row["item"], {"code": row["item"],
+                                               "number": numbers.get(row["survey_item"], ""),
                                                "item": texts.get(row["survey_item"]),
                                                "overall": None, "countries": []})
         if row["category"] is None:
@@ -183,16 +187,29 @@ def country_names(survey: Study) -> dict[str, str]:
     return {c.country: c.group.name for c in survey.collectors.select_related("group")}
 
 
-def margins_shown(survey: Study) -> list[dict[str, Any]]:
-    """The survey's declared margins for the page: each variable and category named in the
-    active language (a country as its collector's group, a group by its name), with share
-    and source."""
+def margin_namer(survey: Study) -> Callable[[str, str], tuple[str, str]]:
+    """(variable, category) -> both named in the active language: "country" and "group", a
+    country as its collector's group, a group by its name; anything else as declared."""
     names = {"country": country_names(survey),
              "group": {g.code: g.name for g in survey.groups.all()}}
     variables = {"country": _("country"), "group": _("group")}
-    return [{"variable": variables.get(m["variable"], m["variable"]),
-             "category": names.get(m["variable"], {}).get(m["category"], m["category"]),
-             "share": m["share"], "source": m.get("source", "")} for m in survey.margins]
+
+    def name(variable: str, category: str) -> tuple[str, str]:
+        return (str(variables.get(variable, variable)),
+                str(names.get(variable, {}).get(category, category)))
+    return name
+
+
+def margins_shown(survey: Study) -> list[dict[str, Any]]:
+    """The survey's declared margins for the page: each variable and category named in the
+    active language (`margin_namer`), with share and source."""
+    name = margin_namer(survey)
+    shown = []
+    for m in survey.margins:
+        variable, category = name(str(m["variable"]), str(m["category"]))
+        shown.append({"variable": variable, "category": category, "share": m["share"],
+                      "source": m.get("source", "")})
+    return shown
 
 
 def gap_panel(*, survey: Study, slug: str | None) -> str:

@@ -9,6 +9,7 @@ from collections import Counter
 from importlib import metadata
 
 from django.db.models import Count
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
@@ -18,6 +19,12 @@ from surveys.models import ExpertiseRating, Item, Round, Study
 ATTRITION_LIMIT = 20.0  # % of a round's previous submitters lost: a limitation above this
 SMALL_GROUP = 5  # experts: a stakeholder group smaller than this is a limitation
 AGORA_VERSION = "0.1.0"  # pyproject.toml; the platform is not installed as a package
+
+
+def _g(number: float) -> str:
+    """A number in a sentence as few digits show it ("12.5"), with the active language's
+    decimal separator ("12,5" in Russian)."""
+    return f"{number:g}".replace(".", str(formats.get_format("DECIMAL_SEPARATOR")))
 
 
 def rules_for_report(study: Study) -> dict | None:
@@ -103,7 +110,7 @@ def panel_lines(study: Study, round_: Round, content: dict | None) -> list[str]:
         raters = ExpertiseRating.objects.filter(expert__study=study).values("expert").distinct().count()
         lines.append(_("%(n)s experts rated their own expertise per theme on a scale of 1 to 5 "
                        "(median %(median)s).") % {"n": raters,
-                                                   "median": f"{statistics.median(levels):g}"})
+                                                   "median": _g(statistics.median(levels))})
     return lines
 
 
@@ -177,9 +184,9 @@ def limitations(study: Study, round_: Round, rules: dict | None) -> list[str]:
         total = rows[-1]
         if total["attrition"] is not None and total["attrition"] > ATTRITION_LIMIT:
             out.append(_("Attrition in round %(n)s was %(pct)s %% (%(lost)s of %(prior)s), above "
-                         "%(limit)s %%.") % {"n": r.number, "pct": f"{total['attrition']:g}",
+                         "%(limit)s %%.") % {"n": r.number, "pct": _g(total["attrition"]),
                                              "lost": total["lost"], "prior": total["previous"],
-                                             "limit": f"{ATTRITION_LIMIT:g}"})
+                                             "limit": _g(ATTRITION_LIMIT)})
     for r, rows in flows:
         out += _group_limits(r, rows[:-1])
     for row in participation(_rounds(study, round_)[0])[:-1]:
@@ -213,8 +220,8 @@ def _group_limits(round_: Round, rows: list[dict]) -> list[str]:
     answers (a closed round)."""
     out = [_("Attrition in the stakeholder group %(group)s in round %(n)s was %(pct)s %% "
              "(%(lost)s of %(prior)s), above %(limit)s %%.") % {
-        "group": row["group"].name, "n": round_.number, "pct": f"{row['attrition']:g}",
-        "lost": row["lost"], "prior": row["previous"], "limit": f"{ATTRITION_LIMIT:g}"}
+        "group": row["group"].name, "n": round_.number, "pct": _g(row["attrition"]),
+        "lost": row["lost"], "prior": row["previous"], "limit": _g(ATTRITION_LIMIT)}
         for row in rows if row["attrition"] is not None and row["attrition"] > ATTRITION_LIMIT]
     small = [f"{row['group'].name} (n = {row['submitted']})" for row in rows
              if row["final"] and row["submitted"] < SMALL_GROUP]

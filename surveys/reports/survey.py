@@ -19,12 +19,19 @@ from analysis.crosstab import weighted_crosstab
 from analysis.weights import Weighting
 from surveys.models import AggregationRun, Entry, Item, Round, Study, StudyMember
 from surveys.reports.items import study_items
-from surveys.selectors_fielding import FLAG_NAMES, fielding_dashboard, survey_respondents
+from surveys.selectors_fielding import (
+    FLAG_NAMES,
+    fielding_dashboard,
+    survey_item_numbers,
+    survey_respondents,
+)
 from surveys.selectors_gap import (
     _clean,
+    country_names,
     flagged_labels,
     gap_items,
     gap_result,
+    margin_namer,
     survey_frame,
     survey_weighting,
 )
@@ -56,19 +63,22 @@ def flagged_respondents(study: Study) -> list[dict[str, Any]]:
 
 def weighting_section(study: Study, frame: pd.DataFrame, weighting: Weighting | None,
                       problem: str) -> dict[str, Any]:
-    """The declared margins (with each category's sample and weighted share once weighted),
-    the method and analysis.weights' diagnostics; or why the estimates are unweighted."""
+    """The declared margins (with each category's sample and weighted share once weighted;
+    variables and categories named as the gap page names them, `margin_namer`), the method
+    and analysis.weights' diagnostics; or why the estimates are unweighted."""
+    name = margin_namer(study)
     people = frame.drop_duplicates("expert") if not frame.empty else frame
     flagged = int(people["flagged"].sum()) if not frame.empty else 0
     out: dict[str, Any] = {"declared": bool(study.margins), "problem": problem,
                            "respondents": len(people), "flagged_excluded": flagged,
                            "n": len(people) - flagged, "weighted": weighting is not None}
     if weighting is None:
-        out["margins"] = [_margin_row(str(m.get("variable", "")), str(m.get("category", "")), m)
+        out["margins"] = [_margin_row(name(str(m.get("variable", "")),
+                                          str(m.get("category", ""))), m)
                           for m in study.margins]
         return out
     d = weighting.diagnostics
-    out["margins"] = [_margin_row(variable, category, shares)
+    out["margins"] = [_margin_row(name(str(variable), str(category)), shares)
                       for variable, categories in d["margins"].items()
                       for category, shares in categories.items()]
     out |= {key: _clean(d[key]) for key in ("method", "n", "flagged_excluded", "n_eff",
@@ -79,8 +89,9 @@ def weighting_section(study: Study, frame: pd.DataFrame, weighting: Weighting | 
     return out
 
 
-def _margin_row(variable: str, category: str, shares: dict[str, Any]) -> dict[str, Any]:
+def _margin_row(named: tuple[str, str], shares: dict[str, Any]) -> dict[str, Any]:
     """A margin's target, sample and weighted shares in per cent (None when not weighted)."""
+    variable, category = named
     def pct(key: str) -> float | None:
         value = shares.get(key)
         return None if value is None else 100 * float(value)
@@ -105,7 +116,8 @@ def estimates_section(study: Study, frame: pd.DataFrame,
     except ValueError:  # no answer on the 1-5 scale to estimate from
         return []
     items = study_items(study)
-    names = {c.country: c.group.name for c in study.collectors.select_related("group")}
+    numbers = survey_item_numbers(study)
+    names = country_names(study)
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for record in table.to_dict(orient="records"):
         row = {key: _clean(record[key]) for key in ("n", "flagged_excluded", "pct_agree",
@@ -113,7 +125,8 @@ def estimates_section(study: Study, frame: pd.DataFrame,
                                                     "median", "n_eff")}
         code, dimension = str(record["item"]), str(record["dimension"] or "")
         entry = rows.setdefault((code, dimension), {
-            "code": code, "dimension": dimension, "item": items.get(code),
+            "code": code, "number": numbers.get(code, ""), "dimension": dimension,
+            "item": items.get(code),
             "overall": None, "countries": []})
         if record["category"] is None:
             entry["overall"] = row
@@ -179,4 +192,5 @@ def survey_report_data(round_: Round) -> dict[str, Any]:
         "gap": gap_section(study),
         "collectors": study.collectors.select_related("group").order_by("code"),
         "items_count": len(study_items(study)),
+        "attention_checks": study.items.exclude(instructed=None).count(),
     }

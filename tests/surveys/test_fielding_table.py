@@ -159,3 +159,16 @@ def test_the_median_completion_time_per_collector():
             started_at=start, completed_at=start + dt.timedelta(seconds=seconds))
     # 100, 200, 600 seconds: the median is the middle one, 200
     assert fielding_table(study)[0]["median_seconds"] == 200
+
+
+def test_the_fielding_page_says_who_quota_full_counts_and_who_it_does_not():
+    study = survey_load()
+    reader = Client()
+    reader.force_login(_staff(study, "ana"))
+    english = reader.get(f"/studio/{study.slug}/fielding/").content.decode()
+    assert ("Quota full: reached the end after the collector's quota had filled (the "
+            "answers stay a draft); people turned away at the door by a full quota leave no "
+            "record and are not counted.") in english
+    russian = reader.get(f"/studio/{study.slug}/fielding/",
+                         HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Квота заполнена: дошли до конца анкеты уже после заполнения квоты ссылки" in russian

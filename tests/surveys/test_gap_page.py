@@ -83,7 +83,7 @@ def test_the_page_shows_the_figures_in_both_languages(pair, client):
     page = client.get("/studies/poll/gap/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert "62.5" in text and "-17.5" in text and "no clear difference" in text
+    assert "62.5" in text and "\u221217.5" in text and "no clear difference" in text
     assert 'href="/studies/poll/gap/"' in client.get("/studies/poll/").content.decode()
     russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Разрыв между экспертами и опрошенными" in russian
@@ -174,3 +174,36 @@ def test_the_margins_are_named_in_the_pages_language(pair, client):
     assert "country Russia 0.750; country United States 0.250 (t)" in english
     russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "страна Россия 0,750; страна США 0,250 (t)" in russian
+
+
+def test_negative_figures_carry_a_true_minus_and_the_api_keeps_numbers(pair, client):
+    _panel, _survey, owner = pair
+    client.force_login(owner)
+    text = client.get("/studies/poll/gap/").content.decode()
+    assert "<td>\u221217.5</td>" in text  # the gap, 62.5 - 80
+    assert "-17.5" not in text and "–-" not in text  # no hyphen as a minus, in a bound either
+    russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<td>\u221217,5</td>" in russian  # and a decimal comma
+    from rest_framework.test import APIClient
+
+    body = APIClient().get("/api/v1/studies/poll/gap/", **bearer(owner)).json()
+    assert body["rows"][0]["gap_pct_agree"] == pytest.approx(-17.5)  # a number, as before
+
+
+def test_items_are_headed_by_the_number_respondents_saw_with_the_code_beside(pair, client):
+    _panel, _survey, owner = pair
+    client.force_login(owner)
+    page = client.get("/studies/poll/gap/")
+    [item] = page.context["items"]
+    assert item["number"] == "1.1"  # the first item of the first theme, as its page showed it
+    html = page.content.decode()
+    assert ('<h2><span class="sr-only">Item </span>1.1 <span class="code">agree</span></h2>'
+            in html)
+
+
+def test_the_panel_line_abbreviates_the_iqr_in_the_pages_language(pair, client):
+    _panel, _survey, owner = pair
+    client.force_login(owner)
+    russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "· МКР 0 ·" in russian and "IQR" not in russian
+    assert "· IQR 0 ·" in client.get("/studies/poll/gap/").content.decode()

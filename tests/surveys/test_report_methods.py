@@ -111,3 +111,10 @@ def test_rules_registered_late_or_never_are_limitations(study, organizer):
 def test_policy_delphi_is_named_only_when_a_round_asked_dimensions(two_rounds, study):
     # The small study has a dimensions item, but neither round asked it.
     assert not any("several dimensions" in line for line in methods_section(study, two_rounds)["design"])
+
+
+def test_a_russian_limitation_writes_its_share_with_a_decimal_comma(two_rounds, study):
+    with translation.override("ru"):
+        limitations = methods_section(study, two_rounds)["limitations"]
+    assert any("составило 33,3 % (1 из 3)" in line for line in limitations), limitations
+    assert not any("33.3" in line for line in limitations)

@@ -19,8 +19,9 @@ from surveys.services.responses import ItemAnswer, response_submit
 from surveys.services.rounds import round_close, round_create, round_open
 from surveys.services.studies import study_load
 from tests.api.conftest import bearer
+from tests.browser.test_browser_layout import ARTIFACTS
 from tests.conftest import _staff, small_study_data
-from tests.surveys.fielding_helpers import survey_load
+from tests.surveys.fielding_helpers import survey_data, survey_load
 
 pytestmark = pytest.mark.django_db
 PANEL = [4, 4, 4, 5, 2]  # the Delphi panel: 80 % agree
@@ -146,7 +147,7 @@ def test_the_reports_gap_equals_the_gap_page_and_the_api(survey_pair, client):
     page = client.get("/studies/poll/gap/").context["items"]
     assert [i["overall"] for i in page] == [i["overall"] for i in gap["items"]]
     html = client.get("/studies/poll/reports/1/").content.decode()
-    assert 'id="gap"' in html and "-23.8" in html  # 56.25 - 80 = -23.75 points
+    assert 'id="gap"' in html and "\u221223.8" in html  # 56.25 - 80 = -23.75 points
     assert gap["flagged"] == api["flagged"] and gap["flagged"]["respondents"] == 1
     assert "1 flagged respondent left out: 1 speeder." in html
 
@@ -218,3 +219,104 @@ def test_a_new_arrival_renews_the_stored_report(survey_pair):
     before = job_key(round_, "en")
     _entry(Collector.objects.get(study=survey, code="ru-panel"), Entry.Status.DECLINED)
     assert job_key(round_, "en") != before  # no response changed: the entries count
+
+
+def _pdf(client, owner, capture, language: str = "en") -> bytes:
+    client.force_login(owner)
+    client.cookies["django_language"] = language
+    base = "/studies/poll/reports/1/download"
+    with capture(execute=True):
+        client.get(f"{base}/pdf/")
+    return b"".join(client.get(f"{base}/pdf/").streaming_content)
+
+
+def test_the_printed_fielding_table_stays_inside_the_a4_margins(
+        survey_pair, client, django_capture_on_commit_callbacks):
+    import pypdfium2
+
+    _panel, _survey, owner = survey_pair
+    for language in ("en", "ru"):
+        document = pypdfium2.PdfDocument(_pdf(client, owner, django_capture_on_commit_callbacks,
+                                               language))
+        margin = 14 / 25.4 * 72  # the page's right margin, 14 mm in points
+        for k in range(len(document)):
+            page = document[k]
+            width = page.get_width()
+            text = page.get_textpage()
+            rights = [text.get_charbox(i)[2] for i in range(text.count_chars())
+                      if text.get_text_range(i, 1).strip()]  # not the spaces pdfium adds
+            assert max(rights, default=0) <= width - margin + 1, (language, k + 1)
+            # Kept as test artifacts, for a look at the pages.
+            page.render(scale=1.5).to_pil().save(ARTIFACTS / f"survey-pdf-{language}-{k + 1}.png")
+
+
+def test_the_quality_checks_state_the_attention_check_and_its_rule(db, client):
+    from surveys.selectors_fielding import survey_item_numbers
+
+    data = survey_data("checked", quota=None)
+    first = data["themes"][0]["items"]
+    text = {"en": "Choose 2 here.", "ru": "Выберите здесь 2."}
+    first.insert(0, {"code": "attention-1", "kind": "agreement", "instructed": 2, "text": text})
+    survey = study_load(data=data)
+    round_ = round_open(round_=round_create(study=survey))
+    numbers = survey_item_numbers(survey)
+    assert numbers["attention-1"] == "1.1" and numbers["agree"] == "1.2"  # as respondents saw
+    report = report_data(round_)
+    assert report["attention_checks"] == 1
+    owner = _staff(survey, "olga", "owner")
+    client.force_login(owner)
+    html = client.get("/studies/checked/reports/1/").content.decode()
+    assert "The questionnaire had 1 attention check" in html
+    assert "answered otherwise than instructed, with another answer" in html
+    russian = client.get("/studies/checked/reports/1/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "В анкете была 1 проверка внимания" in russian
+
+
+def test_a_survey_without_attention_check_does_not_mention_one(survey_pair, client):
+    _panel, _survey, owner = survey_pair
+    client.force_login(owner)
+    html = client.get("/studies/poll/reports/1/").content.decode()
+    assert "attention check (" not in html and "attention checks (" not in html
+    assert "or when a hidden field was filled (a bot). Flagged answers are kept" in html
+
+
+def test_the_report_says_exactly_what_quota_full_counts(survey_pair, client):
+    _panel, _survey, owner = survey_pair
+    client.force_login(owner)
+    html = client.get("/studies/poll/reports/1/").content.decode()
+    assert "turned away by a full quota, who completed" not in html  # the old, wrong wording
+    assert ("who reached the end after the link's quota had filled (quota full: their answers "
+            "are kept as a draft; people turned away at the door by a full quota leave no "
+            "record and are not counted)") in html.replace("&#x27;", "'")
+    assert "leaving no record of them, so they are counted nowhere" in html
+    russian = client.get("/studies/poll/reports/1/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "дошёл до конца анкеты уже после заполнения квоты" in russian
+    assert "система не записывает и не считает" in russian
+
+
+def test_the_russian_weighting_table_names_variables_and_categories(survey_pair, client):
+    _panel, survey, owner = survey_pair
+    with translation.override("ru"):
+        margins = report_data(survey.rounds.get())["weighting"]["margins"]
+    assert {(m["variable"], m["category"]) for m in margins} == {
+        ("страна", "Россия"), ("страна", "США")}
+    assert {m["source"] for m in margins} == {"Census 2026"}  # the organizer's text, as given
+    client.force_login(owner)
+    russian = client.get("/studies/poll/reports/1/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<td>страна</td><td>США</td>" in russian
+    assert "· МКР 0 ·" in russian and "IQR" not in russian
+    assert "\u221223,8" in russian  # the gap with a true minus and a decimal comma
+
+
+def test_report_items_are_headed_by_their_number_with_the_code_beside(survey_pair, client):
+    _panel, survey, owner = survey_pair
+    data = report_data(survey.rounds.get())
+    [agree] = [e for e in data["estimates"] if e["code"] == "agree"]
+    assert agree["number"] == "1.1"
+    assert [i["number"] for i in data["gap"]["items"]] == ["1.1"]
+    client.force_login(owner)
+    html = client.get("/studies/poll/reports/1/").content.decode()
+    heading = '<span class="sr-only">Item </span>1.1 <span class="code">agree</span>'
+    assert f"<h3>{heading}</h3>" in html  # the estimates
+    assert html.count(heading) == 2  # and the gap, headed alike
+    assert "<h3>agree</h3>" not in html
