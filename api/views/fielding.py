@@ -83,7 +83,7 @@ class TotalsSerializer(serializers.Serializer):
     median_seconds = serializers.IntegerField(allow_null=True)
 
 
-class DashboardSerializer(serializers.Serializer):
+class FieldingDashboardSerializer(serializers.Serializer):
     open = serializers.BooleanField(help_text="Still fielding: the round is open and a "
                                     "collector is not closed.")
     updated_at = serializers.DateTimeField()
@@ -96,13 +96,13 @@ class FieldingDashboard(StudyView):
     """The workspace's Fielding page as data: per collector and in total the counts and the
     quota's fill, and the completion-time distribution (the same bins the page draws)."""
 
-    serializer_class = DashboardSerializer
+    serializer_class = FieldingDashboardSerializer
     pagination_class = None
     queryset = Collector.objects.none()
 
-    @extend_schema(responses={200: DashboardSerializer, **READ_ERRORS})
+    @extend_schema(responses={200: FieldingDashboardSerializer, **READ_ERRORS})
     def get(self, request, slug):
         dashboard = fielding_dashboard(self.study)
         for row in dashboard["rows"]:
             row["link"] = request.build_absolute_uri(f"/s/{row['collector'].token}/")
-        return Response(DashboardSerializer(dashboard).data)
+        return Response(FieldingDashboardSerializer(dashboard).data)

@@ -67,13 +67,18 @@ def export_text(fmt: str, content: bytes) -> str:
 
 
 def test_no_analyst_payload_or_export_names_an_expert(api, panel, analyst):
+    from surveys.models import Collector, StakeholderGroup
+
     headers = bearer(analyst)
     schema = json.loads(api.get("/api/schema/", {"format": "json"}).content)
+    group = StakeholderGroup.objects.get(study__slug="small", code="RU")
+    Collector.objects.create(study=group.study, code="link", group=group)  # a link to read
     seen = []
     for path, item in schema["paths"].items():
         if "get" not in item or "{slug}" not in path:
             continue
-        code = "RU" if "/groups/" in path else "one" if "/themes/" in path else "agree"
+        code = ("RU" if "/groups/" in path else "one" if "/themes/" in path
+                else "link" if "/collectors/" in path else "agree")
         for fmt in ("csv", "json", "xlsx", "parquet", "sav") if "{fmt}" in path else ("",):
             for number in (1, 2) if "{number}" in path else (0,):
                 url = re.sub(r"\{(\w+)\}", lambda m, f=fmt, n=number, c=code: str(
