@@ -242,6 +242,9 @@ def test_demo_runs_twice_and_prints_three_working_expert_links(client, celery_wo
     assert len(links) == 3
     survey_links = re.findall(r"https?://\S+/s/[\w-]+/$", out.getvalue(), re.MULTILINE)
     assert len(survey_links) == 1  # the essay survey's collector (its round left open)
+    for page in ("/studies/euromd-2026-survey/reports/1/", "/studio/euromd-2026-survey/fielding/",
+                 "/studio/euromd-2026-survey/collectors/"):
+        assert page in out.getvalue()  # the survey's report and organizer pages are printed
     opened = client.get(urlparse(survey_links[0]).path)
     assert opened.status_code == 200 and b"consent" in opened.content.lower()
     client.cookies.clear()

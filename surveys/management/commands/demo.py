@@ -100,6 +100,10 @@ class Command(BaseCommand):
         gap = f"{base}{reverse('study_gap', args=[survey.slug])}"
         self.stdout.write(f"  Expert-public gap beside the finished run's final round: {gap}")
         self.stdout.write(f"  ... beside the study in progress: {gap}?panel={panel.slug}")
+        self.stdout.write(f"  Survey report: {base}{reverse('report_page', args=[survey.slug, 1])}")
+        self.stdout.write("  Fielding (live, signed in as the organizer): "
+                          f"{base}{reverse('workspace:fielding', args=[survey.slug])}; "
+                          f"collectors: {base}{reverse('workspace:collectors', args=[survey.slug])}")
         collector = demo_survey.demo_survey_link(survey)
         if collector is not None:
             self.stdout.write(f"  Collector link ({collector.country}, quota {collector.quota}; "
