@@ -235,6 +235,7 @@ def test_the_printed_fielding_table_stays_inside_the_a4_margins(
     import pypdfium2
 
     _panel, _survey, owner = survey_pair
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # a fresh clone has no test-artifacts/layout
     for language in ("en", "ru"):
         document = pypdfium2.PdfDocument(_pdf(client, owner, django_capture_on_commit_callbacks,
                                                language))
