@@ -116,9 +116,11 @@ def survey_round_of_link(token: str) -> Round | None:
 
 
 def fielding_table(study: Study, *, seconds: dict[int, list[float]] | None = None) -> list[dict]:
-    """Per collector: entries, consented, started, completed, screened out, declined, quota full,
-    flagged (completed with a quality flag), the quota's fill and the median completion time
-    in seconds; two queries (one with `seconds`, each collector's completion times)."""
+    """Per collector: entries (arrivals: everyone who opened the link, those turned away at it by
+    a full quota included), consented, started, completed, screened out, declined, quota full
+    (turned away at the link, and entries that finished once the quota was filled), flagged
+    (completed with a quality flag), the quota's fill and the median completion time in
+    seconds; two queries (one with `seconds`, each collector's completion times)."""
     status = Entry.Status
     rows = Collector.objects.filter(study=study).select_related("group").annotate(
         n_entries=Count("entries"),
@@ -137,10 +139,12 @@ def fielding_table(study: Study, *, seconds: dict[int, list[float]] | None = Non
         fill = round(100 * c.n_completed / c.quota, 1) if c.quota else None
         times = seconds.get(c.pk, [])
         table.append({"collector": c, "code": c.code, "group": c.group.code,
-                      "country": c.country, "entries": c.n_entries, "consented": c.n_consented,
+                      "country": c.country, "entries": c.n_entries + c.turned_away,
+                      "consented": c.n_consented,
                       "started": c.n_started,
                       "completed": c.n_completed, "screened_out": c.n_screened_out,
-                      "declined": c.n_declined, "quota_full": c.n_quota_full,
+                      "declined": c.n_declined,
+                      "quota_full": c.n_quota_full + c.turned_away,
                       "flagged": c.n_flagged, "quota": c.quota, "fill_pct": fill,
                       "median_seconds": round(median(times)) if times else None})
     return table

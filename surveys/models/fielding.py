@@ -70,6 +70,9 @@ class Collector(models.Model):
     id_param = models.CharField(max_length=30, default="pid")
     # Completions faster than this many seconds are flagged as speeders (0: no flag).
     speeder_seconds = models.PositiveIntegerField(default=0)
+    # Arrivals turned away at the link because the quota was full (once per browser): no entry
+    # is made for them and nothing about them is stored, only this count.
+    turned_away = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -283,6 +283,11 @@ def quota_full(collector: Collector) -> bool:
         collector=collector, status=Entry.Status.COMPLETED).count() >= collector.quota
 
 
+def collector_turn_away(collector: Collector) -> None:
+    """Count one arrival turned away at the link because the quota is full (no entry made)."""
+    Collector.objects.filter(pk=collector.pk).update(turned_away=F("turned_away") + 1)
+
+
 def redirect_with_id(url: str, param: str, external_id: str) -> str:
     """The organizer's redirect with the respondent's external id appended, and nothing else."""
     if not external_id:

@@ -28,6 +28,7 @@ from surveys.selectors_fielding import (
     survey_round_of_link,
 )
 from surveys.services.fielding import (
+    collector_turn_away,
     consent_current,
     entry_consent,
     entry_of_browser,
@@ -44,6 +45,7 @@ from surveys.views.expert import VERSION, _no_session, _session_expert, expert_s
 
 COOKIE = "agora_survey"
 COOKIE_AGE = 180 * 24 * 3600
+TURNED_AWAY = "agora_full"  # set, on the link's path, on a browser turned away (counted once)
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9_.:@~-]{1,100}")
 BROWSER_KEY = re.compile(r"[A-Za-z0-9_-]{43}")
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -180,10 +182,7 @@ def survey_entry(request: HttpRequest, token: str) -> HttpResponse:
                 "The respondent id in the link is not valid. Please use the link you were "
                 "sent."), status=400)
         if quota_full(collector):
-            return _away(collector.screenout_redirect, collector, external_id) or _message(
-                request, _("This survey is full"), _(
-                    "Enough respondents of your group have already answered. Thank you for "
-                    "your time."))
+            return _turned_away(request, collector, token, external_id)
         try:
             entry, taken = entry_start(collector=collector, browser_key=key,
                                        external_id=external_id,
@@ -195,6 +194,19 @@ def survey_entry(request: HttpRequest, token: str) -> HttpResponse:
                 "This survey has already been started with your respondent id, on another "
                 "device or browser. Each respondent answers once."), status=409)
     return _with_cookie(_route(request, collector, entry), key)
+
+
+def _turned_away(request, collector: Collector, token: str, external_id: str) -> HttpResponse:
+    """The quota is full: the screen-out redirect or a polite page, the arrival counted once
+    per browser (a cookie on the link's path says it was)."""
+    if TURNED_AWAY not in request.COOKIES:
+        collector_turn_away(collector)
+    answer = _away(collector.screenout_redirect, collector, external_id) or _message(
+        request, _("This survey is full"), _(
+            "Enough respondents of your group have already answered. Thank you for your time."))
+    answer.set_cookie(TURNED_AWAY, "1", max_age=COOKIE_AGE, httponly=True, samesite="Lax",
+                      secure=settings.SESSION_COOKIE_SECURE, path=f"/s/{token}/")
+    return answer
 
 
 def _entry_in(request, token: str, status: str):

@@ -188,10 +188,22 @@ def test_a_full_quota_refuses_completion_and_new_respondents():
                                                   "action": "finish"})
     assert refused.status_code == 302 and refused["Location"] == "https://panel.example.org/out?pid=late"
     assert Entry.objects.get(external_id="late").status == Entry.Status.QUOTA_FULL
-    door = Client().get(f"/s/{c.token}/?pid=new")
+    newcomer = Client()
+    door = newcomer.get(f"/s/{c.token}/?pid=new")
     assert door.status_code == 302 and door["Location"].endswith("/out?pid=new")
     assert Entry.objects.filter(collector=c, status="completed").count() == 1
     assert Response.objects.filter(expert__study=study, status="submitted").count() == 1
+    # Turned away at the link: no entry, only a count, once per browser (a reload is not a
+    # second arrival); another browser counts again. Both ways are "quota full" and arrivals.
+    assert not Entry.objects.filter(external_id="new").exists()
+    assert newcomer.get(f"/s/{c.token}/?pid=new").status_code == 302
+    c.screenout_redirect = ""
+    c.save(update_fields=["screenout_redirect"])
+    page = Client().get(f"/s/{c.token}/")
+    assert page.status_code == 200 and b"This survey is full" in page.content
+    assert page.cookies["agora_full"]["path"] == f"/s/{c.token}/"
+    row = fielding_table(study)[0]
+    assert (row["quota_full"], row["entries"], row["completed"]) == (3, 4, 1)  # late + 2 at the link
 
 
 def test_a_survey_page_shows_nobody_else_s_answers_and_needs_no_script(survey):

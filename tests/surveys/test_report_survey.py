@@ -286,13 +286,14 @@ def test_the_report_says_exactly_what_quota_full_counts(survey_pair, client):
     client.force_login(owner)
     html = client.get("/studies/poll/reports/1/").content.decode()
     assert "turned away by a full quota, who completed" not in html  # the old, wrong wording
-    assert ("who reached the end after the link's quota had filled (quota full: their answers "
-            "are kept as a draft; people turned away at the door by a full quota leave no "
-            "record and are not counted)") in html.replace("&#x27;", "'")
-    assert "leaving no record of them, so they are counted nowhere" in html
+    assert "leave no record and are not counted" not in html  # nor the one before it
+    assert ("who was turned away because the link's quota had filled (quota full: on opening "
+            "the link, counted once per browser with nothing else kept, or on reaching the "
+            "end, their answers kept as a draft)") in html.replace("&#x27;", "'")
+    assert "Both are counted as “quota full” and among the arrivals." in html
     russian = client.get("/studies/poll/reports/1/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert "дошёл до конца анкеты уже после заполнения квоты" in russian
-    assert "система не записывает и не считает" in russian
+    assert "кому отказали, потому что квота ссылки уже заполнена" in russian
+    assert "учтены в столбце «Квота заполнена» и среди переходов" in russian
 
 
 def test_the_russian_weighting_table_names_variables_and_categories(survey_pair, client):
