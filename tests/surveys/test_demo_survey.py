@@ -7,6 +7,7 @@ import yaml
 from django.test import Client
 
 from surveys.models import Answer, Collector, Entry, Response, Round, Study
+from surveys.selectors_fielding import fielding_table
 from surveys.services.fielding_file import study_fielding_data
 from workspace.services import demo, demo_final, demo_survey
 
@@ -42,10 +43,16 @@ def test_the_demo_survey_loads_flags_speeders_and_stays_open(survey):
     round_, completed = demo_survey.demo_survey_round(
         study=study, organizer=staff["organizer"], n=200)
     entries = Entry.objects.filter(collector__study=study)
-    # round(200 x share) per collector: 56 + 52 + 48 + 44 arrivals.
-    assert entries.count() == 200
-    assert entries.filter(collector__code="ru", status=Entry.Status.COMPLETED).count() == 10
-    assert entries.filter(collector__code="ru", status=Entry.Status.QUOTA_FULL).exists()
+    # round(200 x share) per collector: 56 + 52 + 48 + 44 arrivals; once ru's 10 places are
+    # taken, the next 5 end "quota full" and the rest are turned away at the link (no entry).
+    ru = Collector.objects.get(study=study, code="ru")
+    ru_entries = entries.filter(collector=ru)
+    assert ru_entries.filter(status=Entry.Status.COMPLETED).count() == 10
+    assert ru_entries.filter(status=Entry.Status.QUOTA_FULL).count() == 5
+    assert ru.turned_away == 56 - ru_entries.count() > 30
+    assert entries.count() == 200 - ru.turned_away
+    row = next(r for r in fielding_table(study) if r["code"] == "ru")
+    assert (row["entries"], row["quota_full"]) == (56, 5 + ru.turned_away)
     done = entries.filter(status=Entry.Status.COMPLETED)
     assert done.count() == completed
     assert Response.objects.filter(round=round_, status=Response.Status.SUBMITTED).count() == completed
@@ -67,7 +74,7 @@ def test_the_demo_survey_loads_flags_speeders_and_stays_open(survey):
     assert link is not None and link.code == "us"
     again, more = demo_survey.demo_survey_round(study=Study.objects.get(pk=study.pk),
                                                 organizer=staff["organizer"], n=200)
-    assert more == 0 and entries.count() == 200  # running the demo again adds nobody
+    assert more == 0 and entries.count() == 200 - ru.turned_away  # running it again adds nobody
     assert Client().get(f"/s/{link.token}/").status_code == 200  # the consent page
 
 

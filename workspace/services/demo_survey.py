@@ -9,8 +9,10 @@ are the simulation's: each country's `leaning` and `spread` per item plus a pers
 (`surveys.services.simulation`); speeders (about 5 %) answer at random, fast; a few others
 (about 3 %) miss the attention check. Every respondent's flags are the ones the survey's pages
 and completion would give (`page_flags`, `completion_flags`): speeders by the collector's
-`speeder_seconds`, straight-lining, the failed attention check. Arrivals beyond a collector's
-quota end "quota full" with no response; a few are screened out or decline consent.
+`speeder_seconds`, straight-lining, the failed attention check. Once a collector's quota has
+filled, the next few arrivals (already answering when it filled) end "quota full" with no
+response and later ones are turned away at the link (only counted, as the pages count them);
+a few are screened out or decline consent.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ SPEEDERS = 0.05  # share of completions by speeders
 INATTENTIVE = 0.03  # share of the other completions that miss the attention check
 SCREENED_OUT = 0.03  # share of arrivals who are not eligible
 DECLINED = 0.02  # share of arrivals who decline consent
+IN_FLIGHT = 5  # arrivals answering when their collector's quota filled: they end "quota full"
+TURNED_AWAY = "turned_away"  # an arrival after those: turned away at the link, no entry
 # Arrivals per collector, as shares of all (the first exceeds its quota of 500 at 2,000).
 SHARES = {"ru": 0.28, "us": 0.26, "we": 0.24, "cee": 0.22}
 
@@ -46,17 +50,19 @@ def _language(group: str, k: int) -> str:
 
 
 def _arrivals(collector: Collector, n: int, rng: np.random.Generator) -> list[str]:
-    """The final status of each of a collector's n arrivals, in arrival order."""
+    """The final status of each of a collector's n arrivals, in arrival order (TURNED_AWAY
+    for those the full quota sends away at the link)."""
     statuses: list[str] = []
-    completed = 0
+    completed = late = 0
     for _k in range(n):
         draw = rng.random()
-        if draw < DECLINED:
+        if collector.quota is not None and completed >= collector.quota:
+            late += 1
+            statuses.append(Entry.Status.QUOTA_FULL if late <= IN_FLIGHT else TURNED_AWAY)
+        elif draw < DECLINED:
             statuses.append(Entry.Status.DECLINED)
         elif draw < DECLINED + SCREENED_OUT:
             statuses.append(Entry.Status.SCREENED_OUT)
-        elif collector.quota is not None and completed >= collector.quota:
-            statuses.append(Entry.Status.QUOTA_FULL)
         else:
             statuses.append(Entry.Status.COMPLETED)
             completed += 1
@@ -111,9 +117,13 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
         "version", flat=True).first() or ""
     now = timezone.now()
     plan = []  # (collector, status, language, seconds, speeder)
+    turned_away: dict[int, int] = {}
     for collector in collectors:
         count = round(n * SHARES.get(collector.code, 1 / len(collectors)))
         for k, status in enumerate(_arrivals(collector, count, rng)):
+            if status == TURNED_AWAY:
+                turned_away[collector.pk] = turned_away.get(collector.pk, 0) + 1
+                continue
             speeder = status == Entry.Status.COMPLETED and rng.random() < SPEEDERS
             seconds = float(rng.uniform(60, 200) if speeder else rng.lognormal(np.log(600), 0.35))
             plan.append((collector, status, _language(collector.group.code, k), seconds, speeder))
@@ -149,6 +159,8 @@ def survey_simulate(*, round_: Round, n: int = RESPONDENTS, seed: int = 2026) ->
                                            submitted_at=done), answered))
             entries.append(entry)
         Entry.objects.bulk_create(entries, batch_size=1000)
+        for collector_id, count in turned_away.items():
+            Collector.objects.filter(pk=collector_id).update(turned_away=count)
         Response.objects.bulk_create([r for r, _a in responses], batch_size=1000)
         for response, answered in responses:
             answers += [(response.pk, item.pk, "", value, "", value is None)
