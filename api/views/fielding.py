@@ -14,13 +14,16 @@ class FieldingRowSerializer(serializers.Serializer):
     link = serializers.CharField(help_text="The collector's open link (/s/<token>/).")
     group = serializers.CharField()
     country = serializers.CharField()
-    entries = serializers.IntegerField(help_text="Browsers that opened the link.")
+    entries = serializers.IntegerField(help_text=(
+        "Browsers that opened the link, those a full quota turned away at it included."))
     consented = serializers.IntegerField(help_text="Agreed to the consent text.")
     started = serializers.IntegerField(help_text="Began the questions (past consent, screening).")
     completed = serializers.IntegerField()
     screened_out = serializers.IntegerField()
     declined = serializers.IntegerField()
-    quota_full = serializers.IntegerField()
+    quota_full = serializers.IntegerField(help_text=(
+        "Turned away by a full quota: on opening the link (counted once per browser, nothing "
+        "else kept) or on reaching the end (the answers stay a draft)."))
     flagged = serializers.IntegerField(help_text="Completed with a quality flag.")
     quota = serializers.IntegerField(allow_null=True)
     fill_pct = serializers.FloatField(allow_null=True)
