@@ -41,7 +41,14 @@ from surveys.services.fielding import (
     redirect_with_id,
     screening_parse,
 )
-from surveys.views.expert import VERSION, _no_session, _session_expert, expert_session
+from surveys.services.panel import expert_set_language
+from surveys.views.expert import (
+    VERSION,
+    _no_session,
+    _session_expert,
+    _with_language,
+    expert_session,
+)
 
 COOKIE = "agora_survey"
 COOKIE_AGE = 180 * 24 * 3600
@@ -290,7 +297,7 @@ def survey_page_view(request: HttpRequest, token: str, number: int) -> HttpRespo
     finish = action == "finish" and number == len(pages)
     try:
         entry = entry_page_save(
-            entry=entry, round_=round_, page=number, advance=action != "back",
+            entry=entry, round_=round_, page=number, advance=action not in {"back", "language"},
             page_items=items, answers=answers, version=int(version), finish=finish,
             honeypot=bool(request.POST.get(HONEYPOT, "").strip()))
     except ServiceError as exc:
@@ -300,6 +307,11 @@ def survey_page_view(request: HttpRequest, token: str, number: int) -> HttpRespo
         url = (collector.complete_redirect if entry.status == Entry.Status.COMPLETED
                else collector.screenout_redirect)
         return _away(url, collector, entry.external_id) or redirect("survey_entry", token=token)
+    if action == "language":  # the page saved as it stands, shown again in the chosen language
+        language = request.POST.get("language", "")
+        language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        expert_set_language(expert=entry.expert, language=language)
+        return _with_language(redirect("survey_page", token=token, number=number), language)
     target = max(1, number - 1) if action == "back" else min(number + 1, len(pages))
     return redirect("survey_page", token=token, number=target)
 

@@ -1,7 +1,8 @@
 """A respondent's walk through a survey's open link in Debian's Chromium, in English and
 Russian: consent, screening, both pages and the thank-you page, each checked at 375 and
 1280 px (no sideways scrolling, axe-core finds nothing serious or critical), with no
-Content-Security-Policy violation and no JavaScript needed. A rating scale reads in order: one
+Content-Security-Policy violation and no JavaScript needed; switching language mid-page keeps
+the page's answers. A rating scale reads in order: one
 option a line on a phone, the five in one row of equal columns on a desktop."""
 
 import pytest
@@ -18,6 +19,7 @@ TEXTS = {"en": ("I agree to take part", "Continue", "Next", "Finish and send my 
                 "Завершить и отправить ответы", "Спасибо")}
 
 
+CHANGE_LANGUAGE_RU = "Сменить язык"
 # Each option's box (its label: the button and its text) of a rating scale, in document order.
 SCALE_BOXES = """name => [...document.querySelectorAll(`input[name="${name}"]`)].map(i => {
   const b = i.closest('label').getBoundingClientRect();
@@ -39,6 +41,13 @@ def _scale_reads_in_order(page, name: str) -> None:
         assert right["left"] >= left["right"], boxes
 
 
+def _switch(page, language: str, button: str) -> None:
+    page.locator("#lang-select").select_option(language)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/page/1/")
+
+
 def _walk(checker: Checker, token: str, language: str) -> None:
     agree, go_on, next_, finish, thanks = TEXTS[language]
     context = checker.context(language)
@@ -58,6 +67,12 @@ def _walk(checker: Checker, token: str, language: str) -> None:
     page.locator('input[name="a-dims.desirability"][value="2"]').check()
     page.locator('input[name="a-dims.feasibility"][value="5"]').check()
     page.locator('input[name="a-prob"]').fill("35")
+    if language == "en":  # switching language mid-page keeps what was chosen on it
+        _switch(page, "ru", "Change language")
+        assert page.locator('input[name="a-agree"][value="4"]').is_checked()
+        assert page.locator('input[name="a-prob"]').input_value() == "35"
+        assert page.locator("html").get_attribute("lang") == "ru"
+        _switch(page, "en", CHANGE_LANGUAGE_RU)
     page.get_by_role("button", name=next_, exact=True).click()
     assert page.url.endswith(f"/s/{token}/page/2/")
     checker.check(page, "", "survey-page-2", language, load=False)

@@ -120,6 +120,24 @@ def test_a_respondent_resumes_on_the_same_device_at_the_first_unfinished_page(su
     assert Client().get(f"/s/{c.token}/?pid=r1").status_code == 409
 
 
+def test_changing_language_on_a_page_keeps_what_was_chosen_there(survey):
+    """The language switch submits the page's form: its answers are saved (as with Back, the
+    page is not passed), and the same page comes back in the chosen language."""
+    client, c = Client(), collector(survey)
+    walk(client, c.token, "lang", pages={}, finish=False)
+    page = client.get(f"/s/{c.token}/page/1/")
+    assert b'form="survey-page" name="action" value="language"' in page.content
+    switched = client.post(f"/s/{c.token}/page/1/", {
+        **PAGES[1], "version": page.context["version"], "action": "language", "language": "ru"})
+    assert switched.status_code == 302 and switched["Location"] == f"/s/{c.token}/page/1/"
+    assert switched.cookies["django_language"].value == "ru"
+    again = client.get(f"/s/{c.token}/page/1/")
+    assert b'value="4" checked' in again.content and "Страница 1 из 2" in again.content.decode()
+    entry = Entry.objects.get(external_id="lang")
+    assert (entry.pages_done, entry.expert.language) == (0, "ru")  # saved, not passed
+    assert client.get(f"/s/{c.token}/page/2/").status_code == 302  # still not reachable
+
+
 def test_pages_cannot_be_skipped_and_foreign_items_are_refused(survey):
     client, c = Client(), collector(survey)
     walk(client, c.token, "s1", pages={}, finish=False)
