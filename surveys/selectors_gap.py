@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import pandas as pd
+from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -28,6 +30,7 @@ from surveys.figures import rule_in_force
 from surveys.models import Item, Round, Study
 from surveys.selectors_fielding import survey_item_numbers, survey_respondents
 from surveys.services.fielding import QUALITY_FLAGS
+from surveys.values import local_text
 
 KINDS = ("agreement",)
 DIRECTIONS = {MORE: _("survey agrees more"), LESS: _("survey agrees less"),
@@ -89,7 +92,8 @@ def survey_weighting(survey: Study, frame: pd.DataFrame) -> tuple[Weighting | No
     if not survey.margins or frame.empty:
         return None, ""
     try:
-        margins = validate_margins(pd.DataFrame(survey.margins))
+        margins = validate_margins(pd.DataFrame(
+            [{**m, "source": margin_source(m)} for m in survey.margins]))
         return weigh(respondents(frame, margin_columns(margins)), margins), ""
     except ValueError as exc:
         return None, str(exc)
@@ -187,17 +191,34 @@ def country_names(survey: Study) -> dict[str, str]:
     return {c.country: c.group.name for c in survey.collectors.select_related("group")}
 
 
-def margin_namer(survey: Study) -> Callable[[str, str], tuple[str, str]]:
-    """(variable, category) -> both named in the active language: "country" and "group", a
-    country as its collector's group, a group by its name; anything else as declared."""
-    names = {"country": country_names(survey),
-             "group": {g.code: g.name for g in survey.groups.all()}}
+def margin_name(variable: str, category: str, *, countries: dict[str, str],
+                groups: dict[str, str]) -> tuple[str, str]:
+    """(variable, category) both named in the active language: "country" and "group", a
+    country by the name of its collector's group (`countries`), a group by its name
+    (`groups`); anything else as declared."""
     variables = {"country": _("country"), "group": _("group")}
+    names = {"country": countries, "group": groups}
+    return (str(variables.get(variable, variable)),
+            str(names.get(variable, {}).get(category, category)))
 
-    def name(variable: str, category: str) -> tuple[str, str]:
-        return (str(variables.get(variable, variable)),
-                str(names.get(variable, {}).get(category, category)))
-    return name
+
+def margin_namer(survey: Study) -> Callable[[str, str], tuple[str, str]]:
+    """`margin_name` with the survey's collectors and groups as they stand."""
+    return partial(margin_name, countries=country_names(survey),
+                   groups={g.code: g.name for g in survey.groups.all()})
+
+
+def margin_source(margin: dict) -> str:
+    """A margin's source in the active language (a study file may give it as {en, ru})."""
+    return local_text(margin.get("source"))
+
+
+def margins_text(margins: list[dict[str, Any]]) -> str:
+    """Named margins (variable, category, share) as one line, "country Russia 0.3; ...", the
+    shares as a reader's number (a decimal comma in Russian): the gap page's and the
+    registered protocol's one wording."""
+    return "; ".join(f"{m['variable']} {m['category']} {floatformat(m['share'], -3)}"
+                     for m in margins)
 
 
 def margins_shown(survey: Study) -> list[dict[str, Any]]:
@@ -208,7 +229,7 @@ def margins_shown(survey: Study) -> list[dict[str, Any]]:
     for m in survey.margins:
         variable, category = name(str(m["variable"]), str(m["category"]))
         shown.append({"variable": variable, "category": category, "share": m["share"],
-                      "source": m.get("source", "")})
+                      "source": margin_source(m)})
     return shown
 
 

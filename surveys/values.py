@@ -20,6 +20,15 @@ SCALES = {
     "importance": [_("Very unimportant"), _("Unimportant"), _("Moderately important"),
                    _("Important"), _("Very important")],
 }
+def local_text(texts: dict | str | None) -> str:
+    """A text given in several languages ({"en": ..., "ru": ...}) in the active language, else
+    English, else whichever there is; a plain string as it is."""
+    if not isinstance(texts, dict):
+        return str(texts or "")
+    lang = (get_language() or "en")[:2]
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
+
+
 DIMENSION_LABELS = {"desirability": _("Desirability"), "feasibility": _("Feasibility"),
                     "importance": _("Importance")}
 

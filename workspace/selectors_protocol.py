@@ -9,10 +9,10 @@ import hashlib
 import json
 
 from django.http import Http404
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from surveys.models import Item, Study
+from surveys.values import local_text
 from workspace.models import ConsensusRule, ProtocolVersion
 from workspace.selectors import rule_lines
 from workspace.selectors_protocol_survey import survey_protocol, survey_summary
@@ -126,12 +126,6 @@ def protocol_version_of(study: Study, version: int | None) -> ProtocolVersion:
     if found is None:
         raise Http404
     return found
-
-
-def local_text(texts: dict) -> str:
-    """A registered text in the active language, else English, else whichever there is."""
-    lang = (get_language() or "en")[:2]
-    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), "")
 
 
 def protocol_changes(before: dict, after: dict) -> list[str]:

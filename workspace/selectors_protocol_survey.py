@@ -3,10 +3,21 @@ sample is recruited (the collectors), consent and screening, the quality checks 
 weighting, and how its summary reads. A survey has one round and no feedback between
 respondents, so the Delphi's rounds, consensus, stability and stopping lines do not apply."""
 
+from functools import partial
+
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from surveys.models import Study
+from surveys.selectors_gap import margin_name, margin_source, margins_text
 from surveys.services.fielding import STRAIGHT_LINING_MIN
+from surveys.values import local_text
+
+
+def sentence(text: str) -> str:
+    """The text ending as a sentence does (a full stop added when it has none)."""
+    text = text.rstrip()
+    return text if not text or text.endswith((".", "!", "?", "…")) else text + "."
 
 
 def survey_protocol(study: Study) -> dict:
@@ -18,7 +29,10 @@ def survey_protocol(study: Study) -> dict:
         "anonymous": study.anonymous,
         "collectors": collectors,
         "consent_versions": sorted(study.consent_texts.values_list("version", flat=True)),
-        "screening": [{"code": q["code"], "eligible": sorted(q["eligible"])}
+        "screening": [{"code": q["code"], "eligible": sorted(q["eligible"]),
+                       "text": q.get("text", {}),
+                       "options": {o["code"]: o.get("text", {}) for o in q.get("options", [])
+                                   if o["code"] in q["eligible"]}}
                       for q in study.screening or []],
         "quality": {"attention_checks": study.items.filter(instructed__isnull=False).count(),
                     "straight_lining_min": STRAIGHT_LINING_MIN, "honeypot": True,
@@ -35,6 +49,10 @@ def survey_summary(c: dict, common: dict) -> list[tuple[str, str]]:
     """The survey's protocol as (heading, text) pairs in the active language; `common` holds
     the lines it shares with a Delphi protocol (aims, groups, items, "no opinion")."""
     s = c["survey"]
+    groups = {g["code"]: local_text(g["name"]) or g["code"]
+              for g in c["panel"]["stakeholder_groups"]}
+    name = partial(margin_name, groups=groups, countries={
+        k["country"]: groups.get(k["group"], k["group"]) for k in s["collectors"] if k["country"]})
     links = "; ".join(
         f"{k['code']} ({k['group']}{', ' + k['country'] if k['country'] else ''}"
         + (", " + _("quota %(n)s") % {"n": k["quota"]} if k["quota"] else "") + ")"
@@ -45,23 +63,28 @@ def survey_summary(c: dict, common: dict) -> list[tuple[str, str]]:
     checks.append(_("a page of at least %(n)s rated answers all alike flagged as "
                     "straight-lining") % {"n": s["quality"]["straight_lining_min"]})
     if s["quality"]["attention_checks"]:
-        checks.append(_("%(n)s attention check(s): another answer is flagged") % {
-            "n": s["quality"]["attention_checks"]})
+        n = s["quality"]["attention_checks"]
+        checks.append(ngettext("%(n)s attention check: any answer other than the one it asks "
+                               "for is flagged", "%(n)s attention checks: any answer other "
+                               "than the one each asks for is flagged", n) % {"n": n})
     checks.append(_("a field hidden from people, flagged when filled"))
-    margins = "; ".join(f"{m['variable']} {m['category']} {m['share']:g}"
-                        for m in s["weighting"]["margins"])
-    source = next((m["source"] for m in s["weighting"]["margins"] if m.get("source")), "")
+    margins = margins_text([dict(m, **dict(zip(("variable", "category"), name(
+        str(m["variable"]), str(m["category"])), strict=True))) for m in s["weighting"]["margins"]])
+    source = next((margin_source(m) for m in s["weighting"]["margins"] if m.get("source")), "")
     weighting = (_("Weighted to declared population margins (post-stratification for one "
                    "variable, raking for several): %(m)s") % {"m": margins}
                  + (f" ({source})." if source else ".")) if margins else _(
         "Unweighted: every respondent weighs 1.")
-    screening = ", ".join(f"{q['code']} ({', '.join(q['eligible'])})" for q in s["screening"])
+    screening = "; ".join(
+        f"{local_text(q.get('text')) or q['code']} ("
+        + ", ".join(local_text(q.get("options", {}).get(e)) or e for e in q["eligible"]) + ")"
+        for q in s["screening"])
     consent = ", ".join(s["consent_versions"])
     return [
         (_("Design"), _("Attitude survey: one round through open recruitment links; no "
                         "feedback between respondents, who never see each other's answers.")),
         common["aims"],
-        (_("Population and recruitment"), common["criteria"][1] + " " + (
+        (_("Population and recruitment"), sentence(common["criteria"][1]) + " " + (
             _("Recruitment links: %(links)s.") % {"links": links} if links else
             _("No recruitment link yet."))),
         common["groups"],

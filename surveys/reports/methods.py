@@ -15,6 +15,7 @@ from django.utils.translation import ngettext, pgettext
 
 from surveys.figures import item_verdicts, participation, participation_total
 from surveys.models import ExpertiseRating, Item, Round, Study
+from surveys.values import local_text
 
 ATTRITION_LIMIT = 20.0  # % of a round's previous submitters lost: a limitation above this
 SMALL_GROUP = 5  # experts: a stakeholder group smaller than this is a limitation
@@ -60,8 +61,6 @@ def _rounds(study: Study, round_: Round) -> list[Round]:
 
 
 def _local(texts: dict | None) -> str:
-    from workspace.selectors_protocol import local_text
-
     return local_text(texts or {})
 
 

@@ -32,6 +32,7 @@ from surveys.selectors_gap import (
     gap_items,
     gap_result,
     margin_namer,
+    margin_source,
     survey_frame,
     survey_weighting,
 )
@@ -98,7 +99,7 @@ def _margin_row(named: tuple[str, str], shares: dict[str, Any]) -> dict[str, Any
 
     return {"variable": variable, "category": category, "share": pct("share"),
             "sample_share": pct("sample_share"), "weighted_share": pct("weighted_share"),
-            "source": str(shares.get("source") or "")}
+            "source": margin_source(shares)}
 
 
 def estimates_section(study: Study, frame: pd.DataFrame,

@@ -102,8 +102,14 @@ def _check_margins(c, data: dict) -> None:
     if not all(isinstance(r, dict) and r.get("variable") in MARGIN_VARIABLES for r in rows):
         c.add("margins", "expected rows of variable (country or group), category, share, source")
         return
+    for k, r in enumerate(rows):
+        source = r.get("source", "")
+        if not (isinstance(source, str) or isinstance(source, dict) and set(source) <= {"en", "ru"}
+                and all(isinstance(v, str) for v in source.values())):
+            c.add(f"margins[{k}].source", "expected a text, or {en: ..., ru: ...}")
+            return
     try:
-        validate_margins(pd.DataFrame(rows))
+        validate_margins(pd.DataFrame([{**r, "source": ""} for r in rows]))
     except ValueError as exc:
         c.add("margins", str(exc))
 
@@ -167,6 +173,15 @@ def fielding_problems(c, data: dict, groups: set[str]) -> None:
         _check_collector(c, collector, f"collectors[{k}]", groups, seen)
 
 
+def _source(source: str | dict | None) -> str | dict:
+    """A margin's source as stored: a text, or its texts by language ({en, ru}, blanks left
+    out; one text alone when only English is given)."""
+    if isinstance(source, dict):
+        texts = {k: v.strip() for k, v in source.items() if v and v.strip()}
+        return texts if set(texts) - {"en"} else texts.get("en", "")
+    return str(source or "").strip()
+
+
 def fielding_load(*, study: Study, data: dict) -> None:
     """Store the survey blocks of a checked file: consent versions are added (an existing
     version keeps its text: a changed text needs a new version), collectors created or
@@ -177,7 +192,7 @@ def fielding_load(*, study: Study, data: dict) -> None:
     study.screening = data.get("screening", [])
     study.compare_with = data.get("compare_with", "")
     study.margins = [{"variable": r["variable"], "category": str(r["category"]),
-                      "share": float(r["share"]), "source": str(r.get("source", ""))}
+                      "share": float(r["share"]), "source": _source(r.get("source"))}
                      for r in data.get("margins", [])]
     study.save(update_fields=["anonymous", "consent_required", "screening", "compare_with",
                               "margins"])

@@ -13,6 +13,7 @@ from surveys.selectors_gap import (
     gap_panel,
     gap_result,
     margins_shown,
+    margins_text,
 )
 
 
@@ -33,7 +34,9 @@ def gap_pair(user, slug: str, panel_slug: str | None) -> tuple[Study, Study]:
 def study_gap(request: HttpRequest, slug: str) -> HttpResponse:
     survey, panel = gap_pair(request.user, slug, request.GET.get("panel"))
     result = gap_result(panel, survey)
+    margins = margins_shown(survey)
     return render(request, "surveys/gap.html", {
         "study": survey, "panel": panel, "items": gap_items(result.table, survey),
-        "weighting_problem": result.problem, "margins": margins_shown(survey),
+        "weighting_problem": result.problem, "margins": margins,
+        "margins_line": margins_text(margins),
         "flagged": result.flagged, "flagged_labels": flagged_labels(result.flagged)})

@@ -1,6 +1,8 @@
 """The expert–public gap on the platform (page and API) on a hand-made pair of studies: it
 equals analysis.gap's table for the same frames, and only members of both studies see it."""
 
+import re
+
 import pytest
 
 from analysis.gap import expert_public_gap
@@ -165,15 +167,32 @@ def test_the_page_and_the_api_count_the_flagged_respondents_left_out(pair, clien
 
 def test_the_margins_are_named_in_the_pages_language(pair, client):
     _panel, survey, owner = pair
-    survey.margins = [{"variable": "country", "category": "Russia", "share": 0.75, "source": "t"},
+    source = {"en": "Census", "ru": "Перепись"}  # a study file may give the source in both
+    survey.margins = [{"variable": "country", "category": "Russia", "share": 0.75,
+                       "source": source},
                       {"variable": "country", "category": "United States", "share": 0.25,
-                       "source": "t"}]
+                       "source": source}]
     survey.save()
     client.force_login(owner)
     english = client.get("/studies/poll/gap/").content.decode()
-    assert "country Russia 0.750; country United States 0.250 (t)" in english
+    assert "country Russia 0.750; country United States 0.250 (Census)" in english
     russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    assert "страна Россия 0,750; страна США 0,250 (t)" in russian
+    assert "страна Россия 0,750; страна США 0,250 (Перепись)" in russian
+    report = client.get("/studies/poll/reports/1/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "<td>Перепись</td>" in report and "Census" not in report
+
+
+def test_an_interval_with_a_negative_bound_reads_with_to_not_a_dash():
+    from django.utils import translation
+
+    from surveys.templatetags.numbers import interval
+
+    assert interval(48.14, 62.26) == "48.1–62.3"
+    assert interval(-42.2, -12.2) == "\u221242.2 to \u221212.2"
+    assert interval(-3, 4.5) == "\u22123.0 to 4.5"
+    assert interval(None, 4) == ""
+    with translation.override("ru"):
+        assert interval(-42.2, -12.2) == "от \u221242,2 до \u221212,2"
 
 
 def test_negative_figures_carry_a_true_minus_and_the_api_keeps_numbers(pair, client):
@@ -182,6 +201,7 @@ def test_negative_figures_carry_a_true_minus_and_the_api_keeps_numbers(pair, cli
     text = client.get("/studies/poll/gap/").content.decode()
     assert "<td>\u221217.5</td>" in text  # the gap, 62.5 - 80
     assert "-17.5" not in text and "–-" not in text  # no hyphen as a minus, in a bound either
+    assert "–\u2212" not in text and re.search(r"<td>\u2212[\d.]+ to \u2212?[\d.]+</td>", text)
     russian = client.get("/studies/poll/gap/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "<td>\u221217,5</td>" in russian  # and a decimal comma
     from rest_framework.test import APIClient
