@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 STATES = ("missing", "pending", "building", "ready", "failed")
 STALE_AFTER = 600  # seconds: a pending or building job older than this is enqueued again
 # The report layout: raised when the templates change, so stored renderings are made again.
-LAYOUT = 22
+LAYOUT = 23
 KEEP_FOR = 7 * 24 * 3600  # seconds: rendered files nobody asked for since are removed
 
 
