@@ -40,6 +40,15 @@ def test_the_demo_surveys_fielding_page_reads_at_both_widths_in_both_languages(b
         checker.check(page, f"/studio/{study.slug}/fielding/", "fielding", language)
         assert page.locator("#fielding-times > figure svg.time-svg").count() == 1
         assert page.locator("tfoot tr").count() == 1 and page.locator(".fill-svg").count() >= 4
+        # On a phone the counts begin in view, and the collector's code stays when it scrolls.
+        page.set_viewport_size({"width": 375, "height": 800})
+        row = page.locator("tbody tr[data-collector]").first
+        arrivals = row.locator('[data-field="entries"]').bounding_box()
+        assert arrivals["x"] + arrivals["width"] <= 375, arrivals
+        page.locator(".scroll").first.evaluate("box => box.scrollLeft = 400")
+        code = row.locator("th").bounding_box()
+        assert -1 <= code["x"] <= 20, code
+        page.locator(".scroll").first.screenshot(path=f"test-artifacts/fielding-375-{language}.png")
         page.locator("details.fielding-collector-times summary").first.click()
         checker.check(page, "", "fielding-collector-times", language, load=False)
         assert not [p for p in problems if "Content Security Policy" in p], problems

@@ -168,8 +168,8 @@ def test_the_fielding_page_says_who_quota_full_counts_and_who_it_does_not():
     english = reader.get(f"/studio/{study.slug}/fielding/").content.decode()
     assert ("Quota full: turned away because the collector's quota had filled, either on "
             "opening the link (counted once per browser; nothing else about them is kept) or "
-            "on reaching the end (their answers stay a draft). Visits count both.") in english
+            "on reaching the end (their answers stay a draft). Arrivals count both.") in english
     russian = reader.get(f"/studio/{study.slug}/fielding/",
                          HTTP_ACCEPT_LANGUAGE="ru").content.decode()
     assert "Квота заполнена: не допущены, потому что квота ссылки сбора уже заполнена" in russian
-    assert "В «Визитах» учтены и те и другие." in russian
+    assert "Среди перешедших по ссылке учтены и те и другие." in russian

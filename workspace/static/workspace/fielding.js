@@ -29,7 +29,7 @@
 
   function fill(row, figures) {
     var field = function (name) { return row.querySelector('[data-field="' + name + '"]'); };
-    ["entries", "started", "completed", "screened_out", "declined", "quota_full", "flagged"]
+    ["entries", "consented", "started", "completed", "screened_out", "declined", "quota_full", "flagged"]
       .forEach(function (name) { put(field(name), number.format(figures[name])); });
     put(field("median_seconds"), seconds(figures.median_seconds));
     if (figures.quota) {
