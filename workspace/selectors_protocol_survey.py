@@ -68,8 +68,11 @@ def survey_summary(c: dict, common: dict) -> list[tuple[str, str]]:
                                "for is flagged", "%(n)s attention checks: any answer other "
                                "than the one each asks for is flagged", n) % {"n": n})
     checks.append(_("a field hidden from people, flagged when filled"))
-    margins = margins_text([dict(m, **dict(zip(("variable", "category"), name(
-        str(m["variable"]), str(m["category"])), strict=True))) for m in s["weighting"]["margins"]])
+    named = []
+    for m in s["weighting"]["margins"]:
+        variable, category = name(str(m["variable"]), str(m["category"]))
+        named.append({"variable": variable, "category": category, "share": m["share"]})
+    margins = margins_text(named)
     source = next((margin_source(m) for m in s["weighting"]["margins"] if m.get("source")), "")
     weighting = (_("Weighted to declared population margins (post-stratification for one "
                    "variable, raking for several): %(m)s") % {"m": margins}
