@@ -103,7 +103,7 @@ def _check_margins(c, data: dict) -> None:
         c.add("margins", "expected rows of variable (country or group), category, share, source")
         return
     for k, r in enumerate(rows):
-        source = r.get("source", "")
+        source = r.get("source") or ""
         if not (isinstance(source, str) or isinstance(source, dict) and set(source) <= {"en", "ru"}
                 and all(isinstance(v, str) for v in source.values())):
             c.add(f"margins[{k}].source", "expected a text, or {en: ..., ru: ...}")

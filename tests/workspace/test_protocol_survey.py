@@ -69,6 +69,8 @@ def test_a_margins_source_is_a_text_or_its_texts_by_language():
     assert study_fielding_data(study)["margins"][0]["source"] == CENSUS
     plain = survey_load("plain", margins=[dict(m, source={"en": " Census "}) for m in MARGINS])
     assert plain.margins[0]["source"] == "Census"  # English alone is a plain text
+    empty = survey_load("empty", margins=[dict(m, source=None) for m in MARGINS])
+    assert empty.margins[0]["source"] == ""  # `source:` left empty in YAML
     with pytest.raises(StudyFileError) as caught:
         survey_load("wrong", margins=[dict(m, source={"de": "Volkszählung"}) for m in MARGINS])
     assert any("margins[0].source: expected a text, or {en: ..., ru: ...}" in p
